@@ -1,0 +1,11 @@
+//! Server functions: the JSON API under `/api/...`, one file per area. Each body authenticates the
+//! caller and hands over to a port (a trait the `server` crate implements).
+
+pub mod account;
+pub mod audit;
+pub mod clusters;
+pub mod tenancy;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod context;

@@ -1,0 +1,224 @@
+//! UI text in English and Chinese. A catalogue is a struct of fields, so a string missing in one
+//! language is a compile error rather than a blank label at run time.
+
+mod en;
+mod zh;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::ZhCn];
+
+    /// BCP 47 code, as used in `<html lang>` and the preference cookie.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "en" => Some(Lang::En),
+            "zh-CN" | "zh" => Some(Lang::ZhCn),
+            _ => None,
+        }
+    }
+
+    /// Picks from an Accept-Language header: the first language we have wins.
+    pub fn from_accept_language(header: &str) -> Self {
+        for part in header.split(',') {
+            let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if tag.starts_with("zh") {
+                return Lang::ZhCn;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::En
+    }
+
+    /// The name of the language in that language, for the switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::ZhCn => "中文",
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::En => &en::TEXTS,
+            Lang::ZhCn => &zh::TEXTS,
+        }
+    }
+}
+
+pub struct Texts {
+    pub app_name: &'static str,
+    pub tagline: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub log_in: &'static str,
+    pub log_out: &'static str,
+    pub logging_in: &'static str,
+    pub login_title: &'static str,
+    pub login_failed: &'static str,
+    pub nav_overview: &'static str,
+    pub nav_tenants: &'static str,
+    pub nav_clusters: &'static str,
+    pub nav_users: &'static str,
+    pub nav_audit: &'static str,
+    pub nav_account: &'static str,
+    pub nav_admin: &'static str,
+    pub tenant: &'static str,
+    pub project: &'static str,
+    pub environment: &'static str,
+    pub choose_tenant: &'static str,
+    pub choose_project: &'static str,
+    pub choose_environment: &'static str,
+    pub language: &'static str,
+    pub theme: &'static str,
+    pub theme_light: &'static str,
+    pub theme_dark: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub created_at: &'static str,
+    pub actions: &'static str,
+    pub create: &'static str,
+    pub save: &'static str,
+    pub edit: &'static str,
+    pub delete: &'static str,
+    pub remove: &'static str,
+    pub cancel: &'static str,
+    pub loading: &'static str,
+    pub nothing_yet: &'static str,
+    pub saved: &'static str,
+    pub role: &'static str,
+    pub role_admin: &'static str,
+    pub role_member: &'static str,
+    pub role_viewer: &'static str,
+    pub system_admin: &'static str,
+    pub overview_title: &'static str,
+    pub overview_intro: &'static str,
+    pub my_tenants: &'static str,
+    pub no_tenants: &'static str,
+    pub tenants_title: &'static str,
+    pub new_tenant: &'static str,
+    pub projects: &'static str,
+    pub new_project: &'static str,
+    pub environments: &'static str,
+    pub new_environment: &'static str,
+    pub members: &'static str,
+    pub add_member: &'static str,
+    pub cluster: &'static str,
+    pub namespace: &'static str,
+    pub clusters_title: &'static str,
+    pub new_cluster: &'static str,
+    pub kind: &'static str,
+    pub kind_kubernetes: &'static str,
+    pub kind_standalone: &'static str,
+    pub kubeconfig: &'static str,
+    pub kubeconfig_hint: &'static str,
+    pub stored_secret: &'static str,
+    pub no_secret: &'static str,
+    pub bearer_token: &'static str,
+    pub api_server: &'static str,
+    pub prometheus_url: &'static str,
+    pub alertmanager_url: &'static str,
+    pub loki_url: &'static str,
+    pub rules_dir: &'static str,
+    pub loki_rules_dir: &'static str,
+    pub alertmanager_config_path: &'static str,
+    pub users_title: &'static str,
+    pub new_user: &'static str,
+    pub display_name: &'static str,
+    pub email: &'static str,
+    pub active: &'static str,
+    pub disabled: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub audit_title: &'static str,
+    pub audit_when: &'static str,
+    pub audit_who: &'static str,
+    pub audit_action: &'static str,
+    pub audit_target: &'static str,
+    pub audit_result: &'static str,
+    pub audit_ip: &'static str,
+    pub result_ok: &'static str,
+    pub result_failed: &'static str,
+    pub filter: &'static str,
+    pub any: &'static str,
+    pub older: &'static str,
+    pub account_title: &'static str,
+    pub preferences: &'static str,
+    pub change_password: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub api_tokens: &'static str,
+    pub api_tokens_intro: &'static str,
+    pub token_name: &'static str,
+    pub expires_in_days: &'static str,
+    pub never: &'static str,
+    pub expires: &'static str,
+    pub last_used: &'static str,
+    pub revoke: &'static str,
+    pub token_created: &'static str,
+    pub not_found_title: &'static str,
+    pub forbidden_title: &'static str,
+    pub back_home: &'static str,
+    pub confirm_delete: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_first_known() {
+        let cases = [
+            ("zh-CN,zh;q=0.9,en;q=0.8", Lang::ZhCn),
+            ("en-US,en;q=0.9", Lang::En),
+            ("fr-FR, zh-TW;q=0.5", Lang::ZhCn),
+            ("", Lang::En),
+            ("de", Lang::En),
+        ];
+        for (header, want) in cases {
+            assert_eq!(Lang::from_accept_language(header), want, "{header}");
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for l in Lang::ALL {
+            assert_eq!(Lang::parse(l.code()), Some(l));
+        }
+    }
+
+    #[test]
+    fn chinese_catalogue_is_translated() {
+        // A label copied over from English untranslated is the usual slip.
+        let (en, zh) = (Lang::En.texts(), Lang::ZhCn.texts());
+        for (e, z) in [
+            (en.log_in, zh.log_in),
+            (en.nav_tenants, zh.nav_tenants),
+            (en.nav_clusters, zh.nav_clusters),
+            (en.tenant, zh.tenant),
+            (en.project, zh.project),
+            (en.environment, zh.environment),
+            (en.create, zh.create),
+        ] {
+            assert_ne!(e, z);
+        }
+    }
+}

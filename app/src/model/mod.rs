@@ -1,0 +1,9 @@
+//! Plain data shared by the browser and the server. No I/O here.
+
+mod account;
+mod cluster;
+mod tenancy;
+
+pub use account::*;
+pub use cluster::*;
+pub use tenancy::*;

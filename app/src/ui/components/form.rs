@@ -1,0 +1,71 @@
+//! Small form pieces: error messages tied to a field, and the text of a failed call.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+
+/// The error of the last call of an action, if it failed.
+pub fn last_error<T, S>(value: S) -> Signal<Option<ApiError>>
+where
+    T: 'static,
+    S: With<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}
+
+/// Shown under a form: the message of an error that is not about one particular field.
+#[component]
+pub fn ErrorNote(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! { <p class="error" role="alert">{e.message}</p> }
+        })
+    }
+}
+
+/// A labelled text input that shows the error naming its field.
+#[component]
+pub fn TextField(
+    #[prop(into)] label: Signal<&'static str>,
+    /// The API field this input feeds, as errors name it.
+    field: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<ApiError>>,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] required: bool,
+) -> impl IntoView {
+    let id = format!("f-{}", field.replace('.', "-"));
+    let label_for = id.clone();
+    let invalid = move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some(field));
+    view! {
+        <label class="field" for=label_for>
+            <span>{move || label.get()}</span>
+            <input
+                id=id
+                name=field
+                type=kind.unwrap_or("text")
+                required=required
+                aria-invalid=move || invalid().to_string()
+                bind:value=value
+            />
+            <Show when=invalid>
+                <small class="field-error">{move || error.get().map(|e| e.message)}</small>
+            </Show>
+        </label>
+    }
+}
+
+/// Formats an RFC 3339 timestamp for a table: date and minutes, in UTC.
+pub fn short_time(ts: &str) -> String {
+    let trimmed = ts.replace('T', " ");
+    trimmed.chars().take(16).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn short_time_cuts_seconds() {
+        assert_eq!(super::short_time("2026-11-25T13:45:12Z"), "2026-11-25 13:45");
+        assert_eq!(super::short_time(""), "");
+    }
+}

@@ -1,0 +1,111 @@
+//! The frame around every signed-in page: top bar, side navigation, and the sign-in guard.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+use super::switchers::ScopeSwitchers;
+use crate::api::account::SetPreferences;
+use crate::i18n::Lang;
+use crate::model::{Me, Theme};
+use crate::ui::{use_session, use_t};
+
+#[component]
+pub fn AppLayout() -> impl IntoView {
+    let session = use_session();
+    let t = use_t();
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Ok(Some(me)) => view! { <Frame me /> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(me: Me) -> impl IntoView {
+    let t = use_t();
+    let admin = me.is_system_admin;
+    let name = if me.display_name.is_empty() { me.username.clone() } else { me.display_name.clone() };
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">{move || t().app_name}</A>
+            <ScopeSwitchers />
+            <div class="topbar-right">
+                <PreferenceSwitch />
+                <A href="/account" attr:class="user">{name}</A>
+                <form method="post" action="/logout" class="inline">
+                    <button type="submit" class="link">{move || t().log_out}</button>
+                </form>
+            </div>
+        </header>
+        <div class="frame">
+            <nav class="sidenav" aria-label="main">
+                <A href="/" exact=true>{move || t().nav_overview}</A>
+                <A href="/tenants">{move || t().nav_tenants}</A>
+                <A href="/audit">{move || t().nav_audit}</A>
+                <A href="/account">{move || t().nav_account}</A>
+                <Show when=move || admin>
+                    <h4>{move || t().nav_admin}</h4>
+                    <A href="/clusters">{move || t().nav_clusters}</A>
+                    <A href="/users">{move || t().nav_users}</A>
+                </Show>
+            </nav>
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+/// Language and theme. The page redraws at once; the choice is saved in cookies and the account.
+#[component]
+pub fn PreferenceSwitch() -> impl IntoView {
+    let session = use_session();
+    let t = use_t();
+    let save = ServerAction::<SetPreferences>::new();
+    let persist = move || {
+        save.dispatch(SetPreferences { language: session.lang.get_untracked(), theme: session.theme.get_untracked() });
+    };
+    view! {
+        <div class="prefs">
+            <select
+                aria-label=move || t().language
+                data-testid="language"
+                on:change=move |ev| {
+                    if let Some(l) = Lang::parse(&event_target_value(&ev)) {
+                        session.lang.set(l);
+                        persist();
+                    }
+                }
+            >
+                {Lang::ALL
+                    .into_iter()
+                    .map(|l| {
+                        view! {
+                            <option value=l.code() selected=move || session.lang.get() == l>
+                                {l.native_name()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <button
+                type="button"
+                class="theme-toggle"
+                data-testid="theme"
+                title=move || t().theme
+                on:click=move |_| {
+                    session.theme.update(|th| *th = if *th == Theme::Dark { Theme::Light } else { Theme::Dark });
+                    persist();
+                }
+            >
+                {move || if session.theme.get() == Theme::Dark { t().theme_light } else { t().theme_dark }}
+            </button>
+        </div>
+    }
+}

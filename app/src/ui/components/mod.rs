@@ -1,0 +1,6 @@
+mod form;
+mod layout;
+pub mod switchers;
+
+pub use form::*;
+pub use layout::{AppLayout, PreferenceSwitch};

@@ -1,0 +1,59 @@
+//! The web UI: server-rendered, then hydrated.
+
+pub mod components;
+pub mod pages;
+mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub use session::{use_session, use_t, Session};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.ico" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = Session::provide();
+    let t = use_t();
+
+    view! {
+        <Html {..} lang=move || session.lang.get().code() data-theme=move || session.theme.get().as_str() />
+        <Stylesheet id="gemscope" href="/pkg/gemscope.css" />
+        <Title formatter=move |page: String| {
+            if page.is_empty() { t().app_name.to_string() } else { format!("{page} · {}", t().app_name) }
+        } />
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound /> }>
+                <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=components::AppLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("tenants") view=pages::TenantsPage ssr=SsrMode::Async />
+                    <Route path=path!("tenants/:tid") view=pages::TenantPage ssr=SsrMode::Async />
+                    <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
+                    <Route path=path!("users") view=pages::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=pages::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("account") view=pages::AccountPage ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,204 @@
+//! Cluster records (system admins): register, edit and remove. Secrets are write-only.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::clusters::{list_clusters, CreateCluster, DeleteCluster, UpdateCluster};
+use crate::model::{Cluster, ClusterInput, ClusterKind, ClusterSettings};
+use crate::ui::components::{last_error, short_time, ErrorNote, TextField};
+use crate::ui::use_t;
+
+#[derive(Clone, Copy)]
+struct ClusterForm {
+    editing: RwSignal<Option<i64>>,
+    name: RwSignal<String>,
+    description: RwSignal<String>,
+    kind: RwSignal<ClusterKind>,
+    kubeconfig: RwSignal<String>,
+    bearer_token: RwSignal<String>,
+    api_server: RwSignal<String>,
+    prometheus_url: RwSignal<String>,
+    alertmanager_url: RwSignal<String>,
+    loki_url: RwSignal<String>,
+    rules_dir: RwSignal<String>,
+    loki_rules_dir: RwSignal<String>,
+    alertmanager_config_path: RwSignal<String>,
+}
+
+impl ClusterForm {
+    fn new() -> Self {
+        let s = || RwSignal::new(String::new());
+        ClusterForm {
+            editing: RwSignal::new(None),
+            name: s(),
+            description: s(),
+            kind: RwSignal::new(ClusterKind::Kubernetes),
+            kubeconfig: s(),
+            bearer_token: s(),
+            api_server: s(),
+            prometheus_url: s(),
+            alertmanager_url: s(),
+            loki_url: s(),
+            rules_dir: s(),
+            loki_rules_dir: s(),
+            alertmanager_config_path: s(),
+        }
+    }
+
+    fn load(&self, c: Option<&Cluster>) {
+        let empty = ClusterSettings::default();
+        let s = c.map(|c| &c.settings).unwrap_or(&empty);
+        self.editing.set(c.map(|c| c.id));
+        self.name.set(c.map(|c| c.name.clone()).unwrap_or_default());
+        self.description.set(c.map(|c| c.description.clone()).unwrap_or_default());
+        self.kind.set(c.map(|c| c.kind).unwrap_or_default());
+        self.kubeconfig.set(String::new());
+        self.bearer_token.set(String::new());
+        self.api_server.set(s.api_server.clone());
+        self.prometheus_url.set(s.prometheus_url.clone());
+        self.alertmanager_url.set(s.alertmanager_url.clone());
+        self.loki_url.set(s.loki_url.clone());
+        self.rules_dir.set(s.rules_dir.clone());
+        self.loki_rules_dir.set(s.loki_rules_dir.clone());
+        self.alertmanager_config_path.set(s.alertmanager_config_path.clone());
+    }
+
+    /// Empty secret inputs keep what is stored.
+    fn input(&self) -> ClusterInput {
+        let secret = |v: String| if v.is_empty() { None } else { Some(v) };
+        ClusterInput {
+            name: self.name.get_untracked(),
+            description: self.description.get_untracked(),
+            kind: self.kind.get_untracked(),
+            settings: ClusterSettings {
+                api_server: self.api_server.get_untracked(),
+                prometheus_url: self.prometheus_url.get_untracked(),
+                alertmanager_url: self.alertmanager_url.get_untracked(),
+                loki_url: self.loki_url.get_untracked(),
+                rules_dir: self.rules_dir.get_untracked(),
+                loki_rules_dir: self.loki_rules_dir.get_untracked(),
+                alertmanager_config_path: self.alertmanager_config_path.get_untracked(),
+            },
+            kubeconfig: secret(self.kubeconfig.get_untracked()),
+            bearer_token: secret(self.bearer_token.get_untracked()),
+        }
+    }
+}
+
+#[component]
+pub fn ClustersPage() -> impl IntoView {
+    let t = use_t();
+    let create = ServerAction::<CreateCluster>::new();
+    let update = ServerAction::<UpdateCluster>::new();
+    let delete = ServerAction::<DeleteCluster>::new();
+    let clusters = Resource::new(
+        move || (create.version().get(), update.version().get(), delete.version().get()),
+        |_| list_clusters(),
+    );
+    let form = ClusterForm::new();
+    let error = Signal::derive(move || {
+        if form.editing.get().is_some() { last_error(update.value()).get() } else { last_error(create.value()).get() }
+    });
+    Effect::new(move |_| {
+        let done = matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_)));
+        if done {
+            form.load(None);
+        }
+    });
+    let kind_label = move |k: ClusterKind| match k {
+        ClusterKind::Kubernetes => t().kind_kubernetes,
+        ClusterKind::Standalone => t().kind_standalone,
+    };
+    let standalone = move || form.kind.get() == ClusterKind::Standalone;
+    let field = move |label: fn(&crate::i18n::Texts) -> &'static str, name: &'static str, value: RwSignal<String>| {
+        view! { <TextField label=Signal::derive(move || label(t())) field=name value error /> }
+    };
+    view! {
+        <Title text=move || t().clusters_title />
+        <h1>{move || t().clusters_title}</h1>
+        <ErrorNote error=last_error(delete.value()) />
+        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match clusters.await {
+                    Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" data-testid="clusters">
+                            <thead><tr>
+                                <th>{t().name}</th><th>{t().kind}</th><th>{t().prometheus_url}</th>
+                                <th>{t().kubeconfig}</th><th>{t().created_at}</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|c| {
+                                    let id = c.id;
+                                    let for_edit = c.clone();
+                                    view! {
+                                        <tr>
+                                            <td>{c.name}<br /><small class="muted">{c.description}</small></td>
+                                            <td>{kind_label(c.kind)}</td>
+                                            <td><code>{c.settings.prometheus_url}</code></td>
+                                            <td>{if c.has_kubeconfig { t().stored_secret } else { t().no_secret }}</td>
+                                            <td>{short_time(&c.created_at)}</td>
+                                            <td class="actions">
+                                                <button class="small" on:click=move |_| form.load(Some(&for_edit))>{t().edit}</button>
+                                                <button class="danger small" on:click=move |_| {
+                                                    if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
+                                                        delete.dispatch(DeleteCluster { cluster_id: id });
+                                                    }
+                                                }>{t().delete}</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <form class="card form-grid" data-testid="cluster-form" on:submit=move |ev| {
+            ev.prevent_default();
+            match form.editing.get_untracked() {
+                Some(id) => { update.dispatch(UpdateCluster { cluster_id: id, cluster: form.input() }); }
+                None => { create.dispatch(CreateCluster { cluster: form.input() }); }
+            }
+        }>
+            <h2>{move || if form.editing.get().is_some() { t().save } else { t().new_cluster }}</h2>
+            {field(|t| t.name, "name", form.name)}
+            {field(|t| t.description, "description", form.description)}
+            <label class="field">
+                <span>{move || t().kind}</span>
+                <select name="kind" on:change=move |ev| { if let Some(k) = ClusterKind::parse(&event_target_value(&ev)) { form.kind.set(k) } }>
+                    {[ClusterKind::Kubernetes, ClusterKind::Standalone].into_iter().map(|k| view! {
+                        <option value=k.as_str() selected=move || form.kind.get() == k>{move || kind_label(k)}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <Show when=move || !standalone()>
+                <label class="field wide">
+                    <span>{move || t().kubeconfig}</span>
+                    <textarea name="kubeconfig" rows="6" bind:value=form.kubeconfig
+                        aria-invalid=move || (error.get().and_then(|e| e.field).as_deref() == Some("kubeconfig")).to_string()></textarea>
+                    <small class="muted">{move || t().kubeconfig_hint}</small>
+                </label>
+                {field(|t| t.api_server, "settings.api_server", form.api_server)}
+            </Show>
+            {field(|t| t.prometheus_url, "settings.prometheus_url", form.prometheus_url)}
+            {field(|t| t.alertmanager_url, "settings.alertmanager_url", form.alertmanager_url)}
+            {field(|t| t.loki_url, "settings.loki_url", form.loki_url)}
+            <Show when=standalone>
+                {field(|t| t.rules_dir, "settings.rules_dir", form.rules_dir)}
+                {field(|t| t.loki_rules_dir, "settings.loki_rules_dir", form.loki_rules_dir)}
+                {field(|t| t.alertmanager_config_path, "settings.alertmanager_config_path", form.alertmanager_config_path)}
+            </Show>
+            <TextField label=Signal::derive(move || t().bearer_token) field="bearer_token" value=form.bearer_token error kind="password" />
+            <div class="buttons">
+                <button type="submit" class="primary">{move || if form.editing.get().is_some() { t().save } else { t().create }}</button>
+                <Show when=move || form.editing.get().is_some()>
+                    <button type="button" on:click=move |_| form.load(None)>{move || t().cancel}</button>
+                </Show>
+            </div>
+            <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| f == "kubeconfig"))) />
+        </form>
+    }
+}
