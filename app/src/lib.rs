@@ -1,5 +1,5 @@
 //! What the browser and the server share: data types, pure logic, server functions and the UI.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod domain;

@@ -1,1 +1,14 @@
+//! Schema steps, applied in order by `gemscope migrate` and at start-up.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts_and_tenancy;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_accounts_and_tenancy::Migration)]
+    }
+}

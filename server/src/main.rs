@@ -1,1 +1,138 @@
-fn main() {}
+//! `gemscope`: the observability centre's single binary.
+#![recursion_limit = "512"]
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use server::auth::admin::{create_admin, ensure_first_admin, Bootstrap};
+use server::auth::ratelimit::LoginLimiter;
+use server::config::Config;
+use server::state::AppState;
+use server::{db, web};
+
+#[derive(Parser)]
+#[command(name = "gemscope", version, about = "Gemscope: alert rules, channels, templates and dashboards for every cluster")]
+struct Cli {
+    /// A TOML file with settings; `GEMSCOPE_*` environment variables override it.
+    #[arg(long, global = true, env = "GEMSCOPE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, create the first admin if needed, and serve the UI and API (default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a system administrator, or reset an existing user's password and make them admin.
+    /// The password is read from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+    },
+    /// Print the effective configuration (secrets redacted).
+    Config,
+}
+
+fn main() -> std::process::ExitCode {
+    // reqwest, kube and sqlx share rustls; pick its crypto provider before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Config => {
+            println!("{config:#?}");
+            Ok(())
+        }
+        Command::Migrate => {
+            let conn = db::connect(&config.database_url).await?;
+            db::migrate(&conn).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin { username } => {
+            let mut pw = String::new();
+            std::io::stdin().read_to_string(&mut pw)?;
+            let conn = db::connect(&config.database_url).await?;
+            db::migrate(&conn).await?;
+            create_admin(&conn, &username, pw.trim_end_matches(['\r', '\n'])).await?;
+            tracing::info!(%username, "system administrator ready");
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let conn = db::connect(&config.database_url).await?;
+    db::migrate(&conn).await?;
+    match ensure_first_admin(&conn, &config.admin_username, config.admin_password.as_deref()).await? {
+        Bootstrap::AlreadyDone => {}
+        Bootstrap::Created => tracing::info!(username = %config.admin_username, "created the first administrator with the configured password"),
+        Bootstrap::CreatedWithGenerated(pw) => {
+            // Printed once, on the first start only; it is not stored anywhere in clear.
+            tracing::warn!(username = %config.admin_username, password = %pw, "created the first administrator with a generated password; change it after signing in");
+        }
+    }
+    let purged = server::auth::account::purge_expired_sessions(&conn).await?;
+    if purged > 0 {
+        tracing::info!(purged, "removed expired sessions");
+    }
+    let addr: SocketAddr = config.listen.parse().map_err(|e| anyhow::anyhow!("listen: {e}"))?;
+    let state = AppState::new(conn, config, LoginLimiter::default())?;
+    let app = web::router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, ready_in_ms = started.elapsed().as_millis() as u64, "Gemscope is serving on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

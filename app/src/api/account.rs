@@ -23,6 +23,7 @@ pub struct NewSession {
 pub trait AccountPort: Send + Sync {
     /// Resolves a session cookie or bearer token to the caller, or 401.
     async fn authenticate(&self, creds: &Credentials) -> Result<Caller, ApiError>;
+    /// Audits the attempt, whether it succeeds or not.
     async fn login(&self, username: &str, password: &str, ip: &str) -> Result<(Me, NewSession), ApiError>;
     async fn logout(&self, session_token: &str) -> Result<(), ApiError>;
     async fn me(&self, caller: &Caller) -> Result<Me, ApiError>;
@@ -44,12 +45,22 @@ pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
     )
 }
 
+/// Set-Cookie values that remember language and theme for a year.
+#[cfg(feature = "ssr")]
+pub fn preference_cookie_values(language: Lang, theme: Theme) -> [String; 2] {
+    use super::context::{LANG_COOKIE, THEME_COOKIE};
+    let year = 365 * 24 * 3600;
+    [
+        format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}", language.code()),
+        format!("{THEME_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}", theme.as_str()),
+    ]
+}
+
 #[cfg(feature = "ssr")]
 fn preference_cookies(language: Lang, theme: Theme) {
-    use super::context::{set_cookie, LANG_COOKIE, THEME_COOKIE};
-    let year = 365 * 24 * 3600;
-    set_cookie(&format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}", language.code()));
-    set_cookie(&format!("{THEME_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}", theme.as_str()));
+    for c in preference_cookie_values(language, theme) {
+        super::context::set_cookie(&c);
+    }
 }
 
 /// Signs in and sets the session cookie. Failures are rate-limited per user and per address.
@@ -59,20 +70,7 @@ pub async fn login(username: String, password: String) -> Result<Me, ApiError> {
     respond(async {
         let svc = services()?;
         let ip = client_ip(&request_parts()?);
-        let result = svc.account.login(&username, &password, &ip).await;
-        svc.audit
-            .record(AuditRecord {
-                user_id: result.as_ref().ok().map(|(me, _)| me.id),
-                username: username.clone(),
-                action: "auth.login".into(),
-                target: username.clone(),
-                tenant_id: None,
-                success: result.is_ok(),
-                detail: result.as_ref().err().map(|e| e.message.clone()).unwrap_or_default(),
-                ip,
-            })
-            .await;
-        let (me, session) = result?;
+        let (me, session) = svc.account.login(&username, &password, &ip).await?;
         set_cookie(&session_cookie(&session.token, session.max_age_secs, svc.account.secure_cookies()));
         preference_cookies(me.language, me.theme);
         Ok(me)

@@ -111,6 +111,7 @@ fn Projects(tenant_id: i64) -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -213,6 +214,7 @@ fn Environments(tenant_id: i64) -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -278,4 +280,5 @@ fn Members(tenant_id: i64) -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }

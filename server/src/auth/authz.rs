@@ -1,0 +1,51 @@
+//! Tenant role checks. Objects are always looked up through the tenant the caller names, and a
+//! tenant the caller does not belong to answers 404, so its existence is not revealed.
+
+use app::api::context::Caller;
+use app::error::ApiError;
+use app::model::Role;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::db::entities::{tenant, tenant_member};
+use crate::db::internal;
+
+pub fn require_system_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_system_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+pub async fn role_in<C: ConnectionTrait>(db: &C, user_id: i64, tenant_id: i64) -> Result<Option<Role>, ApiError> {
+    let m = tenant_member::Entity::find()
+        .filter(tenant_member::Column::TenantId.eq(tenant_id))
+        .filter(tenant_member::Column::UserId.eq(user_id))
+        .one(db)
+        .await
+        .map_err(internal)?;
+    Ok(m.and_then(|m| Role::parse(&m.role)))
+}
+
+/// The tenant, when the caller holds at least `min` there (system admins always do).
+/// Not a member: 404. A member with too low a role: 403.
+pub async fn require_tenant<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    tenant_id: i64,
+    min: Role,
+) -> Result<tenant::Model, ApiError> {
+    let tenant = tenant::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    if caller.is_system_admin {
+        return Ok(tenant);
+    }
+    match role_in(db, caller.user_id, tenant_id).await? {
+        None => Err(ApiError::not_found("tenant")),
+        Some(role) if role < min => Err(ApiError::forbidden()),
+        Some(_) => Ok(tenant),
+    }
+}

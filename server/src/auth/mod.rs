@@ -1,0 +1,10 @@
+//! Who may do what: passwords, sessions, API tokens, roles, the cross-site guard, the first admin.
+
+pub mod account;
+pub mod admin;
+pub mod authz;
+pub mod guard;
+pub mod password;
+pub mod ratelimit;
+pub mod secrets;
+pub mod token;

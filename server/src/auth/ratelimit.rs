@@ -1,0 +1,102 @@
+//! Failed sign-ins are limited per username and per client address, so guessing a password is
+//! slow even across many accounts. Successful sign-ins clear the username's count.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct LoginLimiter {
+    window: Duration,
+    per_user: usize,
+    per_ip: usize,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(15 * 60), 5, 20)
+    }
+}
+
+impl LoginLimiter {
+    pub fn new(window: Duration, per_user: usize, per_ip: usize) -> Self {
+        LoginLimiter { window, per_user, per_ip, failures: Mutex::new(HashMap::new()) }
+    }
+
+    fn keys(username: &str, ip: &str) -> (String, String) {
+        (format!("u:{}", username.to_lowercase()), format!("ip:{ip}"))
+    }
+
+    /// True when either the user or the address has used up its failures in the window.
+    pub fn is_blocked(&self, username: &str, ip: &str, now: Instant) -> bool {
+        let (u, a) = Self::keys(username, ip);
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut count = |k: &str| {
+            map.get_mut(k)
+                .map(|v| {
+                    v.retain(|t| now.duration_since(*t) < self.window);
+                    v.len()
+                })
+                .unwrap_or(0)
+        };
+        count(&u) >= self.per_user || (!ip.is_empty() && count(&a) >= self.per_ip)
+    }
+
+    pub fn record_failure(&self, username: &str, ip: &str, now: Instant) {
+        let (u, a) = Self::keys(username, ip);
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Bound memory under a flood of distinct usernames: drop entries that have aged out.
+        if map.len() > 10_000 {
+            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        map.entry(u).or_default().push(now);
+        if !ip.is_empty() {
+            map.entry(a).or_default().push(now);
+        }
+    }
+
+    pub fn record_success(&self, username: &str) {
+        let (u, _) = Self::keys(username, "");
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&u);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_user_after_limit_and_recovers_after_window() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 3, 100);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(!l.is_blocked("alice", "1.2.3.4", t0));
+            l.record_failure("alice", "1.2.3.4", t0);
+        }
+        assert!(l.is_blocked("alice", "1.2.3.4", t0));
+        assert!(l.is_blocked("ALICE", "5.6.7.8", t0), "per user, any address, any case");
+        assert!(!l.is_blocked("bob", "1.2.3.4", t0));
+        assert!(!l.is_blocked("alice", "1.2.3.4", t0 + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn blocks_address_across_users() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 100, 3);
+        let t0 = Instant::now();
+        for name in ["a", "b", "c"] {
+            l.record_failure(name, "9.9.9.9", t0);
+        }
+        assert!(l.is_blocked("d", "9.9.9.9", t0));
+        assert!(!l.is_blocked("d", "9.9.9.8", t0));
+    }
+
+    #[test]
+    fn success_clears_user_count() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 2, 100);
+        let t0 = Instant::now();
+        l.record_failure("alice", "", t0);
+        l.record_success("alice");
+        l.record_failure("alice", "", t0);
+        assert!(!l.is_blocked("alice", "", t0));
+    }
+}

@@ -1,0 +1,3 @@
+//! Clusters. For now the records themselves; connectivity and backends come with their own issue.
+
+pub mod records;

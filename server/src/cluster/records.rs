@@ -1,0 +1,220 @@
+//! Cluster records. Secrets (kubeconfig, bearer token) are sealed with the server's key and are
+//! never part of a read: the API only says whether one is stored.
+
+use std::sync::Arc;
+
+use app::api::clusters::ClustersPort;
+use app::api::context::Caller;
+use app::domain::validate;
+use app::error::ApiError;
+use app::model::{Cluster, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, Role};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::authz::require_system_admin;
+use crate::auth::secrets::SecretBox;
+use crate::db::entities::{cluster, environment, tenant_member};
+use crate::db::{conflict_or_internal, internal, now, rfc3339};
+
+pub struct ClustersService {
+    pub db: DatabaseConnection,
+    pub secrets: Arc<SecretBox>,
+}
+
+/// What is sealed in the `secrets` column.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ClusterSecrets {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kubeconfig: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bearer_token: String,
+}
+
+impl ClusterSecrets {
+    /// `None` keeps a value, `Some("")` clears it, anything else replaces it.
+    fn merge(mut self, kubeconfig: Option<String>, bearer_token: Option<String>) -> Self {
+        if let Some(k) = kubeconfig {
+            self.kubeconfig = k;
+        }
+        if let Some(t) = bearer_token {
+            self.bearer_token = t;
+        }
+        self
+    }
+}
+
+impl ClustersService {
+    fn unseal(&self, row: &cluster::Model) -> Result<ClusterSecrets, ApiError> {
+        match &row.secrets {
+            None => Ok(ClusterSecrets::default()),
+            Some(sealed) => {
+                let json = self.secrets.open(sealed).map_err(|e| {
+                    tracing::error!(cluster = %row.name, error = %e, "cannot open cluster secrets");
+                    ApiError::internal()
+                })?;
+                serde_json::from_str(&json).map_err(|e| {
+                    tracing::error!(cluster = %row.name, error = %e, "cluster secrets are not valid JSON");
+                    ApiError::internal()
+                })
+            }
+        }
+    }
+
+    fn seal(&self, s: &ClusterSecrets) -> Result<Option<String>, ApiError> {
+        if *s == ClusterSecrets::default() {
+            return Ok(None);
+        }
+        let json = serde_json::to_string(s).map_err(|_| ApiError::internal())?;
+        self.secrets.seal(&json).map(Some).map_err(|e| {
+            tracing::error!(error = %e, "sealing cluster secrets");
+            ApiError::internal()
+        })
+    }
+
+    fn view(&self, row: cluster::Model) -> Result<Cluster, ApiError> {
+        let secrets = self.unseal(&row)?;
+        Ok(Cluster {
+            id: row.id,
+            kind: ClusterKind::parse(&row.kind).unwrap_or_default(),
+            settings: serde_json::from_str::<ClusterSettings>(&row.settings).unwrap_or_default(),
+            has_kubeconfig: !secrets.kubeconfig.is_empty(),
+            has_bearer_token: !secrets.bearer_token.is_empty(),
+            created_at: rfc3339(row.created_at),
+            name: row.name,
+            description: row.description,
+        })
+    }
+
+    async fn find(&self, id: i64) -> Result<cluster::Model, ApiError> {
+        cluster::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("cluster"))
+    }
+
+    /// The decrypted secrets, for the server's own use (connecting); never sent to a browser.
+    pub async fn secrets_of(&self, id: i64) -> Result<ClusterSecrets, ApiError> {
+        let row = self.find(id).await?;
+        self.unseal(&row)
+    }
+}
+
+fn settings_json(s: &ClusterSettings) -> Result<String, ApiError> {
+    serde_json::to_string(s).map_err(|_| ApiError::internal())
+}
+
+#[async_trait::async_trait]
+impl ClustersPort for ClustersService {
+    async fn list(&self, caller: &Caller) -> Result<Vec<Cluster>, ApiError> {
+        require_system_admin(caller)?;
+        let rows = cluster::Entity::find()
+            .order_by_asc(cluster::Column::Name)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        rows.into_iter().map(|r| self.view(r)).collect()
+    }
+
+    async fn get(&self, caller: &Caller, cluster_id: i64) -> Result<Cluster, ApiError> {
+        require_system_admin(caller)?;
+        let row = self.find(cluster_id).await?;
+        self.view(row)
+    }
+
+    async fn refs(&self, caller: &Caller) -> Result<Vec<ClusterRef>, ApiError> {
+        if !caller.is_system_admin {
+            let admin_anywhere = tenant_member::Entity::find()
+                .filter(tenant_member::Column::UserId.eq(caller.user_id))
+                .filter(tenant_member::Column::Role.eq(Role::Admin.as_str()))
+                .count(&self.db)
+                .await
+                .map_err(internal)?;
+            if admin_anywhere == 0 {
+                return Err(ApiError::forbidden());
+            }
+        }
+        let rows = cluster::Entity::find()
+            .order_by_asc(cluster::Column::Name)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(|r| ClusterRef { id: r.id, name: r.name }).collect())
+    }
+
+    async fn create(&self, caller: &Caller, input: ClusterInput) -> Result<Cluster, ApiError> {
+        require_system_admin(caller)?;
+        validate::cluster_input(&input)?;
+        let secrets = ClusterSecrets::default().merge(input.kubeconfig, input.bearer_token);
+        let at = now();
+        let row = cluster::ActiveModel {
+            name: Set(input.name),
+            description: Set(input.description),
+            kind: Set(input.kind.as_str().to_string()),
+            settings: Set(settings_json(&input.settings)?),
+            secrets: Set(self.seal(&secrets)?),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| conflict_or_internal(e, "name", "a cluster with this name already exists"))?;
+        self.view(row)
+    }
+
+    async fn update(&self, caller: &Caller, cluster_id: i64, input: ClusterInput) -> Result<Cluster, ApiError> {
+        require_system_admin(caller)?;
+        validate::cluster_input(&input)?;
+        let row = self.find(cluster_id).await?;
+        let secrets = self.unseal(&row)?.merge(input.kubeconfig, input.bearer_token);
+        let mut am = row.into_active_model();
+        am.name = Set(input.name);
+        am.description = Set(input.description);
+        am.kind = Set(input.kind.as_str().to_string());
+        am.settings = Set(settings_json(&input.settings)?);
+        am.secrets = Set(self.seal(&secrets)?);
+        am.updated_at = Set(now());
+        let row = am
+            .update(&self.db)
+            .await
+            .map_err(|e| conflict_or_internal(e, "name", "a cluster with this name already exists"))?;
+        self.view(row)
+    }
+
+    async fn delete(&self, caller: &Caller, cluster_id: i64) -> Result<(), ApiError> {
+        require_system_admin(caller)?;
+        self.find(cluster_id).await?;
+        let in_use = environment::Entity::find()
+            .filter(environment::Column::ClusterId.eq(cluster_id))
+            .count(&self.db)
+            .await
+            .map_err(internal)?;
+        if in_use > 0 {
+            return Err(ApiError::conflict(
+                "cluster_id",
+                format!("{in_use} environment(s) still use this cluster; delete them first"),
+            ));
+        }
+        cluster::Entity::delete_by_id(cluster_id).exec(&self.db).await.map_err(internal)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClusterSecrets;
+
+    #[test]
+    fn merge_keeps_clears_and_replaces() {
+        let s = ClusterSecrets { kubeconfig: "k".into(), bearer_token: "t".into() };
+        assert_eq!(s.clone().merge(None, None), s);
+        let cleared = s.clone().merge(Some(String::new()), None);
+        assert_eq!(cleared, ClusterSecrets { kubeconfig: String::new(), bearer_token: "t".into() });
+        let replaced = s.merge(Some("k2".into()), Some("t2".into()));
+        assert_eq!(replaced, ClusterSecrets { kubeconfig: "k2".into(), bearer_token: "t2".into() });
+    }
+}

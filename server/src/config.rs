@@ -1,0 +1,163 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then `GEMSCOPE_*`
+//! environment variables (`GEMSCOPE_DATABASE_URL`, `GEMSCOPE_ADMIN_PASSWORD`, …).
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Config {
+    /// Address the web server listens on.
+    pub listen: String,
+    pub database_url: String,
+    /// Where the embedded database, the generated secret key and local state live.
+    pub data_dir: PathBuf,
+    /// The built site: `pkg/` with the WebAssembly bundle and stylesheet, plus public assets.
+    pub site_root: PathBuf,
+    /// Base64 of 32 bytes that encrypts secrets at rest. Generated into `data_dir` when unset.
+    pub secret_key: Option<String>,
+    pub admin_username: String,
+    /// Password of the first administrator; generated and logged once when unset.
+    pub admin_password: Option<String>,
+    /// The external URL, e.g. `https://gemscope.example.com`. An https URL makes cookies `Secure`;
+    /// its origin is accepted for POSTs besides the request's own host.
+    pub public_url: Option<String>,
+    pub session_ttl_hours: u64,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:3000".into(),
+            database_url: "sqlite://data/gemscope.db?mode=rwc".into(),
+            data_dir: "data".into(),
+            site_root: "site".into(),
+            secret_key: None,
+            admin_username: "admin".into(),
+            admin_password: None,
+            public_url: None,
+            session_ttl_hours: 24 * 7,
+            log: "info".into(),
+        }
+    }
+}
+
+// Secrets stay out of logs and panic messages.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("site_root", &self.site_root)
+            .field("secret_key", &redact(&self.secret_key))
+            .field("admin_username", &self.admin_username)
+            .field("admin_password", &redact(&self.admin_password))
+            .field("public_url", &self.public_url)
+            .field("session_ttl_hours", &self.session_ttl_hours)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// Hides the password in `scheme://user:password@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// Defaults → file (when given and present) → environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+        Self::figment(file).extract()
+    }
+
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(Env::prefixed("GEMSCOPE_").ignore(&["config"]))
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gemscope.toml",
+                "listen = \"0.0.0.0:8080\"\ndatabase_url = \"postgres://file/db\"\nlog = \"debug\"\n",
+            )?;
+            jail.set_env("GEMSCOPE_DATABASE_URL", "mysql://env/db");
+            jail.set_env("GEMSCOPE_SESSION_TTL_HOURS", "2");
+            let c = Config::load(Some(Path::new("gemscope.toml")))?;
+            assert_eq!(c.listen, "0.0.0.0:8080", "file beats default");
+            assert_eq!(c.database_url, "mysql://env/db", "env beats file");
+            assert_eq!(c.log, "debug");
+            assert_eq!(c.session_ttl_hours, 2);
+            assert_eq!(c.admin_username, "admin", "default kept");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        figment::Jail::expect_with(|_| {
+            let c = Config::load(None)?;
+            assert_eq!(c, Config::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_named_file_is_an_error() {
+        figment::Jail::expect_with(|_| {
+            assert!(Config::load(Some(Path::new("nope.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = Config {
+            admin_password: Some("hunter22".into()),
+            secret_key: Some("c2VjcmV0".into()),
+            database_url: "postgres://gs:pa55@db/gs".into(),
+            ..Config::default()
+        };
+        let s = format!("{c:?}");
+        assert!(!s.contains("hunter22") && !s.contains("c2VjcmV0") && !s.contains("pa55"), "{s}");
+        assert!(s.contains("postgres://gs:***@db/gs"));
+    }
+
+    #[test]
+    fn secure_cookies_only_over_https() {
+        let mut c = Config::default();
+        assert!(!c.secure_cookies());
+        c.public_url = Some("https://gs.example.com".into());
+        assert!(c.secure_cookies());
+    }
+}

@@ -1,0 +1,13 @@
+//! The Gemscope server: implements every port of the `app` crate and serves the web UI and API.
+#![recursion_limit = "512"]
+
+pub mod audit;
+pub mod auth;
+pub mod cluster;
+pub mod config;
+pub mod db;
+pub mod metrics;
+pub mod state;
+pub mod tenancy;
+pub mod users;
+pub mod web;

@@ -1,0 +1,61 @@
+//! Everything a request handler needs, built once at start-up.
+
+use std::sync::Arc;
+
+use app::api::context::Services;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+use crate::audit::AuditService;
+use crate::auth::account::AccountService;
+use crate::auth::ratelimit::LoginLimiter;
+use crate::auth::secrets::SecretBox;
+use crate::cluster::records::ClustersService;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::tenancy::TenancyService;
+use crate::users::UsersService;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub services: Services,
+    pub leptos: LeptosOptions,
+    pub metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos.clone()
+    }
+}
+
+impl AppState {
+    /// Wires the services over a connected, migrated database.
+    pub fn new(db: DatabaseConnection, config: Config, limiter: LoginLimiter) -> anyhow::Result<Self> {
+        let secrets = Arc::new(SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?);
+        let audit = Arc::new(AuditService { db: db.clone() });
+        let services = Services {
+            account: Arc::new(AccountService {
+                db: db.clone(),
+                limiter: Arc::new(limiter),
+                audit: audit.clone(),
+                session_ttl_secs: i64::try_from(config.session_ttl_hours.saturating_mul(3600)).unwrap_or(i64::MAX),
+                secure_cookies: config.secure_cookies(),
+            }),
+            tenancy: Arc::new(TenancyService { db: db.clone() }),
+            clusters: Arc::new(ClustersService { db: db.clone(), secrets }),
+            users: Arc::new(UsersService { db: db.clone() }),
+            audit,
+        };
+        let leptos = LeptosOptions::builder()
+            .output_name("gemscope")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .env(leptos::config::Env::PROD)
+            .build();
+        Ok(AppState { db, config: Arc::new(config), services, leptos, metrics: Arc::new(Metrics::default()) })
+    }
+}

@@ -1,0 +1,346 @@
+//! Tenants, members, projects and environments. Every lookup goes through the tenant named by the
+//! caller, after checking the caller's role there (see `auth::authz`).
+
+use app::api::context::Caller;
+use app::api::tenancy::TenancyPort;
+use app::domain::validate;
+use app::error::ApiError;
+use app::model::{Environment, Member, NewEnvironment, Project, Role, Tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::auth::authz::{require_system_admin, require_tenant};
+use crate::db::entities::{cluster, environment, project, tenant, tenant_member, user};
+use crate::db::{conflict_or_internal, internal, now, rfc3339};
+
+pub struct TenancyService {
+    pub db: DatabaseConnection,
+}
+
+fn tenant_view(t: tenant::Model) -> Tenant {
+    Tenant { id: t.id, name: t.name, description: t.description, created_at: rfc3339(t.created_at) }
+}
+
+fn project_view(p: project::Model) -> Project {
+    Project { id: p.id, tenant_id: p.tenant_id, name: p.name, description: p.description, created_at: rfc3339(p.created_at) }
+}
+
+fn env_view(e: environment::Model, cluster_name: String) -> Environment {
+    Environment {
+        id: e.id,
+        tenant_id: e.tenant_id,
+        project_id: e.project_id,
+        name: e.name,
+        cluster_id: e.cluster_id,
+        cluster_name,
+        namespace: e.namespace,
+        description: e.description,
+        created_at: rfc3339(e.created_at),
+    }
+}
+
+async fn project_in<C: ConnectionTrait>(db: &C, tenant_id: i64, project_id: i64) -> Result<project::Model, ApiError> {
+    project::Entity::find_by_id(project_id)
+        .filter(project::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::not_found("project"))
+}
+
+/// Refuses to leave a tenant without an administrator (system admins may).
+async fn keep_an_admin<C: ConnectionTrait>(db: &C, caller: &Caller, tenant_id: i64, leaving_user: i64) -> Result<(), ApiError> {
+    if caller.is_system_admin {
+        return Ok(());
+    }
+    let other_admins = tenant_member::Entity::find()
+        .filter(tenant_member::Column::TenantId.eq(tenant_id))
+        .filter(tenant_member::Column::Role.eq(Role::Admin.as_str()))
+        .filter(tenant_member::Column::UserId.ne(leaving_user))
+        .count(db)
+        .await
+        .map_err(internal)?;
+    if other_admins == 0 {
+        return Err(ApiError::invalid("role", "a tenant needs at least one admin"));
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl TenancyPort for TenancyService {
+    async fn list_tenants(&self, caller: &Caller) -> Result<Vec<Tenant>, ApiError> {
+        let mut q = tenant::Entity::find().order_by_asc(tenant::Column::Name);
+        if !caller.is_system_admin {
+            let ids: Vec<i64> = tenant_member::Entity::find()
+                .filter(tenant_member::Column::UserId.eq(caller.user_id))
+                .all(&self.db)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|m| m.tenant_id)
+                .collect();
+            q = q.filter(tenant::Column::Id.is_in(ids));
+        }
+        Ok(q.all(&self.db).await.map_err(internal)?.into_iter().map(tenant_view).collect())
+    }
+
+    async fn get_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<Tenant, ApiError> {
+        require_tenant(&self.db, caller, tenant_id, Role::Viewer).await.map(tenant_view)
+    }
+
+    async fn create_tenant(&self, caller: &Caller, name: &str, description: &str) -> Result<Tenant, ApiError> {
+        require_system_admin(caller)?;
+        validate::dns_label("name", name)?;
+        validate::text("description", description, 1024)?;
+        let row = tenant::ActiveModel {
+            name: Set(name.to_string()),
+            description: Set(description.to_string()),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| conflict_or_internal(e, "name", "a tenant with this name already exists"))?;
+        Ok(tenant_view(row))
+    }
+
+    async fn update_tenant(&self, caller: &Caller, tenant_id: i64, description: &str) -> Result<Tenant, ApiError> {
+        let t = require_tenant(&self.db, caller, tenant_id, Role::Admin).await?;
+        validate::text("description", description, 1024)?;
+        let mut am = t.into_active_model();
+        am.description = Set(description.to_string());
+        am.update(&self.db).await.map(tenant_view).map_err(internal)
+    }
+
+    async fn delete_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<(), ApiError> {
+        require_system_admin(caller)?;
+        let txn = self.db.begin().await.map_err(internal)?;
+        require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        let projects = project::Entity::find()
+            .filter(project::Column::TenantId.eq(tenant_id))
+            .count(&txn)
+            .await
+            .map_err(internal)?;
+        if projects > 0 {
+            return Err(ApiError::conflict(
+                "tenant_id",
+                format!("the tenant still has {projects} project(s); delete them first"),
+            ));
+        }
+        tenant_member::Entity::delete_many()
+            .filter(tenant_member::Column::TenantId.eq(tenant_id))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        tenant::Entity::delete_by_id(tenant_id).exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn list_members(&self, caller: &Caller, tenant_id: i64) -> Result<Vec<Member>, ApiError> {
+        require_tenant(&self.db, caller, tenant_id, Role::Viewer).await?;
+        let rows = tenant_member::Entity::find()
+            .filter(tenant_member::Column::TenantId.eq(tenant_id))
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let users = user::Entity::find()
+            .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id)))
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let mut members: Vec<Member> = rows
+            .into_iter()
+            .filter_map(|m| {
+                let u = users.iter().find(|u| u.id == m.user_id)?;
+                Some(Member {
+                    user_id: u.id,
+                    username: u.username.clone(),
+                    display_name: u.display_name.clone(),
+                    role: Role::parse(&m.role)?,
+                })
+            })
+            .collect();
+        members.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(members)
+    }
+
+    async fn set_member(&self, caller: &Caller, tenant_id: i64, username: &str, role: Role) -> Result<Member, ApiError> {
+        let txn = self.db.begin().await.map_err(internal)?;
+        require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        let u = user::Entity::find()
+            .filter(user::Column::Username.eq(username))
+            .one(&txn)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::invalid("username", "no user with this name"))?;
+        let existing = tenant_member::Entity::find()
+            .filter(tenant_member::Column::TenantId.eq(tenant_id))
+            .filter(tenant_member::Column::UserId.eq(u.id))
+            .one(&txn)
+            .await
+            .map_err(internal)?;
+        match existing {
+            Some(m) => {
+                if m.role == Role::Admin.as_str() && role != Role::Admin {
+                    keep_an_admin(&txn, caller, tenant_id, u.id).await?;
+                }
+                let mut am = m.into_active_model();
+                am.role = Set(role.as_str().to_string());
+                am.update(&txn).await.map_err(internal)?;
+            }
+            None => {
+                tenant_member::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    user_id: Set(u.id),
+                    role: Set(role.as_str().to_string()),
+                    created_at: Set(now()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await
+                .map_err(|e| conflict_or_internal(e, "username", "is already a member"))?;
+            }
+        }
+        txn.commit().await.map_err(internal)?;
+        Ok(Member { user_id: u.id, username: u.username, display_name: u.display_name, role })
+    }
+
+    async fn remove_member(&self, caller: &Caller, tenant_id: i64, user_id: i64) -> Result<(), ApiError> {
+        let txn = self.db.begin().await.map_err(internal)?;
+        require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        let m = tenant_member::Entity::find()
+            .filter(tenant_member::Column::TenantId.eq(tenant_id))
+            .filter(tenant_member::Column::UserId.eq(user_id))
+            .one(&txn)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("member"))?;
+        if m.role == Role::Admin.as_str() {
+            keep_an_admin(&txn, caller, tenant_id, user_id).await?;
+        }
+        tenant_member::Entity::delete_by_id(m.id).exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn list_projects(&self, caller: &Caller, tenant_id: i64) -> Result<Vec<Project>, ApiError> {
+        require_tenant(&self.db, caller, tenant_id, Role::Viewer).await?;
+        let rows = project::Entity::find()
+            .filter(project::Column::TenantId.eq(tenant_id))
+            .order_by_asc(project::Column::Name)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(project_view).collect())
+    }
+
+    async fn create_project(&self, caller: &Caller, tenant_id: i64, name: &str, description: &str) -> Result<Project, ApiError> {
+        require_tenant(&self.db, caller, tenant_id, Role::Admin).await?;
+        validate::dns_label("name", name)?;
+        validate::text("description", description, 1024)?;
+        let row = project::ActiveModel {
+            tenant_id: Set(tenant_id),
+            name: Set(name.to_string()),
+            description: Set(description.to_string()),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| conflict_or_internal(e, "name", "this tenant already has a project with this name"))?;
+        Ok(project_view(row))
+    }
+
+    async fn delete_project(&self, caller: &Caller, tenant_id: i64, project_id: i64) -> Result<(), ApiError> {
+        let txn = self.db.begin().await.map_err(internal)?;
+        require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        project_in(&txn, tenant_id, project_id).await?;
+        let envs = environment::Entity::find()
+            .filter(environment::Column::ProjectId.eq(project_id))
+            .count(&txn)
+            .await
+            .map_err(internal)?;
+        if envs > 0 {
+            return Err(ApiError::conflict(
+                "project_id",
+                format!("the project still has {envs} environment(s); delete them first"),
+            ));
+        }
+        project::Entity::delete_by_id(project_id).exec(&txn).await.map_err(internal)?;
+        txn.commit().await.map_err(internal)
+    }
+
+    async fn list_environments(&self, caller: &Caller, tenant_id: i64, project_id: i64) -> Result<Vec<Environment>, ApiError> {
+        require_tenant(&self.db, caller, tenant_id, Role::Viewer).await?;
+        project_in(&self.db, tenant_id, project_id).await?;
+        let rows = environment::Entity::find()
+            .filter(environment::Column::TenantId.eq(tenant_id))
+            .filter(environment::Column::ProjectId.eq(project_id))
+            .order_by_asc(environment::Column::Name)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let clusters = cluster::Entity::find().all(&self.db).await.map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|e| {
+                let name = clusters.iter().find(|c| c.id == e.cluster_id).map(|c| c.name.clone()).unwrap_or_default();
+                env_view(e, name)
+            })
+            .collect())
+    }
+
+    async fn create_environment(&self, caller: &Caller, tenant_id: i64, project_id: i64, input: NewEnvironment) -> Result<Environment, ApiError> {
+        validate::dns_label("name", &input.name)?;
+        validate::dns_label("namespace", &input.namespace)?;
+        validate::text("description", &input.description, 1024)?;
+        let txn = self.db.begin().await.map_err(internal)?;
+        require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        project_in(&txn, tenant_id, project_id).await?;
+        let cl = cluster::Entity::find_by_id(input.cluster_id)
+            .one(&txn)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::invalid("cluster_id", "choose a registered cluster"))?;
+        let taken = environment::Entity::find()
+            .filter(environment::Column::ClusterId.eq(cl.id))
+            .filter(environment::Column::Namespace.eq(input.namespace.as_str()))
+            .count(&txn)
+            .await
+            .map_err(internal)?;
+        if taken > 0 {
+            return Err(ApiError::conflict("namespace", "this namespace of the cluster already belongs to an environment"));
+        }
+        let row = environment::ActiveModel {
+            tenant_id: Set(tenant_id),
+            project_id: Set(project_id),
+            cluster_id: Set(cl.id),
+            name: Set(input.name),
+            namespace: Set(input.namespace),
+            description: Set(input.description),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| conflict_or_internal(e, "name", "this project already has an environment with this name"))?;
+        txn.commit().await.map_err(internal)?;
+        Ok(env_view(row, cl.name))
+    }
+
+    async fn delete_environment(&self, caller: &Caller, tenant_id: i64, environment_id: i64) -> Result<(), ApiError> {
+        let txn = self.db.begin().await.map_err(internal)?;
+        require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        let res = environment::Entity::delete_many()
+            .filter(environment::Column::Id.eq(environment_id))
+            .filter(environment::Column::TenantId.eq(tenant_id))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        if res.rows_affected == 0 {
+            return Err(ApiError::not_found("environment"));
+        }
+        txn.commit().await.map_err(internal)
+    }
+}

@@ -1,0 +1,114 @@
+//! User accounts, managed by system administrators.
+
+use app::api::context::Caller;
+use app::api::users::UsersPort;
+use app::domain::validate;
+use app::error::ApiError;
+use app::model::{NewUser, User, UserUpdate};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, Set};
+
+use crate::auth::authz::require_system_admin;
+use crate::auth::{account::end_sessions, password};
+use crate::db::entities::user;
+use crate::db::{conflict_or_internal, internal, now, rfc3339};
+
+pub struct UsersService {
+    pub db: DatabaseConnection,
+}
+
+pub fn view(u: user::Model) -> User {
+    User {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        email: u.email,
+        is_system_admin: u.is_system_admin,
+        active: u.active,
+        created_at: rfc3339(u.created_at),
+    }
+}
+
+async fn hash(pw: &str) -> Result<String, ApiError> {
+    password::hash_blocking(pw.to_string()).await.map_err(|e| {
+        tracing::error!(error = %e, "hashing password");
+        ApiError::internal()
+    })
+}
+
+#[async_trait::async_trait]
+impl UsersPort for UsersService {
+    async fn list(&self, caller: &Caller) -> Result<Vec<User>, ApiError> {
+        require_system_admin(caller)?;
+        let rows = user::Entity::find()
+            .order_by_asc(user::Column::Username)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(view).collect())
+    }
+
+    async fn create(&self, caller: &Caller, input: NewUser) -> Result<User, ApiError> {
+        require_system_admin(caller)?;
+        validate::new_user(&input)?;
+        let at = now();
+        let row = user::ActiveModel {
+            username: Set(input.username),
+            display_name: Set(input.display_name),
+            email: Set(input.email),
+            password_hash: Set(hash(&input.password).await?),
+            is_system_admin: Set(input.is_system_admin),
+            active: Set(true),
+            language: Set("en".into()),
+            theme: Set("light".into()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| conflict_or_internal(e, "username", "is already taken"))?;
+        Ok(view(row))
+    }
+
+    async fn update(&self, caller: &Caller, input: UserUpdate) -> Result<User, ApiError> {
+        require_system_admin(caller)?;
+        validate::text("display_name", &input.display_name, 128)?;
+        validate::email(&input.email)?;
+        if input.user_id == caller.user_id && (!input.active || !input.is_system_admin) {
+            // Locking yourself out of administration would leave nobody to undo it.
+            return Err(ApiError::invalid("user_id", "you cannot disable or demote yourself"));
+        }
+        let u = user::Entity::find_by_id(input.user_id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let was_active = u.active;
+        let mut am = u.into_active_model();
+        am.display_name = Set(input.display_name);
+        am.email = Set(input.email);
+        am.is_system_admin = Set(input.is_system_admin);
+        am.active = Set(input.active);
+        am.updated_at = Set(now());
+        let u = am.update(&self.db).await.map_err(internal)?;
+        if was_active && !u.active {
+            end_sessions(&self.db, u.id).await?;
+        }
+        Ok(view(u))
+    }
+
+    async fn set_password(&self, caller: &Caller, user_id: i64, pw: &str) -> Result<(), ApiError> {
+        require_system_admin(caller)?;
+        validate::password("password", pw)?;
+        let u = user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("user"))?;
+        let mut am = u.into_active_model();
+        am.password_hash = Set(hash(pw).await?);
+        am.updated_at = Set(now());
+        am.update(&self.db).await.map_err(internal)?;
+        end_sessions(&self.db, user_id).await
+    }
+}

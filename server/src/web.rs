@@ -1,0 +1,140 @@
+//! The HTTP surface: the Leptos app and its server functions, the no-JavaScript sign-in forms,
+//! `/healthz` and `/metrics`, with the cross-site guard and request metrics around all of it.
+
+use std::net::SocketAddr;
+
+use app::api::account::{preference_cookie_values, session_cookie};
+use app::api::context::{cookie, ClientIp, Credentials, SESSION_COOKIE};
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use serde::Deserialize;
+
+use crate::auth::guard::same_origin_only;
+use crate::db::pool_stats;
+use crate::metrics::track;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let services = state.services.clone();
+    let options = state.leptos.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/login", post(form_login))
+        .route("/logout", post(form_logout))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(services.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
+        .layer(middleware::from_fn(client_ip))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Puts the peer address where server functions can read it.
+async fn client_ip(mut req: Request<Body>, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    req.extensions_mut().insert(ClientIp(ip));
+    next.run(req).await
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "database unreachable" })))
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let (open, idle) = pool_stats(&state.db);
+    let body = state.metrics.render(open, idle);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+fn redirect(to: &str, cookies: &[String]) -> Response {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        headers.insert(header::LOCATION, v);
+    }
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    (StatusCode::SEE_OTHER, headers).into_response()
+}
+
+/// The sign-in form's target when JavaScript is off: same checks as the JSON endpoint.
+async fn form_login(
+    State(state): State<AppState>,
+    axum::Extension(ClientIp(ip)): axum::Extension<ClientIp>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match state.services.account.login(&form.username, &form.password, &ip).await {
+        Ok((me, session)) => {
+            let mut cookies = vec![session_cookie(&session.token, session.max_age_secs, state.config.secure_cookies())];
+            cookies.extend(preference_cookie_values(me.language, me.theme));
+            redirect("/", &cookies)
+        }
+        Err(e) => {
+            let q = serde_urlencoded::to_string([("error", e.message.as_str())]).unwrap_or_default();
+            redirect(&format!("/login?{q}"), &[])
+        }
+    }
+}
+
+async fn form_logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let parts = {
+        let mut req = Request::new(());
+        *req.headers_mut() = headers;
+        req.into_parts().0
+    };
+    let creds = Credentials::from_parts(&parts);
+    if let Ok(caller) = state.services.account.authenticate(&creds).await {
+        let token = cookie(&parts, SESSION_COOKIE).unwrap_or_default();
+        let result = state.services.account.logout(&token).await;
+        state
+            .services
+            .audit
+            .record(app::api::context::AuditRecord {
+                user_id: Some(caller.user_id),
+                username: caller.username.clone(),
+                action: "auth.logout".into(),
+                target: format!("user/{}", caller.username),
+                tenant_id: None,
+                success: result.is_ok(),
+                detail: result.err().map(|e| e.message).unwrap_or_default(),
+                ip: String::new(),
+            })
+            .await;
+    }
+    redirect("/login", &[session_cookie("", 0, state.config.secure_cookies())])
+}
