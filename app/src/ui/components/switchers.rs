@@ -51,10 +51,13 @@ pub fn ScopeSwitchers() -> impl IntoView {
     let scope = use_scope();
     let navigate = use_navigate();
     let go = move |href: String| navigate(&href, Default::default());
-    let tenants = Resource::new(|| (), |_| list_tenants());
+    // Lists are re-read on every navigation, so objects created on one page show up in the bar.
+    let loc = use_location();
+    let visit = Memo::new(move |_| (loc.pathname.get(), loc.search.get()));
+    let tenants = Resource::new(move || visit.get(), |_| list_tenants());
     let projects = Resource::new(
-        move || scope.get().tenant,
-        |tid| async move {
+        move || (scope.get().tenant, visit.get()),
+        |(tid, _)| async move {
             match tid {
                 Some(tid) => list_projects(tid).await.unwrap_or_default(),
                 None => Vec::new(),
@@ -62,8 +65,8 @@ pub fn ScopeSwitchers() -> impl IntoView {
         },
     );
     let envs = Resource::new(
-        move || (scope.get().tenant, scope.get().project),
-        |(tid, pid)| async move {
+        move || (scope.get().tenant, scope.get().project, visit.get()),
+        |(tid, pid, _)| async move {
             match (tid, pid) {
                 (Some(tid), Some(pid)) => list_environments(tid, pid).await.unwrap_or_default(),
                 _ => Vec::new(),
