@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(align_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
         .layer(middleware::from_fn(client_ip))
         .layer(middleware::from_fn_with_state(state.clone(), track))
@@ -54,6 +55,28 @@ async fn client_ip(mut req: Request<Body>, next: Next) -> Response {
         .unwrap_or_default();
     req.extensions_mut().insert(ClientIp(ip));
     next.run(req).await
+}
+
+/// Server functions answer every failure with 500, including malformed arguments that are
+/// decoded before our code runs. The body is always an `ApiError`; make the HTTP status match it.
+async fn align_error_status(req: Request<Body>, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::ApiError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.status) {
+            if status.is_client_error() || status.is_server_error() {
+                parts.status = status;
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

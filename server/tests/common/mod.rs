@@ -1,0 +1,176 @@
+//! Test harness: the real router over a fresh database on each backend, driven with HTTP requests.
+#![allow(dead_code)]
+
+use std::fmt;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use server::auth::admin::ensure_first_admin;
+use server::auth::ratelimit::LoginLimiter;
+use server::config::Config;
+use server::state::AppState;
+use tower::ServiceExt;
+
+pub const ADMIN_PW: &str = "integration-admin-pw";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    MySql,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+/// SQLite always; MariaDB and PostgreSQL when their admin URLs are set (`make test` sets them,
+/// and CI sets GEMSCOPE_TEST_REQUIRE_ALL_DBS so a missing server fails instead of skipping).
+pub fn backends() -> Vec<Backend> {
+    let require = std::env::var("GEMSCOPE_TEST_REQUIRE_ALL_DBS").is_ok_and(|v| v == "1");
+    let mut out = vec![Backend::Sqlite];
+    for (b, var) in [(Backend::MySql, "GEMSCOPE_TEST_MYSQL_URL"), (Backend::Postgres, "GEMSCOPE_TEST_POSTGRES_URL")] {
+        match std::env::var(var) {
+            Ok(_) => out.push(b),
+            Err(_) if require => panic!("{var} is not set but GEMSCOPE_TEST_REQUIRE_ALL_DBS=1"),
+            Err(_) => eprintln!("{var} not set: skipping {b}"),
+        }
+    }
+    out
+}
+
+pub enum Auth<'a> {
+    None,
+    Cookie(&'a str),
+    Bearer(&'a str),
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub set_cookies: Vec<String>,
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub router: Router,
+    pub db: DatabaseConnection,
+    admin_url: Option<String>,
+    db_name: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("admin URL has a path");
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let suffix = server::auth::token::random_token("").to_lowercase().replace(['-', '_'], "");
+        let db_name = format!("gs_t_{}", &suffix[..12]);
+        let (url, admin_url) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/gs.db?mode=rwc", dir.path().display()), None),
+            Backend::MySql | Backend::Postgres => {
+                let var = if backend == Backend::MySql { "GEMSCOPE_TEST_MYSQL_URL" } else { "GEMSCOPE_TEST_POSTGRES_URL" };
+                let admin = std::env::var(var).expect("admin url");
+                let conn = Database::connect(&admin).await.expect("connect admin url");
+                conn.execute_unprepared(&format!("CREATE DATABASE {db_name}")).await.expect("create database");
+                conn.close().await.ok();
+                (with_database(&admin, &db_name), Some(admin))
+            }
+        };
+        let db = server::db::connect(&url).await.expect("connect");
+        server::db::migrate(&db).await.expect("migrate");
+        ensure_first_admin(&db, "admin", Some(ADMIN_PW)).await.expect("admin");
+        let config = Config { data_dir: dir.path().to_path_buf(), site_root: dir.path().to_path_buf(), ..Config::default() };
+        let state = AppState::new(db.clone(), config, LoginLimiter::default()).expect("state");
+        let router = server::web::router(state);
+        TestApp { backend, router, db, admin_url, db_name: Some(db_name).filter(|_| backend != Backend::Sqlite), _dir: dir }
+    }
+
+    /// Drops the throw-away database.
+    pub async fn cleanup(self) {
+        self.db.close().await.ok();
+        if let (Some(admin), Some(name)) = (self.admin_url, self.db_name) {
+            if let Ok(conn) = Database::connect(&admin).await {
+                let force = if self.backend == Backend::Postgres { " WITH (FORCE)" } else { "" };
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await.ok();
+                conn.close().await.ok();
+            }
+        }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.expect("router");
+        let status = res.status().as_u16();
+        let set_cookies = res
+            .headers()
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply { status, body, set_cookies }
+    }
+
+    pub fn post(path: &str, body: &Value, auth: &Auth<'_>, extra: &[(&str, &str)]) -> Request<Body> {
+        let mut b = Request::post(path).header("content-type", "application/json").header("host", "127.0.0.1:3000");
+        match auth {
+            Auth::None => {}
+            Auth::Cookie(c) => b = b.header("cookie", *c),
+            Auth::Bearer(t) => b = b.header("authorization", format!("Bearer {t}")),
+        }
+        for (k, v) in extra {
+            b = b.header(*k, *v);
+        }
+        b.body(Body::from(body.to_string())).expect("request")
+    }
+
+    pub async fn call(&self, path: &str, body: Value, auth: Auth<'_>) -> Reply {
+        self.request(Self::post(path, &body, &auth, &[])).await
+    }
+
+    /// Signs in and returns the session cookie (`gs_session=…`).
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self.call("/api/auth/login", serde_json::json!({ "username": username, "password": password }), Auth::None).await;
+        assert_eq!(r.status, 200, "[{}] login {username}: {}", self.backend, r.body);
+        r.set_cookies
+            .iter()
+            .find(|c| c.starts_with("gs_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("session cookie")
+            .to_string()
+    }
+
+    /// As the admin: creates a user and returns their id.
+    pub async fn create_user(&self, admin: &str, username: &str, password: &str) -> i64 {
+        let r = self
+            .call(
+                "/api/users/create",
+                serde_json::json!({ "user": { "username": username, "display_name": "", "email": "", "password": password, "is_system_admin": false } }),
+                Auth::Cookie(admin),
+            )
+            .await;
+        assert_eq!(r.status, 200, "[{}] create user: {}", self.backend, r.body);
+        r.body["id"].as_i64().expect("id")
+    }
+
+    pub async fn ok(&self, path: &str, body: Value, auth: Auth<'_>) -> Value {
+        let r = self.call(path, body.clone(), auth).await;
+        assert_eq!(r.status, 200, "[{}] {path} {body}: {}", self.backend, r.body);
+        r.body
+    }
+}
+
+pub fn status_ok(s: StatusCode) -> bool {
+    s.is_success()
+}
