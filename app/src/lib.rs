@@ -8,4 +8,4 @@ pub mod i18n;
 pub mod model;
 pub mod ui;
 
-pub use ui::{shell, App};
+pub use ui::{App, shell};

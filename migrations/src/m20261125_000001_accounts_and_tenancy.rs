@@ -12,7 +12,12 @@ impl MigrationName for Migration {
     }
 }
 
-fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+fn fk(
+    from_table: &'static str,
+    from_col: &'static str,
+    to_table: &'static str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(from_table, from_col)
@@ -68,11 +73,17 @@ impl MigrationTrait for Migration {
                 .col(big_integer("created_at"))
                 .col(big_integer("expires_at"))
                 .col(big_integer("last_seen_at"))
-                .foreign_key(&mut fk("sessions", "user_id", "users", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "sessions",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("sessions", "idx_sessions_user", &["user_id"])).await?;
+        m.create_index(index("sessions", "idx_sessions_user", &["user_id"]))
+            .await?;
         m.create_table(
             Table::create()
                 .table("api_tokens")
@@ -84,11 +95,17 @@ impl MigrationTrait for Migration {
                 .col(big_integer("created_at"))
                 .col(big_integer_null("expires_at"))
                 .col(big_integer_null("last_used_at"))
-                .foreign_key(&mut fk("api_tokens", "user_id", "users", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "api_tokens",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("api_tokens", "idx_api_tokens_user", &["user_id"])).await?;
+        m.create_index(index("api_tokens", "idx_api_tokens_user", &["user_id"]))
+            .await?;
         m.create_table(
             Table::create()
                 .table("tenants")
@@ -107,13 +124,33 @@ impl MigrationTrait for Migration {
                 .col(big_integer("user_id"))
                 .col(string_len("role", 16))
                 .col(big_integer("created_at"))
-                .foreign_key(&mut fk("tenant_members", "tenant_id", "tenants", ForeignKeyAction::Cascade))
-                .foreign_key(&mut fk("tenant_members", "user_id", "users", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "tenant_members",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "tenant_members",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique_index("tenant_members", "uq_tenant_members", &["tenant_id", "user_id"])).await?;
-        m.create_index(index("tenant_members", "idx_tenant_members_user", &["user_id"])).await?;
+        m.create_index(unique_index(
+            "tenant_members",
+            "uq_tenant_members",
+            &["tenant_id", "user_id"],
+        ))
+        .await?;
+        m.create_index(index(
+            "tenant_members",
+            "idx_tenant_members_user",
+            &["user_id"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("projects")
@@ -122,11 +159,21 @@ impl MigrationTrait for Migration {
                 .col(string_len("name", 63))
                 .col(string_len("description", 1024))
                 .col(big_integer("created_at"))
-                .foreign_key(&mut fk("projects", "tenant_id", "tenants", ForeignKeyAction::Restrict))
+                .foreign_key(&mut fk(
+                    "projects",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Restrict,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique_index("projects", "uq_projects_tenant_name", &["tenant_id", "name"])).await?;
+        m.create_index(unique_index(
+            "projects",
+            "uq_projects_tenant_name",
+            &["tenant_id", "name"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("clusters")
@@ -152,14 +199,39 @@ impl MigrationTrait for Migration {
                 .col(string_len("namespace", 63))
                 .col(string_len("description", 1024))
                 .col(big_integer("created_at"))
-                .foreign_key(&mut fk("environments", "tenant_id", "tenants", ForeignKeyAction::Restrict))
-                .foreign_key(&mut fk("environments", "project_id", "projects", ForeignKeyAction::Restrict))
-                .foreign_key(&mut fk("environments", "cluster_id", "clusters", ForeignKeyAction::Restrict))
+                .foreign_key(&mut fk(
+                    "environments",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "environments",
+                    "project_id",
+                    "projects",
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "environments",
+                    "cluster_id",
+                    "clusters",
+                    ForeignKeyAction::Restrict,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique_index("environments", "uq_environments_project_name", &["project_id", "name"])).await?;
-        m.create_index(unique_index("environments", "uq_environments_namespace", &["cluster_id", "namespace"])).await?;
+        m.create_index(unique_index(
+            "environments",
+            "uq_environments_project_name",
+            &["project_id", "name"],
+        ))
+        .await?;
+        m.create_index(unique_index(
+            "environments",
+            "uq_environments_namespace",
+            &["cluster_id", "namespace"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("audit_logs")
@@ -176,8 +248,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("audit_logs", "idx_audit_logs_tenant", &["tenant_id"])).await?;
-        m.create_index(index("audit_logs", "idx_audit_logs_user", &["user_id"])).await?;
+        m.create_index(index("audit_logs", "idx_audit_logs_tenant", &["tenant_id"]))
+            .await?;
+        m.create_index(index("audit_logs", "idx_audit_logs_user", &["user_id"]))
+            .await?;
         Ok(())
     }
 

@@ -4,7 +4,10 @@ use app::api::audit::AuditPort;
 use app::api::context::{AuditRecord, Caller};
 use app::error::ApiError;
 use app::model::{AuditEntry, AuditFilter, Role};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
 use crate::db::entities::{audit_log, tenant_member};
 use crate::db::{internal, now, rfc3339};

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -81,8 +81,8 @@ pub fn redact_url(url: &str) -> String {
 
 impl Config {
     /// Defaults → file (when given and present) → environment.
-    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
-        Self::figment(file).extract()
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        Self::figment(file).extract().map_err(Box::new)
     }
 
     pub fn figment(file: Option<&Path>) -> Figment {
@@ -101,6 +101,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error
 mod tests {
     use super::*;
 
@@ -113,7 +114,7 @@ mod tests {
             )?;
             jail.set_env("GEMSCOPE_DATABASE_URL", "mysql://env/db");
             jail.set_env("GEMSCOPE_SESSION_TTL_HOURS", "2");
-            let c = Config::load(Some(Path::new("gemscope.toml")))?;
+            let c = Config::load(Some(Path::new("gemscope.toml"))).map_err(|e| *e)?;
             assert_eq!(c.listen, "0.0.0.0:8080", "file beats default");
             assert_eq!(c.database_url, "mysql://env/db", "env beats file");
             assert_eq!(c.log, "debug");
@@ -126,7 +127,7 @@ mod tests {
     #[test]
     fn defaults_without_file() {
         figment::Jail::expect_with(|_| {
-            let c = Config::load(None)?;
+            let c = Config::load(None).map_err(|e| *e)?;
             assert_eq!(c, Config::default());
             Ok(())
         });
@@ -149,7 +150,10 @@ mod tests {
             ..Config::default()
         };
         let s = format!("{c:?}");
-        assert!(!s.contains("hunter22") && !s.contains("c2VjcmV0") && !s.contains("pa55"), "{s}");
+        assert!(
+            !s.contains("hunter22") && !s.contains("c2VjcmV0") && !s.contains("pa55"),
+            "{s}"
+        );
         assert!(s.contains("postgres://gs:***@db/gs"));
     }
 

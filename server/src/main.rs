@@ -7,14 +7,18 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use server::auth::admin::{create_admin, ensure_first_admin, Bootstrap};
+use server::auth::admin::{Bootstrap, create_admin, ensure_first_admin};
 use server::auth::ratelimit::LoginLimiter;
 use server::config::Config;
 use server::state::AppState;
 use server::{db, web};
 
 #[derive(Parser)]
-#[command(name = "gemscope", version, about = "Gemscope: alert rules, channels, templates and dashboards for every cluster")]
+#[command(
+    name = "gemscope",
+    version,
+    about = "Gemscope: alert rules, channels, templates and dashboards for every cluster"
+)]
 struct Cli {
     /// A TOML file with settings; `GEMSCOPE_*` environment variables override it.
     #[arg(long, global = true, env = "GEMSCOPE_CONFIG")]
@@ -51,9 +55,14 @@ fn main() -> std::process::ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),
+        )
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");
@@ -98,9 +107,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let conn = db::connect(&config.database_url).await?;
     db::migrate(&conn).await?;
-    match ensure_first_admin(&conn, &config.admin_username, config.admin_password.as_deref()).await? {
+    match ensure_first_admin(
+        &conn,
+        &config.admin_username,
+        config.admin_password.as_deref(),
+    )
+    .await?
+    {
         Bootstrap::AlreadyDone => {}
-        Bootstrap::Created => tracing::info!(username = %config.admin_username, "created the first administrator with the configured password"),
+        Bootstrap::Created => {
+            tracing::info!(username = %config.admin_username, "created the first administrator with the configured password")
+        }
         Bootstrap::CreatedWithGenerated(pw) => {
             // Printed once, on the first start only; it is not stored anywhere in clear.
             tracing::warn!(username = %config.admin_username, password = %pw, "created the first administrator with a generated password; change it after signing in");
@@ -110,14 +127,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if purged > 0 {
         tracing::info!(purged, "removed expired sessions");
     }
-    let addr: SocketAddr = config.listen.parse().map_err(|e| anyhow::anyhow!("listen: {e}"))?;
+    let addr: SocketAddr = config
+        .listen
+        .parse()
+        .map_err(|e| anyhow::anyhow!("listen: {e}"))?;
     let state = AppState::new(conn, config, LoginLimiter::default())?;
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, ready_in_ms = started.elapsed().as_millis() as u64, "Gemscope is serving on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     Ok(())
 }
 
@@ -127,7 +150,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

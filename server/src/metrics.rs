@@ -8,8 +8,8 @@ use axum::extract::{MatchedPath, State};
 use axum::http::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -56,31 +56,65 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("gemscope");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         let pool = Family::<PoolLabels, Gauge>::default();
         let build = Family::<BuildLabels, Gauge>::default();
-        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION") }).set(1);
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            pool.clone(),
+        );
         registry.register("build_info", "Build information", build);
-        Metrics { registry: Mutex::new(registry), requests, latency, pool }
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            pool,
+        }
     }
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels { method: method.to_string(), route: route.to_string(), status })
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels { method: method.to_string(), route: route.to_string() })
+            .get_or_create(&RouteLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
             .observe(seconds);
     }
 
     pub fn render(&self, open: u32, idle: u32) -> String {
-        self.pool.get_or_create(&PoolLabels { state: "open" }).set(i64::from(open));
-        self.pool.get_or_create(&PoolLabels { state: "idle" }).set(i64::from(idle));
+        self.pool
+            .get_or_create(&PoolLabels { state: "open" })
+            .set(i64::from(open));
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(i64::from(idle));
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = encode(&mut out, &registry) {
@@ -101,7 +135,12 @@ pub async fn track(State(state): State<AppState>, req: Request<Body>, next: Next
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let res = next.run(req).await;
-    state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     res
 }
 

@@ -34,19 +34,30 @@ impl FromRef<AppState> for LeptosOptions {
 
 impl AppState {
     /// Wires the services over a connected, migrated database.
-    pub fn new(db: DatabaseConnection, config: Config, limiter: LoginLimiter) -> anyhow::Result<Self> {
-        let secrets = Arc::new(SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?);
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        limiter: LoginLimiter,
+    ) -> anyhow::Result<Self> {
+        let secrets = Arc::new(SecretBox::load(
+            config.secret_key.as_deref(),
+            &config.data_dir,
+        )?);
         let audit = Arc::new(AuditService { db: db.clone() });
         let services = Services {
             account: Arc::new(AccountService {
                 db: db.clone(),
                 limiter: Arc::new(limiter),
                 audit: audit.clone(),
-                session_ttl_secs: i64::try_from(config.session_ttl_hours.saturating_mul(3600)).unwrap_or(i64::MAX),
+                session_ttl_secs: i64::try_from(config.session_ttl_hours.saturating_mul(3600))
+                    .unwrap_or(i64::MAX),
                 secure_cookies: config.secure_cookies(),
             }),
             tenancy: Arc::new(TenancyService { db: db.clone() }),
-            clusters: Arc::new(ClustersService { db: db.clone(), secrets }),
+            clusters: Arc::new(ClustersService {
+                db: db.clone(),
+                secrets,
+            }),
             users: Arc::new(UsersService { db: db.clone() }),
             audit,
         };
@@ -56,6 +67,12 @@ impl AppState {
             .site_pkg_dir("pkg")
             .env(leptos::config::Env::PROD)
             .build();
-        Ok(AppState { db, config: Arc::new(config), services, leptos, metrics: Arc::new(Metrics::default()) })
+        Ok(AppState {
+            db,
+            config: Arc::new(config),
+            services,
+            leptos,
+            metrics: Arc::new(Metrics::default()),
+        })
     }
 }

@@ -7,8 +7,8 @@ use app::domain::validate;
 use app::error::ApiError;
 use app::model::{Environment, Member, NewEnvironment, Project, Role, Tenant};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::auth::authz::{require_system_admin, require_tenant};
@@ -20,11 +20,22 @@ pub struct TenancyService {
 }
 
 fn tenant_view(t: tenant::Model) -> Tenant {
-    Tenant { id: t.id, name: t.name, description: t.description, created_at: rfc3339(t.created_at) }
+    Tenant {
+        id: t.id,
+        name: t.name,
+        description: t.description,
+        created_at: rfc3339(t.created_at),
+    }
 }
 
 fn project_view(p: project::Model) -> Project {
-    Project { id: p.id, tenant_id: p.tenant_id, name: p.name, description: p.description, created_at: rfc3339(p.created_at) }
+    Project {
+        id: p.id,
+        tenant_id: p.tenant_id,
+        name: p.name,
+        description: p.description,
+        created_at: rfc3339(p.created_at),
+    }
 }
 
 fn env_view(e: environment::Model, cluster_name: String) -> Environment {
@@ -41,7 +52,11 @@ fn env_view(e: environment::Model, cluster_name: String) -> Environment {
     }
 }
 
-async fn project_in<C: ConnectionTrait>(db: &C, tenant_id: i64, project_id: i64) -> Result<project::Model, ApiError> {
+async fn project_in<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: i64,
+    project_id: i64,
+) -> Result<project::Model, ApiError> {
     project::Entity::find_by_id(project_id)
         .filter(project::Column::TenantId.eq(tenant_id))
         .one(db)
@@ -51,7 +66,12 @@ async fn project_in<C: ConnectionTrait>(db: &C, tenant_id: i64, project_id: i64)
 }
 
 /// Refuses to leave a tenant without an administrator (system admins may).
-async fn keep_an_admin<C: ConnectionTrait>(db: &C, caller: &Caller, tenant_id: i64, leaving_user: i64) -> Result<(), ApiError> {
+async fn keep_an_admin<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    tenant_id: i64,
+    leaving_user: i64,
+) -> Result<(), ApiError> {
     if caller.is_system_admin {
         return Ok(());
     }
@@ -63,7 +83,10 @@ async fn keep_an_admin<C: ConnectionTrait>(db: &C, caller: &Caller, tenant_id: i
         .await
         .map_err(internal)?;
     if other_admins == 0 {
-        return Err(ApiError::invalid("role", "a tenant needs at least one admin"));
+        return Err(ApiError::invalid(
+            "role",
+            "a tenant needs at least one admin",
+        ));
     }
     Ok(())
 }
@@ -83,14 +106,26 @@ impl TenancyPort for TenancyService {
                 .collect();
             q = q.filter(tenant::Column::Id.is_in(ids));
         }
-        Ok(q.all(&self.db).await.map_err(internal)?.into_iter().map(tenant_view).collect())
+        Ok(q.all(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(tenant_view)
+            .collect())
     }
 
     async fn get_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<Tenant, ApiError> {
-        require_tenant(&self.db, caller, tenant_id, Role::Viewer).await.map(tenant_view)
+        require_tenant(&self.db, caller, tenant_id, Role::Viewer)
+            .await
+            .map(tenant_view)
     }
 
-    async fn create_tenant(&self, caller: &Caller, name: &str, description: &str) -> Result<Tenant, ApiError> {
+    async fn create_tenant(
+        &self,
+        caller: &Caller,
+        name: &str,
+        description: &str,
+    ) -> Result<Tenant, ApiError> {
         require_system_admin(caller)?;
         validate::dns_label("name", name)?;
         validate::text("description", description, 1024)?;
@@ -106,7 +141,12 @@ impl TenancyPort for TenancyService {
         Ok(tenant_view(row))
     }
 
-    async fn update_tenant(&self, caller: &Caller, tenant_id: i64, description: &str) -> Result<Tenant, ApiError> {
+    async fn update_tenant(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        description: &str,
+    ) -> Result<Tenant, ApiError> {
         let t = require_tenant(&self.db, caller, tenant_id, Role::Admin).await?;
         validate::text("description", description, 1024)?;
         let mut am = t.into_active_model();
@@ -134,7 +174,10 @@ impl TenancyPort for TenancyService {
             .exec(&txn)
             .await
             .map_err(internal)?;
-        tenant::Entity::delete_by_id(tenant_id).exec(&txn).await.map_err(internal)?;
+        tenant::Entity::delete_by_id(tenant_id)
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
         txn.commit().await.map_err(internal)
     }
 
@@ -166,7 +209,13 @@ impl TenancyPort for TenancyService {
         Ok(members)
     }
 
-    async fn set_member(&self, caller: &Caller, tenant_id: i64, username: &str, role: Role) -> Result<Member, ApiError> {
+    async fn set_member(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        username: &str,
+        role: Role,
+    ) -> Result<Member, ApiError> {
         let txn = self.db.begin().await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let u = user::Entity::find()
@@ -204,10 +253,20 @@ impl TenancyPort for TenancyService {
             }
         }
         txn.commit().await.map_err(internal)?;
-        Ok(Member { user_id: u.id, username: u.username, display_name: u.display_name, role })
+        Ok(Member {
+            user_id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role,
+        })
     }
 
-    async fn remove_member(&self, caller: &Caller, tenant_id: i64, user_id: i64) -> Result<(), ApiError> {
+    async fn remove_member(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        user_id: i64,
+    ) -> Result<(), ApiError> {
         let txn = self.db.begin().await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let m = tenant_member::Entity::find()
@@ -220,11 +279,18 @@ impl TenancyPort for TenancyService {
         if m.role == Role::Admin.as_str() {
             keep_an_admin(&txn, caller, tenant_id, user_id).await?;
         }
-        tenant_member::Entity::delete_by_id(m.id).exec(&txn).await.map_err(internal)?;
+        tenant_member::Entity::delete_by_id(m.id)
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
         txn.commit().await.map_err(internal)
     }
 
-    async fn list_projects(&self, caller: &Caller, tenant_id: i64) -> Result<Vec<Project>, ApiError> {
+    async fn list_projects(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+    ) -> Result<Vec<Project>, ApiError> {
         require_tenant(&self.db, caller, tenant_id, Role::Viewer).await?;
         let rows = project::Entity::find()
             .filter(project::Column::TenantId.eq(tenant_id))
@@ -235,7 +301,13 @@ impl TenancyPort for TenancyService {
         Ok(rows.into_iter().map(project_view).collect())
     }
 
-    async fn create_project(&self, caller: &Caller, tenant_id: i64, name: &str, description: &str) -> Result<Project, ApiError> {
+    async fn create_project(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        name: &str,
+        description: &str,
+    ) -> Result<Project, ApiError> {
         require_tenant(&self.db, caller, tenant_id, Role::Admin).await?;
         validate::dns_label("name", name)?;
         validate::text("description", description, 1024)?;
@@ -248,11 +320,22 @@ impl TenancyPort for TenancyService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_or_internal(e, "name", "this tenant already has a project with this name"))?;
+        .map_err(|e| {
+            conflict_or_internal(
+                e,
+                "name",
+                "this tenant already has a project with this name",
+            )
+        })?;
         Ok(project_view(row))
     }
 
-    async fn delete_project(&self, caller: &Caller, tenant_id: i64, project_id: i64) -> Result<(), ApiError> {
+    async fn delete_project(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        project_id: i64,
+    ) -> Result<(), ApiError> {
         let txn = self.db.begin().await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         project_in(&txn, tenant_id, project_id).await?;
@@ -267,11 +350,19 @@ impl TenancyPort for TenancyService {
                 format!("the project still has {envs} environment(s); delete them first"),
             ));
         }
-        project::Entity::delete_by_id(project_id).exec(&txn).await.map_err(internal)?;
+        project::Entity::delete_by_id(project_id)
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
         txn.commit().await.map_err(internal)
     }
 
-    async fn list_environments(&self, caller: &Caller, tenant_id: i64, project_id: i64) -> Result<Vec<Environment>, ApiError> {
+    async fn list_environments(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        project_id: i64,
+    ) -> Result<Vec<Environment>, ApiError> {
         require_tenant(&self.db, caller, tenant_id, Role::Viewer).await?;
         project_in(&self.db, tenant_id, project_id).await?;
         let rows = environment::Entity::find()
@@ -281,17 +372,30 @@ impl TenancyPort for TenancyService {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        let clusters = cluster::Entity::find().all(&self.db).await.map_err(internal)?;
+        let clusters = cluster::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
         Ok(rows
             .into_iter()
             .map(|e| {
-                let name = clusters.iter().find(|c| c.id == e.cluster_id).map(|c| c.name.clone()).unwrap_or_default();
+                let name = clusters
+                    .iter()
+                    .find(|c| c.id == e.cluster_id)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
                 env_view(e, name)
             })
             .collect())
     }
 
-    async fn create_environment(&self, caller: &Caller, tenant_id: i64, project_id: i64, input: NewEnvironment) -> Result<Environment, ApiError> {
+    async fn create_environment(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        project_id: i64,
+        input: NewEnvironment,
+    ) -> Result<Environment, ApiError> {
         validate::dns_label("name", &input.name)?;
         validate::dns_label("namespace", &input.namespace)?;
         validate::text("description", &input.description, 1024)?;
@@ -310,7 +414,10 @@ impl TenancyPort for TenancyService {
             .await
             .map_err(internal)?;
         if taken > 0 {
-            return Err(ApiError::conflict("namespace", "this namespace of the cluster already belongs to an environment"));
+            return Err(ApiError::conflict(
+                "namespace",
+                "this namespace of the cluster already belongs to an environment",
+            ));
         }
         let row = environment::ActiveModel {
             tenant_id: Set(tenant_id),
@@ -324,12 +431,23 @@ impl TenancyPort for TenancyService {
         }
         .insert(&txn)
         .await
-        .map_err(|e| conflict_or_internal(e, "name", "this project already has an environment with this name"))?;
+        .map_err(|e| {
+            conflict_or_internal(
+                e,
+                "name",
+                "this project already has an environment with this name",
+            )
+        })?;
         txn.commit().await.map_err(internal)?;
         Ok(env_view(row, cl.name))
     }
 
-    async fn delete_environment(&self, caller: &Caller, tenant_id: i64, environment_id: i64) -> Result<(), ApiError> {
+    async fn delete_environment(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        environment_id: i64,
+    ) -> Result<(), ApiError> {
         let txn = self.db.begin().await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let res = environment::Entity::delete_many()

@@ -5,7 +5,9 @@ use app::api::users::UsersPort;
 use app::domain::validate;
 use app::error::ApiError;
 use app::model::{NewUser, User, UserUpdate};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, Set,
+};
 
 use crate::auth::authz::require_system_admin;
 use crate::auth::{account::end_sessions, password};
@@ -76,7 +78,10 @@ impl UsersPort for UsersService {
         validate::email(&input.email)?;
         if input.user_id == caller.user_id && (!input.active || !input.is_system_admin) {
             // Locking yourself out of administration would leave nobody to undo it.
-            return Err(ApiError::invalid("user_id", "you cannot disable or demote yourself"));
+            return Err(ApiError::invalid(
+                "user_id",
+                "you cannot disable or demote yourself",
+            ));
         }
         let u = user::Entity::find_by_id(input.user_id)
             .one(&self.db)

@@ -4,17 +4,17 @@
 use std::net::SocketAddr;
 
 use app::api::account::{preference_cookie_values, session_cookie};
-use app::api::context::{cookie, ClientIp, Credentials, SESSION_COOKIE};
-use app::{shell, App};
+use app::api::context::{ClientIp, Credentials, SESSION_COOKIE, cookie};
+use app::{App, shell};
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Form, State};
-use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde::Deserialize;
 
 use crate::auth::guard::same_origin_only;
@@ -39,7 +39,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(align_error_status))
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_only,
+        ))
         .layer(middleware::from_fn(client_ip))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -69,22 +72,29 @@ async fn align_error_status(req: Request<Body>, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     };
-    if let Ok(err) = serde_json::from_slice::<app::error::ApiError>(&bytes) {
-        if let Ok(status) = StatusCode::from_u16(err.status) {
-            if status.is_client_error() || status.is_server_error() {
-                parts.status = status;
-            }
-        }
+    if let Some(status) = serde_json::from_slice::<app::error::ApiError>(&bytes)
+        .ok()
+        .and_then(|e| StatusCode::from_u16(e.status).ok())
+        .filter(|s| s.is_client_error() || s.is_server_error())
+    {
+        parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok" })),
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "database unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "database unreachable" })),
+            )
                 .into_response()
         }
     }
@@ -93,7 +103,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     let (open, idle) = pool_stats(&state.db);
     let body = state.metrics.render(open, idle);
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -121,14 +138,24 @@ async fn form_login(
     axum::Extension(ClientIp(ip)): axum::Extension<ClientIp>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match state.services.account.login(&form.username, &form.password, &ip).await {
+    match state
+        .services
+        .account
+        .login(&form.username, &form.password, &ip)
+        .await
+    {
         Ok((me, session)) => {
-            let mut cookies = vec![session_cookie(&session.token, session.max_age_secs, state.config.secure_cookies())];
+            let mut cookies = vec![session_cookie(
+                &session.token,
+                session.max_age_secs,
+                state.config.secure_cookies(),
+            )];
             cookies.extend(preference_cookie_values(me.language, me.theme));
             redirect("/", &cookies)
         }
         Err(e) => {
-            let q = serde_urlencoded::to_string([("error", e.message.as_str())]).unwrap_or_default();
+            let q =
+                serde_urlencoded::to_string([("error", e.message.as_str())]).unwrap_or_default();
             redirect(&format!("/login?{q}"), &[])
         }
     }
@@ -159,5 +186,8 @@ async fn form_logout(State(state): State<AppState>, headers: HeaderMap) -> Respo
             })
             .await;
     }
-    redirect("/login", &[session_cookie("", 0, state.config.secure_cookies())])
+    redirect(
+        "/login",
+        &[session_cookie("", 0, state.config.secure_cookies())],
+    )
 }

@@ -24,13 +24,33 @@ pub trait AccountPort: Send + Sync {
     /// Resolves a session cookie or bearer token to the caller, or 401.
     async fn authenticate(&self, creds: &Credentials) -> Result<Caller, ApiError>;
     /// Audits the attempt, whether it succeeds or not.
-    async fn login(&self, username: &str, password: &str, ip: &str) -> Result<(Me, NewSession), ApiError>;
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        ip: &str,
+    ) -> Result<(Me, NewSession), ApiError>;
     async fn logout(&self, session_token: &str) -> Result<(), ApiError>;
     async fn me(&self, caller: &Caller) -> Result<Me, ApiError>;
-    async fn set_preferences(&self, caller: &Caller, language: Lang, theme: Theme) -> Result<Me, ApiError>;
-    async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<(), ApiError>;
+    async fn set_preferences(
+        &self,
+        caller: &Caller,
+        language: Lang,
+        theme: Theme,
+    ) -> Result<Me, ApiError>;
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError>;
     async fn list_tokens(&self, caller: &Caller) -> Result<Vec<ApiToken>, ApiError>;
-    async fn create_token(&self, caller: &Caller, name: &str, expires_in_days: Option<u32>) -> Result<CreatedToken, ApiError>;
+    async fn create_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<CreatedToken, ApiError>;
     async fn revoke_token(&self, caller: &Caller, token_id: i64) -> Result<(), ApiError>;
     /// Whether the site is served over https, so cookies get `Secure`.
     fn secure_cookies(&self) -> bool;
@@ -51,8 +71,14 @@ pub fn preference_cookie_values(language: Lang, theme: Theme) -> [String; 2] {
     use super::context::{LANG_COOKIE, THEME_COOKIE};
     let year = 365 * 24 * 3600;
     [
-        format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}", language.code()),
-        format!("{THEME_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}", theme.as_str()),
+        format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}",
+            language.code()
+        ),
+        format!(
+            "{THEME_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={year}",
+            theme.as_str()
+        ),
     ]
 }
 
@@ -71,7 +97,11 @@ pub async fn login(username: String, password: String) -> Result<Me, ApiError> {
         let svc = services()?;
         let ip = client_ip(&request_parts()?);
         let (me, session) = svc.account.login(&username, &password, &ip).await?;
-        set_cookie(&session_cookie(&session.token, session.max_age_secs, svc.account.secure_cookies()));
+        set_cookie(&session_cookie(
+            &session.token,
+            session.max_age_secs,
+            svc.account.secure_cookies(),
+        ));
         preference_cookies(me.language, me.theme);
         Ok(me)
     })
@@ -86,7 +116,11 @@ pub async fn logout() -> Result<(), ApiError> {
         let parts = request_parts()?;
         let caller = caller().await?;
         let session = cookie(&parts, SESSION_COOKIE).unwrap_or_default();
-        let target = AuditTarget { action: "auth.logout", target: caller.username.clone(), tenant_id: None };
+        let target = AuditTarget {
+            action: "auth.logout",
+            target: caller.username.clone(),
+            tenant_id: None,
+        };
         audited(&caller, target, svc.account.logout(&session)).await?;
         set_cookie(&session_cookie("", 0, svc.account.secure_cookies()));
         Ok(())
@@ -117,8 +151,18 @@ pub async fn set_preferences(language: Lang, theme: Theme) -> Result<Option<Me>,
         let Ok(c) = caller().await else {
             return Ok(None);
         };
-        let target = AuditTarget { action: "user.preferences", target: c.username.clone(), tenant_id: None };
-        audited(&c, target, services()?.account.set_preferences(&c, language, theme)).await.map(Some)
+        let target = AuditTarget {
+            action: "user.preferences",
+            target: c.username.clone(),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            target,
+            services()?.account.set_preferences(&c, language, theme),
+        )
+        .await
+        .map(Some)
     })
     .await
 }
@@ -128,8 +172,17 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let target = AuditTarget { action: "user.password", target: c.username.clone(), tenant_id: None };
-        audited(&c, target, services()?.account.change_password(&c, &current, &new)).await
+        let target = AuditTarget {
+            action: "user.password",
+            target: c.username.clone(),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            target,
+            services()?.account.change_password(&c, &current, &new),
+        )
+        .await
     })
     .await
 }
@@ -142,12 +195,24 @@ pub async fn list_tokens() -> Result<Vec<ApiToken>, ApiError> {
 
 /// Creates a personal token. Its secret is in this answer and nowhere else, ever.
 #[server(prefix = "/api", endpoint = "tokens/create", input = Json)]
-pub async fn create_token(name: String, expires_in_days: Option<u32>) -> Result<CreatedToken, ApiError> {
+pub async fn create_token(
+    name: String,
+    expires_in_days: Option<u32>,
+) -> Result<CreatedToken, ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let target = AuditTarget { action: "token.create", target: name.clone(), tenant_id: None };
-        audited(&c, target, services()?.account.create_token(&c, &name, expires_in_days)).await
+        let target = AuditTarget {
+            action: "token.create",
+            target: name.clone(),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            target,
+            services()?.account.create_token(&c, &name, expires_in_days),
+        )
+        .await
     })
     .await
 }
@@ -157,7 +222,11 @@ pub async fn revoke_token(token_id: i64) -> Result<(), ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let target = AuditTarget { action: "token.revoke", target: format!("token/{token_id}"), tenant_id: None };
+        let target = AuditTarget {
+            action: "token.revoke",
+            target: format!("token/{token_id}"),
+            tenant_id: None,
+        };
         audited(&c, target, services()?.account.revoke_token(&c, token_id)).await
     })
     .await

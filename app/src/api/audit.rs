@@ -15,7 +15,8 @@ pub trait AuditPort: Send + Sync {
     /// Never fails the request it records: a failure to write is logged.
     async fn record(&self, record: AuditRecord);
     /// System admins see every row, tenant admins their tenants' rows, everybody else their own.
-    async fn list(&self, caller: &Caller, filter: AuditFilter) -> Result<Vec<AuditEntry>, ApiError>;
+    async fn list(&self, caller: &Caller, filter: AuditFilter)
+    -> Result<Vec<AuditEntry>, ApiError>;
 }
 
 #[server(prefix = "/api", endpoint = "audit/list", input = Json)]

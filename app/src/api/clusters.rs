@@ -17,7 +17,12 @@ pub trait ClustersPort: Send + Sync {
     /// Names only, for tenant admins choosing where an environment lives.
     async fn refs(&self, caller: &Caller) -> Result<Vec<ClusterRef>, ApiError>;
     async fn create(&self, caller: &Caller, input: ClusterInput) -> Result<Cluster, ApiError>;
-    async fn update(&self, caller: &Caller, cluster_id: i64, input: ClusterInput) -> Result<Cluster, ApiError>;
+    async fn update(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+        input: ClusterInput,
+    ) -> Result<Cluster, ApiError>;
     async fn delete(&self, caller: &Caller, cluster_id: i64) -> Result<(), ApiError>;
 }
 
@@ -44,7 +49,11 @@ pub async fn create_cluster(cluster: ClusterInput) -> Result<Cluster, ApiError> 
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "cluster.create", target: format!("cluster/{}", cluster.name), tenant_id: None };
+        let t = AuditTarget {
+            action: "cluster.create",
+            target: format!("cluster/{}", cluster.name),
+            tenant_id: None,
+        };
         audited(&c, t, services()?.clusters.create(&c, cluster)).await
     })
     .await
@@ -55,7 +64,11 @@ pub async fn update_cluster(cluster_id: i64, cluster: ClusterInput) -> Result<Cl
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "cluster.update", target: format!("cluster/{cluster_id}"), tenant_id: None };
+        let t = AuditTarget {
+            action: "cluster.update",
+            target: format!("cluster/{cluster_id}"),
+            tenant_id: None,
+        };
         audited(&c, t, services()?.clusters.update(&c, cluster_id, cluster)).await
     })
     .await
@@ -66,7 +79,11 @@ pub async fn delete_cluster(cluster_id: i64) -> Result<(), ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "cluster.delete", target: format!("cluster/{cluster_id}"), tenant_id: None };
+        let t = AuditTarget {
+            action: "cluster.delete",
+            target: format!("cluster/{cluster_id}"),
+            tenant_id: None,
+        };
         audited(&c, t, services()?.clusters.delete(&c, cluster_id)).await
     })
     .await

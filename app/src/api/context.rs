@@ -8,7 +8,10 @@ use http::request::Parts;
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
-use super::{account::AccountPort, audit::AuditPort, clusters::ClustersPort, tenancy::TenancyPort, users::UsersPort};
+use super::{
+    account::AccountPort, audit::AuditPort, clusters::ClustersPort, tenancy::TenancyPort,
+    users::UsersPort,
+};
 use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "gs_session";
@@ -145,7 +148,11 @@ pub async fn audited<T>(
         target: what.target,
         tenant_id: what.tenant_id,
         success: result.is_ok(),
-        detail: result.as_ref().err().map(|e| e.message.clone()).unwrap_or_default(),
+        detail: result
+            .as_ref()
+            .err()
+            .map(|e| e.message.clone())
+            .unwrap_or_default(),
         ip: caller.ip.clone(),
     };
     services()?.audit.record(record).await;

@@ -15,18 +15,70 @@ use super::context::Caller;
 pub trait TenancyPort: Send + Sync {
     async fn list_tenants(&self, caller: &Caller) -> Result<Vec<Tenant>, ApiError>;
     async fn get_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<Tenant, ApiError>;
-    async fn create_tenant(&self, caller: &Caller, name: &str, description: &str) -> Result<Tenant, ApiError>;
-    async fn update_tenant(&self, caller: &Caller, tenant_id: i64, description: &str) -> Result<Tenant, ApiError>;
+    async fn create_tenant(
+        &self,
+        caller: &Caller,
+        name: &str,
+        description: &str,
+    ) -> Result<Tenant, ApiError>;
+    async fn update_tenant(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        description: &str,
+    ) -> Result<Tenant, ApiError>;
     async fn delete_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<(), ApiError>;
     async fn list_members(&self, caller: &Caller, tenant_id: i64) -> Result<Vec<Member>, ApiError>;
-    async fn set_member(&self, caller: &Caller, tenant_id: i64, username: &str, role: Role) -> Result<Member, ApiError>;
-    async fn remove_member(&self, caller: &Caller, tenant_id: i64, user_id: i64) -> Result<(), ApiError>;
-    async fn list_projects(&self, caller: &Caller, tenant_id: i64) -> Result<Vec<Project>, ApiError>;
-    async fn create_project(&self, caller: &Caller, tenant_id: i64, name: &str, description: &str) -> Result<Project, ApiError>;
-    async fn delete_project(&self, caller: &Caller, tenant_id: i64, project_id: i64) -> Result<(), ApiError>;
-    async fn list_environments(&self, caller: &Caller, tenant_id: i64, project_id: i64) -> Result<Vec<Environment>, ApiError>;
-    async fn create_environment(&self, caller: &Caller, tenant_id: i64, project_id: i64, input: NewEnvironment) -> Result<Environment, ApiError>;
-    async fn delete_environment(&self, caller: &Caller, tenant_id: i64, environment_id: i64) -> Result<(), ApiError>;
+    async fn set_member(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        username: &str,
+        role: Role,
+    ) -> Result<Member, ApiError>;
+    async fn remove_member(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        user_id: i64,
+    ) -> Result<(), ApiError>;
+    async fn list_projects(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+    ) -> Result<Vec<Project>, ApiError>;
+    async fn create_project(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        name: &str,
+        description: &str,
+    ) -> Result<Project, ApiError>;
+    async fn delete_project(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        project_id: i64,
+    ) -> Result<(), ApiError>;
+    async fn list_environments(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        project_id: i64,
+    ) -> Result<Vec<Environment>, ApiError>;
+    async fn create_environment(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        project_id: i64,
+        input: NewEnvironment,
+    ) -> Result<Environment, ApiError>;
+    async fn delete_environment(
+        &self,
+        caller: &Caller,
+        tenant_id: i64,
+        environment_id: i64,
+    ) -> Result<(), ApiError>;
 }
 
 /// Tenants the caller can see: all of them for a system admin, otherwise those they belong to.
@@ -39,7 +91,13 @@ pub async fn list_tenants() -> Result<Vec<Tenant>, ApiError> {
 #[server(prefix = "/api", endpoint = "tenants/get", input = Json)]
 pub async fn get_tenant(tenant_id: i64) -> Result<Tenant, ApiError> {
     use super::context::*;
-    respond(async { services()?.tenancy.get_tenant(&caller().await?, tenant_id).await }).await
+    respond(async {
+        services()?
+            .tenancy
+            .get_tenant(&caller().await?, tenant_id)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "tenants/create", input = Json)]
@@ -47,8 +105,17 @@ pub async fn create_tenant(name: String, description: String) -> Result<Tenant, 
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "tenant.create", target: format!("tenant/{name}"), tenant_id: None };
-        audited(&c, t, services()?.tenancy.create_tenant(&c, &name, &description)).await
+        let t = AuditTarget {
+            action: "tenant.create",
+            target: format!("tenant/{name}"),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            t,
+            services()?.tenancy.create_tenant(&c, &name, &description),
+        )
+        .await
     })
     .await
 }
@@ -58,8 +125,19 @@ pub async fn update_tenant(tenant_id: i64, description: String) -> Result<Tenant
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "tenant.update", target: format!("tenant/{tenant_id}"), tenant_id: Some(tenant_id) };
-        audited(&c, t, services()?.tenancy.update_tenant(&c, tenant_id, &description)).await
+        let t = AuditTarget {
+            action: "tenant.update",
+            target: format!("tenant/{tenant_id}"),
+            tenant_id: Some(tenant_id),
+        };
+        audited(
+            &c,
+            t,
+            services()?
+                .tenancy
+                .update_tenant(&c, tenant_id, &description),
+        )
+        .await
     })
     .await
 }
@@ -69,7 +147,11 @@ pub async fn delete_tenant(tenant_id: i64) -> Result<(), ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "tenant.delete", target: format!("tenant/{tenant_id}"), tenant_id: Some(tenant_id) };
+        let t = AuditTarget {
+            action: "tenant.delete",
+            target: format!("tenant/{tenant_id}"),
+            tenant_id: Some(tenant_id),
+        };
         audited(&c, t, services()?.tenancy.delete_tenant(&c, tenant_id)).await
     })
     .await
@@ -78,7 +160,13 @@ pub async fn delete_tenant(tenant_id: i64) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "members/list", input = Json)]
 pub async fn list_members(tenant_id: i64) -> Result<Vec<Member>, ApiError> {
     use super::context::*;
-    respond(async { services()?.tenancy.list_members(&caller().await?, tenant_id).await }).await
+    respond(async {
+        services()?
+            .tenancy
+            .list_members(&caller().await?, tenant_id)
+            .await
+    })
+    .await
 }
 
 /// Adds a user to the tenant, or changes their role there.
@@ -92,7 +180,14 @@ pub async fn set_member(tenant_id: i64, username: String, role: Role) -> Result<
             target: format!("tenant/{tenant_id}/member/{username}:{}", role.as_str()),
             tenant_id: Some(tenant_id),
         };
-        audited(&c, t, services()?.tenancy.set_member(&c, tenant_id, &username, role)).await
+        audited(
+            &c,
+            t,
+            services()?
+                .tenancy
+                .set_member(&c, tenant_id, &username, role),
+        )
+        .await
     })
     .await
 }
@@ -102,8 +197,17 @@ pub async fn remove_member(tenant_id: i64, user_id: i64) -> Result<(), ApiError>
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "member.remove", target: format!("tenant/{tenant_id}/user/{user_id}"), tenant_id: Some(tenant_id) };
-        audited(&c, t, services()?.tenancy.remove_member(&c, tenant_id, user_id)).await
+        let t = AuditTarget {
+            action: "member.remove",
+            target: format!("tenant/{tenant_id}/user/{user_id}"),
+            tenant_id: Some(tenant_id),
+        };
+        audited(
+            &c,
+            t,
+            services()?.tenancy.remove_member(&c, tenant_id, user_id),
+        )
+        .await
     })
     .await
 }
@@ -111,16 +215,37 @@ pub async fn remove_member(tenant_id: i64, user_id: i64) -> Result<(), ApiError>
 #[server(prefix = "/api", endpoint = "projects/list", input = Json)]
 pub async fn list_projects(tenant_id: i64) -> Result<Vec<Project>, ApiError> {
     use super::context::*;
-    respond(async { services()?.tenancy.list_projects(&caller().await?, tenant_id).await }).await
+    respond(async {
+        services()?
+            .tenancy
+            .list_projects(&caller().await?, tenant_id)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "projects/create", input = Json)]
-pub async fn create_project(tenant_id: i64, name: String, description: String) -> Result<Project, ApiError> {
+pub async fn create_project(
+    tenant_id: i64,
+    name: String,
+    description: String,
+) -> Result<Project, ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "project.create", target: format!("tenant/{tenant_id}/project/{name}"), tenant_id: Some(tenant_id) };
-        audited(&c, t, services()?.tenancy.create_project(&c, tenant_id, &name, &description)).await
+        let t = AuditTarget {
+            action: "project.create",
+            target: format!("tenant/{tenant_id}/project/{name}"),
+            tenant_id: Some(tenant_id),
+        };
+        audited(
+            &c,
+            t,
+            services()?
+                .tenancy
+                .create_project(&c, tenant_id, &name, &description),
+        )
+        .await
     })
     .await
 }
@@ -130,29 +255,63 @@ pub async fn delete_project(tenant_id: i64, project_id: i64) -> Result<(), ApiEr
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "project.delete", target: format!("tenant/{tenant_id}/project/{project_id}"), tenant_id: Some(tenant_id) };
-        audited(&c, t, services()?.tenancy.delete_project(&c, tenant_id, project_id)).await
+        let t = AuditTarget {
+            action: "project.delete",
+            target: format!("tenant/{tenant_id}/project/{project_id}"),
+            tenant_id: Some(tenant_id),
+        };
+        audited(
+            &c,
+            t,
+            services()?
+                .tenancy
+                .delete_project(&c, tenant_id, project_id),
+        )
+        .await
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "environments/list", input = Json)]
-pub async fn list_environments(tenant_id: i64, project_id: i64) -> Result<Vec<Environment>, ApiError> {
+pub async fn list_environments(
+    tenant_id: i64,
+    project_id: i64,
+) -> Result<Vec<Environment>, ApiError> {
     use super::context::*;
-    respond(async { services()?.tenancy.list_environments(&caller().await?, tenant_id, project_id).await }).await
+    respond(async {
+        services()?
+            .tenancy
+            .list_environments(&caller().await?, tenant_id, project_id)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "environments/create", input = Json)]
-pub async fn create_environment(tenant_id: i64, project_id: i64, environment: NewEnvironment) -> Result<Environment, ApiError> {
+pub async fn create_environment(
+    tenant_id: i64,
+    project_id: i64,
+    environment: NewEnvironment,
+) -> Result<Environment, ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
         let t = AuditTarget {
             action: "environment.create",
-            target: format!("tenant/{tenant_id}/project/{project_id}/environment/{}", environment.name),
+            target: format!(
+                "tenant/{tenant_id}/project/{project_id}/environment/{}",
+                environment.name
+            ),
             tenant_id: Some(tenant_id),
         };
-        audited(&c, t, services()?.tenancy.create_environment(&c, tenant_id, project_id, environment)).await
+        audited(
+            &c,
+            t,
+            services()?
+                .tenancy
+                .create_environment(&c, tenant_id, project_id, environment),
+        )
+        .await
     })
     .await
 }
@@ -162,8 +321,19 @@ pub async fn delete_environment(tenant_id: i64, environment_id: i64) -> Result<(
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "environment.delete", target: format!("tenant/{tenant_id}/environment/{environment_id}"), tenant_id: Some(tenant_id) };
-        audited(&c, t, services()?.tenancy.delete_environment(&c, tenant_id, environment_id)).await
+        let t = AuditTarget {
+            action: "environment.delete",
+            target: format!("tenant/{tenant_id}/environment/{environment_id}"),
+            tenant_id: Some(tenant_id),
+        };
+        audited(
+            &c,
+            t,
+            services()?
+                .tenancy
+                .delete_environment(&c, tenant_id, environment_id),
+        )
+        .await
     })
     .await
 }

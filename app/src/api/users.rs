@@ -15,7 +15,12 @@ pub trait UsersPort: Send + Sync {
     async fn list(&self, caller: &Caller) -> Result<Vec<User>, ApiError>;
     async fn create(&self, caller: &Caller, input: NewUser) -> Result<User, ApiError>;
     async fn update(&self, caller: &Caller, input: UserUpdate) -> Result<User, ApiError>;
-    async fn set_password(&self, caller: &Caller, user_id: i64, password: &str) -> Result<(), ApiError>;
+    async fn set_password(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        password: &str,
+    ) -> Result<(), ApiError>;
 }
 
 #[server(prefix = "/api", endpoint = "users/list", input = Json)]
@@ -29,7 +34,11 @@ pub async fn create_user(user: NewUser) -> Result<User, ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "user.create", target: format!("user/{}", user.username), tenant_id: None };
+        let t = AuditTarget {
+            action: "user.create",
+            target: format!("user/{}", user.username),
+            tenant_id: None,
+        };
         audited(&c, t, services()?.users.create(&c, user)).await
     })
     .await
@@ -40,7 +49,11 @@ pub async fn update_user(user: UserUpdate) -> Result<User, ApiError> {
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "user.update", target: format!("user/{}", user.user_id), tenant_id: None };
+        let t = AuditTarget {
+            action: "user.update",
+            target: format!("user/{}", user.user_id),
+            tenant_id: None,
+        };
         audited(&c, t, services()?.users.update(&c, user)).await
     })
     .await
@@ -51,8 +64,17 @@ pub async fn set_user_password(user_id: i64, password: String) -> Result<(), Api
     use super::context::*;
     respond(async {
         let c = caller().await?;
-        let t = AuditTarget { action: "user.set_password", target: format!("user/{user_id}"), tenant_id: None };
-        audited(&c, t, services()?.users.set_password(&c, user_id, &password)).await
+        let t = AuditTarget {
+            action: "user.set_password",
+            target: format!("user/{user_id}"),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            t,
+            services()?.users.set_password(&c, user_id, &password),
+        )
+        .await
     })
     .await
 }

@@ -85,8 +85,17 @@ pub fn url(field: &str, value: &str) -> Result<(), ApiError> {
         .strip_prefix("http://")
         .or_else(|| value.strip_prefix("https://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !value.contains(char::is_whitespace) => Ok(()),
-        _ => Err(ApiError::invalid(field, "must be an http:// or https:// URL")),
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !value.contains(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::invalid(
+            field,
+            "must be an http:// or https:// URL",
+        )),
     }
 }
 
@@ -107,13 +116,14 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
     url("settings.loki_url", &s.loki_url)?;
     match c.kind {
         ClusterKind::Kubernetes => {
-            if let Some(k) = &c.kubeconfig {
-                if !k.is_empty() && !k.contains("clusters") {
-                    return Err(ApiError::invalid(
-                        "kubeconfig",
-                        "does not look like a kubeconfig (no 'clusters' section)",
-                    ));
-                }
+            if let Some(k) = &c.kubeconfig
+                && !k.is_empty()
+                && !k.contains("clusters")
+            {
+                return Err(ApiError::invalid(
+                    "kubeconfig",
+                    "does not look like a kubeconfig (no 'clusters' section)",
+                ));
             }
         }
         ClusterKind::Standalone => {
@@ -126,7 +136,10 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
             for (field, path) in [
                 ("settings.rules_dir", &s.rules_dir),
                 ("settings.loki_rules_dir", &s.loki_rules_dir),
-                ("settings.alertmanager_config_path", &s.alertmanager_config_path),
+                (
+                    "settings.alertmanager_config_path",
+                    &s.alertmanager_config_path,
+                ),
             ] {
                 if !path.is_empty() && !path.starts_with('/') {
                     return Err(ApiError::invalid(field, "must be an absolute path"));
@@ -193,10 +206,34 @@ mod tests {
         };
         assert!(new_user(&good).is_ok());
         let cases = [
-            (NewUser { username: "".into(), ..good.clone() }, "username"),
-            (NewUser { username: "a b".into(), ..good.clone() }, "username"),
-            (NewUser { email: "nope".into(), ..good.clone() }, "email"),
-            (NewUser { password: "short".into(), ..good.clone() }, "password"),
+            (
+                NewUser {
+                    username: "".into(),
+                    ..good.clone()
+                },
+                "username",
+            ),
+            (
+                NewUser {
+                    username: "a b".into(),
+                    ..good.clone()
+                },
+                "username",
+            ),
+            (
+                NewUser {
+                    email: "nope".into(),
+                    ..good.clone()
+                },
+                "email",
+            ),
+            (
+                NewUser {
+                    password: "short".into(),
+                    ..good.clone()
+                },
+                "password",
+            ),
         ];
         for (u, field) in cases {
             assert_eq!(new_user(&u).unwrap_err().field.as_deref(), Some(field));
@@ -231,6 +268,9 @@ mod tests {
             kubeconfig: Some("hello".into()),
             ..Default::default()
         };
-        assert_eq!(cluster_input(&c).unwrap_err().field.as_deref(), Some("kubeconfig"));
+        assert_eq!(
+            cluster_input(&c).unwrap_err().field.as_deref(),
+            Some("kubeconfig")
+        );
     }
 }

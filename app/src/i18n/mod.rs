@@ -37,7 +37,12 @@ impl Lang {
     /// Picks from an Accept-Language header: the first language we have wins.
     pub fn from_accept_language(header: &str) -> Self {
         for part in header.split(',') {
-            let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             if tag.starts_with("zh") {
                 return Lang::ZhCn;
             }

@@ -5,11 +5,11 @@ pub mod pages;
 mod session;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet, Title};
+use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{SsrMode, path};
 
-pub use session::{use_session, use_t, Session};
+pub use session::{Session, use_session, use_t};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -46,7 +46,7 @@ pub fn use_t() -> impl Fn() -> &'static Texts + Copy + Send + Sync + 'static {
 /// rendered into `<html>`, so hydration starts from the same state.
 #[cfg(feature = "ssr")]
 fn initial_preferences() -> (Lang, Theme) {
-    use crate::api::context::{cookie, LANG_COOKIE, THEME_COOKIE};
+    use crate::api::context::{LANG_COOKIE, THEME_COOKIE, cookie};
     let Some(parts) = use_context::<http::request::Parts>() else {
         return (Lang::En, Theme::Light);
     };

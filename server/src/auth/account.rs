@@ -11,12 +11,13 @@ use app::error::ApiError;
 use app::i18n::Lang;
 use app::model::{ApiToken, CreatedToken, Me, Role, TenantRole, Theme};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 
 use super::password;
 use super::ratelimit::LoginLimiter;
-use super::token::{digest, display_prefix, random_token, API_TOKEN_PREFIX};
+use super::token::{API_TOKEN_PREFIX, digest, display_prefix, random_token};
 use crate::db::entities::{api_token, session, tenant, tenant_member, user};
 use crate::db::{internal, now, rfc3339};
 
@@ -94,8 +95,15 @@ impl AccountService {
         let tenants = tenants
             .into_iter()
             .filter_map(|t| {
-                let role = memberships.iter().find(|m| m.tenant_id == t.id).and_then(|m| Role::parse(&m.role))?;
-                Some(TenantRole { tenant_id: t.id, tenant_name: t.name, role })
+                let role = memberships
+                    .iter()
+                    .find(|m| m.tenant_id == t.id)
+                    .and_then(|m| Role::parse(&m.role))?;
+                Some(TenantRole {
+                    tenant_id: t.id,
+                    tenant_name: t.name,
+                    role,
+                })
             })
             .collect();
         Ok(Me {
@@ -109,7 +117,12 @@ impl AccountService {
         })
     }
 
-    async fn login_inner(&self, username: &str, pw: &str, ip: &str) -> Result<(Me, NewSession), ApiError> {
+    async fn login_inner(
+        &self,
+        username: &str,
+        pw: &str,
+        ip: &str,
+    ) -> Result<(Me, NewSession), ApiError> {
         if username.is_empty() {
             return Err(ApiError::invalid("username", "must not be empty"));
         }
@@ -154,7 +167,13 @@ impl AccountService {
         .await
         .map_err(internal)?;
         let me = self.me_of(&user).await?;
-        Ok((me, NewSession { token, max_age_secs: self.session_ttl_secs }))
+        Ok((
+            me,
+            NewSession {
+                token,
+                max_age_secs: self.session_ttl_secs,
+            },
+        ))
     }
 }
 
@@ -179,10 +198,20 @@ impl AccountPort for AccountService {
             _ => return Err(ApiError::unauthenticated()),
         };
         let u = self.active_user(user_id).await?;
-        Ok(Caller { user_id: u.id, username: u.username, is_system_admin: u.is_system_admin, ip: creds.ip.clone() })
+        Ok(Caller {
+            user_id: u.id,
+            username: u.username,
+            is_system_admin: u.is_system_admin,
+            ip: creds.ip.clone(),
+        })
     }
 
-    async fn login(&self, username: &str, pw: &str, ip: &str) -> Result<(Me, NewSession), ApiError> {
+    async fn login(
+        &self,
+        username: &str,
+        pw: &str,
+        ip: &str,
+    ) -> Result<(Me, NewSession), ApiError> {
         let result = self.login_inner(username, pw, ip).await;
         self.audit
             .record(AuditRecord {
@@ -192,7 +221,11 @@ impl AccountPort for AccountService {
                 target: format!("user/{}", username.chars().take(64).collect::<String>()),
                 tenant_id: None,
                 success: result.is_ok(),
-                detail: result.as_ref().err().map(|e| e.message.clone()).unwrap_or_default(),
+                detail: result
+                    .as_ref()
+                    .err()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default(),
                 ip: ip.to_string(),
             })
             .await;
@@ -216,7 +249,12 @@ impl AccountPort for AccountService {
         self.me_of(&u).await
     }
 
-    async fn set_preferences(&self, caller: &Caller, language: Lang, theme: Theme) -> Result<Me, ApiError> {
+    async fn set_preferences(
+        &self,
+        caller: &Caller,
+        language: Lang,
+        theme: Theme,
+    ) -> Result<Me, ApiError> {
         let u = self.active_user(caller.user_id).await?;
         let mut am = u.into_active_model();
         am.language = Set(language.code().to_string());
@@ -226,16 +264,23 @@ impl AccountPort for AccountService {
         self.me_of(&u).await
     }
 
-    async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<(), ApiError> {
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ApiError> {
         validate::password("new", new)?;
         let u = self.active_user(caller.user_id).await?;
         if !password::verify_blocking(current.to_string(), u.password_hash.clone()).await {
             return Err(ApiError::invalid("current", "is not your current password"));
         }
-        let hash = password::hash_blocking(new.to_string()).await.map_err(|e| {
-            tracing::error!(error = %e, "hashing password");
-            ApiError::internal()
-        })?;
+        let hash = password::hash_blocking(new.to_string())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "hashing password");
+                ApiError::internal()
+            })?;
         let mut am = u.into_active_model();
         am.password_hash = Set(hash);
         am.updated_at = Set(now());
@@ -253,16 +298,24 @@ impl AccountPort for AccountService {
         Ok(rows.into_iter().map(token_view).collect())
     }
 
-    async fn create_token(&self, caller: &Caller, name: &str, expires_in_days: Option<u32>) -> Result<CreatedToken, ApiError> {
+    async fn create_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        expires_in_days: Option<u32>,
+    ) -> Result<CreatedToken, ApiError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(ApiError::invalid("name", "must not be empty"));
         }
         validate::text("name", name, 128)?;
-        if let Some(d) = expires_in_days {
-            if d == 0 || d > 3650 {
-                return Err(ApiError::invalid("expires_in_days", "must be between 1 and 3650"));
-            }
+        if let Some(d) = expires_in_days
+            && (d == 0 || d > 3650)
+        {
+            return Err(ApiError::invalid(
+                "expires_in_days",
+                "must be between 1 and 3650",
+            ));
         }
         let secret = random_token(API_TOKEN_PREFIX);
         let at = now();
@@ -279,7 +332,10 @@ impl AccountPort for AccountService {
         .insert(&self.db)
         .await
         .map_err(internal)?;
-        Ok(CreatedToken { token: token_view(row), secret })
+        Ok(CreatedToken {
+            token: token_view(row),
+            secret,
+        })
     }
 
     async fn revoke_token(&self, caller: &Caller, token_id: i64) -> Result<(), ApiError> {

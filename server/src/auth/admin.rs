@@ -1,7 +1,10 @@
 //! The first system administrator, created on first start.
 
 use app::domain::validate;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 
 use super::{password, token};
 use crate::db::entities::user;
@@ -19,16 +22,27 @@ pub enum Bootstrap {
 }
 
 /// Creates `username` as system admin when the user table is empty.
-pub async fn ensure_first_admin(db: &DatabaseConnection, username: &str, configured: Option<&str>) -> anyhow::Result<Bootstrap> {
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+    username: &str,
+    configured: Option<&str>,
+) -> anyhow::Result<Bootstrap> {
     if user::Entity::find().count(db).await? > 0 {
         return Ok(Bootstrap::AlreadyDone);
     }
     let (pw, generated) = match configured {
         Some(p) => (p.to_string(), false),
-        None => (token::random_token("").chars().take(20).collect::<String>(), true),
+        None => (
+            token::random_token("").chars().take(20).collect::<String>(),
+            true,
+        ),
     };
     create_admin(db, username, &pw).await?;
-    Ok(if generated { Bootstrap::CreatedWithGenerated(pw) } else { Bootstrap::Created })
+    Ok(if generated {
+        Bootstrap::CreatedWithGenerated(pw)
+    } else {
+        Bootstrap::Created
+    })
 }
 
 /// Creates a system admin, or resets an existing user's password and makes them admin.
@@ -37,7 +51,11 @@ pub async fn create_admin(db: &DatabaseConnection, username: &str, pw: &str) -> 
     validate::password("password", pw).map_err(|e| anyhow::anyhow!(e.message))?;
     let hash = password::hash_blocking(pw.to_string()).await?;
     let at = now();
-    match user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await? {
+    match user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?
+    {
         Some(existing) => {
             let mut am: user::ActiveModel = existing.into();
             am.password_hash = Set(hash);

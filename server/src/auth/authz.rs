@@ -17,7 +17,11 @@ pub fn require_system_admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-pub async fn role_in<C: ConnectionTrait>(db: &C, user_id: i64, tenant_id: i64) -> Result<Option<Role>, ApiError> {
+pub async fn role_in<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    tenant_id: i64,
+) -> Result<Option<Role>, ApiError> {
     let m = tenant_member::Entity::find()
         .filter(tenant_member::Column::TenantId.eq(tenant_id))
         .filter(tenant_member::Column::UserId.eq(user_id))

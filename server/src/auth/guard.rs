@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -12,7 +12,11 @@ use app::error::ApiError;
 
 use crate::state::AppState;
 
-pub async fn same_origin_only(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+pub async fn same_origin_only(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
     if is_mutation(req.method()) {
         let headers = req.headers();
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
@@ -32,7 +36,12 @@ fn is_mutation(m: &Method) -> bool {
 }
 
 /// The decision, apart from HTTP plumbing so it can be tested on its own.
-pub fn check(fetch_site: Option<&str>, origin: Option<&str>, host: Option<&str>, public_url: Option<&str>) -> Result<(), &'static str> {
+pub fn check(
+    fetch_site: Option<&str>,
+    origin: Option<&str>,
+    host: Option<&str>,
+    public_url: Option<&str>,
+) -> Result<(), &'static str> {
     if fetch_site == Some("cross-site") {
         return Err("sec-fetch-site is cross-site");
     }
@@ -49,10 +58,8 @@ pub fn check(fetch_site: Option<&str>, origin: Option<&str>, host: Option<&str>,
     if host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host)) {
         return Ok(());
     }
-    if let Some(public) = public_url {
-        if public.trim_end_matches('/').eq_ignore_ascii_case(origin) {
-            return Ok(());
-        }
+    if public_url.is_some_and(|p| p.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+        return Ok(());
     }
     Err("origin does not match host")
 }
@@ -64,20 +71,61 @@ mod tests {
     #[test]
     fn decisions() {
         let h = Some("127.0.0.1:3000");
-        let cases: &[(Option<&str>, Option<&str>, Option<&str>, Option<&str>, bool)] = &[
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+        );
+        let cases: &[Case] = &[
             (None, None, h, None, true),
-            (Some("same-origin"), Some("http://127.0.0.1:3000"), h, None, true),
+            (
+                Some("same-origin"),
+                Some("http://127.0.0.1:3000"),
+                h,
+                None,
+                true,
+            ),
             (Some("none"), None, h, None, true),
             (Some("cross-site"), None, h, None, false),
-            (Some("cross-site"), Some("http://127.0.0.1:3000"), h, None, false),
+            (
+                Some("cross-site"),
+                Some("http://127.0.0.1:3000"),
+                h,
+                None,
+                false,
+            ),
             (None, Some("http://evil.example"), h, None, false),
             (None, Some("null"), h, None, false),
-            (Some("same-site"), Some("http://other.local:3000"), h, None, false),
-            (None, Some("https://gs.example.com"), Some("10.0.0.5:3000"), Some("https://gs.example.com/"), true),
-            (None, Some("https://evil.example"), Some("10.0.0.5:3000"), Some("https://gs.example.com"), false),
+            (
+                Some("same-site"),
+                Some("http://other.local:3000"),
+                h,
+                None,
+                false,
+            ),
+            (
+                None,
+                Some("https://gs.example.com"),
+                Some("10.0.0.5:3000"),
+                Some("https://gs.example.com/"),
+                true,
+            ),
+            (
+                None,
+                Some("https://evil.example"),
+                Some("10.0.0.5:3000"),
+                Some("https://gs.example.com"),
+                false,
+            ),
         ];
         for (site, origin, host, public, ok) in cases {
-            assert_eq!(check(*site, *origin, *host, *public).is_ok(), *ok, "{site:?} {origin:?} {host:?}");
+            assert_eq!(
+                check(*site, *origin, *host, *public).is_ok(),
+                *ok,
+                "{site:?} {origin:?} {host:?}"
+            );
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Argon2id password hashes in PHC string form.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
     Argon2::default()
@@ -14,7 +14,9 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 /// False for a wrong password and for a hash that cannot be parsed.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -20,7 +20,12 @@ impl Default for LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(window: Duration, per_user: usize, per_ip: usize) -> Self {
-        LoginLimiter { window, per_user, per_ip, failures: Mutex::new(HashMap::new()) }
+        LoginLimiter {
+            window,
+            per_user,
+            per_ip,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     fn keys(username: &str, ip: &str) -> (String, String) {
@@ -57,7 +62,10 @@ impl LoginLimiter {
 
     pub fn record_success(&self, username: &str) {
         let (u, _) = Self::keys(username, "");
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&u);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&u);
     }
 }
 
@@ -74,7 +82,10 @@ mod tests {
             l.record_failure("alice", "1.2.3.4", t0);
         }
         assert!(l.is_blocked("alice", "1.2.3.4", t0));
-        assert!(l.is_blocked("ALICE", "5.6.7.8", t0), "per user, any address, any case");
+        assert!(
+            l.is_blocked("ALICE", "5.6.7.8", t0),
+            "per user, any address, any case"
+        );
         assert!(!l.is_blocked("bob", "1.2.3.4", t0));
         assert!(!l.is_blocked("alice", "1.2.3.4", t0 + Duration::from_secs(61)));
     }

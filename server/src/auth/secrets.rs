@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
@@ -18,7 +18,9 @@ pub struct SecretBox {
 
 impl SecretBox {
     pub fn new(key: [u8; 32]) -> Self {
-        SecretBox { cipher: XChaCha20Poly1305::new(&key.into()) }
+        SecretBox {
+            cipher: XChaCha20Poly1305::new(&key.into()),
+        }
     }
 
     /// The configured key (base64 of 32 bytes), else `data_dir/secret.key`, created on first use.
@@ -100,7 +102,11 @@ mod tests {
         assert!(sealed.starts_with("v1:"));
         assert!(!sealed.contains("clusters"));
         assert_eq!(b.open(&sealed).unwrap(), "apiVersion: v1\nclusters: []");
-        assert_ne!(b.seal("x").unwrap(), b.seal("x").unwrap(), "fresh nonce each time");
+        assert_ne!(
+            b.seal("x").unwrap(),
+            b.seal("x").unwrap(),
+            "fresh nonce each time"
+        );
         let other = SecretBox::new([8; 32]);
         assert!(other.open(&sealed).is_err());
         let mut tampered = sealed.clone();

@@ -1,8 +1,8 @@
 //! Random secrets for sessions and API tokens. Only their SHA-256 is stored, so a copy of the
 //! database does not let anyone sign in.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 pub const API_TOKEN_PREFIX: &str = "gst_";
@@ -46,7 +46,10 @@ mod tests {
     #[test]
     fn digest_is_stable_hex() {
         let d = digest("abc");
-        assert_eq!(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            d,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_ne!(digest("abd"), d);
     }
 

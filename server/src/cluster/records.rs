@@ -9,8 +9,8 @@ use app::domain::validate;
 use app::error::ApiError;
 use app::model::{Cluster, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, Role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -142,7 +142,13 @@ impl ClustersPort for ClustersService {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(|r| ClusterRef { id: r.id, name: r.name }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| ClusterRef {
+                id: r.id,
+                name: r.name,
+            })
+            .collect())
     }
 
     async fn create(&self, caller: &Caller, input: ClusterInput) -> Result<Cluster, ApiError> {
@@ -166,11 +172,18 @@ impl ClustersPort for ClustersService {
         self.view(row)
     }
 
-    async fn update(&self, caller: &Caller, cluster_id: i64, input: ClusterInput) -> Result<Cluster, ApiError> {
+    async fn update(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+        input: ClusterInput,
+    ) -> Result<Cluster, ApiError> {
         require_system_admin(caller)?;
         validate::cluster_input(&input)?;
         let row = self.find(cluster_id).await?;
-        let secrets = self.unseal(&row)?.merge(input.kubeconfig, input.bearer_token);
+        let secrets = self
+            .unseal(&row)?
+            .merge(input.kubeconfig, input.bearer_token);
         let mut am = row.into_active_model();
         am.name = Set(input.name);
         am.description = Set(input.description);
@@ -178,10 +191,9 @@ impl ClustersPort for ClustersService {
         am.settings = Set(settings_json(&input.settings)?);
         am.secrets = Set(self.seal(&secrets)?);
         am.updated_at = Set(now());
-        let row = am
-            .update(&self.db)
-            .await
-            .map_err(|e| conflict_or_internal(e, "name", "a cluster with this name already exists"))?;
+        let row = am.update(&self.db).await.map_err(|e| {
+            conflict_or_internal(e, "name", "a cluster with this name already exists")
+        })?;
         self.view(row)
     }
 
@@ -199,7 +211,10 @@ impl ClustersPort for ClustersService {
                 format!("{in_use} environment(s) still use this cluster; delete them first"),
             ));
         }
-        cluster::Entity::delete_by_id(cluster_id).exec(&self.db).await.map_err(internal)?;
+        cluster::Entity::delete_by_id(cluster_id)
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
         Ok(())
     }
 }
@@ -210,11 +225,26 @@ mod tests {
 
     #[test]
     fn merge_keeps_clears_and_replaces() {
-        let s = ClusterSecrets { kubeconfig: "k".into(), bearer_token: "t".into() };
+        let s = ClusterSecrets {
+            kubeconfig: "k".into(),
+            bearer_token: "t".into(),
+        };
         assert_eq!(s.clone().merge(None, None), s);
         let cleared = s.clone().merge(Some(String::new()), None);
-        assert_eq!(cleared, ClusterSecrets { kubeconfig: String::new(), bearer_token: "t".into() });
+        assert_eq!(
+            cleared,
+            ClusterSecrets {
+                kubeconfig: String::new(),
+                bearer_token: "t".into()
+            }
+        );
         let replaced = s.merge(Some("k2".into()), Some("t2".into()));
-        assert_eq!(replaced, ClusterSecrets { kubeconfig: "k2".into(), bearer_token: "t2".into() });
+        assert_eq!(
+            replaced,
+            ClusterSecrets {
+                kubeconfig: "k2".into(),
+                bearer_token: "t2".into()
+            }
+        );
     }
 }

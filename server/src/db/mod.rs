@@ -10,19 +10,23 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, Sq
 
 /// Connects and applies pending migrations. For SQLite, creates the file's directory first.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
+    if let Some(dir) = sqlite_path(url)
+        .and_then(|p| Path::new(p).parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)?;
     }
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false).max_connections(if sqlite_path(url).is_some() { 4 } else { 16 });
+    opts.sqlx_logging(false)
+        .max_connections(if sqlite_path(url).is_some() { 4 } else { 16 });
     let db = Database::connect(opts).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Foreign keys are off by default in SQLite; WAL lets readers run beside the writer.
         use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
-            .await?;
+        db.execute_unprepared(
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;",
+        )
+        .await?;
     }
     Ok(db)
 }
@@ -32,7 +36,9 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (path != ":memory:" && !path.is_empty()).then_some(path)
 }
@@ -46,7 +52,10 @@ pub fn now() -> i64 {
 pub fn rfc3339(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -89,7 +98,10 @@ mod tests {
 
     #[test]
     fn sqlite_paths() {
-        assert_eq!(sqlite_path("sqlite://data/gemscope.db?mode=rwc"), Some("data/gemscope.db"));
+        assert_eq!(
+            sqlite_path("sqlite://data/gemscope.db?mode=rwc"),
+            Some("data/gemscope.db")
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
     }

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
@@ -35,7 +35,10 @@ impl fmt::Display for Backend {
 pub fn backends() -> Vec<Backend> {
     let require = std::env::var("GEMSCOPE_TEST_REQUIRE_ALL_DBS").is_ok_and(|v| v == "1");
     let mut out = vec![Backend::Sqlite];
-    for (b, var) in [(Backend::MySql, "GEMSCOPE_TEST_MYSQL_URL"), (Backend::Postgres, "GEMSCOPE_TEST_POSTGRES_URL")] {
+    for (b, var) in [
+        (Backend::MySql, "GEMSCOPE_TEST_MYSQL_URL"),
+        (Backend::Postgres, "GEMSCOPE_TEST_POSTGRES_URL"),
+    ] {
         match std::env::var(var) {
             Ok(_) => out.push(b),
             Err(_) if require => panic!("{var} is not set but GEMSCOPE_TEST_REQUIRE_ALL_DBS=1"),
@@ -74,37 +77,68 @@ fn with_database(url: &str, name: &str) -> String {
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let suffix = server::auth::token::random_token("").to_lowercase().replace(['-', '_'], "");
+        let suffix = server::auth::token::random_token("")
+            .to_lowercase()
+            .replace(['-', '_'], "");
         let db_name = format!("gs_t_{}", &suffix[..12]);
         let (url, admin_url) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}/gs.db?mode=rwc", dir.path().display()), None),
+            Backend::Sqlite => (
+                format!("sqlite://{}/gs.db?mode=rwc", dir.path().display()),
+                None,
+            ),
             Backend::MySql | Backend::Postgres => {
-                let var = if backend == Backend::MySql { "GEMSCOPE_TEST_MYSQL_URL" } else { "GEMSCOPE_TEST_POSTGRES_URL" };
+                let var = if backend == Backend::MySql {
+                    "GEMSCOPE_TEST_MYSQL_URL"
+                } else {
+                    "GEMSCOPE_TEST_POSTGRES_URL"
+                };
                 let admin = std::env::var(var).expect("admin url");
                 let conn = Database::connect(&admin).await.expect("connect admin url");
-                conn.execute_unprepared(&format!("CREATE DATABASE {db_name}")).await.expect("create database");
+                conn.execute_unprepared(&format!("CREATE DATABASE {db_name}"))
+                    .await
+                    .expect("create database");
                 conn.close().await.ok();
                 (with_database(&admin, &db_name), Some(admin))
             }
         };
         let db = server::db::connect(&url).await.expect("connect");
         server::db::migrate(&db).await.expect("migrate");
-        ensure_first_admin(&db, "admin", Some(ADMIN_PW)).await.expect("admin");
-        let config = Config { data_dir: dir.path().to_path_buf(), site_root: dir.path().to_path_buf(), ..Config::default() };
+        ensure_first_admin(&db, "admin", Some(ADMIN_PW))
+            .await
+            .expect("admin");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            site_root: dir.path().to_path_buf(),
+            ..Config::default()
+        };
         let state = AppState::new(db.clone(), config, LoginLimiter::default()).expect("state");
         let router = server::web::router(state);
-        TestApp { backend, router, db, admin_url, db_name: Some(db_name).filter(|_| backend != Backend::Sqlite), _dir: dir }
+        TestApp {
+            backend,
+            router,
+            db,
+            admin_url,
+            db_name: Some(db_name).filter(|_| backend != Backend::Sqlite),
+            _dir: dir,
+        }
     }
 
     /// Drops the throw-away database.
     pub async fn cleanup(self) {
         self.db.close().await.ok();
-        if let (Some(admin), Some(name)) = (self.admin_url, self.db_name) {
-            if let Ok(conn) = Database::connect(&admin).await {
-                let force = if self.backend == Backend::Postgres { " WITH (FORCE)" } else { "" };
-                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await.ok();
-                conn.close().await.ok();
-            }
+        let (Some(admin), Some(name)) = (self.admin_url, self.db_name) else {
+            return;
+        };
+        if let Ok(conn) = Database::connect(&admin).await {
+            let force = if self.backend == Backend::Postgres {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}"))
+                .await
+                .ok();
+            conn.close().await.ok();
         }
     }
 
@@ -118,12 +152,24 @@ impl TestApp {
             .filter_map(|v| v.to_str().ok().map(String::from))
             .collect();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Reply { status, body, set_cookies }
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply {
+            status,
+            body,
+            set_cookies,
+        }
     }
 
-    pub fn post(path: &str, body: &Value, auth: &Auth<'_>, extra: &[(&str, &str)]) -> Request<Body> {
-        let mut b = Request::post(path).header("content-type", "application/json").header("host", "127.0.0.1:3000");
+    pub fn post(
+        path: &str,
+        body: &Value,
+        auth: &Auth<'_>,
+        extra: &[(&str, &str)],
+    ) -> Request<Body> {
+        let mut b = Request::post(path)
+            .header("content-type", "application/json")
+            .header("host", "127.0.0.1:3000");
         match auth {
             Auth::None => {}
             Auth::Cookie(c) => b = b.header("cookie", *c),
@@ -141,8 +187,18 @@ impl TestApp {
 
     /// Signs in and returns the session cookie (`gs_session=…`).
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let r = self.call("/api/auth/login", serde_json::json!({ "username": username, "password": password }), Auth::None).await;
-        assert_eq!(r.status, 200, "[{}] login {username}: {}", self.backend, r.body);
+        let r = self
+            .call(
+                "/api/auth/login",
+                serde_json::json!({ "username": username, "password": password }),
+                Auth::None,
+            )
+            .await;
+        assert_eq!(
+            r.status, 200,
+            "[{}] login {username}: {}",
+            self.backend, r.body
+        );
         r.set_cookies
             .iter()
             .find(|c| c.starts_with("gs_session="))
@@ -166,7 +222,11 @@ impl TestApp {
 
     pub async fn ok(&self, path: &str, body: Value, auth: Auth<'_>) -> Value {
         let r = self.call(path, body.clone(), auth).await;
-        assert_eq!(r.status, 200, "[{}] {path} {body}: {}", self.backend, r.body);
+        assert_eq!(
+            r.status, 200,
+            "[{}] {path} {body}: {}",
+            self.backend, r.body
+        );
         r.body
     }
 }

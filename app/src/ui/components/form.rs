@@ -36,7 +36,8 @@ pub fn TextField(
 ) -> impl IntoView {
     let id = format!("f-{}", field.replace('.', "-"));
     let label_for = id.clone();
-    let invalid = move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some(field));
+    let invalid =
+        move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some(field));
     view! {
         <label class="field" for=label_for>
             <span>{move || label.get()}</span>
@@ -65,7 +66,10 @@ pub fn short_time(ts: &str) -> String {
 mod tests {
     #[test]
     fn short_time_cuts_seconds() {
-        assert_eq!(super::short_time("2026-11-25T13:45:12Z"), "2026-11-25 13:45");
+        assert_eq!(
+            super::short_time("2026-11-25T13:45:12Z"),
+            "2026-11-25 13:45"
+        );
         assert_eq!(super::short_time(""), "");
     }
 }

@@ -1,7 +1,7 @@
 //! The frame around every signed-in page: top bar, side navigation, and the sign-in guard.
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::components::{A, Outlet, Redirect};
 
 use super::switchers::ScopeSwitchers;
 use crate::api::account::SetPreferences;
@@ -30,7 +30,11 @@ pub fn AppLayout() -> impl IntoView {
 fn Frame(me: Me) -> impl IntoView {
     let t = use_t();
     let admin = me.is_system_admin;
-    let name = if me.display_name.is_empty() { me.username.clone() } else { me.display_name.clone() };
+    let name = if me.display_name.is_empty() {
+        me.username.clone()
+    } else {
+        me.display_name.clone()
+    };
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">{move || t().app_name}</A>
@@ -69,7 +73,10 @@ pub fn PreferenceSwitch() -> impl IntoView {
     let t = use_t();
     let save = ServerAction::<SetPreferences>::new();
     let persist = move || {
-        save.dispatch(SetPreferences { language: session.lang.get_untracked(), theme: session.theme.get_untracked() });
+        save.dispatch(SetPreferences {
+            language: session.lang.get_untracked(),
+            theme: session.theme.get_untracked(),
+        });
     };
     view! {
         <div class="prefs">

@@ -161,8 +161,25 @@ mod tests {
         let cases = [
             ("/", None, None, Scope::default()),
             ("/tenants", None, None, Scope::default()),
-            ("/tenants/3", None, None, Scope { tenant: Some(3), ..Default::default() }),
-            ("/tenants/3", Some("7"), Some("9"), Scope { tenant: Some(3), project: Some(7), environment: Some(9) }),
+            (
+                "/tenants/3",
+                None,
+                None,
+                Scope {
+                    tenant: Some(3),
+                    ..Default::default()
+                },
+            ),
+            (
+                "/tenants/3",
+                Some("7"),
+                Some("9"),
+                Scope {
+                    tenant: Some(3),
+                    project: Some(7),
+                    environment: Some(9),
+                },
+            ),
             ("/tenants/x", Some("7"), None, Scope::default()),
             ("/clusters", Some("7"), None, Scope::default()),
         ];
@@ -175,8 +192,18 @@ mod tests {
     fn href_round_trips() {
         let href = Scope::href(3, Some(7), Some(9));
         let (path, query) = href.split_once('?').unwrap();
-        let q: Vec<(&str, &str)> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+        let q: Vec<(&str, &str)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
         let get = |k| q.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        assert_eq!(Scope::parse(path, get("project"), get("env")), Scope { tenant: Some(3), project: Some(7), environment: Some(9) });
+        assert_eq!(
+            Scope::parse(path, get("project"), get("env")),
+            Scope {
+                tenant: Some(3),
+                project: Some(7),
+                environment: Some(9)
+            }
+        );
     }
 }

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::account::{list_tokens, ChangePassword, CreateToken, RevokeToken};
-use crate::ui::components::{last_error, short_time, ErrorNote, PreferenceSwitch, TextField};
+use crate::api::account::{ChangePassword, CreateToken, RevokeToken, list_tokens};
+use crate::ui::components::{ErrorNote, PreferenceSwitch, TextField, last_error, short_time};
 use crate::ui::use_t;
 
 #[component]
@@ -53,7 +53,10 @@ fn Tokens() -> impl IntoView {
     let t = use_t();
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
     let name = RwSignal::new(String::new());
     let days = RwSignal::new(String::new());
     let error = last_error(create.value());

@@ -17,9 +17,18 @@ pub fn AuditPage() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let result = RwSignal::new(String::new());
     let before = RwSignal::new(None::<i64>);
-    let applied = RwSignal::new(AuditFilter { limit: Some(PAGE), ..Default::default() });
+    let applied = RwSignal::new(AuditFilter {
+        limit: Some(PAGE),
+        ..Default::default()
+    });
     let rows = Resource::new(move || applied.get(), list_audit);
-    let non_empty = |s: String| if s.trim().is_empty() { None } else { Some(s.trim().to_string()) };
+    let non_empty = |s: String| {
+        if s.trim().is_empty() {
+            None
+        } else {
+            Some(s.trim().to_string())
+        }
+    };
     let apply = move || {
         applied.set(AuditFilter {
             username: non_empty(username.get_untracked()),

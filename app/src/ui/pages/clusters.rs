@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::clusters::{list_clusters, CreateCluster, DeleteCluster, UpdateCluster};
+use crate::api::clusters::{CreateCluster, DeleteCluster, UpdateCluster, list_clusters};
 use crate::model::{Cluster, ClusterInput, ClusterKind, ClusterSettings};
-use crate::ui::components::{last_error, short_time, ErrorNote, TextField};
+use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
 use crate::ui::use_t;
 
 #[derive(Clone, Copy)]
@@ -50,7 +50,8 @@ impl ClusterForm {
         let s = c.map(|c| &c.settings).unwrap_or(&empty);
         self.editing.set(c.map(|c| c.id));
         self.name.set(c.map(|c| c.name.clone()).unwrap_or_default());
-        self.description.set(c.map(|c| c.description.clone()).unwrap_or_default());
+        self.description
+            .set(c.map(|c| c.description.clone()).unwrap_or_default());
         self.kind.set(c.map(|c| c.kind).unwrap_or_default());
         self.kubeconfig.set(String::new());
         self.bearer_token.set(String::new());
@@ -60,7 +61,8 @@ impl ClusterForm {
         self.loki_url.set(s.loki_url.clone());
         self.rules_dir.set(s.rules_dir.clone());
         self.loki_rules_dir.set(s.loki_rules_dir.clone());
-        self.alertmanager_config_path.set(s.alertmanager_config_path.clone());
+        self.alertmanager_config_path
+            .set(s.alertmanager_config_path.clone());
     }
 
     /// Empty secret inputs keep what is stored.
@@ -92,15 +94,26 @@ pub fn ClustersPage() -> impl IntoView {
     let update = ServerAction::<UpdateCluster>::new();
     let delete = ServerAction::<DeleteCluster>::new();
     let clusters = Resource::new(
-        move || (create.version().get(), update.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
         |_| list_clusters(),
     );
     let form = ClusterForm::new();
     let error = Signal::derive(move || {
-        if form.editing.get().is_some() { last_error(update.value()).get() } else { last_error(create.value()).get() }
+        if form.editing.get().is_some() {
+            last_error(update.value()).get()
+        } else {
+            last_error(create.value()).get()
+        }
     });
     Effect::new(move |_| {
-        let done = matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_)));
+        let done = matches!(create.value().get(), Some(Ok(_)))
+            || matches!(update.value().get(), Some(Ok(_)));
         if done {
             form.load(None);
         }
@@ -110,7 +123,9 @@ pub fn ClustersPage() -> impl IntoView {
         ClusterKind::Standalone => t().kind_standalone,
     };
     let standalone = move || form.kind.get() == ClusterKind::Standalone;
-    let field = move |label: fn(&crate::i18n::Texts) -> &'static str, name: &'static str, value: RwSignal<String>| {
+    let field = move |label: fn(&crate::i18n::Texts) -> &'static str,
+                      name: &'static str,
+                      value: RwSignal<String>| {
         view! { <TextField label=Signal::derive(move || label(t())) field=name value error /> }
     };
     view! {

@@ -3,8 +3,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::Login;
-use crate::ui::components::{last_error, ErrorNote, TextField};
 use crate::ui::components::PreferenceSwitch;
+use crate::ui::components::{ErrorNote, TextField, last_error};
 use crate::ui::use_t;
 
 /// Works without JavaScript: the form posts to `/login`, which answers with a redirect. Once
@@ -19,8 +19,13 @@ pub fn LoginPage() -> impl IntoView {
     let error = last_error(action.value());
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
-            let next = query.get_untracked().get("next").filter(|n| n.starts_with('/') && !n.starts_with("//"));
-            let _ = window().location().set_href(&next.unwrap_or_else(|| "/".into()));
+            let next = query
+                .get_untracked()
+                .get("next")
+                .filter(|n| n.starts_with('/') && !n.starts_with("//"));
+            let _ = window()
+                .location()
+                .set_href(&next.unwrap_or_else(|| "/".into()));
         }
     });
     let redirected_error = move || query.get().get("error");

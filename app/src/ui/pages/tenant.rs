@@ -8,19 +8,25 @@ use leptos_router::hooks::use_params_map;
 use super::home::role_label;
 use crate::api::clusters::cluster_refs;
 use crate::api::tenancy::{
-    get_tenant, list_environments, list_members, list_projects, CreateEnvironment, CreateProject, DeleteEnvironment,
-    DeleteProject, RemoveMember, SetMember,
+    CreateEnvironment, CreateProject, DeleteEnvironment, DeleteProject, RemoveMember, SetMember,
+    get_tenant, list_environments, list_members, list_projects,
 };
 use crate::model::{NewEnvironment, Role};
-use crate::ui::components::switchers::{use_scope, Scope};
-use crate::ui::components::{last_error, short_time, ErrorNote, TextField};
+use crate::ui::components::switchers::{Scope, use_scope};
+use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
 use crate::ui::{use_session, use_t};
 
 #[component]
 pub fn TenantPage() -> impl IntoView {
     let t = use_t();
     let params = use_params_map();
-    let tenant_id = Memo::new(move |_| params.get().get("tid").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
+    let tenant_id = Memo::new(move |_| {
+        params
+            .get()
+            .get("tid")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    });
     let tenant = Resource::new(move || tenant_id.get(), get_tenant);
     view! {
         <Suspense fallback=move || view! { <p>{t().loading}</p> }>
@@ -45,7 +51,11 @@ pub fn TenantPage() -> impl IntoView {
 
 fn can_admin(tenant_id: i64) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
     let session = use_session();
-    move || session.user().is_some_and(|m| m.can_admin_tenant(tenant_id))
+    move || {
+        session
+            .user()
+            .is_some_and(|m| m.can_admin_tenant(tenant_id))
+    }
 }
 
 #[component]
@@ -55,7 +65,10 @@ fn Projects(tenant_id: i64) -> impl IntoView {
     let admin = can_admin(tenant_id);
     let create = ServerAction::<CreateProject>::new();
     let delete = ServerAction::<DeleteProject>::new();
-    let projects = Resource::new(move || (create.version().get(), delete.version().get()), move |_| list_projects(tenant_id));
+    let projects = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        move |_| list_projects(tenant_id),
+    );
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let error = last_error(create.value());
@@ -123,7 +136,13 @@ fn Environments(tenant_id: i64) -> impl IntoView {
     let delete = ServerAction::<DeleteEnvironment>::new();
     let project = Memo::new(move |_| scope.get().project);
     let envs = Resource::new(
-        move || (project.get(), create.version().get(), delete.version().get()),
+        move || {
+            (
+                project.get(),
+                create.version().get(),
+                delete.version().get(),
+            )
+        },
         move |(pid, _, _)| async move {
             match pid {
                 Some(pid) => list_environments(tenant_id, pid).await.map(Some),
@@ -223,7 +242,10 @@ fn Members(tenant_id: i64) -> impl IntoView {
     let admin = can_admin(tenant_id);
     let set = ServerAction::<SetMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(move || (set.version().get(), remove.version().get()), move |_| list_members(tenant_id));
+    let members = Resource::new(
+        move || (set.version().get(), remove.version().get()),
+        move |_| list_members(tenant_id),
+    );
     let username = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Member);
     let error = last_error(set.value());

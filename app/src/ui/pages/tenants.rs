@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::tenancy::{list_tenants, CreateTenant, DeleteTenant};
-use crate::ui::components::{last_error, short_time, ErrorNote, TextField};
+use crate::api::tenancy::{CreateTenant, DeleteTenant, list_tenants};
+use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
 use crate::ui::{use_session, use_t};
 
 #[component]

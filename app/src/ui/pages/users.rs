@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::users::{list_users, CreateUser, UpdateUser};
+use crate::api::users::{CreateUser, UpdateUser, list_users};
 use crate::model::{NewUser, UserUpdate};
-use crate::ui::components::{last_error, short_time, ErrorNote, TextField};
+use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
 use crate::ui::use_t;
 
 #[component]
@@ -13,7 +13,10 @@ pub fn UsersPage() -> impl IntoView {
     let t = use_t();
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
-    let users = Resource::new(move || (create.version().get(), update.version().get()), |_| list_users());
+    let users = Resource::new(
+        move || (create.version().get(), update.version().get()),
+        |_| list_users(),
+    );
     let username = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
