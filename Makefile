@@ -44,7 +44,7 @@ server-release:
 server-debug:
 	cargo build -p server
 
-lint:
+lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
