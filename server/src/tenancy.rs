@@ -11,7 +11,7 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use crate::auth::authz::{require_system_admin, require_tenant};
+use crate::auth::authz::{membership, require_system_admin, require_tenant};
 use crate::db::entities::{cluster, environment, project, tenant, tenant_member, user};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
@@ -224,12 +224,7 @@ impl TenancyPort for TenancyService {
             .await
             .map_err(internal)?
             .ok_or_else(|| ApiError::invalid("username", "no user with this name"))?;
-        let existing = tenant_member::Entity::find()
-            .filter(tenant_member::Column::TenantId.eq(tenant_id))
-            .filter(tenant_member::Column::UserId.eq(u.id))
-            .one(&txn)
-            .await
-            .map_err(internal)?;
+        let existing = membership(&txn, tenant_id, u.id).await?;
         match existing {
             Some(m) => {
                 if m.role == Role::Admin.as_str() && role != Role::Admin {
@@ -269,12 +264,8 @@ impl TenancyPort for TenancyService {
     ) -> Result<(), ApiError> {
         let txn = self.db.begin().await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
-        let m = tenant_member::Entity::find()
-            .filter(tenant_member::Column::TenantId.eq(tenant_id))
-            .filter(tenant_member::Column::UserId.eq(user_id))
-            .one(&txn)
-            .await
-            .map_err(internal)?
+        let m = membership(&txn, tenant_id, user_id)
+            .await?
             .ok_or_else(|| ApiError::not_found("member"))?;
         if m.role == Role::Admin.as_str() {
             keep_an_admin(&txn, caller, tenant_id, user_id).await?;

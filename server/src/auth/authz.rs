@@ -17,18 +17,28 @@ pub fn require_system_admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// The membership row of a user in a tenant, if any.
+pub async fn membership<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: i64,
+    user_id: i64,
+) -> Result<Option<tenant_member::Model>, ApiError> {
+    tenant_member::Entity::find()
+        .filter(tenant_member::Column::TenantId.eq(tenant_id))
+        .filter(tenant_member::Column::UserId.eq(user_id))
+        .one(db)
+        .await
+        .map_err(internal)
+}
+
 pub async fn role_in<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     tenant_id: i64,
 ) -> Result<Option<Role>, ApiError> {
-    let m = tenant_member::Entity::find()
-        .filter(tenant_member::Column::TenantId.eq(tenant_id))
-        .filter(tenant_member::Column::UserId.eq(user_id))
-        .one(db)
-        .await
-        .map_err(internal)?;
-    Ok(m.and_then(|m| Role::parse(&m.role)))
+    Ok(membership(db, tenant_id, user_id)
+        .await?
+        .and_then(|m| Role::parse(&m.role)))
 }
 
 /// The tenant, when the caller holds at least `min` there (system admins always do).

@@ -73,3 +73,39 @@ mod tests {
         assert_eq!(super::short_time(""), "");
     }
 }
+
+/// A loaded list: its rows, a "nothing yet" line when empty, or the error of the call.
+pub fn list_view<T>(
+    texts: &'static crate::i18n::Texts,
+    result: Result<Vec<T>, ApiError>,
+    rows: impl FnOnce(Vec<T>) -> AnyView,
+) -> AnyView {
+    match result {
+        Ok(list) if list.is_empty() => {
+            view! { <p class="muted">{texts.nothing_yet}</p> }.into_any()
+        }
+        Ok(list) => rows(list),
+        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+    }
+}
+
+/// A destructive button that asks for confirmation first.
+#[component]
+pub fn ConfirmButton(
+    label: &'static str,
+    question: &'static str,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <button
+            class="danger small"
+            on:click=move |_| {
+                if window().confirm_with_message(question).unwrap_or(false) {
+                    on_confirm.run(());
+                }
+            }
+        >
+            {label}
+        </button>
+    }
+}

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::account::{ChangePassword, CreateToken, RevokeToken, list_tokens};
-use crate::ui::components::{ErrorNote, PreferenceSwitch, TextField, last_error, short_time};
+use crate::ui::components::{
+    ConfirmButton, ErrorNote, PreferenceSwitch, TextField, last_error, list_view, short_time,
+};
 use crate::ui::use_t;
 
 #[component]
@@ -82,9 +84,7 @@ fn Tokens() -> impl IntoView {
             <ErrorNote error=last_error(revoke.value()) />
             <Transition fallback=move || view! { <p>{t().loading}</p> }>
                 {move || Suspend::new(async move {
-                    match tokens.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
-                        Ok(list) => view! {
+                    list_view(t(), tokens.await, |list| view! {
                             <table class="table">
                                 <thead><tr><th>{t().token_name}</th><th>"ID"</th><th>{t().created_at}</th><th>{t().expires}</th><th>{t().last_used}</th><th></th></tr></thead>
                                 <tbody>
@@ -97,15 +97,13 @@ fn Tokens() -> impl IntoView {
                                                 <td>{short_time(&tk.created_at)}</td>
                                                 <td>{tk.expires_at.map(|e| short_time(&e)).unwrap_or_else(|| t().never.to_string())}</td>
                                                 <td>{tk.last_used_at.map(|e| short_time(&e)).unwrap_or_else(|| "—".to_string())}</td>
-                                                <td><button class="danger small" on:click=move |_| { revoke.dispatch(RevokeToken { token_id: id }); }>{t().revoke}</button></td>
+                                                <td><ConfirmButton label=t().revoke question=t().confirm_delete on_confirm=Callback::new(move |_| { revoke.dispatch(RevokeToken { token_id: id }); }) /></td>
                                             </tr>
                                         }
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    }
+                        }.into_any())
                 })}
             </Transition>
         </section>

@@ -5,7 +5,9 @@ use leptos_meta::Title;
 
 use crate::api::clusters::{CreateCluster, DeleteCluster, UpdateCluster, list_clusters};
 use crate::model::{Cluster, ClusterInput, ClusterKind, ClusterSettings};
-use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
+use crate::ui::components::{
+    ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
+};
 use crate::ui::use_t;
 
 #[derive(Clone, Copy)]
@@ -134,9 +136,7 @@ pub fn ClustersPage() -> impl IntoView {
         <ErrorNote error=last_error(delete.value()) />
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
-                match clusters.await {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
-                    Ok(list) => view! {
+                list_view(t(), clusters.await, |list| view! {
                         <table class="table" data-testid="clusters">
                             <thead><tr>
                                 <th>{t().name}</th><th>{t().kind}</th><th>{t().prometheus_url}</th>
@@ -155,20 +155,14 @@ pub fn ClustersPage() -> impl IntoView {
                                             <td>{short_time(&c.created_at)}</td>
                                             <td class="actions">
                                                 <button class="small" on:click=move |_| form.load(Some(&for_edit))>{t().edit}</button>
-                                                <button class="danger small" on:click=move |_| {
-                                                    if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
-                                                        delete.dispatch(DeleteCluster { cluster_id: id });
-                                                    }
-                                                }>{t().delete}</button>
+                                                <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteCluster { cluster_id: id }); }) />
                                             </td>
                                         </tr>
                                     }
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                }
+                    }.into_any())
             })}
         </Transition>
         <form class="card form-grid" data-testid="cluster-form" on:submit=move |ev| {

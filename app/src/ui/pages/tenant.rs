@@ -13,7 +13,9 @@ use crate::api::tenancy::{
 };
 use crate::model::{NewEnvironment, Role};
 use crate::ui::components::switchers::{Scope, use_scope};
-use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
+use crate::ui::components::{
+    ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
+};
 use crate::ui::{use_session, use_t};
 
 #[component]
@@ -79,9 +81,7 @@ fn Projects(tenant_id: i64) -> impl IntoView {
             <ErrorNote error=delete_error />
             <Transition fallback=move || view! { <p>{t().loading}</p> }>
                 {move || Suspend::new(async move {
-                    match projects.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
-                        Ok(list) => view! {
+                    list_view(t(), projects.await, |list| view! {
                             <table class="table">
                                 <thead><tr><th>{t().name}</th><th>{t().description}</th><th></th></tr></thead>
                                 <tbody>
@@ -92,20 +92,14 @@ fn Projects(tenant_id: i64) -> impl IntoView {
                                                 <td><A href=Scope::href(tenant_id, Some(pid), None)>{p.name}</A></td>
                                                 <td>{p.description}</td>
                                                 <td><Show when=admin>
-                                                    <button class="danger small" on:click=move |_| {
-                                                        if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
-                                                            delete.dispatch(DeleteProject { tenant_id, project_id: pid });
-                                                        }
-                                                    }>{t().delete}</button>
+                                                    <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteProject { tenant_id, project_id: pid }); }) />
                                                 </Show></td>
                                             </tr>
                                         }
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    }
+                        }.into_any())
                 })}
             </Transition>
             <Show when=admin>
@@ -179,11 +173,7 @@ fn Environments(tenant_id: i64) -> impl IntoView {
                                                 <td>{e.description}</td>
                                                 <td>{short_time(&e.created_at)}</td>
                                                 <td><Show when=admin>
-                                                    <button class="danger small" on:click=move |_| {
-                                                        if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
-                                                            delete.dispatch(DeleteEnvironment { tenant_id, environment_id: eid });
-                                                        }
-                                                    }>{t().delete}</button>
+                                                    <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteEnvironment { tenant_id, environment_id: eid }); }) />
                                                 </Show></td>
                                             </tr>
                                         }
@@ -255,9 +245,7 @@ fn Members(tenant_id: i64) -> impl IntoView {
             <ErrorNote error=last_error(remove.value()) />
             <Transition fallback=move || view! { <p>{t().loading}</p> }>
                 {move || Suspend::new(async move {
-                    match members.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
-                        Ok(list) => view! {
+                    list_view(t(), members.await, |list| view! {
                             <table class="table">
                                 <thead><tr><th>{t().username}</th><th>{t().display_name}</th><th>{t().role}</th><th></th></tr></thead>
                                 <tbody>
@@ -269,16 +257,14 @@ fn Members(tenant_id: i64) -> impl IntoView {
                                                 <td>{m.display_name}</td>
                                                 <td>{role_label(t(), m.role)}</td>
                                                 <td><Show when=admin>
-                                                    <button class="danger small" on:click=move |_| { remove.dispatch(RemoveMember { tenant_id, user_id: uid }); }>{t().remove}</button>
+                                                    <ConfirmButton label=t().remove question=t().confirm_delete on_confirm=Callback::new(move |_| { remove.dispatch(RemoveMember { tenant_id, user_id: uid }); }) />
                                                 </Show></td>
                                             </tr>
                                         }
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    }
+                        }.into_any())
                 })}
             </Transition>
             <Show when=admin>

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::tenancy::{CreateTenant, DeleteTenant, list_tenants};
-use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
+use crate::ui::components::{
+    ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
+};
 use crate::ui::{use_session, use_t};
 
 #[component]
@@ -49,9 +51,7 @@ pub fn TenantsPage() -> impl IntoView {
         <ErrorNote error=delete_error />
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
-                match tenants.await {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
-                    Ok(list) => view! {
+                list_view(t(), tenants.await, |list| view! {
                         <table class="table" data-testid="tenants">
                             <thead><tr><th>{t().name}</th><th>{t().description}</th><th>{t().created_at}</th><th></th></tr></thead>
                             <tbody>
@@ -64,11 +64,7 @@ pub fn TenantsPage() -> impl IntoView {
                                             <td>{short_time(&tn.created_at)}</td>
                                             <td>
                                                 <Show when=is_admin>
-                                                    <button class="danger small" on:click=move |_| {
-                                                        if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
-                                                            delete.dispatch(DeleteTenant { tenant_id: id });
-                                                        }
-                                                    }>{t().delete}</button>
+                                                    <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteTenant { tenant_id: id }); }) />
                                                 </Show>
                                             </td>
                                         </tr>
@@ -76,9 +72,7 @@ pub fn TenantsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                }
+                    }.into_any())
             })}
         </Transition>
     }
