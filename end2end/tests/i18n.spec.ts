@@ -19,6 +19,12 @@ test("switching to Chinese relabels the UI and is remembered", async ({ page }) 
   await page.reload();
   await hydrated(page);
   await expect(page.locator("nav.sidenav")).toContainText("租户");
+  // Errors from the server come back in Chinese too, still naming the field.
+  await page.click("nav >> text=租户");
+  const form = page.getByTestId("create-tenant");
+  await form.locator("#f-name").fill("Bad Name");
+  await form.locator("button[type=submit]").click();
+  await expect(form.locator(".field-error")).toContainText("name：只能使用小写字母");
   await page.getByTestId("language").selectOption("en");
   await expect(page.locator("nav.sidenav")).toContainText("Tenants");
 });

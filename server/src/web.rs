@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 
 use app::api::account::{preference_cookie_values, session_cookie};
-use app::api::context::{ClientIp, Credentials, SESSION_COOKIE, cookie};
+use app::api::context::{ClientIp, Credentials, SESSION_COOKIE, cookie, request_lang};
+use app::i18n::localize_error;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -136,6 +137,7 @@ fn redirect(to: &str, cookies: &[String]) -> Response {
 async fn form_login(
     State(state): State<AppState>,
     axum::Extension(ClientIp(ip)): axum::Extension<ClientIp>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     match state
@@ -154,19 +156,22 @@ async fn form_login(
             redirect("/", &cookies)
         }
         Err(e) => {
-            let q =
-                serde_urlencoded::to_string([("error", e.message.as_str())]).unwrap_or_default();
+            let message = localize_error(request_lang(&parts_of(headers)), &e.message);
+            let q = serde_urlencoded::to_string([("error", message.as_str())]).unwrap_or_default();
             redirect(&format!("/login?{q}"), &[])
         }
     }
 }
 
+/// Request parts carrying only these headers, for the helpers that read cookies from parts.
+fn parts_of(headers: HeaderMap) -> axum::http::request::Parts {
+    let mut req = Request::new(());
+    *req.headers_mut() = headers;
+    req.into_parts().0
+}
+
 async fn form_logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let parts = {
-        let mut req = Request::new(());
-        *req.headers_mut() = headers;
-        req.into_parts().0
-    };
+    let parts = parts_of(headers);
     let creds = Credentials::from_parts(&parts);
     if let Ok(caller) = state.services.account.authenticate(&creds).await {
         let token = cookie(&parts, SESSION_COOKIE).unwrap_or_default();

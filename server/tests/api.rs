@@ -132,6 +132,23 @@ async fn tenant_crud() {
             (bad.status, bad.body["field"].as_str()),
             (422, Some("name"))
         );
+        let zh = app
+            .request(TestApp::post(
+                "/api/tenants/create",
+                &json!({"name": "Payments Team", "description": ""}),
+                &Auth::Cookie(&format!("{admin}; gs_lang=zh-CN")),
+                &[],
+            ))
+            .await;
+        assert_eq!(zh.body["field"], "name");
+        assert!(
+            zh.body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("name：只能使用"),
+            "{}",
+            zh.body
+        );
         let malformed = app
             .call("/api/tenants/create", json!({"nome": "x"}), a)
             .await;

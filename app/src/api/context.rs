@@ -13,6 +13,7 @@ use super::{
     users::UsersPort,
 };
 use crate::error::ApiError;
+use crate::i18n::{Lang, localize_error};
 
 pub const SESSION_COOKIE: &str = "gs_session";
 pub const LANG_COOKIE: &str = "gs_lang";
@@ -105,12 +106,29 @@ pub async fn caller() -> Result<Caller, ApiError> {
     services()?.account.authenticate(&creds).await
 }
 
-/// Runs a server function body and turns an error into the HTTP status it carries.
+/// The language of the caller: the preference cookie, else Accept-Language.
+pub fn request_lang(parts: &Parts) -> Lang {
+    cookie(parts, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .unwrap_or_else(|| {
+            let header = parts
+                .headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Lang::from_accept_language(header)
+        })
+}
+
+/// Runs a server function body; an error gets the HTTP status it carries and a message in the
+/// caller's language.
 pub async fn respond<T>(body: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
-    let result = body.await;
-    if let Err(e) = &result {
-        let opts = expect_context::<ResponseOptions>();
-        opts.set_status(e.status_code());
+    let mut result = body.await;
+    if let Err(e) = &mut result {
+        expect_context::<ResponseOptions>().set_status(e.status_code());
+        if let Some(parts) = use_context::<Parts>() {
+            e.message = localize_error(request_lang(&parts), &e.message);
+        }
     }
     result
 }

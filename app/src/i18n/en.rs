@@ -109,6 +109,7 @@ pub const TEXTS: Texts = Texts {
     expires: "Expires",
     last_used: "Last used",
     revoke: "Revoke",
+    reset_password: "Reset password",
     token_created: "Copy this token now. It will not be shown again:",
     not_found_title: "Page not found",
     forbidden_title: "You do not have access to this page",

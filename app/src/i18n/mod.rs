@@ -2,8 +2,10 @@
 //! language is a compile error rather than a blank label at run time.
 
 mod en;
+mod errors;
 mod zh;
 
+pub use errors::localize_error;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
@@ -178,6 +180,7 @@ pub struct Texts {
     pub expires: &'static str,
     pub last_used: &'static str,
     pub revoke: &'static str,
+    pub reset_password: &'static str,
     pub token_created: &'static str,
     pub not_found_title: &'static str,
     pub forbidden_title: &'static str,

@@ -109,6 +109,7 @@ pub const TEXTS: Texts = Texts {
     expires: "过期时间",
     last_used: "最近使用",
     revoke: "吊销",
+    reset_password: "重置密码",
     token_created: "请立即复制此令牌，之后不会再显示：",
     not_found_title: "页面不存在",
     forbidden_title: "你无权访问此页面",

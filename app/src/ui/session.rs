@@ -46,20 +46,11 @@ pub fn use_t() -> impl Fn() -> &'static Texts + Copy + Send + Sync + 'static {
 /// rendered into `<html>`, so hydration starts from the same state.
 #[cfg(feature = "ssr")]
 fn initial_preferences() -> (Lang, Theme) {
-    use crate::api::context::{LANG_COOKIE, THEME_COOKIE, cookie};
+    use crate::api::context::{THEME_COOKIE, cookie, request_lang};
     let Some(parts) = use_context::<http::request::Parts>() else {
         return (Lang::En, Theme::Light);
     };
-    let lang = cookie(&parts, LANG_COOKIE)
-        .and_then(|c| Lang::parse(&c))
-        .unwrap_or_else(|| {
-            let header = parts
-                .headers
-                .get(http::header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            Lang::from_accept_language(header)
-        });
+    let lang = request_lang(&parts);
     let theme = cookie(&parts, THEME_COOKIE)
         .and_then(|c| Theme::parse(&c))
         .unwrap_or_default();

@@ -314,7 +314,7 @@ impl AccountPort for AccountService {
         {
             return Err(ApiError::invalid(
                 "expires_in_days",
-                "must be between 1 and 3650",
+                "must be between 1 and 3650 days",
             ));
         }
         let secret = random_token(API_TOKEN_PREFIX);

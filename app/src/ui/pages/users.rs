@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::users::{CreateUser, UpdateUser, list_users};
+use crate::api::users::{CreateUser, SetUserPassword, UpdateUser, list_users};
 use crate::model::{NewUser, UserUpdate};
 use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
 use crate::ui::use_t;
@@ -13,6 +13,7 @@ pub fn UsersPage() -> impl IntoView {
     let t = use_t();
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
+    let reset = ServerAction::<SetUserPassword>::new();
     let users = Resource::new(
         move || (create.version().get(), update.version().get()),
         |_| list_users(),
@@ -35,6 +36,10 @@ pub fn UsersPage() -> impl IntoView {
         <Title text=move || t().users_title />
         <h1>{move || t().users_title}</h1>
         <ErrorNote error=last_error(update.value()) />
+        <ErrorNote error=last_error(reset.value()) />
+        <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
+            <p class="ok">{move || t().saved}</p>
+        </Show>
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -42,7 +47,7 @@ pub fn UsersPage() -> impl IntoView {
                         <table class="table" data-testid="users">
                             <thead><tr>
                                 <th>{t().username}</th><th>{t().display_name}</th><th>{t().email}</th>
-                                <th>{t().system_admin}</th><th>{t().active}</th><th>{t().created_at}</th>
+                                <th>{t().system_admin}</th><th>{t().active}</th><th>{t().created_at}</th><th></th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|u| {
@@ -53,6 +58,7 @@ pub fn UsersPage() -> impl IntoView {
                                         is_system_admin: u.is_system_admin,
                                         active: u.active,
                                     };
+                                    let user_id = u.id;
                                     let toggle_admin = base.clone();
                                     let toggle_active = base;
                                     view! {
@@ -65,6 +71,14 @@ pub fn UsersPage() -> impl IntoView {
                                             <td><input type="checkbox" prop:checked=u.active aria-label=t().active
                                                 on:change=move |_| { update.dispatch(UpdateUser { user: UserUpdate { active: !toggle_active.active, ..toggle_active.clone() } }); } /></td>
                                             <td>{short_time(&u.created_at)}</td>
+                                            <td>
+                                                <button class="small" on:click=move |_| {
+                                                    let answer = window().prompt_with_message(t().new_password).ok().flatten();
+                                                    if let Some(password) = answer.filter(|p| !p.is_empty()) {
+                                                        reset.dispatch(SetUserPassword { user_id, password });
+                                                    }
+                                                }>{t().reset_password}</button>
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}
