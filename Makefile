@@ -14,7 +14,8 @@ run: setup site server-release
 	mkdir -p data
 	LEPTOS_SITE_ROOT=$(SITE) GEMSCOPE_SITE_ROOT=$(SITE) $(CARGO_TARGET_DIR)/release/gemscope serve
 
-## test: unit tests, integration tests on SQLite, MariaDB and PostgreSQL, and Playwright in Chromium
+## test: unit tests, integration tests on SQLite, MariaDB and PostgreSQL and against a real
+## Prometheus and Alertmanager, and Playwright in Chromium
 test: setup site server-debug
 	bash .ci/databases.sh > $(CARGO_TARGET_DIR)/test-databases.env
 	set -a && . $(CARGO_TARGET_DIR)/test-databases.env && set +a && \
@@ -24,7 +25,9 @@ test: setup site server-debug
 setup:
 	bash .ci/install-tools.sh
 	cd end2end && npm ci --no-audit --no-fund
-	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium)
+	@command -v chromium >/dev/null && [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ] || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    chromium prometheus prometheus-alertmanager)
 
 ## site: the hydration bundle (size-optimised WebAssembly), stylesheet and public assets in ./site
 site:

@@ -24,3 +24,4 @@ done
 [ "${my_ok:-0}" = 1 ] && echo "GEMSCOPE_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test"
 [ "${pg_ok:-0}" = 1 ] && [ "${my_ok:-0}" = 1 ] || { echo "databases.sh: PostgreSQL or MariaDB is not reachable" >&2; exit 1; }
 echo "GEMSCOPE_TEST_REQUIRE_ALL_DBS=1"
+echo "GEMSCOPE_TEST_REQUIRE_REAL=1"

@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
-# Starts the built server on a fresh SQLite database for one Playwright run.
+# Starts, for one Playwright run: a real Prometheus and Alertmanager (when installed) and the built
+# server on a fresh SQLite database. Writes where they listen to $state/stack.json for the tests.
 set -euo pipefail
 port=${1:-3210}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${GEMSCOPE_BIN:-$here/target/debug/gemscope}
-work=$(mktemp -d /tmp/gemscope-e2e.XXXXXX)
-cd "$work"
+state=/tmp/gemscope-e2e-$port
+rm -rf "$state" && mkdir -p "$state/data" "$state/rules" "$state/prom" "$state/am"
+cd "$state"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+am_port=$((port + 1)); prom_port=$((port + 2))
+if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
+  printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' > am.yml
+  printf 'global:\n  scrape_interval: 15s\nrule_files:\n  - %s/rules/*.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["127.0.0.1:%s"]\n' "$state" "$am_port" > prom.yml
+  /usr/bin/prometheus-alertmanager --config.file=am.yml --storage.path=am \
+    --web.listen-address=127.0.0.1:$am_port --cluster.listen-address= >am.log 2>&1 &
+  pids+=($!)
+  /usr/bin/prometheus --config.file=prom.yml --storage.tsdb.path=prom --web.enable-lifecycle \
+    --web.listen-address=127.0.0.1:$prom_port --rules.alert.resend-delay=2s >prom.log 2>&1 &
+  prom_pid=$!
+  pids+=($prom_pid)
+  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s}\n' \
+    "$prom_port" "$am_port" "$prom_pid" > stack.json
+fi
+
 export GEMSCOPE_LISTEN=127.0.0.1:$port
 export GEMSCOPE_SITE_ROOT=${GEMSCOPE_SITE_ROOT:-$here/site}
-export GEMSCOPE_DATA_DIR=$work/data
-export GEMSCOPE_DATABASE_URL="sqlite://$work/data/gemscope.db?mode=rwc"
+export GEMSCOPE_DATA_DIR=$state/data
+export GEMSCOPE_DATABASE_URL="sqlite://$state/data/gemscope.db?mode=rwc"
 export GEMSCOPE_ADMIN_PASSWORD=${GEMSCOPE_ADMIN_PASSWORD:-e2e-admin-password}
 export GEMSCOPE_LOG=${GEMSCOPE_LOG:-warn}
-exec "$bin" serve
+"$bin" serve &
+pids+=($!)
+wait "${pids[-1]}"

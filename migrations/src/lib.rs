@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_accounts_and_tenancy;
+mod m20261125_000002_cluster_checks;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_accounts_and_tenancy::Migration)]
+        vec![
+            Box::new(m20261125_000001_accounts_and_tenancy::Migration),
+            Box::new(m20261125_000002_cluster_checks::Migration),
+        ]
     }
 }

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod metrics;
+pub mod observe;
 pub mod state;
 pub mod tenancy;
 pub mod users;

@@ -57,6 +57,7 @@ impl AppState {
             clusters: Arc::new(ClustersService {
                 db: db.clone(),
                 secrets,
+                http: crate::observe::http_client()?,
             }),
             users: Arc::new(UsersService { db: db.clone() }),
             audit,

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::ApiError;
-use crate::model::{Cluster, ClusterInput, ClusterRef};
+use crate::model::{Cluster, ClusterCheck, ClusterInput, ClusterRef};
 
 #[cfg(feature = "ssr")]
 use super::context::Caller;
@@ -24,6 +24,8 @@ pub trait ClustersPort: Send + Sync {
         input: ClusterInput,
     ) -> Result<Cluster, ApiError>;
     async fn delete(&self, caller: &Caller, cluster_id: i64) -> Result<(), ApiError>;
+    /// Tests every configured endpoint now and stores the result with the cluster.
+    async fn test(&self, caller: &Caller, cluster_id: i64) -> Result<ClusterCheck, ApiError>;
 }
 
 #[server(prefix = "/api", endpoint = "clusters/list", input = Json)]
@@ -85,6 +87,22 @@ pub async fn delete_cluster(cluster_id: i64) -> Result<(), ApiError> {
             tenant_id: None,
         };
         audited(&c, t, services()?.clusters.delete(&c, cluster_id)).await
+    })
+    .await
+}
+
+/// Tests the cluster's connections now; the result is also stored and shown on the cluster list.
+#[server(prefix = "/api", endpoint = "clusters/test", input = Json)]
+pub async fn test_cluster(cluster_id: i64) -> Result<ClusterCheck, ApiError> {
+    use super::context::*;
+    respond(async {
+        let c = caller().await?;
+        let t = AuditTarget {
+            action: "cluster.test",
+            target: format!("cluster/{cluster_id}"),
+            tenant_id: None,
+        };
+        audited(&c, t, services()?.clusters.test(&c, cluster_id)).await
     })
     .await
 }

@@ -58,6 +58,9 @@ pub struct Cluster {
     pub has_kubeconfig: bool,
     pub has_bearer_token: bool,
     pub created_at: String,
+    /// The last connection test, if one ran.
+    #[serde(default)]
+    pub last_check: Option<ClusterCheck>,
 }
 
 /// Create or update input. `None` secrets keep what is stored; `Some("")` clears it.
@@ -80,4 +83,27 @@ pub struct ClusterInput {
 pub struct ClusterRef {
     pub id: i64,
     pub name: String,
+}
+
+/// One endpoint of a cluster as the last connection test found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointHealth {
+    /// `prometheus`, `alertmanager`, `loki` or `kubernetes`.
+    pub component: String,
+    pub url: String,
+    pub ok: bool,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub error: String,
+    pub latency_ms: u64,
+}
+
+/// The result of testing a cluster's connections, stored with the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterCheck {
+    pub checked_at: String,
+    /// True only when every checked endpoint answered.
+    pub reachable: bool,
+    pub endpoints: Vec<EndpointHealth>,
 }

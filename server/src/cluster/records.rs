@@ -7,7 +7,10 @@ use app::api::clusters::ClustersPort;
 use app::api::context::Caller;
 use app::domain::validate;
 use app::error::ApiError;
-use app::model::{Cluster, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, Role};
+use app::model::{
+    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, EndpointHealth,
+    Role,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -22,6 +25,7 @@ use crate::db::{conflict_or_internal, internal, now, rfc3339};
 pub struct ClustersService {
     pub db: DatabaseConnection,
     pub secrets: Arc<SecretBox>,
+    pub http: reqwest::Client,
 }
 
 /// What is sealed in the `secrets` column.
@@ -83,6 +87,10 @@ impl ClustersService {
             has_kubeconfig: !secrets.kubeconfig.is_empty(),
             has_bearer_token: !secrets.bearer_token.is_empty(),
             created_at: rfc3339(row.created_at),
+            last_check: row
+                .last_check
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
             name: row.name,
             description: row.description,
         })
@@ -216,6 +224,43 @@ impl ClustersPort for ClustersService {
             .await
             .map_err(internal)?;
         Ok(())
+    }
+
+    async fn test(&self, caller: &Caller, cluster_id: i64) -> Result<ClusterCheck, ApiError> {
+        require_system_admin(caller)?;
+        let row = self.find(cluster_id).await?;
+        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        let mut endpoints = crate::observe::probe::probe_all(&self.http, &settings).await;
+        if row.kind == ClusterKind::Kubernetes.as_str() {
+            // Honest until the Kubernetes backend lands: the API server itself was not checked.
+            endpoints.insert(
+                0,
+                EndpointHealth {
+                    component: "kubernetes".into(),
+                    url: settings.api_server.clone(),
+                    ok: false,
+                    version: String::new(),
+                    error: "not checked: the Kubernetes backend is not available yet".into(),
+                    latency_ms: 0,
+                },
+            );
+        }
+        if endpoints.is_empty() {
+            return Err(ApiError::invalid(
+                "settings",
+                "no endpoint is configured to test",
+            ));
+        }
+        let check = ClusterCheck {
+            checked_at: rfc3339(now()),
+            reachable: endpoints.iter().all(|e| e.ok),
+            endpoints,
+        };
+        let json = serde_json::to_string(&check).map_err(|_| ApiError::internal())?;
+        let mut am = row.into_active_model();
+        am.last_check = Set(Some(json));
+        am.update(&self.db).await.map_err(internal)?;
+        Ok(check)
     }
 }
 

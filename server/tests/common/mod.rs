@@ -1,6 +1,8 @@
 //! Test harness: the real router over a fresh database on each backend, driven with HTTP requests.
 #![allow(dead_code)]
 
+pub mod real;
+
 use std::fmt;
 
 use axum::Router;
@@ -76,6 +78,7 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let suffix = server::auth::token::random_token("")
             .to_lowercase()

@@ -3,8 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::clusters::{CreateCluster, DeleteCluster, UpdateCluster, list_clusters};
-use crate::model::{Cluster, ClusterInput, ClusterKind, ClusterSettings};
+use crate::api::clusters::{
+    CreateCluster, DeleteCluster, TestCluster, UpdateCluster, list_clusters,
+};
+use crate::model::{Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings};
 use crate::ui::components::{
     ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
 };
@@ -95,12 +97,14 @@ pub fn ClustersPage() -> impl IntoView {
     let create = ServerAction::<CreateCluster>::new();
     let update = ServerAction::<UpdateCluster>::new();
     let delete = ServerAction::<DeleteCluster>::new();
+    let test = ServerAction::<TestCluster>::new();
     let clusters = Resource::new(
         move || {
             (
                 create.version().get(),
                 update.version().get(),
                 delete.version().get(),
+                test.version().get(),
             )
         },
         |_| list_clusters(),
@@ -134,13 +138,14 @@ pub fn ClustersPage() -> impl IntoView {
         <Title text=move || t().clusters_title />
         <h1>{move || t().clusters_title}</h1>
         <ErrorNote error=last_error(delete.value()) />
+        <ErrorNote error=last_error(test.value()) />
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 list_view(t(), clusters.await, |list| view! {
                         <table class="table" data-testid="clusters">
                             <thead><tr>
                                 <th>{t().name}</th><th>{t().kind}</th><th>{t().prometheus_url}</th>
-                                <th>{t().kubeconfig}</th><th>{t().created_at}</th><th></th>
+                                <th>{t().kubeconfig}</th><th>{t().status}</th><th>{t().created_at}</th><th></th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|c| {
@@ -152,8 +157,10 @@ pub fn ClustersPage() -> impl IntoView {
                                             <td>{kind_label(c.kind)}</td>
                                             <td><code>{c.settings.prometheus_url}</code></td>
                                             <td>{if c.has_kubeconfig { t().stored_secret } else { t().no_secret }}</td>
+                                            <td><CheckSummary check=c.last_check.clone() /></td>
                                             <td>{short_time(&c.created_at)}</td>
                                             <td class="actions">
+                                                <button class="small" disabled=move || test.pending().get() on:click=move |_| { test.dispatch(TestCluster { cluster_id: id }); }>{t().test_connection}</button>
                                                 <button class="small" on:click=move |_| form.load(Some(&for_edit))>{t().edit}</button>
                                                 <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteCluster { cluster_id: id }); }) />
                                             </td>
@@ -210,4 +217,32 @@ pub fn ClustersPage() -> impl IntoView {
             <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| f == "kubeconfig"))) />
         </form>
     }
+}
+
+/// The last connection test: overall state, then each endpoint with its version or error.
+#[component]
+fn CheckSummary(check: Option<ClusterCheck>) -> impl IntoView {
+    let t = use_t();
+    let Some(check) = check else {
+        return view! { <span class="muted">{t().never_checked}</span> }.into_any();
+    };
+    let (class, label) = if check.reachable {
+        ("ok", t().reachable)
+    } else {
+        ("error", t().unreachable)
+    };
+    view! {
+        <div class="check" data-testid="cluster-status">
+            <strong class=class>{label}</strong>" "<small class="muted">{short_time(&check.checked_at)}</small>
+            <ul class="endpoints">
+                {check.endpoints.into_iter().map(|e| {
+                    let detail = if e.ok { format!("{} ({} ms)", e.version, e.latency_ms) } else { e.error.clone() };
+                    view! {
+                        <li class:ok=e.ok class:error=!e.ok title=e.url.clone()>{e.component}": "{detail}</li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+    .into_any()
 }

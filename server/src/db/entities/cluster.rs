@@ -16,6 +16,8 @@ pub struct Model {
     pub secrets: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_check: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

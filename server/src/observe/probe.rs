@@ -1,0 +1,114 @@
+//! Connection tests: is each configured endpoint answering, and which version is it.
+
+use std::time::Instant;
+
+use app::model::{ClusterSettings, EndpointHealth};
+use serde_json::Value;
+
+use super::join;
+
+/// Where each component reports its version, and where in the JSON.
+fn version_api(component: &str) -> (&'static str, &'static [&'static str]) {
+    match component {
+        "prometheus" => ("/api/v1/status/buildinfo", &["data", "version"]),
+        "alertmanager" => ("/api/v2/status", &["versionInfo", "version"]),
+        _ => ("/loki/api/v1/status/buildinfo", &["version"]),
+    }
+}
+
+fn dig<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+}
+
+/// Probes one component. Never fails: an unreachable endpoint is a result, with its error.
+pub async fn probe(client: &reqwest::Client, component: &str, base: &str) -> EndpointHealth {
+    let (path, version_at) = version_api(component);
+    let url = join(base, path);
+    let started = Instant::now();
+    let outcome = async {
+        let res = client.get(&url).send().await.map_err(|e| describe(&e))?;
+        let status = res.status();
+        let body = res.text().await.map_err(|e| describe(&e))?;
+        if !status.is_success() {
+            let snippet: String = body.chars().take(200).collect();
+            return Err(format!("HTTP {status}: {snippet}"));
+        }
+        let json: Value = serde_json::from_str(&body)
+            .map_err(|_| format!("{url} did not answer JSON; is this {component}?"))?;
+        dig(&json, version_at)
+            .map(str::to_string)
+            .ok_or_else(|| format!("{url} answered without a version; is this {component}?"))
+    }
+    .await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(version) => EndpointHealth {
+            component: component.into(),
+            url: base.into(),
+            ok: true,
+            version,
+            error: String::new(),
+            latency_ms,
+        },
+        Err(error) => EndpointHealth {
+            component: component.into(),
+            url: base.into(),
+            ok: false,
+            version: String::new(),
+            error,
+            latency_ms,
+        },
+    }
+}
+
+/// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+/// Probes every endpoint the settings name, concurrently.
+pub async fn probe_all(client: &reqwest::Client, s: &ClusterSettings) -> Vec<EndpointHealth> {
+    let targets = [
+        ("prometheus", &s.prometheus_url),
+        ("alertmanager", &s.alertmanager_url),
+        ("loki", &s.loki_url),
+    ];
+    let probes = targets
+        .into_iter()
+        .filter(|(_, url)| !url.is_empty())
+        .map(|(component, url)| probe(client, component, url));
+    futures_util::future::join_all(probes).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Value {
+        let file =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/").to_string() + path;
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        serde_json::from_str::<Value>(&text).unwrap()["body"].clone()
+    }
+
+    #[test]
+    fn versions_are_read_from_recorded_answers() {
+        let prom = fixture("prometheus/22-buildinfo.response.json");
+        let am = fixture("alertmanager/01-status.response.json");
+        assert_eq!(dig(&prom, version_api("prometheus").1), Some("2.42.0+ds"));
+        assert_eq!(dig(&am, version_api("alertmanager").1), Some("0.25.0"));
+        // Loki's buildinfo is flat: {"version": "3.4.6", ...}.
+        let loki = serde_json::json!({"version": "3.4.6", "revision": "y"});
+        assert_eq!(dig(&loki, version_api("loki").1), Some("3.4.6"));
+        assert_eq!(dig(&loki, version_api("prometheus").1), None);
+    }
+}
