@@ -2,9 +2,11 @@
 
 mod common;
 
+use app::model::{Rule, RuleFile, RuleGroup};
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use serde_json::json;
+use server::cluster::standalone::{Outcome, RuleTarget, apply_rules};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
@@ -124,4 +126,211 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
     // Alertmanager's port answers, but not as Prometheus: the probe says so.
     assert_eq!(by(&kc, "prometheus")["ok"], false, "{kc}");
     app.cleanup().await;
+}
+
+/// The rule groups a real Prometheus has loaded, by name.
+async fn loaded_groups(prometheus: &str) -> Vec<String> {
+    let body: serde_json::Value = reqwest::get(format!("{prometheus}/api/v1/rules"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    let rules_dir = stack.dir.path().join("rules").display().to_string();
+    let loki_dir = stack.dir.path().join("loki-rules").display().to_string();
+    let id = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
+                "prometheus_url": stack.prometheus_url, "rules_dir": rules_dir, "loki_rules_dir": loki_dir}}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .clone();
+    let before = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert!(
+        before["prepared"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["present"] == false),
+        "{before}"
+    );
+
+    let first = app
+        .ok(
+            "/api/clusters/prepare",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert!(
+        first
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["outcome"] == "written"),
+        "{first}"
+    );
+    assert!(
+        loaded_groups(&stack.prometheus_url)
+            .await
+            .contains(&"gems-node".to_string())
+    );
+    let file = std::path::Path::new(&rules_dir).join("gemscope-recording-rules.yml");
+    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+
+    let again = app
+        .ok(
+            "/api/clusters/prepare",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["outcome"] == "unchanged"),
+        "{again}"
+    );
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        mtime,
+        "an unchanged file is not rewritten"
+    );
+
+    let after = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    for item in after["prepared"].as_array().unwrap() {
+        assert_eq!(
+            (item["present"].clone(), item["current"].clone()),
+            (json!(true), json!(true)),
+            "{item}"
+        );
+    }
+    // promtool agrees the file is valid.
+    let out = std::process::Command::new("/usr/bin/promtool")
+        .arg("check")
+        .arg("rules")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Someone edits the file: it shows as present but not current, and prepare repairs it.
+    std::fs::write(&file, "groups: []\n").unwrap();
+    let drift = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    let prom_item = drift["prepared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["target"] == "prometheus")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (prom_item["present"].clone(), prom_item["current"].clone()),
+        (json!(true), json!(false))
+    );
+    let repaired = app
+        .ok(
+            "/api/clusters/prepare",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert!(
+        repaired
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["outcome"] == "written")
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_rule_file_is_refused_by_real_prometheus_and_rolled_back() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let dir = stack.dir.path().join("rules").display().to_string();
+    let target = RuleTarget {
+        dir: &dir,
+        name: "team",
+        reload: Some(&stack.prometheus_url),
+    };
+    let good = RuleFile {
+        groups: vec![RuleGroup {
+            name: "team-good".into(),
+            interval: None,
+            rules: vec![Rule::record("team_up", "sum(up)")],
+        }],
+    };
+    assert_eq!(
+        apply_rules(&http, &target, &good).await.unwrap(),
+        Outcome::Written
+    );
+    assert_eq!(
+        loaded_groups(&stack.prometheus_url).await,
+        vec!["team-good".to_string()]
+    );
+
+    let broken = RuleFile {
+        groups: vec![RuleGroup {
+            name: "team-broken".into(),
+            interval: None,
+            rules: vec![Rule::record("team_bad", "sum(up")],
+        }],
+    };
+    let err = apply_rules(&http, &target, &broken).await.unwrap_err();
+    assert!(err.contains("reload refused"), "{err}");
+    let on_disk = std::fs::read_to_string(target.path().unwrap()).unwrap();
+    assert!(
+        on_disk.contains("team-good") && !on_disk.contains("team-broken"),
+        "rolled back: {on_disk}"
+    );
+    assert_eq!(
+        loaded_groups(&stack.prometheus_url).await,
+        vec!["team-good".to_string()],
+        "old rules still loaded"
+    );
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::ApiError;
-use crate::model::{Cluster, ClusterCheck, ClusterInput, ClusterRef};
+use crate::model::{Cluster, ClusterCheck, ClusterInput, ClusterRef, PrepareResult};
 
 #[cfg(feature = "ssr")]
 use super::context::Caller;
@@ -26,6 +26,12 @@ pub trait ClustersPort: Send + Sync {
     async fn delete(&self, caller: &Caller, cluster_id: i64) -> Result<(), ApiError>;
     /// Tests every configured endpoint now and stores the result with the cluster.
     async fn test(&self, caller: &Caller, cluster_id: i64) -> Result<ClusterCheck, ApiError>;
+    /// Installs Gemscope's recording rules (idempotent: unchanged objects are not rewritten).
+    async fn prepare(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+    ) -> Result<Vec<PrepareResult>, ApiError>;
 }
 
 #[server(prefix = "/api", endpoint = "clusters/list", input = Json)]
@@ -103,6 +109,23 @@ pub async fn test_cluster(cluster_id: i64) -> Result<ClusterCheck, ApiError> {
             tenant_id: None,
         };
         audited(&c, t, services()?.clusters.test(&c, cluster_id)).await
+    })
+    .await
+}
+
+/// Installs what Gemscope needs in the cluster: its recording rules for Prometheus and the Loki
+/// ruler. Safe to repeat: objects already current are left alone.
+#[server(prefix = "/api", endpoint = "clusters/prepare", input = Json)]
+pub async fn prepare_cluster(cluster_id: i64) -> Result<Vec<PrepareResult>, ApiError> {
+    use super::context::*;
+    respond(async {
+        let c = caller().await?;
+        let t = AuditTarget {
+            action: "cluster.prepare",
+            target: format!("cluster/{cluster_id}"),
+            tenant_id: None,
+        };
+        audited(&c, t, services()?.clusters.prepare(&c, cluster_id)).await
     })
     .await
 }

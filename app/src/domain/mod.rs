@@ -1,3 +1,5 @@
 //! Pure logic shared by browser and server: no I/O.
 
+pub mod presets;
+pub mod rule_file;
 pub mod validate;

@@ -106,4 +106,29 @@ pub struct ClusterCheck {
     /// True only when every checked endpoint answered.
     pub reachable: bool,
     pub endpoints: Vec<EndpointHealth>,
+    /// The objects "prepare" installs, and whether each is there and up to date.
+    #[serde(default)]
+    pub prepared: Vec<PreparedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedItem {
+    /// e.g. `gemscope-recording-rules`.
+    pub name: String,
+    /// Which server loads it: `prometheus` or `loki`.
+    pub target: String,
+    pub present: bool,
+    /// Present and identical to what Gemscope would write now.
+    pub current: bool,
+    #[serde(default)]
+    pub error: String,
+}
+
+/// What one "prepare" did to one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrepareResult {
+    pub name: String,
+    pub target: String,
+    /// `written` or `unchanged`.
+    pub outcome: String,
 }

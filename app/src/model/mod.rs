@@ -2,8 +2,10 @@
 
 mod account;
 mod cluster;
+mod rules;
 mod tenancy;
 
 pub use account::*;
 pub use cluster::*;
+pub use rules::*;
 pub use tenancy::*;

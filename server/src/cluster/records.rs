@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use app::api::clusters::ClustersPort;
 use app::api::context::Caller;
+use app::domain::presets;
 use app::domain::validate;
 use app::error::ApiError;
 use app::model::{
     Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, EndpointHealth,
-    Role,
+    PrepareResult, PreparedItem, Role, RuleFile,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::authz::require_system_admin;
 use crate::auth::secrets::SecretBox;
+use crate::cluster::standalone::{self, Outcome, RuleTarget};
 use crate::db::entities::{cluster, environment, tenant_member};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
@@ -109,6 +111,77 @@ impl ClustersService {
         let row = self.find(id).await?;
         self.unseal(&row)
     }
+}
+
+#[derive(Clone, Copy)]
+enum RulesServer {
+    Prometheus,
+    Loki,
+}
+
+impl RulesServer {
+    fn as_str(self) -> &'static str {
+        match self {
+            RulesServer::Prometheus => "prometheus",
+            RulesServer::Loki => "loki",
+        }
+    }
+    fn dir(self, s: &ClusterSettings) -> &str {
+        match self {
+            RulesServer::Prometheus => &s.rules_dir,
+            RulesServer::Loki => &s.loki_rules_dir,
+        }
+    }
+}
+
+/// What "prepare" installs on a standalone cluster. Loki's rules only when it has a rules directory;
+/// the Loki ruler re-reads its directory by itself, Prometheus is told to reload.
+fn standalone_objects(
+    s: &ClusterSettings,
+) -> Vec<(RulesServer, &'static str, RuleFile, Option<&str>)> {
+    let mut out = vec![(
+        RulesServer::Prometheus,
+        presets::RECORDING_RULES_NAME,
+        presets::recording_rules(),
+        Some(s.prometheus_url.as_str()).filter(|u| !u.is_empty()),
+    )];
+    if !s.loki_rules_dir.is_empty() {
+        out.push((
+            RulesServer::Loki,
+            presets::LOKI_RECORDING_RULES_NAME,
+            presets::loki_recording_rules(),
+            None,
+        ));
+    }
+    out
+}
+
+/// Whether each prepared object is present and current; files are read from disk.
+fn prepared_state(kind: &str, s: &ClusterSettings) -> Vec<PreparedItem> {
+    if kind != ClusterKind::Standalone.as_str() || s.rules_dir.is_empty() {
+        return Vec::new();
+    }
+    standalone_objects(s)
+        .into_iter()
+        .map(|(target, name, rules, _)| {
+            let t = RuleTarget {
+                dir: target.dir(s),
+                name,
+                reload: None,
+            };
+            let (present, current, error) = match standalone::rules_state(&t, &rules) {
+                Ok((p, c)) => (p, c, String::new()),
+                Err(e) => (false, false, e),
+            };
+            PreparedItem {
+                name: name.to_string(),
+                target: target.as_str().to_string(),
+                present,
+                current,
+                error,
+            }
+        })
+        .collect()
 }
 
 fn settings_json(s: &ClusterSettings) -> Result<String, ApiError> {
@@ -255,12 +328,62 @@ impl ClustersPort for ClustersService {
             checked_at: rfc3339(now()),
             reachable: endpoints.iter().all(|e| e.ok),
             endpoints,
+            prepared: prepared_state(&row.kind, &settings),
         };
         let json = serde_json::to_string(&check).map_err(|_| ApiError::internal())?;
         let mut am = row.into_active_model();
         am.last_check = Set(Some(json));
         am.update(&self.db).await.map_err(internal)?;
         Ok(check)
+    }
+
+    async fn prepare(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+    ) -> Result<Vec<PrepareResult>, ApiError> {
+        require_system_admin(caller)?;
+        let row = self.find(cluster_id).await?;
+        if row.kind != ClusterKind::Standalone.as_str() {
+            return Err(ApiError::new(
+                http::StatusCode::NOT_IMPLEMENTED,
+                "preparing a Kubernetes cluster needs the Kubernetes backend, which is not available yet",
+            ));
+        }
+        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        if settings.rules_dir.is_empty() {
+            return Err(ApiError::invalid(
+                "settings.rules_dir",
+                "is required to prepare a standalone cluster",
+            ));
+        }
+        let mut results = Vec::new();
+        for (target, name, rules, reload) in standalone_objects(&settings) {
+            let t = RuleTarget {
+                dir: target.dir(&settings),
+                name,
+                reload,
+            };
+            let outcome = standalone::apply_rules(&self.http, &t, &rules)
+                .await
+                .map_err(|why| {
+                    ApiError::new(
+                        http::StatusCode::BAD_GATEWAY,
+                        format!("{}: {why}", target.as_str()),
+                    )
+                })?;
+            results.push(PrepareResult {
+                name: name.to_string(),
+                target: target.as_str().to_string(),
+                outcome: if outcome == Outcome::Written {
+                    "written"
+                } else {
+                    "unchanged"
+                }
+                .to_string(),
+            });
+        }
+        Ok(results)
     }
 }
 
