@@ -111,14 +111,14 @@ pub async fn apply_rules(
         return Ok(Outcome::Unchanged);
     }
     write_atomic(&path, &content)?;
-    if let Some(base) = target.reload {
-        if let Err(why) = reload(http, base).await {
-            restore(&path, previous.as_deref())?;
-            if let Err(again) = reload(http, base).await {
-                tracing::error!(path = %path.display(), error = %again, "reload after rollback failed too");
-            }
-            return Err(why);
+    if let Some(base) = target.reload
+        && let Err(why) = reload(http, base).await
+    {
+        restore(&path, previous.as_deref())?;
+        if let Err(again) = reload(http, base).await {
+            tracing::error!(path = %path.display(), error = %again, "reload after rollback failed too");
         }
+        return Err(why);
     }
     Ok(Outcome::Written)
 }
