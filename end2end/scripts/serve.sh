@@ -24,8 +24,8 @@ if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
     --web.listen-address=127.0.0.1:$prom_port --rules.alert.resend-delay=2s >prom.log 2>&1 &
   prom_pid=$!
   pids+=($prom_pid)
-  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s}\n' \
-    "$prom_port" "$am_port" "$prom_pid" > stack.json
+  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules"}\n' \
+    "$prom_port" "$am_port" "$prom_pid" "$state" > stack.json
 fi
 
 export GEMSCOPE_LISTEN=127.0.0.1:$port

@@ -26,6 +26,20 @@ test("a standalone cluster against real Prometheus and Alertmanager shows health
   await expect(row.getByTestId("cluster-status")).toContainText("prometheus: 2.");
   await expect(row.getByTestId("cluster-status")).toContainText("alertmanager: 0.");
 
+  // Prepare writes Gemscope's recording rules into the directory Prometheus loads.
+  const prepName = uniq("prep");
+  await form.locator("#f-name").fill(prepName);
+  await form.locator("select[name=kind]").selectOption("standalone");
+  await form.locator("#f-settings-prometheus_url").fill(stack.prometheus_url);
+  await form.locator("#f-settings-rules_dir").fill(stack.rules_dir);
+  await form.locator("button[type=submit]").click();
+  const prow = page.getByTestId("clusters").locator("tr", { hasText: prepName });
+  await prow.getByRole("button", { name: "Prepare" }).click();
+  await expect(page.getByTestId("prepare-result")).toContainText("gemscope-recording-rules (prometheus): written");
+  await expect(prow.getByTestId("prepared")).toContainText("gemscope-recording-rules (prometheus): current");
+  const rules = await (await page.request.get(`${stack.prometheus_url}/api/v1/rules`)).json();
+  expect(rules.data.groups.map((g: any) => g.name)).toContain("gems-node");
+
   process.kill(stack.prometheus_pid, "SIGTERM");
   await expect
     .poll(async () => {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::clusters::{
-    CreateCluster, DeleteCluster, TestCluster, UpdateCluster, list_clusters,
+    CreateCluster, DeleteCluster, PrepareCluster, TestCluster, UpdateCluster, list_clusters,
 };
 use crate::model::{Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings};
 use crate::ui::components::{
@@ -98,6 +98,14 @@ pub fn ClustersPage() -> impl IntoView {
     let update = ServerAction::<UpdateCluster>::new();
     let delete = ServerAction::<DeleteCluster>::new();
     let test = ServerAction::<TestCluster>::new();
+    // Preparing also re-tests, so the list shows the new state of the prepared objects.
+    let prepare = ServerAction::<PrepareCluster>::new();
+    let prepared_id = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(id)) = (prepare.value().get(), prepared_id.get_untracked()) {
+            test.dispatch(TestCluster { cluster_id: id });
+        }
+    });
     let clusters = Resource::new(
         move || {
             (
@@ -139,6 +147,12 @@ pub fn ClustersPage() -> impl IntoView {
         <h1>{move || t().clusters_title}</h1>
         <ErrorNote error=last_error(delete.value()) />
         <ErrorNote error=last_error(test.value()) />
+        <ErrorNote error=last_error(prepare.value()) />
+        {move || prepare.value().get().and_then(|r| r.ok()).map(|done| view! {
+            <p class="ok" data-testid="prepare-result">{t().prepare_done}" "
+                {done.into_iter().map(|d| format!("{} ({}): {}", d.name, d.target, d.outcome)).collect::<Vec<_>>().join(", ")}
+            </p>
+        })}
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 list_view(t(), clusters.await, |list| view! {
@@ -151,6 +165,7 @@ pub fn ClustersPage() -> impl IntoView {
                                 {list.into_iter().map(|c| {
                                     let id = c.id;
                                     let for_edit = c.clone();
+                                    let standalone_row = c.kind == ClusterKind::Standalone;
                                     view! {
                                         <tr>
                                             <td>{c.name}<br /><small class="muted">{c.description}</small></td>
@@ -161,6 +176,9 @@ pub fn ClustersPage() -> impl IntoView {
                                             <td>{short_time(&c.created_at)}</td>
                                             <td class="actions">
                                                 <button class="small" disabled=move || test.pending().get() on:click=move |_| { test.dispatch(TestCluster { cluster_id: id }); }>{t().test_connection}</button>
+                                                <Show when=move || standalone_row>
+                                                    <button class="small" disabled=move || prepare.pending().get() on:click=move |_| { prepared_id.set(Some(id)); prepare.dispatch(PrepareCluster { cluster_id: id }); }>{t().prepare}</button>
+                                                </Show>
                                                 <button class="small" on:click=move |_| form.load(Some(&for_edit))>{t().edit}</button>
                                                 <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteCluster { cluster_id: id }); }) />
                                             </td>
@@ -240,6 +258,12 @@ fn CheckSummary(check: Option<ClusterCheck>) -> impl IntoView {
                     view! {
                         <li class:ok=e.ok class:error=!e.ok title=e.url.clone()>{e.component}": "{detail}</li>
                     }
+                }).collect_view()}
+            </ul>
+            <ul class="endpoints" data-testid="prepared">
+                {check.prepared.into_iter().map(|p| {
+                    let state = if p.current { t().object_current } else if p.present { t().object_outdated } else { t().object_missing };
+                    view! { <li class:ok=p.current class:error=!p.current>{p.name}" ("{p.target}"): "{state}</li> }
                 }).collect_view()}
             </ul>
         </div>
