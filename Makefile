@@ -12,7 +12,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ## run: install what is missing, build, migrate and serve on http://127.0.0.1:3000 (SQLite in ./data)
 run: setup site server-release
 	mkdir -p data
-	LEPTOS_SITE_ROOT=$(SITE) GEMSCOPE_SITE_ROOT=$(SITE) $(CARGO_TARGET_DIR)/release/gemscope serve
+	LEPTOS_SITE_ROOT=$(SITE) GEMSCOPE_SITE_ROOT=$(SITE) GEMSCOPE_LOCAL_STACK=$${GEMSCOPE_LOCAL_STACK:-true} \
+	  $(CARGO_TARGET_DIR)/release/gemscope serve
 
 ## test: unit tests, integration tests on SQLite, MariaDB and PostgreSQL and against a real
 ## Prometheus and Alertmanager, and Playwright in Chromium
@@ -25,9 +26,10 @@ test: setup site server-debug
 setup:
 	bash .ci/install-tools.sh
 	cd end2end && npm ci --no-audit --no-fund
-	@command -v chromium >/dev/null && [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ] || \
+	@command -v chromium >/dev/null && [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ] && \
+	  [ -x /usr/bin/prometheus-node-exporter ] || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
-	    chromium prometheus prometheus-alertmanager)
+	    chromium prometheus prometheus-alertmanager prometheus-node-exporter)
 
 ## site: the hydration bundle (size-optimised WebAssembly), stylesheet and public assets in ./site
 site:

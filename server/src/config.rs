@@ -27,6 +27,9 @@ pub struct Config {
     pub public_url: Option<String>,
     pub session_ttl_hours: u64,
     pub log: String,
+    /// Start Prometheus, Alertmanager and node-exporter on this machine and register them as the
+    /// cluster `local` (`make run` turns this on).
+    pub local_stack: bool,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             public_url: None,
             session_ttl_hours: 24 * 7,
             log: "info".into(),
+            local_stack: false,
         }
     }
 }
@@ -61,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("log", &self.log)
+            .field("local_stack", &self.local_stack)
             .finish()
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod db;
+pub mod local_stack;
 pub mod metrics;
 pub mod observe;
 pub mod state;

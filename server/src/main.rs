@@ -131,7 +131,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .listen
         .parse()
         .map_err(|e| anyhow::anyhow!("listen: {e}"))?;
+    let local_stack = config.local_stack;
+    let data_dir = config.data_dir.clone();
     let state = AppState::new(conn, config, LoginLimiter::default())?;
+    // Kept alive until shutdown: dropping it stops the local components.
+    let _stack = if local_stack {
+        start_local_stack(&state, &data_dir, addr).await
+    } else {
+        None
+    };
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, ready_in_ms = started.elapsed().as_millis() as u64, "Gemscope is serving on http://{addr}");
@@ -142,6 +150,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown())
     .await?;
     Ok(())
+}
+
+/// The local default stack. A failure is logged and Gemscope serves anyway.
+async fn start_local_stack(
+    state: &AppState,
+    data_dir: &std::path::Path,
+    addr: SocketAddr,
+) -> Option<server::local_stack::LocalStack> {
+    let http = match server::observe::http_client() {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!("local stack: {e:#}");
+            return None;
+        }
+    };
+    match server::local_stack::start(data_dir, &addr.to_string(), &http).await {
+        Ok((stack, dir)) => {
+            if let Err(e) = server::local_stack::register(&state.services, &state.db, &dir).await {
+                tracing::error!("local stack: {e:#}");
+            }
+            Some(stack)
+        }
+        Err(e) => {
+            tracing::error!("local stack not started: {e:#}");
+            None
+        }
+    }
 }
 
 async fn shutdown() {

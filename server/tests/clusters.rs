@@ -334,3 +334,35 @@ async fn a_broken_rule_file_is_refused_by_real_prometheus_and_rolled_back() {
         "old rules still loaded"
     );
 }
+
+#[test]
+fn local_stack_prometheus_config_passes_promtool() {
+    if !std::path::Path::new("/usr/bin/promtool").exists() {
+        assert_ne!(
+            std::env::var("GEMSCOPE_TEST_REQUIRE_REAL").as_deref(),
+            Ok("1"),
+            "promtool missing"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
+    let file = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &file,
+        server::local_stack::prometheus_config(dir.path(), "127.0.0.1:3000", "box1"),
+    )
+    .unwrap();
+    let out = std::process::Command::new("/usr/bin/promtool")
+        .arg("check")
+        .arg("config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
