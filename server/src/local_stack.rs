@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use app::api::context::{AuditRecord, Caller, Services};
+use app::error::ApiError;
 use app::model::{ClusterInput, ClusterKind, ClusterSettings};
 use tokio::process::{Child, Command};
 
@@ -225,31 +226,28 @@ pub async fn register(
     let cluster =
         result.map_err(|e| anyhow::anyhow!("registering the local cluster: {}", e.message))?;
     let prepared = services.clusters.prepare(&system, cluster.id).await;
-    for (action, ok, detail) in [
-        (action, true, String::new()),
-        (
-            "cluster.prepare",
-            prepared.is_ok(),
-            prepared
-                .as_ref()
-                .err()
-                .map(|e| e.message.clone())
-                .unwrap_or_default(),
+    let system_rows = [
+        AuditRecord::of(
+            None,
+            "gemscope",
+            "",
+            action,
+            format!("cluster/{CLUSTER_NAME}"),
+            None,
+            &Ok::<(), ApiError>(()),
         ),
-    ] {
-        services
-            .audit
-            .record(AuditRecord {
-                user_id: None,
-                username: "gemscope".into(),
-                action: action.into(),
-                target: format!("cluster/{CLUSTER_NAME}"),
-                tenant_id: None,
-                success: ok,
-                detail,
-                ip: String::new(),
-            })
-            .await;
+        AuditRecord::of(
+            None,
+            "gemscope",
+            "",
+            "cluster.prepare",
+            format!("cluster/{CLUSTER_NAME}"),
+            None,
+            &prepared,
+        ),
+    ];
+    for row in system_rows {
+        services.audit.record(row).await;
     }
     prepared.map_err(|e| anyhow::anyhow!("preparing the local cluster: {}", e.message))?;
     tracing::info!("local cluster registered and prepared");

@@ -176,20 +176,16 @@ async fn form_logout(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if let Ok(caller) = state.services.account.authenticate(&creds).await {
         let token = cookie(&parts, SESSION_COOKIE).unwrap_or_default();
         let result = state.services.account.logout(&token).await;
-        state
-            .services
-            .audit
-            .record(app::api::context::AuditRecord {
-                user_id: Some(caller.user_id),
-                username: caller.username.clone(),
-                action: "auth.logout".into(),
-                target: format!("user/{}", caller.username),
-                tenant_id: None,
-                success: result.is_ok(),
-                detail: result.err().map(|e| e.message).unwrap_or_default(),
-                ip: String::new(),
-            })
-            .await;
+        let record = app::api::context::AuditRecord::of(
+            Some((caller.user_id, &caller.username)),
+            &caller.username,
+            &caller.ip,
+            "auth.logout",
+            format!("user/{}", caller.username),
+            None,
+            &result,
+        );
+        state.services.audit.record(record).await;
     }
     redirect(
         "/login",

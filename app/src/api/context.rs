@@ -153,26 +153,49 @@ pub struct AuditRecord {
     pub ip: String,
 }
 
+impl AuditRecord {
+    /// The row for one attempt, successful or not; a failure keeps its message as the detail.
+    pub fn of<T>(
+        user: Option<(i64, &str)>,
+        username: &str,
+        ip: &str,
+        action: &str,
+        target: String,
+        tenant_id: Option<i64>,
+        result: &Result<T, ApiError>,
+    ) -> Self {
+        AuditRecord {
+            user_id: user.map(|(id, _)| id),
+            username: user.map(|(_, n)| n).unwrap_or(username).to_string(),
+            action: action.to_string(),
+            target,
+            tenant_id,
+            success: result.is_ok(),
+            detail: result
+                .as_ref()
+                .err()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
+            ip: ip.to_string(),
+        }
+    }
+}
+
 pub async fn audited<T>(
     caller: &Caller,
     what: AuditTarget<'_>,
     body: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
     let result = body.await;
-    let record = AuditRecord {
-        user_id: Some(caller.user_id),
-        username: caller.username.clone(),
-        action: what.action.to_string(),
-        target: what.target,
-        tenant_id: what.tenant_id,
-        success: result.is_ok(),
-        detail: result
-            .as_ref()
-            .err()
-            .map(|e| e.message.clone())
-            .unwrap_or_default(),
-        ip: caller.ip.clone(),
-    };
+    let record = AuditRecord::of(
+        Some((caller.user_id, &caller.username)),
+        &caller.username,
+        &caller.ip,
+        what.action,
+        what.target,
+        what.tenant_id,
+        &result,
+    );
     services()?.audit.record(record).await;
     result
 }

@@ -213,22 +213,21 @@ impl AccountPort for AccountService {
         ip: &str,
     ) -> Result<(Me, NewSession), ApiError> {
         let result = self.login_inner(username, pw, ip).await;
-        self.audit
-            .record(AuditRecord {
-                user_id: result.as_ref().ok().map(|(me, _)| me.id),
-                username: username.chars().take(64).collect(),
-                action: "auth.login".into(),
-                target: format!("user/{}", username.chars().take(64).collect::<String>()),
-                tenant_id: None,
-                success: result.is_ok(),
-                detail: result
-                    .as_ref()
-                    .err()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default(),
-                ip: ip.to_string(),
-            })
-            .await;
+        let name: String = username.chars().take(64).collect();
+        let user = result
+            .as_ref()
+            .ok()
+            .map(|(me, _)| (me.id, me.username.as_str()));
+        let record = AuditRecord::of(
+            user,
+            &name,
+            ip,
+            "auth.login",
+            format!("user/{name}"),
+            None,
+            &result,
+        );
+        self.audit.record(record).await;
         result
     }
 
