@@ -2,11 +2,15 @@
 
 mod common;
 
-use app::model::{Rule, RuleFile, RuleGroup};
+use app::domain::am_config;
+use app::model::{
+    AmConfigSpec, AmMatcher, AmReceiver, AmRoute, AmWebhookConfig, NamespacedAmConfig, Rule,
+    RuleFile, RuleGroup,
+};
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use serde_json::json;
-use server::cluster::standalone::{Outcome, RuleTarget, apply_rules};
+use server::cluster::standalone::{Outcome, RuleTarget, apply_file, apply_rules};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
@@ -157,7 +161,9 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
         .ok(
             "/api/clusters/create",
             json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url, "rules_dir": rules_dir, "loki_rules_dir": loki_dir}}}),
+                "prometheus_url": stack.prometheus_url, "rules_dir": rules_dir, "loki_rules_dir": loki_dir,
+                "alertmanager_url": stack.alertmanager_url,
+                "alertmanager_config_path": stack.dir.path().join("alertmanager.yml").display().to_string()}}}),
             Auth::Cookie(&admin),
         )
         .await["id"]
@@ -174,7 +180,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
             .as_array()
             .unwrap()
             .iter()
-            .all(|p| p["present"] == false),
+            .all(|p| p["current"] == false),
         "{before}"
     );
 
@@ -198,6 +204,20 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
             .await
             .contains(&"gems-node".to_string())
     );
+    assert_eq!(
+        first.as_array().unwrap().len(),
+        3,
+        "prometheus, loki and alertmanager: {first}"
+    );
+    let status: serde_json::Value =
+        reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let loaded = status["config"]["original"].as_str().unwrap();
+    assert!(loaded.contains("gems_alertname"), "{loaded}");
     let file = std::path::Path::new(&rules_dir).join("gemscope-recording-rules.yml");
     let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
 
@@ -364,5 +384,91 @@ fn local_stack_prometheus_config_passes_promtool() {
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_alertmanager_config_passes_amtool_and_real_alertmanager_loads_it() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let team = NamespacedAmConfig {
+        namespace: "demo".into(),
+        name: "cpu-high".into(),
+        spec: AmConfigSpec {
+            route: Some(AmRoute {
+                receiver: "hook".into(),
+                matchers: vec![AmMatcher::eq("gems_alertname", "cpu-high")],
+                ..Default::default()
+            }),
+            receivers: vec![AmReceiver {
+                name: "hook".into(),
+                webhook_configs: vec![AmWebhookConfig {
+                    url: "http://127.0.0.1:9/hook".into(),
+                    send_resolved: Some(true),
+                }],
+            }],
+            inhibit_rules: vec![],
+        },
+    };
+    let yaml = am_config::merge(&am_config::global_spec(), &[team]).unwrap();
+    let path = stack.dir.path().join("alertmanager.yml");
+    let check = stack.dir.path().join("check.yml");
+    std::fs::write(&check, &yaml).unwrap();
+    let out = std::process::Command::new("/usr/bin/amtool")
+        .arg("check-config")
+        .arg(&check)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    assert_eq!(
+        apply_file(&http, &path, &yaml, Some(&stack.alertmanager_url))
+            .await
+            .unwrap(),
+        Outcome::Written
+    );
+    let status: serde_json::Value =
+        reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let loaded = status["config"]["original"].as_str().unwrap();
+    assert!(loaded.contains("demo/cpu-high/hook"), "{loaded}");
+    assert_eq!(
+        apply_file(&http, &path, &yaml, Some(&stack.alertmanager_url))
+            .await
+            .unwrap(),
+        Outcome::Unchanged
+    );
+
+    // A config Alertmanager refuses is rolled back, and the loaded one stays.
+    let broken = "route:\n  receiver: missing\nreceivers:\n  - name: other\n";
+    let err = apply_file(&http, &path, broken, Some(&stack.alertmanager_url))
+        .await
+        .unwrap_err();
+    assert!(err.contains("reload refused"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), yaml);
+    let status: serde_json::Value =
+        reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(
+        status["config"]["original"]
+            .as_str()
+            .unwrap()
+            .contains("demo/cpu-high/hook")
     );
 }

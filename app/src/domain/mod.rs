@@ -1,5 +1,6 @@
 //! Pure logic shared by browser and server: no I/O.
 
+pub mod am_config;
 pub mod presets;
 pub mod rule_file;
 pub mod validate;

@@ -1,11 +1,13 @@
 //! Plain data shared by the browser and the server. No I/O here.
 
 mod account;
+mod alertmanager;
 mod cluster;
 mod rules;
 mod tenancy;
 
 pub use account::*;
+pub use alertmanager::*;
 pub use cluster::*;
 pub use rules::*;
 pub use tenancy::*;

@@ -113,47 +113,74 @@ impl ClustersService {
     }
 }
 
-#[derive(Clone, Copy)]
-enum RulesServer {
-    Prometheus,
-    Loki,
+/// One file "prepare" installs on a standalone cluster, with the server that reloads it.
+struct Prepared<'a> {
+    server: &'static str,
+    name: &'static str,
+    path: std::path::PathBuf,
+    content: String,
+    /// `None` for the Loki ruler, which re-reads its directory by itself.
+    reload: Option<&'a str>,
 }
 
-impl RulesServer {
-    fn as_str(self) -> &'static str {
-        match self {
-            RulesServer::Prometheus => "prometheus",
-            RulesServer::Loki => "loki",
-        }
-    }
-    fn dir(self, s: &ClusterSettings) -> &str {
-        match self {
-            RulesServer::Prometheus => &s.rules_dir,
-            RulesServer::Loki => &s.loki_rules_dir,
-        }
-    }
+/// Gemscope's recording rules for Prometheus and (with a rules directory) the Loki ruler, and the
+/// global Alertmanager config (with a config path).
+fn non_empty(u: &str) -> Option<&str> {
+    Some(u).filter(|u| !u.is_empty())
 }
 
-/// What "prepare" installs on a standalone cluster. Loki's rules only when it has a rules directory;
-/// the Loki ruler re-reads its directory by itself, Prometheus is told to reload.
-fn standalone_objects(
-    s: &ClusterSettings,
-) -> Vec<(RulesServer, &'static str, RuleFile, Option<&str>)> {
-    let mut out = vec![(
-        RulesServer::Prometheus,
+fn standalone_objects(s: &ClusterSettings) -> Result<Vec<Prepared<'_>>, String> {
+    let rules = |dir: &str,
+                 name: &'static str,
+                 file: &RuleFile|
+     -> Result<(std::path::PathBuf, String), String> {
+        Ok((
+            RuleTarget {
+                dir,
+                name,
+                reload: None,
+            }
+            .path()?,
+            app::domain::rule_file::render(file)?,
+        ))
+    };
+    let (path, content) = rules(
+        &s.rules_dir,
         presets::RECORDING_RULES_NAME,
-        presets::recording_rules(),
-        Some(s.prometheus_url.as_str()).filter(|u| !u.is_empty()),
-    )];
+        &presets::recording_rules(),
+    )?;
+    let mut out = vec![Prepared {
+        server: "prometheus",
+        name: presets::RECORDING_RULES_NAME,
+        path,
+        content,
+        reload: non_empty(&s.prometheus_url),
+    }];
     if !s.loki_rules_dir.is_empty() {
-        out.push((
-            RulesServer::Loki,
+        let (path, content) = rules(
+            &s.loki_rules_dir,
             presets::LOKI_RECORDING_RULES_NAME,
-            presets::loki_recording_rules(),
-            None,
-        ));
+            &presets::loki_recording_rules(),
+        )?;
+        out.push(Prepared {
+            server: "loki",
+            name: presets::LOKI_RECORDING_RULES_NAME,
+            path,
+            content,
+            reload: None,
+        });
     }
-    out
+    if !s.alertmanager_config_path.is_empty() {
+        let content = app::domain::am_config::merge(&app::domain::am_config::global_spec(), &[])?;
+        out.push(Prepared {
+            server: "alertmanager",
+            name: "gemscope-alertmanager-config",
+            path: s.alertmanager_config_path.clone().into(),
+            content,
+            reload: non_empty(&s.alertmanager_url),
+        });
+    }
+    Ok(out)
 }
 
 /// Whether each prepared object is present and current; files are read from disk.
@@ -161,21 +188,28 @@ fn prepared_state(kind: &str, s: &ClusterSettings) -> Vec<PreparedItem> {
     if kind != ClusterKind::Standalone.as_str() || s.rules_dir.is_empty() {
         return Vec::new();
     }
-    standalone_objects(s)
+    let objects = match standalone_objects(s) {
+        Ok(o) => o,
+        Err(error) => {
+            return vec![PreparedItem {
+                name: presets::RECORDING_RULES_NAME.into(),
+                target: "prometheus".into(),
+                present: false,
+                current: false,
+                error,
+            }];
+        }
+    };
+    objects
         .into_iter()
-        .map(|(target, name, rules, _)| {
-            let t = RuleTarget {
-                dir: target.dir(s),
-                name,
-                reload: None,
-            };
-            let (present, current, error) = match standalone::rules_state(&t, &rules) {
+        .map(|o| {
+            let (present, current, error) = match standalone::file_state(&o.path, &o.content) {
                 Ok((p, c)) => (p, c, String::new()),
                 Err(e) => (false, false, e),
             };
             PreparedItem {
-                name: name.to_string(),
-                target: target.as_str().to_string(),
+                name: o.name.to_string(),
+                target: o.server.to_string(),
                 present,
                 current,
                 error,
@@ -357,24 +391,21 @@ impl ClustersPort for ClustersService {
                 "is required to prepare a standalone cluster",
             ));
         }
+        let objects =
+            standalone_objects(&settings).map_err(|e| ApiError::invalid("settings", e))?;
         let mut results = Vec::new();
-        for (target, name, rules, reload) in standalone_objects(&settings) {
-            let t = RuleTarget {
-                dir: target.dir(&settings),
-                name,
-                reload,
-            };
-            let outcome = standalone::apply_rules(&self.http, &t, &rules)
+        for o in objects {
+            let outcome = standalone::apply_file(&self.http, &o.path, &o.content, o.reload)
                 .await
                 .map_err(|why| {
                     ApiError::new(
                         http::StatusCode::BAD_GATEWAY,
-                        format!("{}: {why}", target.as_str()),
+                        format!("{}: {why}", o.server),
                     )
                 })?;
             results.push(PrepareResult {
-                name: name.to_string(),
-                target: target.as_str().to_string(),
+                name: o.name.to_string(),
+                target: o.server.to_string(),
                 outcome: if outcome == Outcome::Written {
                     "written"
                 } else {

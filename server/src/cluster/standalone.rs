@@ -104,17 +104,31 @@ pub async fn apply_rules(
     target: &RuleTarget<'_>,
     rules: &RuleFile,
 ) -> Result<Outcome, String> {
-    let path = target.path()?;
-    let content = rule_file::render(rules)?;
-    let previous = read_optional(&path)?;
-    if previous.as_deref() == Some(content.as_str()) {
+    apply_file(
+        http,
+        &target.path()?,
+        &rule_file::render(rules)?,
+        target.reload,
+    )
+    .await
+}
+
+/// The same for any file a server loads: skip when identical, write atomically, reload, roll back.
+pub async fn apply_file(
+    http: &reqwest::Client,
+    path: &Path,
+    content: &str,
+    reload_base: Option<&str>,
+) -> Result<Outcome, String> {
+    let previous = read_optional(path)?;
+    if previous.as_deref() == Some(content) {
         return Ok(Outcome::Unchanged);
     }
-    write_atomic(&path, &content)?;
-    if let Some(base) = target.reload
+    write_atomic(path, content)?;
+    if let Some(base) = reload_base
         && let Err(why) = reload(http, base).await
     {
-        restore(&path, previous.as_deref())?;
+        restore(path, previous.as_deref())?;
         if let Err(again) = reload(http, base).await {
             tracing::error!(path = %path.display(), error = %again, "reload after rollback failed too");
         }
@@ -140,13 +154,16 @@ pub async fn remove_rules(
 }
 
 /// (present, current): is the file there, and is it exactly what Gemscope would write now.
-pub fn rules_state(target: &RuleTarget<'_>, rules: &RuleFile) -> Result<(bool, bool), String> {
-    let path = target.path()?;
-    let content = rule_file::render(rules)?;
-    Ok(match read_optional(&path)? {
+pub fn file_state(path: &Path, content: &str) -> Result<(bool, bool), String> {
+    Ok(match read_optional(path)? {
         None => (false, false),
         Some(existing) => (true, existing == content),
     })
+}
+
+/// The same for a rule file rendered from `rules`.
+pub fn rules_state(target: &RuleTarget<'_>, rules: &RuleFile) -> Result<(bool, bool), String> {
+    file_state(&target.path()?, &rule_file::render(rules)?)
 }
 
 #[cfg(test)]
