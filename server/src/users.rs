@@ -18,6 +18,24 @@ pub struct UsersService {
     pub db: DatabaseConnection,
 }
 
+/// A new, active account with the default language and theme.
+pub fn new_row(input: NewUser, password_hash: String) -> user::ActiveModel {
+    let at = now();
+    user::ActiveModel {
+        username: Set(input.username),
+        display_name: Set(input.display_name),
+        email: Set(input.email),
+        password_hash: Set(password_hash),
+        is_system_admin: Set(input.is_system_admin),
+        active: Set(true),
+        language: Set(app::i18n::Lang::En.code().into()),
+        theme: Set(app::model::Theme::Light.as_str().into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
 pub fn view(u: user::Model) -> User {
     User {
         id: u.id,
@@ -52,23 +70,11 @@ impl UsersPort for UsersService {
     async fn create(&self, caller: &Caller, input: NewUser) -> Result<User, ApiError> {
         require_system_admin(caller)?;
         validate::new_user(&input)?;
-        let at = now();
-        let row = user::ActiveModel {
-            username: Set(input.username),
-            display_name: Set(input.display_name),
-            email: Set(input.email),
-            password_hash: Set(hash(&input.password).await?),
-            is_system_admin: Set(input.is_system_admin),
-            active: Set(true),
-            language: Set("en".into()),
-            theme: Set("light".into()),
-            created_at: Set(at),
-            updated_at: Set(at),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .map_err(|e| conflict_or_internal(e, "username", "is already taken"))?;
+        let password_hash = hash(&input.password).await?;
+        let row = new_row(input, password_hash)
+            .insert(&self.db)
+            .await
+            .map_err(|e| conflict_or_internal(e, "username", "is already taken"))?;
         Ok(view(row))
     }
 

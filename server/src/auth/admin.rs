@@ -65,21 +65,12 @@ pub async fn create_admin(db: &DatabaseConnection, username: &str, pw: &str) -> 
             am.update(db).await?;
         }
         None => {
-            user::ActiveModel {
-                username: Set(username.to_string()),
-                display_name: Set(String::new()),
-                email: Set(String::new()),
-                password_hash: Set(hash),
-                is_system_admin: Set(true),
-                active: Set(true),
-                language: Set("en".into()),
-                theme: Set("light".into()),
-                created_at: Set(at),
-                updated_at: Set(at),
+            let input = app::model::NewUser {
+                username: username.to_string(),
+                is_system_admin: true,
                 ..Default::default()
-            }
-            .insert(db)
-            .await?;
+            };
+            crate::users::new_row(input, hash).insert(db).await?;
         }
     }
     Ok(())
