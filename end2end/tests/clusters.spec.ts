@@ -26,6 +26,13 @@ test("a standalone cluster against real Prometheus and Alertmanager shows health
   await expect(row.getByTestId("cluster-status")).toContainText("prometheus: 2.");
   await expect(row.getByTestId("cluster-status")).toContainText("alertmanager: 0.");
 
+  // The detail page shows the same state and the settings.
+  await row.locator(`a:text-is("${name}")`).click();
+  await expect(page.locator("h1")).toContainText(name);
+  await expect(page.getByTestId("cluster-settings")).toContainText(stack.prometheus_url);
+  await expect(page.getByTestId("cluster-status")).toContainText("reachable");
+  await page.click("nav >> text=Clusters");
+
   // Prepare writes Gemscope's recording rules into the directory Prometheus loads.
   const prepName = uniq("prep");
   await form.locator("#f-name").fill(prepName);

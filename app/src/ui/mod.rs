@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants") view=pages::TenantsPage ssr=SsrMode::Async />
                     <Route path=path!("tenants/:tid") view=pages::TenantPage ssr=SsrMode::Async />
                     <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
+                    <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />
                     <Route path=path!("users") view=pages::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=pages::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("account") view=pages::AccountPage ssr=SsrMode::Async />

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
 
 use crate::api::clusters::{
     CreateCluster, DeleteCluster, PrepareCluster, TestCluster, UpdateCluster, list_clusters,
@@ -168,7 +170,7 @@ pub fn ClustersPage() -> impl IntoView {
                                     let standalone_row = c.kind == ClusterKind::Standalone;
                                     view! {
                                         <tr>
-                                            <td>{c.name}<br /><small class="muted">{c.description}</small></td>
+                                            <td><A href=format!("/clusters/{id}")>{c.name}</A><br /><small class="muted">{c.description}</small></td>
                                             <td>{kind_label(c.kind)}</td>
                                             <td><code>{c.settings.prometheus_url}</code></td>
                                             <td>{if c.has_kubeconfig { t().stored_secret } else { t().no_secret }}</td>
@@ -239,7 +241,7 @@ pub fn ClustersPage() -> impl IntoView {
 
 /// The last connection test: overall state, then each endpoint with its version or error.
 #[component]
-fn CheckSummary(check: Option<ClusterCheck>) -> impl IntoView {
+pub fn CheckSummary(check: Option<ClusterCheck>) -> impl IntoView {
     let t = use_t();
     let Some(check) = check else {
         return view! { <span class="muted">{t().never_checked}</span> }.into_any();
@@ -269,4 +271,87 @@ fn CheckSummary(check: Option<ClusterCheck>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// One cluster: its settings, whether secrets are stored, the last connection test and the state
+/// of the objects Gemscope prepared, with the same actions as the list.
+#[component]
+pub fn ClusterPage() -> impl IntoView {
+    let t = use_t();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .get()
+            .get("cid")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    });
+    let test = ServerAction::<TestCluster>::new();
+    let prepare = ServerAction::<PrepareCluster>::new();
+    let cluster = Resource::new(
+        move || (id.get(), test.version().get(), prepare.version().get()),
+        |(id, _, _)| crate::api::clusters::get_cluster(id),
+    );
+    let kind_label = move |k: ClusterKind| match k {
+        ClusterKind::Kubernetes => t().kind_kubernetes,
+        ClusterKind::Standalone => t().kind_standalone,
+    };
+    view! {
+        <ErrorNote error=last_error(test.value()) />
+        <ErrorNote error=last_error(prepare.value()) />
+        <Suspense fallback=move || view! { <p>{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match cluster.await {
+                    Ok(c) => {
+                        let cid = c.id;
+                        let standalone = c.kind == ClusterKind::Standalone;
+                        let s = c.settings.clone();
+                        let rows: Vec<(&'static str, String)> = vec![
+                            (t().kind, kind_label(c.kind).to_string()),
+                            (t().api_server, s.api_server),
+                            (t().prometheus_url, s.prometheus_url),
+                            (t().alertmanager_url, s.alertmanager_url),
+                            (t().loki_url, s.loki_url),
+                            (t().rules_dir, s.rules_dir),
+                            (t().loki_rules_dir, s.loki_rules_dir),
+                            (t().alertmanager_config_path, s.alertmanager_config_path),
+                            (t().kubeconfig, if c.has_kubeconfig { t().stored_secret } else { t().no_secret }.to_string()),
+                            (t().bearer_token, if c.has_bearer_token { t().stored_secret } else { t().no_secret }.to_string()),
+                            (t().created_at, short_time(&c.created_at)),
+                        ];
+                        view! {
+                            <Title text=c.name.clone() />
+                            <h1><span class="muted">{t().cluster}" / "</span>{c.name.clone()}</h1>
+                            <p class="muted">{c.description.clone()}</p>
+                            <div class="grid2">
+                                <section class="card" data-testid="cluster-settings">
+                                    <table class="table">
+                                        <tbody>
+                                            {rows.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
+                                                <tr><th>{k}</th><td><code>{v}</code></td></tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </section>
+                                <section class="card">
+                                    <h2>{t().status}</h2>
+                                    <CheckSummary check=c.last_check.clone() />
+                                    <div class="buttons">
+                                        <button class="primary" disabled=move || test.pending().get()
+                                            on:click=move |_| { test.dispatch(TestCluster { cluster_id: cid }); }>{t().test_connection}</button>
+                                        " "
+                                        <Show when=move || standalone>
+                                            <button disabled=move || prepare.pending().get()
+                                                on:click=move |_| { prepare.dispatch(PrepareCluster { cluster_id: cid }); }>{t().prepare}</button>
+                                        </Show>
+                                    </div>
+                                </section>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <h1>{t().not_found_title}</h1><p class="error">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }

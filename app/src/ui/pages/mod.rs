@@ -10,7 +10,7 @@ mod users;
 
 pub use account::AccountPage;
 pub use audit::AuditPage;
-pub use clusters::ClustersPage;
+pub use clusters::{ClusterPage, ClustersPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
