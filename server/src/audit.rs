@@ -9,7 +9,8 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use crate::db::entities::{audit_log, tenant_member};
+use crate::auth::authz::tenant_ids;
+use crate::db::entities::audit_log;
 use crate::db::{internal, now, rfc3339};
 
 pub struct AuditService {
@@ -44,15 +45,7 @@ impl AuditPort for AuditService {
         let mut q = audit_log::Entity::find();
         if !caller.is_system_admin {
             // Tenant admins read their tenants' rows; everybody reads their own.
-            let admin_of: Vec<i64> = tenant_member::Entity::find()
-                .filter(tenant_member::Column::UserId.eq(caller.user_id))
-                .filter(tenant_member::Column::Role.eq(Role::Admin.as_str()))
-                .all(&self.db)
-                .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|m| m.tenant_id)
-                .collect();
+            let admin_of = tenant_ids(&self.db, caller.user_id, Role::Admin).await?;
             q = q.filter(
                 Condition::any()
                     .add(audit_log::Column::UserId.eq(caller.user_id))

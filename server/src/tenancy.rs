@@ -11,7 +11,7 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use crate::auth::authz::{membership, require_system_admin, require_tenant};
+use crate::auth::authz::{membership, require_system_admin, require_tenant, tenant_ids};
 use crate::db::entities::{cluster, environment, project, tenant, tenant_member, user};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
@@ -96,14 +96,7 @@ impl TenancyPort for TenancyService {
     async fn list_tenants(&self, caller: &Caller) -> Result<Vec<Tenant>, ApiError> {
         let mut q = tenant::Entity::find().order_by_asc(tenant::Column::Name);
         if !caller.is_system_admin {
-            let ids: Vec<i64> = tenant_member::Entity::find()
-                .filter(tenant_member::Column::UserId.eq(caller.user_id))
-                .all(&self.db)
-                .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|m| m.tenant_id)
-                .collect();
+            let ids = tenant_ids(&self.db, caller.user_id, Role::Viewer).await?;
             q = q.filter(tenant::Column::Id.is_in(ids));
         }
         Ok(q.all(&self.db)

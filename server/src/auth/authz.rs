@@ -41,6 +41,23 @@ pub async fn role_in<C: ConnectionTrait>(
         .and_then(|m| Role::parse(&m.role)))
 }
 
+/// Ids of the tenants where the user holds at least `min`.
+pub async fn tenant_ids<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    min: Role,
+) -> Result<Vec<i64>, ApiError> {
+    Ok(tenant_member::Entity::find()
+        .filter(tenant_member::Column::UserId.eq(user_id))
+        .all(db)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .filter(|m| Role::parse(&m.role).is_some_and(|r| r >= min))
+        .map(|m| m.tenant_id)
+        .collect())
+}
+
 /// The tenant, when the caller holds at least `min` there (system admins always do).
 /// Not a member: 404. A member with too low a role: 403.
 pub async fn require_tenant<C: ConnectionTrait>(

@@ -18,10 +18,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::auth::authz::require_system_admin;
+use crate::auth::authz::{require_system_admin, tenant_ids};
 use crate::auth::secrets::SecretBox;
 use crate::cluster::standalone::{self, Outcome, RuleTarget};
-use crate::db::entities::{cluster, environment, tenant_member};
+use crate::db::entities::{cluster, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
 pub struct ClustersService {
@@ -241,16 +241,12 @@ impl ClustersPort for ClustersService {
     }
 
     async fn refs(&self, caller: &Caller) -> Result<Vec<ClusterRef>, ApiError> {
-        if !caller.is_system_admin {
-            let admin_anywhere = tenant_member::Entity::find()
-                .filter(tenant_member::Column::UserId.eq(caller.user_id))
-                .filter(tenant_member::Column::Role.eq(Role::Admin.as_str()))
-                .count(&self.db)
-                .await
-                .map_err(internal)?;
-            if admin_anywhere == 0 {
-                return Err(ApiError::forbidden());
-            }
+        if !caller.is_system_admin
+            && tenant_ids(&self.db, caller.user_id, Role::Admin)
+                .await?
+                .is_empty()
+        {
+            return Err(ApiError::forbidden());
         }
         let rows = cluster::Entity::find()
             .order_by_asc(cluster::Column::Name)

@@ -161,11 +161,6 @@ pub fn file_state(path: &Path, content: &str) -> Result<(bool, bool), String> {
     })
 }
 
-/// The same for a rule file rendered from `rules`.
-pub fn rules_state(target: &RuleTarget<'_>, rules: &RuleFile) -> Result<(bool, bool), String> {
-    file_state(&target.path()?, &rule_file::render(rules)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +181,8 @@ mod tests {
             reload: None,
         };
         let rules = presets::loki_recording_rules();
+        let rules_state =
+            |t: &RuleTarget<'_>, r: &RuleFile| file_state(&t.path()?, &rule_file::render(r)?);
         assert_eq!(rules_state(&target, &rules).unwrap(), (false, false));
         assert_eq!(
             apply_rules(&client(), &target, &rules).await.unwrap(),
