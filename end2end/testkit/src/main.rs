@@ -1,0 +1,56 @@
+//! `testkit kube --addr 127.0.0.1:PORT`: runs a stand-in for end-to-end tests.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Test stand-ins for Gemscope (never part of the product)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A fake Kubernetes API server.
+    Kube {
+        #[arg(long, default_value = "127.0.0.1:16443")]
+        addr: SocketAddr,
+        /// Bearer token clients must send.
+        #[arg(long)]
+        token: Option<String>,
+        /// Share of requests answered with an injected 500 (0.0–1.0).
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
+        /// Milliseconds added to every answer.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match Cli::parse().command {
+        Command::Kube {
+            addr,
+            token,
+            error_rate,
+            latency_ms,
+        } => {
+            let options = testkit::kube::Options {
+                token,
+                faults: testkit::kube::Faults {
+                    error_rate,
+                    latency: Duration::from_millis(latency_ms),
+                },
+            };
+            let (bound, _fake, task) = testkit::kube::serve(addr, options).await?;
+            println!("fake kube-apiserver listening on http://{bound}");
+            task.await?;
+        }
+    }
+    Ok(())
+}
