@@ -21,7 +21,8 @@ test: setup site server-debug
 	bash .ci/databases.sh > $(CARGO_TARGET_DIR)/test-databases.env
 	set -a && . $(CARGO_TARGET_DIR)/test-databases.env && set +a && \
 	  cargo test --workspace --exclude frontend
-	cd end2end && GEMSCOPE_BIN=$(CARGO_TARGET_DIR)/debug/gemscope GEMSCOPE_SITE_ROOT=$(SITE) npx playwright test
+	cd end2end && GEMSCOPE_BIN=$(CARGO_TARGET_DIR)/debug/gemscope TESTKIT_BIN=$(CARGO_TARGET_DIR)/debug/testkit \
+	  GEMSCOPE_SITE_ROOT=$(SITE) npx playwright test
 
 setup:
 	bash .ci/install-tools.sh
@@ -47,7 +48,7 @@ server-release:
 	cargo build -p server --release
 
 server-debug:
-	cargo build -p server
+	cargo build -p server -p testkit
 
 lint: setup
 	cargo fmt --all -- --check

@@ -5,6 +5,7 @@ set -euo pipefail
 port=${1:-3210}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${GEMSCOPE_BIN:-$here/target/debug/gemscope}
+testkit=${TESTKIT_BIN:-$here/target/debug/testkit}
 state=/tmp/gemscope-e2e-$port
 rm -rf "$state" && mkdir -p "$state/data" "$state/rules" "$state/prom" "$state/am"
 cd "$state"
@@ -13,7 +14,16 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-am_port=$((port + 1)); prom_port=$((port + 2))
+am_port=$((port + 1)); prom_port=$((port + 2)); kube_port=$((port + 3))
+kube_token=e2e-kube-token
+kube_json='"kube_url":null'
+if [ -x "$testkit" ]; then
+  # The fake Kubernetes API server (test-only stand-in; see end2end/testkit).
+  "$testkit" kube --addr 127.0.0.1:$kube_port --token $kube_token >kube.log 2>&1 &
+  kube_pid=$!
+  pids+=($kube_pid)
+  kube_json=$(printf '"kube_url":"http://127.0.0.1:%s","kube_token":"%s","kube_pid":%s' "$kube_port" "$kube_token" "$kube_pid")
+fi
 if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
   printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' > am.yml
   printf 'global:\n  scrape_interval: 15s\nrule_files:\n  - %s/rules/*.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["127.0.0.1:%s"]\n' "$state" "$am_port" > prom.yml
@@ -24,8 +34,8 @@ if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
     --web.listen-address=127.0.0.1:$prom_port --rules.alert.resend-delay=2s >prom.log 2>&1 &
   prom_pid=$!
   pids+=($prom_pid)
-  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules"}\n' \
-    "$prom_port" "$am_port" "$prom_pid" "$state" > stack.json
+  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules",%s}\n' \
+    "$prom_port" "$am_port" "$prom_pid" "$state" "$kube_json" > stack.json
 fi
 
 export GEMSCOPE_LISTEN=127.0.0.1:$port

@@ -30,6 +30,9 @@ pub struct Config {
     /// Start Prometheus, Alertmanager and node-exporter on this machine and register them as the
     /// cluster `local` (`make run` turns this on).
     pub local_stack: bool,
+    /// Register the Kubernetes cluster Gemscope runs in as `local`, with the pod's service account
+    /// (`GEMSCOPE_IN_CLUSTER=true`). Takes the place of the local stack.
+    pub in_cluster: bool,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             session_ttl_hours: 24 * 7,
             log: "info".into(),
             local_stack: false,
+            in_cluster: false,
         }
     }
 }
@@ -66,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("log", &self.log)
             .field("local_stack", &self.local_stack)
+            .field("in_cluster", &self.in_cluster)
             .finish()
     }
 }

@@ -187,13 +187,6 @@ pub async fn register(
     db: &sea_orm::DatabaseConnection,
     dir: &Path,
 ) -> anyhow::Result<()> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let system = Caller {
-        user_id: 0,
-        username: "gemscope".into(),
-        is_system_admin: true,
-        ip: String::new(),
-    };
     let input = ClusterInput {
         name: CLUSTER_NAME.into(),
         description:
@@ -208,6 +201,42 @@ pub async fn register(
         },
         kubeconfig: None,
         bearer_token: None,
+    };
+    register_system_cluster(services, db, input).await
+}
+
+/// Registers `GEMSCOPE_IN_CLUSTER` mode's cluster: the one Gemscope runs in, reached with the
+/// pod's service account, under the name `local`.
+pub async fn register_in_cluster(
+    services: &Services,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<()> {
+    let input = ClusterInput {
+        name: CLUSTER_NAME.into(),
+        description: "The Kubernetes cluster Gemscope runs in (its own service account)".into(),
+        kind: ClusterKind::Kubernetes,
+        settings: ClusterSettings {
+            in_cluster: true,
+            ..Default::default()
+        },
+        kubeconfig: None,
+        bearer_token: None,
+    };
+    register_system_cluster(services, db, input).await
+}
+
+/// Creates or updates a cluster on Gemscope's own behalf and prepares it, both audited.
+async fn register_system_cluster(
+    services: &Services,
+    db: &sea_orm::DatabaseConnection,
+    input: ClusterInput,
+) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let system = Caller {
+        user_id: 0,
+        username: "gemscope".into(),
+        is_system_admin: true,
+        ip: String::new(),
     };
     let existing = crate::db::entities::cluster::Entity::find()
         .filter(crate::db::entities::cluster::Column::Name.eq(CLUSTER_NAME))
@@ -249,8 +278,16 @@ pub async fn register(
     for row in system_rows {
         services.audit.record(row).await;
     }
-    prepared.map_err(|e| anyhow::anyhow!("preparing the local cluster: {}", e.message))?;
-    tracing::info!("local cluster registered and prepared");
+    // The cluster stays registered when preparing fails: its page shows why, and Prepare retries.
+    match prepared {
+        Ok(results) => {
+            for r in results.iter().filter(|r| r.outcome == "failed") {
+                tracing::warn!(object = %r.name, detail = %r.detail, "preparing the local cluster");
+            }
+            tracing::info!("local cluster registered and prepared");
+        }
+        Err(e) => tracing::warn!(error = %e.message, "local cluster registered, but preparing it failed"),
+    }
     Ok(())
 }
 

@@ -131,7 +131,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .listen
         .parse()
         .map_err(|e| anyhow::anyhow!("listen: {e}"))?;
-    let local_stack = config.local_stack;
+    let in_cluster = config.in_cluster;
+    let local_stack = config.local_stack && !in_cluster;
     let data_dir = config.data_dir.clone();
     let state = AppState::new(conn, config, LoginLimiter::default())?;
     // Kept alive until shutdown: dropping it stops the local components.
@@ -140,6 +141,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
+    if in_cluster
+        && let Err(e) = server::local_stack::register_in_cluster(&state.services, &state.db).await
+    {
+        tracing::error!("in-cluster registration: {e:#}");
+    }
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, ready_in_ms = started.elapsed().as_millis() as u64, "Gemscope is serving on http://{addr}");

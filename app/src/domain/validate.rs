@@ -106,6 +106,24 @@ pub fn new_user(u: &NewUser) -> Result<(), ApiError> {
     password("password", &u.password)
 }
 
+/// `namespace/service:port`, empty (the default) or `none`.
+fn service_ref(field: &'static str, v: &str) -> Result<(), ApiError> {
+    if v.is_empty() || v == "none" {
+        return Ok(());
+    }
+    let bad = || ApiError::invalid(field, "must be namespace/service:port, or none");
+    let (ns, rest) = v.split_once('/').ok_or_else(bad)?;
+    let (svc, port) = rest.split_once(':').ok_or_else(bad)?;
+    if dns_label(field, ns).is_err()
+        || dns_label(field, svc).is_err()
+        || port.is_empty()
+        || !port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
     dns_label("name", &c.name)?;
     text("description", &c.description, 1024)?;
@@ -114,6 +132,23 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
     url("settings.prometheus_url", &s.prometheus_url)?;
     url("settings.alertmanager_url", &s.alertmanager_url)?;
     url("settings.loki_url", &s.loki_url)?;
+    url("settings.jaeger_url", &s.jaeger_url)?;
+    for (field, v) in [
+        ("settings.prometheus_service", &s.prometheus_service),
+        ("settings.alertmanager_service", &s.alertmanager_service),
+        ("settings.loki_service", &s.loki_service),
+        ("settings.jaeger_service", &s.jaeger_service),
+    ] {
+        service_ref(field, v)?;
+    }
+    for (field, v) in [
+        ("settings.monitoring_namespace", &s.monitoring_namespace),
+        ("settings.logging_namespace", &s.logging_namespace),
+    ] {
+        if !v.is_empty() {
+            dns_label(field, v)?;
+        }
+    }
     match c.kind {
         ClusterKind::Kubernetes => {
             if let Some(k) = &c.kubeconfig
@@ -258,6 +293,35 @@ mod tests {
             cluster_input(&c).unwrap_err().field.as_deref(),
             Some("settings.rules_dir")
         );
+    }
+
+    #[test]
+    fn service_refs_name_their_field() {
+        for (v, ok) in [
+            ("", true),
+            ("none", true),
+            ("kubegems-monitoring/prometheus:9090", true),
+            ("observability/jaeger-query:http-query", true),
+            ("prometheus:9090", false),
+            ("ns/Prom:9090", false),
+            ("ns/prom:", false),
+            ("ns/prom:90/x", false),
+        ] {
+            let mut c = ClusterInput {
+                name: "prod".into(),
+                kind: ClusterKind::Kubernetes,
+                ..Default::default()
+            };
+            c.settings.loki_service = v.into();
+            let got = cluster_input(&c);
+            assert_eq!(got.is_ok(), ok, "{v}");
+            if !ok {
+                assert_eq!(
+                    got.unwrap_err().field.as_deref(),
+                    Some("settings.loki_service")
+                );
+            }
+        }
     }
 
     #[test]

@@ -31,6 +31,10 @@ const ZH: &[(&str, &str)] = &[
         "独立部署集群必须填写",
     ),
     ("must be an absolute path", "必须是绝对路径"),
+    (
+        "must be namespace/service:port, or none",
+        "必须是 命名空间/服务:端口，或 none",
+    ),
     ("please log in", "请先登录"),
     (
         "you do not have permission to do this",

@@ -45,6 +45,87 @@ pub struct ClusterSettings {
     /// Standalone: where Gemscope writes alertmanager.yml.
     #[serde(default)]
     pub alertmanager_config_path: String,
+    /// Kubernetes: use the service account of the pod Gemscope runs in.
+    #[serde(default)]
+    pub in_cluster: bool,
+    #[serde(default)]
+    pub jaeger_url: String,
+    /// Kubernetes: `namespace/service:port` reached through the API server's service proxy when
+    /// no direct URL is set. Empty means the default ([`DEFAULT_SERVICES`]); `none` turns it off.
+    #[serde(default)]
+    pub prometheus_service: String,
+    #[serde(default)]
+    pub alertmanager_service: String,
+    #[serde(default)]
+    pub loki_service: String,
+    #[serde(default)]
+    pub jaeger_service: String,
+    /// Kubernetes: where the monitoring objects go; empty means `kubegems-monitoring`.
+    #[serde(default)]
+    pub monitoring_namespace: String,
+    /// Kubernetes: where the Loki rules ConfigMap lives; empty means `kubegems-logging`.
+    #[serde(default)]
+    pub logging_namespace: String,
+}
+
+/// The services the KubeGems monitoring and logging plugins install, used unless a cluster says otherwise.
+pub const DEFAULT_SERVICES: [(&str, &str); 4] = [
+    ("prometheus", "kubegems-monitoring/prometheus:9090"),
+    ("alertmanager", "kubegems-monitoring/alertmanager:9093"),
+    ("loki", "kubegems-logging/loki-gateway:3100"),
+    ("jaeger", "observability/jaeger-query:16686"),
+];
+pub const DEFAULT_MONITORING_NAMESPACE: &str = "kubegems-monitoring";
+pub const DEFAULT_LOGGING_NAMESPACE: &str = "kubegems-logging";
+/// Components a cluster can do without: their failures are shown but do not make it unreachable.
+pub const OPTIONAL_COMPONENTS: [&str; 2] = ["loki", "jaeger"];
+
+impl ClusterSettings {
+    /// The direct URL configured for a component, if any.
+    pub fn url_of(&self, component: &str) -> &str {
+        match component {
+            "prometheus" => &self.prometheus_url,
+            "alertmanager" => &self.alertmanager_url,
+            "loki" => &self.loki_url,
+            "jaeger" => &self.jaeger_url,
+            _ => "",
+        }
+    }
+
+    /// The in-cluster service of a component: the configured one, else the default; `None` when off.
+    pub fn service_of(&self, component: &str) -> Option<String> {
+        let set = match component {
+            "prometheus" => &self.prometheus_service,
+            "alertmanager" => &self.alertmanager_service,
+            "loki" => &self.loki_service,
+            "jaeger" => &self.jaeger_service,
+            _ => return None,
+        };
+        match set.trim() {
+            "none" => None,
+            "" => DEFAULT_SERVICES
+                .iter()
+                .find(|(c, _)| *c == component)
+                .map(|(_, s)| s.to_string()),
+            s => Some(s.to_string()),
+        }
+    }
+
+    pub fn monitoring_ns(&self) -> &str {
+        if self.monitoring_namespace.is_empty() {
+            DEFAULT_MONITORING_NAMESPACE
+        } else {
+            &self.monitoring_namespace
+        }
+    }
+
+    pub fn logging_ns(&self) -> &str {
+        if self.logging_namespace.is_empty() {
+            DEFAULT_LOGGING_NAMESPACE
+        } else {
+            &self.logging_namespace
+        }
+    }
 }
 
 /// A cluster as read back: secrets are only reported as present or not.
@@ -97,6 +178,21 @@ pub struct EndpointHealth {
     #[serde(default)]
     pub error: String,
     pub latency_ms: u64,
+    /// How it was reached: `direct` or `service proxy`.
+    #[serde(default)]
+    pub via: String,
+    /// Loki and Jaeger: shown, but a failure does not make the cluster unreachable.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// Whether the API server serves one of the kinds Gemscope works with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrdPresence {
+    pub group: String,
+    pub kind: String,
+    /// The versions serving it; empty when absent.
+    pub versions: Vec<String>,
 }
 
 /// The result of testing a cluster's connections, stored with the cluster.
@@ -109,6 +205,9 @@ pub struct ClusterCheck {
     /// The objects "prepare" installs, and whether each is there and up to date.
     #[serde(default)]
     pub prepared: Vec<PreparedItem>,
+    /// Kubernetes: the monitoring and logging kinds found.
+    #[serde(default)]
+    pub crds: Vec<CrdPresence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +228,8 @@ pub struct PreparedItem {
 pub struct PrepareResult {
     pub name: String,
     pub target: String,
-    /// `written` or `unchanged`.
+    /// `written`, `unchanged` or `failed`.
     pub outcome: String,
+    #[serde(default)]
+    pub detail: String,
 }

@@ -1,4 +1,6 @@
-//! Clusters. For now the records themselves; connectivity and backends come with their own issue.
+//! Clusters: their records, the Kubernetes and standalone backends, and preparing a cluster.
 
+pub mod kube;
+pub mod prepare;
 pub mod records;
 pub mod standalone;

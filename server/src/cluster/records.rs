@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use app::api::clusters::ClustersPort;
 use app::api::context::Caller;
-use app::domain::presets;
 use app::domain::validate;
 use app::error::ApiError;
 use app::model::{
     Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, EndpointHealth,
-    PrepareResult, PreparedItem, Role, RuleFile,
+    PrepareResult, Role,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -20,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::authz::{require_system_admin, tenant_ids};
 use crate::auth::secrets::SecretBox;
-use crate::cluster::standalone::{self, Outcome, RuleTarget};
+use crate::cluster::{kube, prepare};
 use crate::db::entities::{cluster, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
@@ -111,111 +110,6 @@ impl ClustersService {
         let row = self.find(id).await?;
         self.unseal(&row)
     }
-}
-
-/// One file "prepare" installs on a standalone cluster, with the server that reloads it.
-struct Prepared<'a> {
-    server: &'static str,
-    name: &'static str,
-    path: std::path::PathBuf,
-    content: String,
-    /// `None` for the Loki ruler, which re-reads its directory by itself.
-    reload: Option<&'a str>,
-}
-
-/// Gemscope's recording rules for Prometheus and (with a rules directory) the Loki ruler, and the
-/// global Alertmanager config (with a config path).
-fn non_empty(u: &str) -> Option<&str> {
-    Some(u).filter(|u| !u.is_empty())
-}
-
-fn standalone_objects(s: &ClusterSettings) -> Result<Vec<Prepared<'_>>, String> {
-    let rules = |dir: &str,
-                 name: &'static str,
-                 file: &RuleFile|
-     -> Result<(std::path::PathBuf, String), String> {
-        Ok((
-            RuleTarget {
-                dir,
-                name,
-                reload: None,
-            }
-            .path()?,
-            app::domain::rule_file::render(file)?,
-        ))
-    };
-    let (path, content) = rules(
-        &s.rules_dir,
-        presets::RECORDING_RULES_NAME,
-        &presets::recording_rules(),
-    )?;
-    let mut out = vec![Prepared {
-        server: "prometheus",
-        name: presets::RECORDING_RULES_NAME,
-        path,
-        content,
-        reload: non_empty(&s.prometheus_url),
-    }];
-    if !s.loki_rules_dir.is_empty() {
-        let (path, content) = rules(
-            &s.loki_rules_dir,
-            presets::LOKI_RECORDING_RULES_NAME,
-            &presets::loki_recording_rules(),
-        )?;
-        out.push(Prepared {
-            server: "loki",
-            name: presets::LOKI_RECORDING_RULES_NAME,
-            path,
-            content,
-            reload: None,
-        });
-    }
-    if !s.alertmanager_config_path.is_empty() {
-        let content = app::domain::am_config::merge(&app::domain::am_config::global_spec(), &[])?;
-        out.push(Prepared {
-            server: "alertmanager",
-            name: "gemscope-alertmanager-config",
-            path: s.alertmanager_config_path.clone().into(),
-            content,
-            reload: non_empty(&s.alertmanager_url),
-        });
-    }
-    Ok(out)
-}
-
-/// Whether each prepared object is present and current; files are read from disk.
-fn prepared_state(kind: &str, s: &ClusterSettings) -> Vec<PreparedItem> {
-    if kind != ClusterKind::Standalone.as_str() || s.rules_dir.is_empty() {
-        return Vec::new();
-    }
-    let objects = match standalone_objects(s) {
-        Ok(o) => o,
-        Err(error) => {
-            return vec![PreparedItem {
-                name: presets::RECORDING_RULES_NAME.into(),
-                target: "prometheus".into(),
-                present: false,
-                current: false,
-                error,
-            }];
-        }
-    };
-    objects
-        .into_iter()
-        .map(|o| {
-            let (present, current, error) = match standalone::file_state(&o.path, &o.content) {
-                Ok((p, c)) => (p, c, String::new()),
-                Err(e) => (false, false, e),
-            };
-            PreparedItem {
-                name: o.name.to_string(),
-                target: o.server.to_string(),
-                present,
-                current,
-                error,
-            }
-        })
-        .collect()
 }
 
 fn settings_json(s: &ClusterSettings) -> Result<String, ApiError> {
@@ -333,33 +227,60 @@ impl ClustersPort for ClustersService {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
         let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
-        let mut endpoints = crate::observe::probe::probe_all(&self.http, &settings).await;
-        if row.kind == ClusterKind::Kubernetes.as_str() {
-            // Honest until the Kubernetes backend lands: the API server itself was not checked.
-            endpoints.insert(
-                0,
-                EndpointHealth {
-                    component: "kubernetes".into(),
-                    url: settings.api_server.clone(),
-                    ok: false,
-                    version: String::new(),
-                    error: "not checked: the Kubernetes backend is not available yet".into(),
-                    latency_ms: 0,
-                },
-            );
+        let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
+        let mut check = ClusterCheck {
+            checked_at: rfc3339(now()),
+            reachable: false,
+            endpoints: Vec::new(),
+            prepared: Vec::new(),
+            crds: Vec::new(),
+        };
+        let client = match kind {
+            ClusterKind::Kubernetes => {
+                let secrets = self.unseal(&row)?;
+                match kube::client(&settings, &secrets).await {
+                    Ok(c) => Some(c),
+                    Err(error) => {
+                        check
+                            .endpoints
+                            .push(unreachable_api_server(&settings, error));
+                        None
+                    }
+                }
+            }
+            ClusterKind::Standalone => None,
+        };
+        if let Some(c) = &client {
+            let api = kube::check::api_server(c, &api_server_label(&settings)).await;
+            let up = api.ok;
+            check.endpoints.push(api);
+            if up {
+                match kube::check::crds(c).await {
+                    Ok(crds) => check.crds = crds,
+                    Err(e) => check.endpoints[0].error = format!("listing API groups: {e}"),
+                }
+            }
         }
-        if endpoints.is_empty() {
+        let api_down =
+            kind == ClusterKind::Kubernetes && !check.endpoints.first().is_some_and(|e| e.ok);
+        if !api_down {
+            let endpoints = crate::observe::endpoint::endpoints(kind, &settings, client.as_ref());
+            check
+                .endpoints
+                .extend(crate::observe::probe::probe_all(&self.http, &endpoints).await);
+            check.prepared = match (&client, kind) {
+                (Some(c), _) => prepare::kube_state(c, &settings).await,
+                (None, ClusterKind::Standalone) => prepare::standalone_state(&settings),
+                (None, ClusterKind::Kubernetes) => Vec::new(),
+            };
+        }
+        if check.endpoints.is_empty() {
             return Err(ApiError::invalid(
                 "settings",
                 "no endpoint is configured to test",
             ));
         }
-        let check = ClusterCheck {
-            checked_at: rfc3339(now()),
-            reachable: endpoints.iter().all(|e| e.ok),
-            endpoints,
-            prepared: prepared_state(&row.kind, &settings),
-        };
+        check.reachable = check.endpoints.iter().all(|e| e.ok || e.optional);
         let json = serde_json::to_string(&check).map_err(|_| ApiError::internal())?;
         let mut am = row.into_active_model();
         am.last_check = Set(Some(json));
@@ -374,43 +295,41 @@ impl ClustersPort for ClustersService {
     ) -> Result<Vec<PrepareResult>, ApiError> {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
-        if row.kind != ClusterKind::Standalone.as_str() {
-            return Err(ApiError::new(
-                http::StatusCode::NOT_IMPLEMENTED,
-                "preparing a Kubernetes cluster needs the Kubernetes backend, which is not available yet",
-            ));
-        }
         let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
-        if settings.rules_dir.is_empty() {
-            return Err(ApiError::invalid(
-                "settings.rules_dir",
-                "is required to prepare a standalone cluster",
-            ));
-        }
-        let objects =
-            standalone_objects(&settings).map_err(|e| ApiError::invalid("settings", e))?;
-        let mut results = Vec::new();
-        for o in objects {
-            let outcome = standalone::apply_file(&self.http, &o.path, &o.content, o.reload)
-                .await
-                .map_err(|why| {
-                    ApiError::new(
-                        http::StatusCode::BAD_GATEWAY,
-                        format!("{}: {why}", o.server),
-                    )
+        match ClusterKind::parse(&row.kind).unwrap_or_default() {
+            ClusterKind::Kubernetes => {
+                let secrets = self.unseal(&row)?;
+                let client = kube::client(&settings, &secrets).await.map_err(|e| {
+                    ApiError::new(http::StatusCode::BAD_GATEWAY, format!("kubernetes: {e}"))
                 })?;
-            results.push(PrepareResult {
-                name: o.name.to_string(),
-                target: o.server.to_string(),
-                outcome: if outcome == Outcome::Written {
-                    "written"
-                } else {
-                    "unchanged"
-                }
-                .to_string(),
-            });
+                prepare::kube_prepare(&client, &settings).await
+            }
+            ClusterKind::Standalone => prepare::standalone_prepare(&self.http, &settings).await,
         }
-        Ok(results)
+    }
+}
+
+fn api_server_label(s: &ClusterSettings) -> String {
+    if s.in_cluster {
+        "in-cluster".into()
+    } else if s.api_server.is_empty() {
+        "from kubeconfig".into()
+    } else {
+        s.api_server.clone()
+    }
+}
+
+/// The result for an API server no client could even be built for (bad kubeconfig, no URL).
+fn unreachable_api_server(s: &ClusterSettings, error: String) -> EndpointHealth {
+    EndpointHealth {
+        component: "kubernetes".into(),
+        url: api_server_label(s),
+        ok: false,
+        version: String::new(),
+        error,
+        latency_ms: 0,
+        via: "direct".into(),
+        optional: false,
     }
 }
 

@@ -2,16 +2,17 @@
 
 use std::time::Instant;
 
-use app::model::{ClusterSettings, EndpointHealth};
+use app::model::EndpointHealth;
 use serde_json::Value;
 
-use super::join;
+use super::endpoint::Endpoint;
 
-/// Where each component reports its version, and where in the JSON.
+/// Where each component reports its version, and where in the JSON (Jaeger reports none).
 fn version_api(component: &str) -> (&'static str, &'static [&'static str]) {
     match component {
         "prometheus" => ("/api/v1/status/buildinfo", &["data", "version"]),
         "alertmanager" => ("/api/v2/status", &["versionInfo", "version"]),
+        "jaeger" => ("/api/services", &[]),
         _ => ("/loki/api/v1/status/buildinfo", &["version"]),
     }
 }
@@ -23,48 +24,45 @@ fn dig<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 /// Probes one component. Never fails: an unreachable endpoint is a result, with its error.
-pub async fn probe(client: &reqwest::Client, component: &str, base: &str) -> EndpointHealth {
+pub async fn probe(
+    http: &reqwest::Client,
+    component: &str,
+    endpoint: &Endpoint,
+    optional: bool,
+) -> EndpointHealth {
     let (path, version_at) = version_api(component);
-    let url = join(base, path);
     let started = Instant::now();
     let outcome = async {
-        let res = client.get(&url).send().await.map_err(|e| describe(&e))?;
-        let status = res.status();
-        let body = res.text().await.map_err(|e| describe(&e))?;
-        if !status.is_success() {
-            let snippet: String = body.chars().take(200).collect();
-            return Err(format!("HTTP {status}: {snippet}"));
-        }
+        let body = endpoint.get(http, path).await?;
         let json: Value = serde_json::from_str(&body)
-            .map_err(|_| format!("{url} did not answer JSON; is this {component}?"))?;
+            .map_err(|_| format!("{path} did not answer JSON; is this {component}?"))?;
+        if version_at.is_empty() {
+            return Ok(String::new());
+        }
         dig(&json, version_at)
             .map(str::to_string)
-            .ok_or_else(|| format!("{url} answered without a version; is this {component}?"))
+            .ok_or_else(|| format!("{path} answered without a version; is this {component}?"))
     }
     .await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    match outcome {
-        Ok(version) => EndpointHealth {
-            component: component.into(),
-            url: base.into(),
-            ok: true,
-            version,
-            error: String::new(),
-            latency_ms,
-        },
-        Err(error) => EndpointHealth {
-            component: component.into(),
-            url: base.into(),
-            ok: false,
-            version: String::new(),
-            error,
-            latency_ms,
-        },
+    let (ok, version, error) = match outcome {
+        Ok(v) => (true, v, String::new()),
+        Err(e) => (false, String::new(), e),
+    };
+    EndpointHealth {
+        component: component.into(),
+        url: endpoint.describe(),
+        ok,
+        version,
+        error,
+        latency_ms,
+        via: endpoint.via().into(),
+        optional,
     }
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -75,17 +73,14 @@ fn describe(e: &reqwest::Error) -> String {
     msg
 }
 
-/// Probes every endpoint the settings name, concurrently.
-pub async fn probe_all(client: &reqwest::Client, s: &ClusterSettings) -> Vec<EndpointHealth> {
-    let targets = [
-        ("prometheus", &s.prometheus_url),
-        ("alertmanager", &s.alertmanager_url),
-        ("loki", &s.loki_url),
-    ];
-    let probes = targets
-        .into_iter()
-        .filter(|(_, url)| !url.is_empty())
-        .map(|(component, url)| probe(client, component, url));
+/// Probes every endpoint, concurrently.
+pub async fn probe_all(
+    http: &reqwest::Client,
+    endpoints: &[(&'static str, Endpoint, bool)],
+) -> Vec<EndpointHealth> {
+    let probes = endpoints
+        .iter()
+        .map(|(component, endpoint, optional)| probe(http, component, endpoint, *optional));
     futures_util::future::join_all(probes).await
 }
 
@@ -104,5 +99,6 @@ mod tests {
         assert_eq!(dig(&am, version_api("alertmanager").1), Some("0.25.0"));
         assert_eq!(dig(&loki, version_api("loki").1), Some("3.4.6"));
         assert_eq!(dig(&loki, version_api("prometheus").1), None);
+        assert!(version_api("jaeger").1.is_empty());
     }
 }

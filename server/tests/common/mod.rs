@@ -66,6 +66,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub router: Router,
     pub db: DatabaseConnection,
+    pub state: AppState,
     admin_url: Option<String>,
     db_name: Option<String>,
     _dir: tempfile::TempDir,
@@ -115,11 +116,12 @@ impl TestApp {
             ..Config::default()
         };
         let state = AppState::new(db.clone(), config, LoginLimiter::default()).expect("state");
-        let router = server::web::router(state);
+        let router = server::web::router(state.clone());
         TestApp {
             backend,
             router,
             db,
+            state,
             admin_url,
             db_name: Some(db_name).filter(|_| backend != Backend::Sqlite),
             _dir: dir,

@@ -33,6 +33,9 @@ pub fn TextField(
     #[prop(into)] error: Signal<Option<ApiError>>,
     #[prop(optional)] kind: Option<&'static str>,
     #[prop(optional)] required: bool,
+    /// Shown while empty, e.g. the default that applies then.
+    #[prop(optional)]
+    placeholder: &'static str,
 ) -> impl IntoView {
     let id = format!("f-{}", field.replace('.', "-"));
     let label_for = id.clone();
@@ -46,6 +49,7 @@ pub fn TextField(
                 name=field
                 type=kind.unwrap_or("text")
                 required=required
+                placeholder=placeholder
                 aria-invalid=move || invalid().to_string()
                 bind:value=value
             />

@@ -8,7 +8,10 @@ use leptos_router::hooks::use_params_map;
 use crate::api::clusters::{
     CreateCluster, DeleteCluster, PrepareCluster, TestCluster, UpdateCluster, list_clusters,
 };
-use crate::model::{Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings};
+use crate::model::{
+    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings, DEFAULT_LOGGING_NAMESPACE,
+    DEFAULT_MONITORING_NAMESPACE, DEFAULT_SERVICES, PrepareResult,
+};
 use crate::ui::components::{
     ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
 };
@@ -29,6 +32,14 @@ struct ClusterForm {
     rules_dir: RwSignal<String>,
     loki_rules_dir: RwSignal<String>,
     alertmanager_config_path: RwSignal<String>,
+    jaeger_url: RwSignal<String>,
+    prometheus_service: RwSignal<String>,
+    alertmanager_service: RwSignal<String>,
+    loki_service: RwSignal<String>,
+    jaeger_service: RwSignal<String>,
+    monitoring_namespace: RwSignal<String>,
+    logging_namespace: RwSignal<String>,
+    in_cluster: RwSignal<bool>,
 }
 
 impl ClusterForm {
@@ -48,6 +59,14 @@ impl ClusterForm {
             rules_dir: s(),
             loki_rules_dir: s(),
             alertmanager_config_path: s(),
+            jaeger_url: s(),
+            prometheus_service: s(),
+            alertmanager_service: s(),
+            loki_service: s(),
+            jaeger_service: s(),
+            monitoring_namespace: s(),
+            logging_namespace: s(),
+            in_cluster: RwSignal::new(false),
         }
     }
 
@@ -69,6 +88,16 @@ impl ClusterForm {
         self.loki_rules_dir.set(s.loki_rules_dir.clone());
         self.alertmanager_config_path
             .set(s.alertmanager_config_path.clone());
+        self.jaeger_url.set(s.jaeger_url.clone());
+        self.prometheus_service.set(s.prometheus_service.clone());
+        self.alertmanager_service
+            .set(s.alertmanager_service.clone());
+        self.loki_service.set(s.loki_service.clone());
+        self.jaeger_service.set(s.jaeger_service.clone());
+        self.monitoring_namespace
+            .set(s.monitoring_namespace.clone());
+        self.logging_namespace.set(s.logging_namespace.clone());
+        self.in_cluster.set(s.in_cluster);
     }
 
     /// Empty secret inputs keep what is stored.
@@ -86,6 +115,14 @@ impl ClusterForm {
                 rules_dir: self.rules_dir.get_untracked(),
                 loki_rules_dir: self.loki_rules_dir.get_untracked(),
                 alertmanager_config_path: self.alertmanager_config_path.get_untracked(),
+                jaeger_url: self.jaeger_url.get_untracked(),
+                prometheus_service: self.prometheus_service.get_untracked(),
+                alertmanager_service: self.alertmanager_service.get_untracked(),
+                loki_service: self.loki_service.get_untracked(),
+                jaeger_service: self.jaeger_service.get_untracked(),
+                monitoring_namespace: self.monitoring_namespace.get_untracked(),
+                logging_namespace: self.logging_namespace.get_untracked(),
+                in_cluster: self.in_cluster.get_untracked(),
             },
             kubeconfig: secret(self.kubeconfig.get_untracked()),
             bearer_token: secret(self.bearer_token.get_untracked()),
@@ -144,6 +181,17 @@ pub fn ClustersPage() -> impl IntoView {
                       value: RwSignal<String>| {
         view! { <TextField label=Signal::derive(move || label(t())) field=name value error /> }
     };
+    let service_field = move |label: fn(&crate::i18n::Texts) -> &'static str,
+                              name: &'static str,
+                              value: RwSignal<String>,
+                              component: &'static str| {
+        let default = DEFAULT_SERVICES
+            .iter()
+            .find(|(c, _)| *c == component)
+            .map(|(_, s)| *s)
+            .unwrap_or_default();
+        view! { <TextField label=Signal::derive(move || label(t())) field=name value error placeholder=default /> }
+    };
     view! {
         <Title text=move || t().clusters_title />
         <h1>{move || t().clusters_title}</h1>
@@ -152,7 +200,7 @@ pub fn ClustersPage() -> impl IntoView {
         <ErrorNote error=last_error(prepare.value()) />
         {move || prepare.value().get().and_then(|r| r.ok()).map(|done| view! {
             <p class="ok" data-testid="prepare-result">{t().prepare_done}" "
-                {done.into_iter().map(|d| format!("{} ({}): {}", d.name, d.target, d.outcome)).collect::<Vec<_>>().join(", ")}
+                {prepare_summary(done)}
             </p>
         })}
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
@@ -167,7 +215,6 @@ pub fn ClustersPage() -> impl IntoView {
                                 {list.into_iter().map(|c| {
                                     let id = c.id;
                                     let for_edit = c.clone();
-                                    let standalone_row = c.kind == ClusterKind::Standalone;
                                     view! {
                                         <tr>
                                             <td><A href=format!("/clusters/{id}")>{c.name}</A><br /><small class="muted">{c.description}</small></td>
@@ -178,9 +225,7 @@ pub fn ClustersPage() -> impl IntoView {
                                             <td>{short_time(&c.created_at)}</td>
                                             <td class="actions">
                                                 <button class="small" disabled=move || test.pending().get() on:click=move |_| { test.dispatch(TestCluster { cluster_id: id }); }>{t().test_connection}</button>
-                                                <Show when=move || standalone_row>
-                                                    <button class="small" disabled=move || prepare.pending().get() on:click=move |_| { prepared_id.set(Some(id)); prepare.dispatch(PrepareCluster { cluster_id: id }); }>{t().prepare}</button>
-                                                </Show>
+                                                <button class="small" disabled=move || prepare.pending().get() on:click=move |_| { prepared_id.set(Some(id)); prepare.dispatch(PrepareCluster { cluster_id: id }); }>{t().prepare}</button>
                                                 <button class="small" on:click=move |_| form.load(Some(&for_edit))>{t().edit}</button>
                                                 <ConfirmButton label=t().delete question=t().confirm_delete on_confirm=Callback::new(move |_| { delete.dispatch(DeleteCluster { cluster_id: id }); }) />
                                             </td>
@@ -218,10 +263,25 @@ pub fn ClustersPage() -> impl IntoView {
                     <small class="muted">{move || t().kubeconfig_hint}</small>
                 </label>
                 {field(|t| t.api_server, "settings.api_server", form.api_server)}
+                <label class="field checkbox">
+                    <input type="checkbox" name="settings.in_cluster" prop:checked=move || form.in_cluster.get()
+                        on:change=move |ev| form.in_cluster.set(event_target_checked(&ev)) />
+                    <span>{move || t().in_cluster}</span>
+                </label>
             </Show>
             {field(|t| t.prometheus_url, "settings.prometheus_url", form.prometheus_url)}
             {field(|t| t.alertmanager_url, "settings.alertmanager_url", form.alertmanager_url)}
             {field(|t| t.loki_url, "settings.loki_url", form.loki_url)}
+            {field(|t| t.jaeger_url, "settings.jaeger_url", form.jaeger_url)}
+            <Show when=move || !standalone()>
+                <p class="muted wide">{move || t().services_hint}</p>
+                {service_field(|t| t.prometheus_service, "settings.prometheus_service", form.prometheus_service, "prometheus")}
+                {service_field(|t| t.alertmanager_service, "settings.alertmanager_service", form.alertmanager_service, "alertmanager")}
+                {service_field(|t| t.loki_service, "settings.loki_service", form.loki_service, "loki")}
+                {service_field(|t| t.jaeger_service, "settings.jaeger_service", form.jaeger_service, "jaeger")}
+                <TextField label=Signal::derive(move || t().monitoring_namespace) field="settings.monitoring_namespace" value=form.monitoring_namespace error placeholder=DEFAULT_MONITORING_NAMESPACE />
+                <TextField label=Signal::derive(move || t().logging_namespace) field="settings.logging_namespace" value=form.logging_namespace error placeholder=DEFAULT_LOGGING_NAMESPACE />
+            </Show>
             <Show when=standalone>
                 {field(|t| t.rules_dir, "settings.rules_dir", form.rules_dir)}
                 {field(|t| t.loki_rules_dir, "settings.loki_rules_dir", form.loki_rules_dir)}
@@ -257,9 +317,24 @@ pub fn CheckSummary(check: Option<ClusterCheck>) -> impl IntoView {
             <ul class="endpoints">
                 {check.endpoints.into_iter().map(|e| {
                     let detail = if e.ok { format!("{} ({} ms)", e.version, e.latency_ms) } else { e.error.clone() };
+                    let how = if e.via.is_empty() { e.url.clone() } else { format!("{} · {}", e.url, e.via) };
+                    let optional = (e.optional && !e.ok).then(|| format!(" ({})", t().optional_component));
+                    let title = how.clone();
                     view! {
-                        <li class:ok=e.ok class:error=!e.ok title=e.url.clone()>{e.component}": "{detail}</li>
+                        <li class:ok=e.ok class:error=!e.ok class:muted=e.optional && !e.ok title=title>
+                            {e.component}{optional}": "{detail}<br /><small class="muted">{how}</small>
+                        </li>
                     }
+                }).collect_view()}
+            </ul>
+            <Show when={let any = !check.crds.is_empty(); move || any}>
+                <p class="muted">{t().crds_found}</p>
+            </Show>
+            <ul class="endpoints" data-testid="crds">
+                {check.crds.into_iter().map(|c| {
+                    let present = !c.versions.is_empty();
+                    let state = if present { c.versions.join(", ") } else { t().crd_absent.to_string() };
+                    view! { <li class:ok=present class:muted=!present>{c.kind}"."{c.group}": "{state}</li> }
                 }).collect_view()}
             </ul>
             <ul class="endpoints" data-testid="prepared">
@@ -299,22 +374,32 @@ pub fn ClusterPage() -> impl IntoView {
     view! {
         <ErrorNote error=last_error(test.value()) />
         <ErrorNote error=last_error(prepare.value()) />
+        {move || prepare.value().get().and_then(|r| r.ok()).map(|done| view! {
+            <p class="ok" data-testid="prepare-result">{t().prepare_done}" "{prepare_summary(done)}</p>
+        })}
         <Suspense fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match cluster.await {
                     Ok(c) => {
                         let cid = c.id;
-                        let standalone = c.kind == ClusterKind::Standalone;
                         let s = c.settings.clone();
                         let rows: Vec<(&'static str, String)> = vec![
                             (t().kind, kind_label(c.kind).to_string()),
-                            (t().api_server, s.api_server),
-                            (t().prometheus_url, s.prometheus_url),
-                            (t().alertmanager_url, s.alertmanager_url),
-                            (t().loki_url, s.loki_url),
-                            (t().rules_dir, s.rules_dir),
-                            (t().loki_rules_dir, s.loki_rules_dir),
-                            (t().alertmanager_config_path, s.alertmanager_config_path),
+                            (t().api_server, s.api_server.clone()),
+                            (t().prometheus_url, s.prometheus_url.clone()),
+                            (t().alertmanager_url, s.alertmanager_url.clone()),
+                            (t().loki_url, s.loki_url.clone()),
+                            (t().jaeger_url, s.jaeger_url.clone()),
+                            (t().in_cluster, if s.in_cluster { t().yes.to_string() } else { String::new() }),
+                            (t().prometheus_service, kube_only(c.kind, s.service_of("prometheus"))),
+                            (t().alertmanager_service, kube_only(c.kind, s.service_of("alertmanager"))),
+                            (t().loki_service, kube_only(c.kind, s.service_of("loki"))),
+                            (t().jaeger_service, kube_only(c.kind, s.service_of("jaeger"))),
+                            (t().monitoring_namespace, kube_only(c.kind, Some(s.monitoring_ns().to_string()))),
+                            (t().logging_namespace, kube_only(c.kind, Some(s.logging_ns().to_string()))),
+                            (t().rules_dir, s.rules_dir.clone()),
+                            (t().loki_rules_dir, s.loki_rules_dir.clone()),
+                            (t().alertmanager_config_path, s.alertmanager_config_path.clone()),
                             (t().kubeconfig, if c.has_kubeconfig { t().stored_secret } else { t().no_secret }.to_string()),
                             (t().bearer_token, if c.has_bearer_token { t().stored_secret } else { t().no_secret }.to_string()),
                             (t().created_at, short_time(&c.created_at)),
@@ -340,10 +425,8 @@ pub fn ClusterPage() -> impl IntoView {
                                         <button class="primary" disabled=move || test.pending().get()
                                             on:click=move |_| { test.dispatch(TestCluster { cluster_id: cid }); }>{t().test_connection}</button>
                                         " "
-                                        <Show when=move || standalone>
-                                            <button disabled=move || prepare.pending().get()
-                                                on:click=move |_| { prepare.dispatch(PrepareCluster { cluster_id: cid }); }>{t().prepare}</button>
-                                        </Show>
+                                        <button disabled=move || prepare.pending().get()
+                                            on:click=move |_| { prepare.dispatch(PrepareCluster { cluster_id: cid }); }>{t().prepare}</button>
                                     </div>
                                 </section>
                             </div>
@@ -354,4 +437,26 @@ pub fn ClusterPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+fn kube_only(kind: ClusterKind, v: Option<String>) -> String {
+    if kind == ClusterKind::Kubernetes {
+        v.unwrap_or_else(|| "none".into())
+    } else {
+        String::new()
+    }
+}
+
+fn prepare_summary(done: Vec<PrepareResult>) -> String {
+    done.into_iter()
+        .map(|d| {
+            let detail = if d.detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", d.detail)
+            };
+            format!("{} ({}): {}{detail}", d.name, d.target, d.outcome)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,0 +1,68 @@
+//! The Kubernetes half of a connection test: the API server's version and which of the monitoring
+//! and logging kinds it serves.
+
+use std::time::Instant;
+
+use app::model::{CrdPresence, EndpointHealth};
+
+use super::crds::{LOGGING_KINDS, MONITORING_KINDS};
+use super::describe;
+
+pub const MONITORING_GROUP: &str = "monitoring.coreos.com";
+pub const LOGGING_GROUP: &str = "logging.banzaicloud.io";
+
+/// Asks the API server for its version. Never fails: an unreachable server is a result.
+pub async fn api_server(client: &kube::Client, url: &str) -> EndpointHealth {
+    let started = Instant::now();
+    let outcome = client.apiserver_version().await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let (ok, version, error) = match outcome {
+        Ok(info) => (true, info.git_version, String::new()),
+        Err(e) => (false, String::new(), describe(&e)),
+    };
+    EndpointHealth {
+        component: "kubernetes".into(),
+        url: url.into(),
+        ok,
+        version,
+        error,
+        latency_ms,
+        via: "direct".into(),
+        optional: false,
+    }
+}
+
+/// Which of the kinds Gemscope works with are served, in which versions.
+pub async fn crds(client: &kube::Client) -> Result<Vec<CrdPresence>, String> {
+    let groups = client.list_api_groups().await.map_err(|e| describe(&e))?;
+    let mut out = Vec::new();
+    for (group, kinds) in [
+        (MONITORING_GROUP, &MONITORING_KINDS),
+        (LOGGING_GROUP, &LOGGING_KINDS),
+    ] {
+        let mut found: Vec<(String, String)> = Vec::new();
+        if let Some(g) = groups.groups.iter().find(|g| g.name == group) {
+            for v in &g.versions {
+                let list = client
+                    .list_api_group_resources(&v.group_version)
+                    .await
+                    .map_err(|e| describe(&e))?;
+                for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
+                    found.push((r.kind.clone(), v.version.clone()));
+                }
+            }
+        }
+        for kind in kinds.iter() {
+            out.push(CrdPresence {
+                group: group.into(),
+                kind: kind.to_string(),
+                versions: found
+                    .iter()
+                    .filter(|(k, _)| k == kind)
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,172 @@
+//! The Kubernetes backend: a kube-rs client per cluster, server-side apply with field manager
+//! `gemscope`, and the connection test.
+
+pub mod check;
+pub mod crds;
+
+use std::time::Duration;
+
+use app::model::ClusterSettings;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::ApiResource;
+use serde::Serialize;
+
+use crate::cluster::records::ClusterSecrets;
+
+pub const FIELD_MANAGER: &str = "gemscope";
+/// The label every object Gemscope writes carries, so lists can find exactly ours.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
+
+/// Readable text for a kube-rs error: the API server's Status message where there is one.
+pub fn describe(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => {
+            let reason = if s.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", s.reason)
+            };
+            format!("HTTP {}{reason}: {}", s.code, s.message)
+        }
+        other => {
+            let mut msg = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                let text = s.to_string();
+                if !msg.contains(&text) {
+                    msg.push_str(": ");
+                    msg.push_str(&text);
+                }
+                source = s.source();
+            }
+            msg
+        }
+    }
+}
+
+/// A client for the cluster: in-cluster service account, a kubeconfig, or an API server URL with
+/// a bearer token. The URL and token settings override the kubeconfig's.
+pub async fn client(
+    settings: &ClusterSettings,
+    secrets: &ClusterSecrets,
+) -> Result<kube::Client, String> {
+    let mut config = if settings.in_cluster {
+        kube::Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?
+    } else if !secrets.kubeconfig.is_empty() {
+        let kc =
+            Kubeconfig::from_yaml(&secrets.kubeconfig).map_err(|e| format!("kubeconfig: {e}"))?;
+        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| format!("kubeconfig: {e}"))?
+    } else if !settings.api_server.is_empty() {
+        let uri = settings
+            .api_server
+            .parse()
+            .map_err(|e| format!("API server URL: {e}"))?;
+        kube::Config::new(uri)
+    } else {
+        return Err("neither a kubeconfig nor an API server URL is configured".into());
+    };
+    if !settings.api_server.is_empty() {
+        config.cluster_url = settings
+            .api_server
+            .parse()
+            .map_err(|e| format!("API server URL: {e}"))?;
+    }
+    if !secrets.bearer_token.is_empty() {
+        config.auth_info.token = Some(secrecy::SecretString::from(secrets.bearer_token.clone()));
+    }
+    config.connect_timeout = Some(Duration::from_secs(5));
+    config.read_timeout = Some(Duration::from_secs(15));
+    config.write_timeout = Some(Duration::from_secs(15));
+    kube::Client::try_from(config).map_err(|e| describe(&e))
+}
+
+fn api(client: &kube::Client, ar: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
+        None => Api::all_with(client.clone(), ar),
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Changed,
+    Unchanged,
+}
+
+/// Server-side apply with field manager `gemscope` (forced). Applying the same object again
+/// changes nothing on the server: the resourceVersion stays, and the result says `Unchanged`.
+pub async fn apply<T: Serialize + std::fmt::Debug>(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    object: &T,
+) -> Result<Applied, String> {
+    let api = api(client, ar, namespace);
+    let before = api.get_opt(name).await.map_err(|e| describe(&e))?;
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    let after = api
+        .patch(name, &params, &Patch::Apply(object))
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(match before {
+        None => Applied::Created,
+        Some(b) if b.metadata.resource_version == after.metadata.resource_version => {
+            Applied::Unchanged
+        }
+        Some(_) => Applied::Changed,
+    })
+}
+
+pub async fn get(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Option<DynamicObject>, String> {
+    api(client, ar, namespace)
+        .get_opt(name)
+        .await
+        .map_err(|e| describe(&e))
+}
+
+/// Deletes an object; one that is already gone counts as deleted.
+pub async fn delete(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<(), String> {
+    match api(client, ar, namespace)
+        .delete(name, &DeleteParams::default())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// The objects Gemscope manages of one kind (by the managed-by label), with an extra selector.
+pub async fn list_ours(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    selector: &str,
+) -> Result<Vec<DynamicObject>, String> {
+    let mut sel = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
+    if !selector.is_empty() {
+        sel.push(',');
+        sel.push_str(selector);
+    }
+    api(client, ar, namespace)
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .map(|l| l.items)
+        .map_err(|e| describe(&e))
+}

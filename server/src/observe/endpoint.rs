@@ -1,0 +1,185 @@
+//! Where a cluster's Prometheus, Alertmanager, Loki or Jaeger answers: a direct URL, or an
+//! in-cluster Service reached through the Kubernetes API server's service proxy. Every feature
+//! calls the components through this, so both ways behave the same.
+
+use app::model::{ClusterKind, ClusterSettings, OPTIONAL_COMPONENTS};
+
+use super::join;
+
+/// `namespace/name:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRef {
+    pub namespace: String,
+    pub name: String,
+    pub port: String,
+}
+
+impl ServiceRef {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (namespace, rest) = s
+            .split_once('/')
+            .ok_or_else(|| format!("\"{s}\" is not namespace/service:port"))?;
+        let (name, port) = rest
+            .split_once(':')
+            .ok_or_else(|| format!("\"{s}\" is not namespace/service:port"))?;
+        let label = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 63
+                && v.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if !label(namespace)
+            || !label(name)
+            || port.is_empty()
+            || !port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!("\"{s}\" is not namespace/service:port"));
+        }
+        Ok(ServiceRef {
+            namespace: namespace.into(),
+            name: name.into(),
+            port: port.into(),
+        })
+    }
+
+    pub fn proxy_path(&self) -> String {
+        format!(
+            "/api/v1/namespaces/{}/services/{}:{}/proxy",
+            self.namespace, self.name, self.port
+        )
+    }
+}
+
+#[derive(Clone)]
+pub enum Endpoint {
+    Direct(String),
+    Proxy {
+        client: kube::Client,
+        service: ServiceRef,
+    },
+}
+
+impl Endpoint {
+    /// For people: the URL, or the service and how it is reached.
+    pub fn describe(&self) -> String {
+        match self {
+            Endpoint::Direct(url) => url.clone(),
+            Endpoint::Proxy { service, .. } => {
+                format!("{}/{}:{}", service.namespace, service.name, service.port)
+            }
+        }
+    }
+
+    pub fn via(&self) -> &'static str {
+        match self {
+            Endpoint::Direct(_) => "direct",
+            Endpoint::Proxy { .. } => "service proxy",
+        }
+    }
+
+    /// GETs `path` (with its query) and returns the body of a 2xx answer; anything else is an
+    /// error that says what came back.
+    pub async fn get(&self, http: &reqwest::Client, path: &str) -> Result<String, String> {
+        match self {
+            Endpoint::Direct(base) => {
+                let url = join(base, path);
+                let res = http
+                    .get(&url)
+                    .send()
+                    .await
+                    .map_err(|e| super::probe::describe(&e))?;
+                let status = res.status();
+                let body = res.text().await.map_err(|e| super::probe::describe(&e))?;
+                if !status.is_success() {
+                    let snippet: String = body.chars().take(200).collect();
+                    return Err(format!("HTTP {status}: {snippet}"));
+                }
+                Ok(body)
+            }
+            Endpoint::Proxy { client, service } => {
+                let uri = format!("{}/{}", service.proxy_path(), path.trim_start_matches('/'));
+                let req = http::Request::get(uri)
+                    .body(Vec::new())
+                    .map_err(|e| e.to_string())?;
+                client
+                    .request_text(req)
+                    .await
+                    .map_err(|e| crate::cluster::kube::describe(&e))
+            }
+        }
+    }
+}
+
+/// The components of a cluster and how to reach each: a direct URL when one is set, else (on
+/// Kubernetes) the component's service through the API server. Unset standalone components and
+/// services turned off are left out.
+pub fn endpoints(
+    kind: ClusterKind,
+    settings: &ClusterSettings,
+    client: Option<&kube::Client>,
+) -> Vec<(&'static str, Endpoint, bool)> {
+    ["prometheus", "alertmanager", "loki", "jaeger"]
+        .into_iter()
+        .filter_map(|component| {
+            let optional = OPTIONAL_COMPONENTS.contains(&component);
+            let url = settings.url_of(component);
+            if !url.is_empty() {
+                return Some((component, Endpoint::Direct(url.to_string()), optional));
+            }
+            let (ClusterKind::Kubernetes, Some(client)) = (kind, client) else {
+                return None;
+            };
+            let service = settings.service_of(component)?;
+            let service = ServiceRef::parse(&service).ok()?;
+            Some((
+                component,
+                Endpoint::Proxy {
+                    client: client.clone(),
+                    service,
+                },
+                optional,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_refs() {
+        let cases = [
+            (
+                "kubegems-monitoring/prometheus:9090",
+                Ok("/api/v1/namespaces/kubegems-monitoring/services/prometheus:9090/proxy"),
+            ),
+            (
+                "observability/jaeger-query:http-query",
+                Ok("/api/v1/namespaces/observability/services/jaeger-query:http-query/proxy"),
+            ),
+            ("prometheus:9090", Err(())),
+            ("ns/prometheus", Err(())),
+            ("NS/prometheus:9090", Err(())),
+            ("ns/prom/x:9090", Err(())),
+        ];
+        for (input, want) in cases {
+            let got = ServiceRef::parse(input)
+                .map(|s| s.proxy_path())
+                .map_err(|_| ());
+            assert_eq!(got, want.map(str::to_string), "{input}");
+        }
+    }
+
+    #[test]
+    fn standalone_uses_only_urls() {
+        let s = ClusterSettings {
+            prometheus_url: "http://127.0.0.1:9090".into(),
+            ..Default::default()
+        };
+        let e = endpoints(ClusterKind::Standalone, &s, None);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].0, "prometheus");
+        assert_eq!(e[0].1.describe(), "http://127.0.0.1:9090");
+    }
+}

@@ -1,0 +1,565 @@
+//! The Kubernetes backend against the fake API server of `testkit` (which answers as the recorded
+//! kube-apiserver 1.36 does), with Prometheus and Alertmanager real and reached through the
+//! API server's service proxy.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::real::RealStack;
+use common::{ADMIN_PW, Auth, Backend, TestApp};
+use serde_json::{Value, json};
+use server::cluster::kube::crds::{self, Crd, Object};
+use testkit::kube::catalog::Catalog;
+use testkit::kube::validate;
+
+const TOKEN: &str = "s3cret-token";
+
+fn kubeconfig(addr: std::net::SocketAddr, token: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\nusers:\n- name: gemscope\n  user:\n    token: {token}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: gemscope\ncurrent-context: fake\n"
+    )
+}
+
+/// Sets up what the KubeGems monitoring plugin leaves in a cluster: its namespace and the
+/// Prometheus and Alertmanager services, whose endpoints are the real servers.
+async fn install_monitoring(base: &str, stack: &RealStack) {
+    let http = reqwest::Client::new();
+    let send = |path: String, body: Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+    };
+    let r = send(
+        "/api/v1/namespaces".into(),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubegems-monitoring"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    for (name, port, url) in [
+        ("prometheus", 9090, &stack.prometheus_url),
+        ("alertmanager", 9093, &stack.alertmanager_url),
+    ] {
+        let target: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"ports": [{"name": "web", "port": port, "targetPort": target}]}});
+        let eps = json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name},
+            "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"name": "web", "port": target}]}]});
+        for (plural, body) in [("services", svc), ("endpoints", eps)] {
+            let r = send(
+                format!("/api/v1/namespaces/kubegems-monitoring/{plural}"),
+                body,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 201, "{plural}");
+        }
+    }
+}
+
+fn endpoint<'a>(check: &'a Value, component: &str) -> &'a Value {
+    check["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["component"] == component)
+        .unwrap_or_else(|| panic!("no {component} in {check}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let (addr, fake, task) = testkit::kube::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        testkit::kube::Options {
+            token: Some(TOKEN.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{addr}");
+    install_monitoring(&base, &stack).await;
+
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    let created = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(created["has_kubeconfig"], true);
+    assert!(
+        created.get("kubeconfig").is_none(),
+        "secrets never come back"
+    );
+    let id = created["id"].as_i64().unwrap();
+
+    let check = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    let api = endpoint(&check, "kubernetes");
+    assert_eq!(api["ok"], true, "{check}");
+    assert_eq!(api["version"], "v0.0.0-master+$Format:%H$");
+    let prom = endpoint(&check, "prometheus");
+    assert_eq!(prom["ok"], true, "{check}");
+    assert_eq!(prom["via"], "service proxy");
+    assert_eq!(prom["url"], "kubegems-monitoring/prometheus:9090");
+    assert!(
+        prom["version"].as_str().unwrap().starts_with("2."),
+        "{prom}"
+    );
+    assert_eq!(endpoint(&check, "alertmanager")["ok"], true, "{check}");
+    // The logging plugin is not installed: Loki's default service is missing, which is shown
+    // with the API server's own words, and is not fatal.
+    let loki = endpoint(&check, "loki");
+    assert_eq!(loki["ok"], false);
+    assert_eq!(loki["optional"], true);
+    assert!(
+        loki["error"]
+            .as_str()
+            .unwrap()
+            .contains("namespaces \"kubegems-logging\" not found")
+            || loki["error"]
+                .as_str()
+                .unwrap()
+                .contains("services \"loki-gateway\" not found"),
+        "{loki}"
+    );
+    assert_eq!(check["reachable"], true, "{check}");
+    let crd = |kind: &str| {
+        check["crds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == kind)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(crd("PrometheusRule")["versions"], json!(["v1"]));
+    assert_eq!(
+        crd("AlertmanagerConfig")["versions"],
+        json!(["v1beta1", "v1alpha1"])
+    );
+    assert_eq!(crd("Flow")["group"], "logging.banzaicloud.io");
+    assert!(
+        !crd("ClusterOutput")["versions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let missing: Vec<&Value> = check["prepared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["present"] == false)
+        .collect();
+    assert_eq!(missing.len(), 3, "nothing prepared yet: {check}");
+
+    // Prepare: the logging namespace does not exist, so the Loki rules fail and say why; the
+    // monitoring objects are written and accepted by the real CRD schemas.
+    let first = app
+        .ok(
+            "/api/clusters/prepare",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    let outcome = |r: &Value, target: &str| {
+        r.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["target"] == target)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        outcome(&first, "prometheus")["outcome"],
+        "written",
+        "{first}"
+    );
+    assert_eq!(
+        outcome(&first, "alertmanager")["outcome"],
+        "written",
+        "{first}"
+    );
+    let loki_rules = outcome(&first, "loki");
+    assert_eq!(loki_rules["outcome"], "failed");
+    assert!(
+        loki_rules["detail"]
+            .as_str()
+            .unwrap()
+            .contains("kubegems-logging"),
+        "{loki_rules}"
+    );
+
+    let http = reqwest::Client::new();
+    http.post(format!("{base}/api/v1/namespaces"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubegems-logging"}}))
+        .send()
+        .await
+        .unwrap();
+    let rule_url = format!(
+        "{base}/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/gemscope-recording-rules"
+    );
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            http.get(url)
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let before = get(rule_url.clone()).await;
+    let second = app
+        .ok(
+            "/api/clusters/prepare",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(
+        outcome(&second, "prometheus")["outcome"],
+        "unchanged",
+        "{second}"
+    );
+    assert_eq!(
+        outcome(&second, "alertmanager")["outcome"],
+        "unchanged",
+        "{second}"
+    );
+    assert_eq!(outcome(&second, "loki")["outcome"], "written", "{second}");
+    let after = get(rule_url).await;
+    assert_eq!(
+        before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"],
+        "applying the same object again changes nothing"
+    );
+    assert_eq!(after["metadata"]["managedFields"][0]["manager"], "gemscope");
+    assert_eq!(
+        after["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "gemscope"
+    );
+    assert!(after["metadata"]["labels"]["prometheusrule.kubegems.io/name"].is_string());
+
+    let prepared = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    for p in prepared["prepared"].as_array().unwrap() {
+        assert_eq!(p["current"], true, "{p}");
+    }
+
+    // Someone edits the recording rules by hand: the cluster page says they are outdated.
+    let edited = http
+        .patch(format!("{base}/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/gemscope-recording-rules"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"spec": {"groups": [{"name": "hand-made", "rules": [{"record": "x", "expr": "1"}]}]}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    let drifted = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    let rules = drifted["prepared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["target"] == "prometheus")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (rules["present"].clone(), rules["current"].clone()),
+        (json!(true), json!(false))
+    );
+
+    // A wrong token: the API server's 401 is what the user sees.
+    let wrong = app
+        .ok(
+            "/api/clusters/update",
+            json!({"cluster_id": id, "cluster": {"name": "prod", "kind": "kubernetes", "bearer_token": "nope"}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(wrong["has_bearer_token"], true);
+    let denied = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(denied["reachable"], false);
+    assert!(
+        endpoint(&denied, "kubernetes")["error"]
+            .as_str()
+            .unwrap()
+            .contains("401"),
+        "{denied}"
+    );
+
+    // The API server goes away: unreachable, with the connection error.
+    app.ok(
+        "/api/clusters/update",
+        json!({"cluster_id": id, "cluster": {"name": "prod", "kind": "kubernetes", "bearer_token": ""}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    assert!(fake.request_count() > 0);
+    task.abort();
+    let _ = task.await;
+    let down = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": id}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(down["reachable"], false, "{down}");
+    let api = endpoint(&down, "kubernetes");
+    assert_eq!(api["ok"], false);
+    assert!(!api["error"].as_str().unwrap().is_empty());
+    app.cleanup().await;
+}
+
+/// Every kind Gemscope has a type for, built the way Gemscope builds them, fits the real CRD
+/// schema of its served version: no unknown fields, right types, patterns and required fields.
+#[test]
+fn typed_objects_fit_the_real_crd_schemas() {
+    let catalog = Catalog::load().unwrap();
+    let labels = BTreeMap::from([(
+        "app.kubernetes.io/managed-by".to_string(),
+        "gemscope".to_string(),
+    )]);
+    let mut samples: Vec<Value> = Vec::new();
+    let settings = app::model::ClusterSettings::default();
+    for o in server::cluster::prepare::kube_objects(&settings).unwrap() {
+        samples.push(o.body);
+    }
+    let monitor = crds::ServiceMonitorSpec {
+        selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
+            match_labels: Some(BTreeMap::from([("app".to_string(), "web".to_string())])),
+            ..Default::default()
+        },
+        namespace_selector: Some(crds::NamespaceSelector {
+            match_names: vec!["demo".into()],
+            any: false,
+        }),
+        endpoints: vec![crds::MonitorEndpoint {
+            port: Some("http-metrics".into()),
+            path: Some("/metrics".into()),
+            interval: Some("30s".into()),
+            honor_labels: Some(true),
+            ..Default::default()
+        }],
+        job_label: None,
+    };
+    samples.push(
+        serde_json::to_value(Object::new::<crds::ServiceMonitor>(
+            "demo",
+            "web",
+            labels.clone(),
+            monitor,
+        ))
+        .unwrap(),
+    );
+    let probe = crds::ProbeSpec {
+        job_name: Some("blackbox".into()),
+        prober: crds::Prober {
+            url: "blackbox-exporter.kubegems-monitoring:9115".into(),
+            path: Some("/probe".into()),
+        },
+        module: Some("http_2xx".into()),
+        interval: Some("30s".into()),
+        targets: crds::ProbeTargets {
+            static_config: Some(crds::StaticConfig {
+                targets: vec!["https://example.com".into()],
+                labels: BTreeMap::from([("team".to_string(), "web".to_string())]),
+            }),
+        },
+    };
+    samples.push(
+        serde_json::to_value(Object::new::<crds::Probe>(
+            "demo",
+            "site",
+            labels.clone(),
+            probe,
+        ))
+        .unwrap(),
+    );
+    let flow = crds::FlowSpec {
+        filters: vec![
+            json!({"prometheus": {"metrics": [{"name": "gems_logs_total", "type": "counter", "desc": "log lines"}]}}),
+        ],
+        matches: vec![crds::FlowMatch {
+            select: Some(crds::FlowSelect {
+                labels: BTreeMap::from([("app".to_string(), "web".to_string())]),
+                container_names: vec!["app".into()],
+                hosts: vec![],
+            }),
+            exclude: None,
+        }],
+        local_output_refs: vec!["demo-loki".into()],
+        global_output_refs: vec!["kubegems-container-console-output".into()],
+    };
+    samples.push(
+        serde_json::to_value(Object::new::<crds::Flow>(
+            "demo",
+            "web",
+            labels.clone(),
+            flow.clone(),
+        ))
+        .unwrap(),
+    );
+    samples.push(
+        serde_json::to_value(Object::new::<crds::ClusterFlow>(
+            "kubegems-logging",
+            "all",
+            labels.clone(),
+            crds::FlowSpec {
+                local_output_refs: vec![],
+                ..flow
+            },
+        ))
+        .unwrap(),
+    );
+    let output = crds::OutputSpec {
+        loki: Some(crds::LokiOutput {
+            url: "http://loki-gateway.kubegems-logging:3100".into(),
+            configure_kubernetes_labels: Some(true),
+            extract_kubernetes_labels: Some(true),
+            remove_keys: vec!["kubernetes".into()],
+            labels: BTreeMap::from([("stream".to_string(), "stream".to_string())]),
+            buffer: Some(crds::Buffer {
+                timekey: Some("1m".into()),
+                timekey_wait: Some("30s".into()),
+                timekey_use_utc: Some(true),
+                flush_interval: Some("5s".into()),
+            }),
+        }),
+    };
+    samples.push(
+        serde_json::to_value(Object::new::<crds::Output>(
+            "demo",
+            "demo-loki",
+            labels.clone(),
+            output.clone(),
+        ))
+        .unwrap(),
+    );
+    samples.push(
+        serde_json::to_value(Object::new::<crds::ClusterOutput>(
+            "kubegems-logging",
+            "console",
+            labels,
+            output,
+        ))
+        .unwrap(),
+    );
+
+    let mut kinds = Vec::new();
+    for sample in &samples {
+        let (api_version, kind) = (
+            sample["apiVersion"].as_str().unwrap(),
+            sample["kind"].as_str().unwrap(),
+        );
+        if kind == "ConfigMap" {
+            continue;
+        }
+        let res = catalog
+            .by_api_version(api_version, kind)
+            .unwrap_or_else(|| panic!("no CRD serves {api_version} {kind}"));
+        let problems = validate::check(res.schema.as_ref().unwrap(), sample);
+        assert!(problems.is_empty(), "{kind}: {problems:?}\n{sample}");
+        kinds.push(kind.to_string());
+    }
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "AlertmanagerConfig",
+            "ClusterFlow",
+            "ClusterOutput",
+            "Flow",
+            "Output",
+            "Probe",
+            "PrometheusRule",
+            "ServiceMonitor"
+        ]
+    );
+    // The check itself bites: a typo'd field is refused.
+    let mut broken = samples[0].clone();
+    broken["spec"]["groups"][0]["rules"][0]["forr"] = json!("1m");
+    let res = catalog
+        .by_api_version("monitoring.coreos.com/v1", "PrometheusRule")
+        .unwrap();
+    assert!(!validate::check(res.schema.as_ref().unwrap(), &broken).is_empty());
+    assert_eq!(crds::PrometheusRule::PLURAL, "prometheusrules");
+}
+
+/// `GEMSCOPE_IN_CLUSTER=true` registers the cluster Gemscope runs in as `local`, with the pod's
+/// service account. Outside a pod there is no service account, and the connection test says so
+/// instead of pretending.
+#[tokio::test]
+async fn in_cluster_mode_registers_local_and_reports_a_missing_service_account() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    server::local_stack::register_in_cluster(&app.state.services, &app.db)
+        .await
+        .unwrap();
+    // Twice is the same as once.
+    server::local_stack::register_in_cluster(&app.state.services, &app.db)
+        .await
+        .unwrap();
+    let admin = app.login("admin", ADMIN_PW).await;
+    let list = app
+        .ok("/api/clusters/list", json!({}), Auth::Cookie(&admin))
+        .await;
+    let local: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "local")
+        .collect();
+    assert_eq!(local.len(), 1);
+    assert_eq!(local[0]["kind"], "kubernetes");
+    assert_eq!(local[0]["settings"]["in_cluster"], true);
+    let check = app
+        .ok(
+            "/api/clusters/test",
+            json!({"cluster_id": local[0]["id"]}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(check["reachable"], false);
+    let api = endpoint(&check, "kubernetes");
+    assert_eq!(api["url"], "in-cluster");
+    assert!(
+        api["error"].as_str().unwrap().contains("in-cluster"),
+        "{api}"
+    );
+    app.cleanup().await;
+}
