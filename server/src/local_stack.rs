@@ -286,7 +286,9 @@ async fn register_system_cluster(
             }
             tracing::info!("local cluster registered and prepared");
         }
-        Err(e) => tracing::warn!(error = %e.message, "local cluster registered, but preparing it failed"),
+        Err(e) => {
+            tracing::warn!(error = %e.message, "local cluster registered, but preparing it failed")
+        }
     }
     Ok(())
 }

@@ -569,7 +569,11 @@ async fn service_proxy(
             .as_array()
             .into_iter()
             .flatten()
-            .find(|p| port.is_empty() || p["port"].to_string() == port || p["name"] == port)
+            .find(|p| {
+                port.is_empty()
+                    || p["port"].as_u64().map(|n| n.to_string()).as_deref() == Some(port)
+                    || p["name"] == port
+            })
             .cloned();
         let subset = eps["subsets"].as_array().and_then(|s| s.first()).cloned();
         let address = subset
