@@ -8,7 +8,7 @@ use app::model::{
     RuleFile, RuleGroup,
 };
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, TestApp};
+use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
 use serde_json::json;
 use server::cluster::standalone::{Outcome, RuleTarget, apply_file, apply_rules};
 
@@ -281,13 +281,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
             Auth::Cookie(&admin),
         )
         .await;
-    let prom_item = drift["prepared"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["target"] == "prometheus")
-        .unwrap()
-        .clone();
+    let prom_item = find_in(&drift, "prepared", "target", "prometheus");
     assert_eq!(
         (prom_item["present"].clone(), prom_item["current"].clone()),
         (json!(true), json!(false))

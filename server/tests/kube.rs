@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, TestApp};
+use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
 use serde_json::{Value, json};
 use server::cluster::kube::crds::{self, Crd, Object};
 use testkit::kube::catalog::Catalog;
@@ -60,12 +60,7 @@ async fn install_monitoring(base: &str, stack: &RealStack) {
 }
 
 fn endpoint<'a>(check: &'a Value, component: &str) -> &'a Value {
-    check["endpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["component"] == component)
-        .unwrap_or_else(|| panic!("no {component} in {check}"))
+    find_in(check, "endpoints", "component", component)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,15 +132,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         "{loki}"
     );
     assert_eq!(check["reachable"], true, "{check}");
-    let crd = |kind: &str| {
-        check["crds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["kind"] == kind)
-            .cloned()
-            .unwrap()
-    };
+    let crd = |kind: &str| find_in(&check, "crds", "kind", kind).clone();
     assert_eq!(crd("PrometheusRule")["versions"], json!(["v1"]));
     assert_eq!(
         crd("AlertmanagerConfig")["versions"],
@@ -175,14 +162,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
             Auth::Cookie(&admin),
         )
         .await;
-    let outcome = |r: &Value, target: &str| {
-        r.as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["target"] == target)
-            .cloned()
-            .unwrap()
-    };
+    let outcome = |r: &Value, target: &str| find_in(r, "", "target", target).clone();
     assert_eq!(
         outcome(&first, "prometheus")["outcome"],
         "written",
@@ -285,13 +265,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
             Auth::Cookie(&admin),
         )
         .await;
-    let rules = drifted["prepared"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["target"] == "prometheus")
-        .cloned()
-        .unwrap();
+    let rules = find_in(&drifted, "prepared", "target", "prometheus");
     assert_eq!(
         (rules["present"].clone(), rules["current"].clone()),
         (json!(true), json!(false))

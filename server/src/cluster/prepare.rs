@@ -18,6 +18,17 @@ use crate::cluster::kube::crds::{
 use crate::cluster::kube::{self, Applied, MANAGED_BY};
 use crate::cluster::standalone::{self, Outcome, RuleTarget};
 
+/// The state to show when Gemscope cannot even render what it would prepare.
+fn not_renderable(error: String) -> PreparedItem {
+    PreparedItem {
+        name: presets::RECORDING_RULES_NAME.into(),
+        target: "prometheus".into(),
+        present: false,
+        current: false,
+        error,
+    }
+}
+
 pub const GLOBAL_AM_CONFIG_NAME: &str = "gemscope-global";
 /// The ConfigMap the Loki ruler reads its rules from (KubeGems' name, so existing rulers find it).
 pub const LOKI_RULES_CONFIGMAP: &str = "kubegems-loki-rules";
@@ -99,15 +110,7 @@ pub fn standalone_state(s: &ClusterSettings) -> Vec<PreparedItem> {
     }
     let objects = match standalone_objects(s) {
         Ok(o) => o,
-        Err(error) => {
-            return vec![PreparedItem {
-                name: presets::RECORDING_RULES_NAME.into(),
-                target: "prometheus".into(),
-                present: false,
-                current: false,
-                error,
-            }];
-        }
+        Err(error) => return vec![not_renderable(error)],
     };
     objects
         .into_iter()
@@ -246,15 +249,7 @@ pub async fn kube_prepare(
 pub async fn kube_state(client: &::kube::Client, s: &ClusterSettings) -> Vec<PreparedItem> {
     let objects = match kube_objects(s) {
         Ok(o) => o,
-        Err(error) => {
-            return vec![PreparedItem {
-                name: presets::RECORDING_RULES_NAME.into(),
-                target: "prometheus".into(),
-                present: false,
-                current: false,
-                error,
-            }];
-        }
+        Err(error) => return vec![not_renderable(error)],
     };
     let mut out = Vec::new();
     for o in objects {

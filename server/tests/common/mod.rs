@@ -239,3 +239,12 @@ impl TestApp {
 pub fn status_ok(s: StatusCode) -> bool {
     s.is_success()
 }
+
+/// The element of the array `v[list]` whose `key` equals `value`; panics naming what is missing.
+pub fn find_in<'a>(v: &'a Value, list: &str, key: &str, value: &str) -> &'a Value {
+    let items = if list.is_empty() { v } else { &v[list] };
+    items
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x[key] == value))
+        .unwrap_or_else(|| panic!("no {key}={value} in {list} of {v}"))
+}

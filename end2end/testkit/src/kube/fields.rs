@@ -25,17 +25,7 @@ fn child_schema<'a>(schema: Option<&'a Value>, key: &str) -> Option<&'a Value> {
 }
 
 fn map_keys(schema: Option<&Value>) -> Option<Vec<String>> {
-    let s = schema?;
-    if s["x-kubernetes-list-type"] != "map" {
-        return None;
-    }
-    Some(
-        s["x-kubernetes-list-map-keys"]
-            .as_array()?
-            .iter()
-            .filter_map(|k| k.as_str().map(str::to_string))
-            .collect(),
-    )
+    schema.and_then(super::validate::list_map_keys)
 }
 
 /// A key field that the server defaults before keying (`protocol` of a Service port).

@@ -93,7 +93,7 @@ fn type_ok(expected: &str, v: &Value) -> bool {
     }
 }
 
-fn list_map_keys(schema: &Value) -> Option<Vec<String>> {
+pub(crate) fn list_map_keys(schema: &Value) -> Option<Vec<String>> {
     if schema["x-kubernetes-list-type"] != "map" {
         return None;
     }
