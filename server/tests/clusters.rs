@@ -43,13 +43,7 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
     );
     let id = created["id"].as_i64().unwrap();
 
-    let check = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let check = app.on_cluster("test", &id, &admin).await;
     let by = |c: &serde_json::Value, name: &str| {
         c["endpoints"]
             .as_array()
@@ -78,13 +72,7 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
     );
 
     // The result is stored and comes back with the cluster.
-    let listed = app
-        .ok(
-            "/api/clusters/get",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let listed = app.on_cluster("get", &id, &admin).await;
     assert_eq!(listed["last_check"], check);
 
     // Without Loki every endpoint answers; then Prometheus stops and the cluster is unreachable.
@@ -95,22 +83,10 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
         Auth::Cookie(&admin),
     )
     .await;
-    let healthy = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let healthy = app.on_cluster("test", &id, &admin).await;
     assert_eq!(healthy["reachable"], true, "{healthy}");
     stack.stop_prometheus();
-    let down = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let down = app.on_cluster("test", &id, &admin).await;
     assert_eq!(down["reachable"], false, "{down}");
     assert_eq!(by(&down, "prometheus")["ok"], false);
     assert_eq!(by(&down, "alertmanager")["ok"], true);
@@ -119,13 +95,7 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
     let k = app
         .ok("/api/clusters/create", json!({"cluster": {"name": "k8s", "kind": "kubernetes", "settings": {"prometheus_url": stack.alertmanager_url}}}), Auth::Cookie(&admin))
         .await;
-    let kc = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": k["id"]}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let kc = app.on_cluster("test", &k["id"], &admin).await;
     assert_eq!(kc["reachable"], false);
     let api = by(&kc, "kubernetes");
     assert_eq!(api["ok"], false);
@@ -172,13 +142,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
         )
         .await["id"]
         .clone();
-    let before = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let before = app.on_cluster("test", &id, &admin).await;
     assert!(
         before["prepared"]
             .as_array()
@@ -188,13 +152,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
         "{before}"
     );
 
-    let first = app
-        .ok(
-            "/api/clusters/prepare",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let first = app.on_cluster("prepare", &id, &admin).await;
     assert!(
         first
             .as_array()
@@ -225,13 +183,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
     let file = std::path::Path::new(&rules_dir).join("gemscope-recording-rules.yml");
     let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
 
-    let again = app
-        .ok(
-            "/api/clusters/prepare",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let again = app.on_cluster("prepare", &id, &admin).await;
     assert!(
         again
             .as_array()
@@ -246,13 +198,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
         "an unchanged file is not rewritten"
     );
 
-    let after = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let after = app.on_cluster("test", &id, &admin).await;
     for item in after["prepared"].as_array().unwrap() {
         assert_eq!(
             (item["present"].clone(), item["current"].clone()),
@@ -274,25 +220,13 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
     );
     // Someone edits the file: it shows as present but not current, and prepare repairs it.
     std::fs::write(&file, "groups: []\n").unwrap();
-    let drift = app
-        .ok(
-            "/api/clusters/test",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let drift = app.on_cluster("test", &id, &admin).await;
     let prom_item = find_in(&drift, "prepared", "target", "prometheus");
     assert_eq!(
         (prom_item["present"].clone(), prom_item["current"].clone()),
         (json!(true), json!(false))
     );
-    let repaired = app
-        .ok(
-            "/api/clusters/prepare",
-            json!({"cluster_id": id}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let repaired = app.on_cluster("prepare", &id, &admin).await;
     assert!(
         repaired
             .as_array()

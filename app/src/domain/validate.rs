@@ -2,7 +2,7 @@
 //! message beside the input and the server refuses the same input with the same words.
 
 use crate::error::ApiError;
-use crate::model::{ClusterInput, ClusterKind, NewUser};
+use crate::model::{ClusterInput, ClusterKind, NewUser, ServiceRef};
 
 /// Names that end up as Kubernetes labels or namespaces follow RFC 1123 label rules.
 pub fn dns_label(field: &str, value: &str) -> Result<(), ApiError> {
@@ -108,20 +108,13 @@ pub fn new_user(u: &NewUser) -> Result<(), ApiError> {
 
 /// `namespace/service:port`, empty (the default) or `none`.
 fn service_ref(field: &'static str, v: &str) -> Result<(), ApiError> {
-    if v.is_empty() || v == "none" {
+    if v.is_empty() || v == "none" || ServiceRef::parse(v).is_some() {
         return Ok(());
     }
-    let bad = || ApiError::invalid(field, "must be namespace/service:port, or none");
-    let (ns, rest) = v.split_once('/').ok_or_else(bad)?;
-    let (svc, port) = rest.split_once(':').ok_or_else(bad)?;
-    if dns_label(field, ns).is_err()
-        || dns_label(field, svc).is_err()
-        || port.is_empty()
-        || !port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return Err(bad());
-    }
-    Ok(())
+    Err(ApiError::invalid(
+        field,
+        "must be namespace/service:port, or none",
+    ))
 }
 
 pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {

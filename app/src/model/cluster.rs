@@ -75,6 +75,45 @@ pub const DEFAULT_SERVICES: [(&str, &str); 4] = [
     ("loki", "kubegems-logging/loki-gateway:3100"),
     ("jaeger", "observability/jaeger-query:16686"),
 ];
+/// An in-cluster Service port, written `namespace/service:port` (the port by number or name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRef {
+    pub namespace: String,
+    pub name: String,
+    pub port: String,
+}
+
+impl ServiceRef {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (namespace, rest) = s.split_once('/')?;
+        let (name, port) = rest.split_once(':')?;
+        let label = |v: &str| crate::domain::validate::dns_label("", v).is_ok();
+        let port_ok =
+            !port.is_empty() && port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        (label(namespace) && label(name) && port_ok).then(|| ServiceRef {
+            namespace: namespace.into(),
+            name: name.into(),
+            port: port.into(),
+        })
+    }
+
+    /// The path of this port behind the API server's service proxy.
+    pub fn proxy_path(&self) -> String {
+        format!(
+            "/api/v1/namespaces/{}/services/{}:{}/proxy",
+            self.namespace, self.name, self.port
+        )
+    }
+}
+
+/// The KubeGems service of a component, used when a cluster names none.
+pub fn default_service(component: &str) -> Option<&'static str> {
+    DEFAULT_SERVICES
+        .iter()
+        .find(|(c, _)| *c == component)
+        .map(|(_, s)| *s)
+}
+
 pub const DEFAULT_MONITORING_NAMESPACE: &str = "kubegems-monitoring";
 pub const DEFAULT_LOGGING_NAMESPACE: &str = "kubegems-logging";
 /// Components a cluster can do without: their failures are shown but do not make it unreachable.
@@ -103,10 +142,7 @@ impl ClusterSettings {
         };
         match set.trim() {
             "none" => None,
-            "" => DEFAULT_SERVICES
-                .iter()
-                .find(|(c, _)| *c == component)
-                .map(|(_, s)| s.to_string()),
+            "" => default_service(component).map(str::to_string),
             s => Some(s.to_string()),
         }
     }
@@ -184,6 +220,33 @@ pub struct EndpointHealth {
     /// Loki and Jaeger: shown, but a failure does not make the cluster unreachable.
     #[serde(default)]
     pub optional: bool,
+}
+
+impl EndpointHealth {
+    /// The result of one probe: a version when it answered, else the error.
+    pub fn from_outcome(
+        component: &str,
+        url: String,
+        via: &str,
+        optional: bool,
+        outcome: Result<String, String>,
+        latency_ms: u64,
+    ) -> Self {
+        let (ok, version, error) = match outcome {
+            Ok(v) => (true, v, String::new()),
+            Err(e) => (false, String::new(), e),
+        };
+        EndpointHealth {
+            component: component.into(),
+            url,
+            ok,
+            version,
+            error,
+            latency_ms,
+            via: via.into(),
+            optional,
+        }
+    }
 }
 
 /// Whether the API server serves one of the kinds Gemscope works with.

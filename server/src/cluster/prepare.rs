@@ -188,9 +188,6 @@ pub fn kube_objects(s: &ClusterSettings) -> Result<Vec<KubeObject>, String> {
         )])),
         ..Default::default()
     };
-    let mut cm_value = to_value(&cm)?;
-    cm_value["apiVersion"] = "v1".into();
-    cm_value["kind"] = "ConfigMap".into();
     Ok(vec![
         KubeObject {
             name: presets::RECORDING_RULES_NAME.into(),
@@ -211,7 +208,7 @@ pub fn kube_objects(s: &ClusterSettings) -> Result<Vec<KubeObject>, String> {
             target: "loki",
             namespace: s.logging_ns().into(),
             resource: ApiResource::erase::<ConfigMap>(&()),
-            body: cm_value,
+            body: to_value(&cm)?,
         },
     ])
 }

@@ -8,8 +8,8 @@ use app::api::context::Caller;
 use app::domain::validate;
 use app::error::ApiError;
 use app::model::{
-    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, EndpointHealth,
-    PrepareResult, Role,
+    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, PrepareResult,
+    Role,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -241,9 +241,10 @@ impl ClustersPort for ClustersService {
                 match kube::client(&settings, &secrets).await {
                     Ok(c) => Some(c),
                     Err(error) => {
-                        check
-                            .endpoints
-                            .push(unreachable_api_server(&settings, error));
+                        check.endpoints.push(kube::check::api_server_unusable(
+                            &api_server_label(&settings),
+                            error,
+                        ));
                         None
                     }
                 }
@@ -316,20 +317,6 @@ fn api_server_label(s: &ClusterSettings) -> String {
         "from kubeconfig".into()
     } else {
         s.api_server.clone()
-    }
-}
-
-/// The result for an API server no client could even be built for (bad kubeconfig, no URL).
-fn unreachable_api_server(s: &ClusterSettings, error: String) -> EndpointHealth {
-    EndpointHealth {
-        component: "kubernetes".into(),
-        url: api_server_label(s),
-        ok: false,
-        version: String::new(),
-        error,
-        latency_ms: 0,
-        via: "direct".into(),
-        optional: false,
     }
 }
 

@@ -2,53 +2,9 @@
 //! in-cluster Service reached through the Kubernetes API server's service proxy. Every feature
 //! calls the components through this, so both ways behave the same.
 
-use app::model::{ClusterKind, ClusterSettings, OPTIONAL_COMPONENTS};
+use app::model::{ClusterKind, ClusterSettings, OPTIONAL_COMPONENTS, ServiceRef};
 
 use super::join;
-
-/// `namespace/name:port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRef {
-    pub namespace: String,
-    pub name: String,
-    pub port: String,
-}
-
-impl ServiceRef {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let (namespace, rest) = s
-            .split_once('/')
-            .ok_or_else(|| format!("\"{s}\" is not namespace/service:port"))?;
-        let (name, port) = rest
-            .split_once(':')
-            .ok_or_else(|| format!("\"{s}\" is not namespace/service:port"))?;
-        let label = |v: &str| {
-            !v.is_empty()
-                && v.len() <= 63
-                && v.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        };
-        if !label(namespace)
-            || !label(name)
-            || port.is_empty()
-            || !port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(format!("\"{s}\" is not namespace/service:port"));
-        }
-        Ok(ServiceRef {
-            namespace: namespace.into(),
-            name: name.into(),
-            port: port.into(),
-        })
-    }
-
-    pub fn proxy_path(&self) -> String {
-        format!(
-            "/api/v1/namespaces/{}/services/{}:{}/proxy",
-            self.namespace, self.name, self.port
-        )
-    }
-}
 
 #[derive(Clone)]
 pub enum Endpoint {
@@ -87,9 +43,9 @@ impl Endpoint {
                     .get(&url)
                     .send()
                     .await
-                    .map_err(|e| super::probe::describe(&e))?;
+                    .map_err(|e| super::error_chain(&e))?;
                 let status = res.status();
-                let body = res.text().await.map_err(|e| super::probe::describe(&e))?;
+                let body = res.text().await.map_err(|e| super::error_chain(&e))?;
                 if !status.is_success() {
                     let snippet: String = body.chars().take(200).collect();
                     return Err(format!("HTTP {status}: {snippet}"));
@@ -130,7 +86,7 @@ pub fn endpoints(
                 return None;
             };
             let service = settings.service_of(component)?;
-            let service = ServiceRef::parse(&service).ok()?;
+            let service = ServiceRef::parse(&service)?;
             Some((
                 component,
                 Endpoint::Proxy {
@@ -164,9 +120,7 @@ mod tests {
             ("ns/prom/x:9090", Err(())),
         ];
         for (input, want) in cases {
-            let got = ServiceRef::parse(input)
-                .map(|s| s.proxy_path())
-                .map_err(|_| ());
+            let got = ServiceRef::parse(input).map(|s| s.proxy_path()).ok_or(());
             assert_eq!(got, want.map(str::to_string), "{input}");
         }
     }

@@ -15,6 +15,22 @@ pub fn http_client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// An error with its causes: reqwest's and kube's Display hide them ("error sending request"),
+/// the chain says what happened.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
+}
+
 /// Joins a base URL (which may carry a path prefix) and an API path.
 pub fn join(base: &str, path: &str) -> String {
     format!(

@@ -45,32 +45,14 @@ pub async fn probe(
     }
     .await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let (ok, version, error) = match outcome {
-        Ok(v) => (true, v, String::new()),
-        Err(e) => (false, String::new(), e),
-    };
-    EndpointHealth {
-        component: component.into(),
-        url: endpoint.describe(),
-        ok,
-        version,
-        error,
-        latency_ms,
-        via: endpoint.via().into(),
+    EndpointHealth::from_outcome(
+        component,
+        endpoint.describe(),
+        endpoint.via(),
         optional,
-    }
-}
-
-/// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
-pub fn describe(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
+        outcome,
+        latency_ms,
+    )
 }
 
 /// Probes every endpoint, concurrently.

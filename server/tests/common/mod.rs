@@ -236,6 +236,23 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `POST /api/clusters/<action>` for one cluster as `session`; panics unless it succeeds.
+    pub async fn on_cluster<T: serde::Serialize>(
+        &self,
+        action: &str,
+        id: &T,
+        session: &str,
+    ) -> Value {
+        self.ok(
+            &format!("/api/clusters/{action}"),
+            serde_json::json!({"cluster_id": id}),
+            Auth::Cookie(session),
+        )
+        .await
+    }
+}
+
 pub fn status_ok(s: StatusCode) -> bool {
     s.is_success()
 }

@@ -10,7 +10,7 @@ use crate::api::clusters::{
 };
 use crate::model::{
     Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings, DEFAULT_LOGGING_NAMESPACE,
-    DEFAULT_MONITORING_NAMESPACE, DEFAULT_SERVICES, PrepareResult,
+    DEFAULT_MONITORING_NAMESPACE, PrepareResult, default_service,
 };
 use crate::ui::components::{
     ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
@@ -185,11 +185,7 @@ pub fn ClustersPage() -> impl IntoView {
                               name: &'static str,
                               value: RwSignal<String>,
                               component: &'static str| {
-        let default = DEFAULT_SERVICES
-            .iter()
-            .find(|(c, _)| *c == component)
-            .map(|(_, s)| *s)
-            .unwrap_or_default();
+        let default = default_service(component).unwrap_or_default();
         view! { <TextField label=Signal::derive(move || label(t())) field=name value error placeholder=default /> }
     };
     view! {

@@ -101,8 +101,18 @@ impl Resource {
     }
 }
 
+/// The recorded discovery documents, parsed once.
+pub struct Recorded {
+    pub version: Value,
+    pub api: Value,
+    pub api_v1: Value,
+    pub apis: Value,
+    resource_lists: Vec<Value>,
+}
+
 pub struct Catalog {
     pub resources: Vec<Resource>,
+    pub recorded: Recorded,
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -117,8 +127,15 @@ fn strings(v: &Value) -> Vec<String> {
 
 impl Catalog {
     pub fn load() -> anyhow::Result<Self> {
+        let recorded = Recorded {
+            version: recorded_body(VERSION),
+            api: recorded_body(API),
+            api_v1: recorded_body(API_V1),
+            apis: recorded_body(APIS),
+            resource_lists: RESOURCE_LISTS.iter().map(|r| recorded_body(r)).collect(),
+        };
         let mut resources = Vec::new();
-        let core = recorded_body(API_V1);
+        let core = &recorded.api_v1;
         for r in core["resources"].as_array().into_iter().flatten() {
             let name = r["name"].as_str().unwrap_or_default();
             if name.contains('/') {
@@ -162,7 +179,10 @@ impl Catalog {
                 });
             }
         }
-        Ok(Catalog { resources })
+        Ok(Catalog {
+            resources,
+            recorded,
+        })
     }
 
     pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&Resource> {
@@ -180,7 +200,7 @@ impl Catalog {
 
     /// `GET /apis/{group}`, in the shape of the recorded `05-discovery-monitoring-group`.
     pub fn api_group(&self, group: &str) -> Option<Value> {
-        let listed = recorded_body(APIS)["groups"]
+        let listed = self.recorded.apis["groups"]
             .as_array()
             .into_iter()
             .flatten()
@@ -200,10 +220,11 @@ impl Catalog {
     /// `GET /apis/{group}/{version}`: recorded where there is a recording, else built the same way.
     pub fn resource_list(&self, group: &str, version: &str) -> Option<Value> {
         let gv = format!("{group}/{version}");
-        RESOURCE_LISTS
+        self.recorded
+            .resource_lists
             .iter()
-            .map(|r| recorded_body(r))
             .find(|doc| doc["groupVersion"] == gv.as_str())
+            .cloned()
             .or_else(|| self.built_resource_list(group, version))
     }
 
@@ -266,7 +287,7 @@ mod tests {
     #[test]
     fn built_resource_lists_match_the_recorded_ones() {
         let catalog = Catalog::load().expect("catalog");
-        for recorded in RESOURCE_LISTS.iter().map(|r| recorded_body(r)) {
+        for recorded in &catalog.recorded.resource_lists {
             let gv = recorded["groupVersion"]
                 .as_str()
                 .unwrap_or_default()
@@ -289,7 +310,7 @@ mod tests {
                 rs.sort_by_key(|r| r["name"].to_string());
                 rs
             };
-            assert_eq!(norm(&built), norm(&recorded), "{gv}");
+            assert_eq!(norm(&built), norm(recorded), "{gv}");
         }
         assert!(
             catalog

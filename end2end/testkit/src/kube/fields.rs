@@ -10,7 +10,11 @@ pub type FieldPath = Vec<String>;
 pub fn core_field_schema(kind: &str) -> Option<Value> {
     match kind {
         "Service" => Some(json!({"properties": {"spec": {"properties": {
-            "ports": {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["port", "protocol"]},
+            "ports": {
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["port", "protocol"],
+                "items": {"properties": {"protocol": {"default": "TCP"}}}
+            },
             "selector": {"x-kubernetes-map-type": "atomic"}
         }}}})),
         _ => None,
@@ -28,19 +32,19 @@ fn map_keys(schema: Option<&Value>) -> Option<Vec<String>> {
     schema.and_then(super::validate::list_map_keys)
 }
 
-/// A key field that the server defaults before keying (`protocol` of a Service port).
-fn key_value(item: &Value, key: &str) -> Value {
-    match item.get(key) {
-        Some(v) => v.clone(),
-        None if key == "protocol" => json!("TCP"),
-        None => Value::Null,
-    }
+/// A key field of a list element; one the element leaves out takes its schema default, because
+/// the server keys elements after defaulting them (a Service port's `protocol`).
+fn key_value(item: &Value, key: &str, item_schema: Option<&Value>) -> Value {
+    item.get(key)
+        .or_else(|| item_schema.and_then(|s| s["properties"][key].get("default")))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
-fn key_token(keys: &[String], item: &Value) -> String {
+fn key_token(keys: &[String], item: &Value, item_schema: Option<&Value>) -> String {
     let mut m = Map::new();
     for k in keys {
-        m.insert(k.clone(), key_value(item, k));
+        m.insert(k.clone(), key_value(item, k, item_schema));
     }
     format!("k:{}", Value::Object(m))
 }
@@ -134,8 +138,9 @@ fn node(
                     out.insert(".".into(), json!({}));
                 }
                 for item in items {
-                    let token = key_token(&keys, item);
-                    let p = prev.and_then(|p| find_element(p, &token));
+                    let items_schema = schema.map(|s| &s["items"]);
+                    let token = key_token(&keys, item, items_schema);
+                    let p = prev.and_then(|p| find_element(p, &token, items_schema));
                     let mut el = match node(schema.map(|s| &s["items"]), item, p, false, update) {
                         Value::Object(m) => m,
                         _ => Map::new(),
@@ -189,28 +194,53 @@ pub fn from_leaves(paths: &[FieldPath]) -> Value {
     Value::Object(root)
 }
 
-fn find_element<'a>(list: &'a Value, token: &str) -> Option<&'a Value> {
-    let keys: Map<String, Value> = serde_json::from_str(token.strip_prefix("k:")?).ok()?;
+/// The key fields of a `k:{...}` token.
+fn parse_key(token: &str) -> Option<Map<String, Value>> {
+    serde_json::from_str(token.strip_prefix("k:")?).ok()
+}
+
+fn is_element(item: &Value, keys: &Map<String, Value>, item_schema: Option<&Value>) -> bool {
+    keys.iter()
+        .all(|(k, v)| key_value(item, k, item_schema) == *v)
+}
+
+fn find_element<'a>(
+    list: &'a Value,
+    token: &str,
+    item_schema: Option<&Value>,
+) -> Option<&'a Value> {
+    let keys = parse_key(token)?;
     list.as_array()?
         .iter()
-        .find(|item| keys.iter().all(|(k, v)| key_value(item, k) == *v))
+        .find(|item| is_element(item, &keys, item_schema))
+}
+
+/// The schema one step down a path: a field's, or a list's items'.
+fn step_schema<'a>(schema: Option<&'a Value>, token: &str) -> Option<&'a Value> {
+    match token.strip_prefix("f:") {
+        Some(f) => child_schema(schema, f),
+        None => schema.map(|s| &s["items"]),
+    }
 }
 
 /// The value a field path points at, if the object has it.
-pub fn get_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
+pub fn get_at<'a>(schema: Option<&Value>, obj: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = obj;
+    let mut schema = schema;
     for token in path {
         if token == "." {
             continue;
         }
+        let next = step_schema(schema, token);
         cur = match (token.strip_prefix("f:"), token.strip_prefix("v:")) {
             (Some(f), _) => cur.get(f)?,
             (None, Some(v)) => {
                 let want: Value = serde_json::from_str(v).ok()?;
                 cur.as_array()?.iter().find(|x| **x == want)?
             }
-            _ => find_element(cur, token)?,
+            _ => find_element(cur, token, next)?,
         };
+        schema = next;
     }
     Some(cur)
 }
@@ -232,10 +262,7 @@ pub fn describe(path: &[String]) -> String {
                 out.push_str(f);
             }
             None => {
-                let keys: Map<String, Value> = token
-                    .strip_prefix("k:")
-                    .and_then(|k| serde_json::from_str(k).ok())
-                    .unwrap_or_default();
+                let keys = parse_key(token).unwrap_or_default();
                 let parts: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 out.push_str(&format!("[{}]", parts.join(",")));
             }
@@ -245,7 +272,7 @@ pub fn describe(path: &[String]) -> String {
 }
 
 /// Removes the field (or list element, or map) a path owns.
-pub fn remove_at(obj: &mut Value, path: &[String]) {
+pub fn remove_at(schema: Option<&Value>, obj: &mut Value, path: &[String]) {
     let mut path: Vec<&String> = path.iter().collect();
     if path.last().is_some_and(|t| *t == ".") {
         path.pop();
@@ -254,25 +281,23 @@ pub fn remove_at(obj: &mut Value, path: &[String]) {
         return;
     };
     let mut cur = obj;
+    let mut schema = schema;
     for token in parents {
+        let next_schema = step_schema(schema, token);
         let next = match token.strip_prefix("f:") {
             Some(f) => cur.get_mut(f),
-            None => {
-                let keys: Option<Map<String, Value>> = token
-                    .strip_prefix("k:")
-                    .and_then(|k| serde_json::from_str(k).ok());
-                match (keys, cur.as_array_mut()) {
-                    (Some(keys), Some(items)) => items
-                        .iter_mut()
-                        .find(|item| keys.iter().all(|(k, v)| key_value(item, k) == *v)),
-                    _ => None,
-                }
-            }
+            None => match (parse_key(token), cur.as_array_mut()) {
+                (Some(keys), Some(items)) => items
+                    .iter_mut()
+                    .find(|item| is_element(item, &keys, next_schema)),
+                _ => None,
+            },
         };
         match next {
             Some(n) => cur = n,
             None => return,
         }
+        schema = next_schema;
     }
     if let Some(v) = last.strip_prefix("v:") {
         let want: Option<Value> = serde_json::from_str(v).ok();
@@ -288,11 +313,9 @@ pub fn remove_at(obj: &mut Value, path: &[String]) {
             }
         }
         None => {
-            let keys: Option<Map<String, Value>> = last
-                .strip_prefix("k:")
-                .and_then(|k| serde_json::from_str(k).ok());
-            if let (Some(keys), Some(items)) = (keys, cur.as_array_mut()) {
-                items.retain(|item| !keys.iter().all(|(k, v)| key_value(item, k) == *v));
+            let item_schema = step_schema(schema, last);
+            if let (Some(keys), Some(items)) = (parse_key(last), cur.as_array_mut()) {
+                items.retain(|item| !is_element(item, &keys, item_schema));
             }
         }
     }
@@ -317,8 +340,8 @@ pub fn merge(schema: Option<&Value>, live: &mut Value, applied: &Value) {
             let keys = map_keys(schema).unwrap_or_default();
             let items = schema.map(|s| &s["items"]);
             for item in a {
-                let token = key_token(&keys, item);
-                let pos = l.iter().position(|x| key_token(&keys, x) == token);
+                let token = key_token(&keys, item, items);
+                let pos = l.iter().position(|x| key_token(&keys, x, items) == token);
                 match pos {
                     Some(i) => merge(items, &mut l[i], item),
                     None => l.push(item.clone()),
@@ -365,10 +388,11 @@ mod tests {
             "k:{\"name\":\"b\"}".into(),
             "f:rules".into(),
         ];
-        assert_eq!(get_at(&obj, &p), Some(&json!([2])));
+        assert_eq!(get_at(Some(&schema()), &obj, &p), Some(&json!([2])));
         assert_eq!(describe(&p), ".spec.groups[name=\"b\"].rules");
         let mut removed = obj.clone();
         remove_at(
+            Some(&schema()),
             &mut removed,
             &[p[0].clone(), p[1].clone(), p[2].clone(), ".".into()],
         );

@@ -20,9 +20,9 @@ use axum::response::Response;
 use http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::Value;
 
-use catalog::{Catalog, Resource, recorded_body};
+use catalog::{Catalog, Resource};
 use status::Reply;
-use store::{FieldValidation, Store, Write};
+use store::{FieldValidation, Filter, Store, Write};
 
 /// Faults to inject, for reliability tests.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +73,13 @@ impl Fake {
 
     fn options(&self) -> Options {
         self.options.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// The store, or the 500 a real server would answer if it could not reach its storage.
+    fn store(&self) -> Result<std::sync::MutexGuard<'_, Store>, Reply> {
+        self.store
+            .lock()
+            .map_err(|_| status::internal("store lock poisoned"))
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -154,9 +161,9 @@ fn route<'a>(catalog: &'a Catalog, path: &str) -> Target<'a> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segs.as_slice() {
         ["version"] => return Target::Version,
-        ["api"] => return Target::Discovery(recorded_body(catalog::API)),
-        ["api", "v1"] => return Target::Discovery(recorded_body(catalog::API_V1)),
-        ["apis"] => return Target::Discovery(recorded_body(catalog::APIS)),
+        ["api"] => return Target::Discovery(catalog.recorded.api.clone()),
+        ["api", "v1"] => return Target::Discovery(catalog.recorded.api_v1.clone()),
+        ["apis"] => return Target::Discovery(catalog.recorded.apis.clone()),
         ["apis", g] => {
             return catalog
                 .api_group(g)
@@ -293,7 +300,7 @@ async fn handle(
     match target {
         Target::Version => Response::builder()
             .header("Content-Type", "application/json")
-            .body(Body::from(recorded_body(catalog::VERSION).to_string()))
+            .body(Body::from(fake.catalog.recorded.version.to_string()))
             .unwrap_or_else(|_| Response::new(Body::empty())),
         Target::Discovery(doc) => json_response(Reply::ok(StatusCode::OK, doc)),
         Target::Unknown => json_response(status::path_not_found(uri.path())),
@@ -366,14 +373,26 @@ async fn collection(
             let timeout = param(q, "timeoutSeconds")
                 .and_then(|t| t.parse::<u64>().ok())
                 .unwrap_or(1800);
-            watch(fake, res, ns, rv, selector, Duration::from_secs(timeout))
+            watch(
+                fake,
+                res,
+                Filter::new(res, ns, &selector),
+                rv,
+                Duration::from_secs(timeout),
+            )
         }
         Method::GET => {
-            let Ok(store) = fake.store.lock() else {
-                return json_response(status::internal("store lock poisoned"));
+            let store = match fake.store() {
+                Ok(s) => s,
+                Err(r) => return json_response(r),
             };
             let limit = param(q, "limit").and_then(|l| l.parse().ok());
-            json_response(store.list(res, ns, &selector, limit, param(q, "continue")))
+            json_response(store.list(
+                res,
+                &Filter::new(res, ns, &selector),
+                limit,
+                param(q, "continue"),
+            ))
         }
         Method::POST => {
             let obj = match parse_body(body, false) {
@@ -381,8 +400,9 @@ async fn collection(
                 Err(r) => return json_response(r),
             };
             let manager = field_manager(headers, q);
-            let Ok(mut store) = fake.store.lock() else {
-                return json_response(status::internal("store lock poisoned"));
+            let mut store = match fake.store() {
+                Ok(s) => s,
+                Err(r) => return json_response(r),
             };
             json_response(store.create(
                 &Write {
@@ -425,8 +445,9 @@ fn object(
         .unwrap_or_default()
         .trim()
         .to_string();
-    let Ok(mut store) = fake.store.lock() else {
-        return status::internal("store lock poisoned");
+    let mut store = match fake.store() {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     match *method {
         Method::GET => store.get(res, ns, name),
@@ -464,16 +485,13 @@ fn object(
 fn watch(
     fake: &Shared,
     res: &Resource,
-    ns: Option<&str>,
+    filter: Filter,
     rv: Option<u64>,
-    selector: String,
     timeout: Duration,
 ) -> Response {
-    let started = {
-        let Ok(store) = fake.store.lock() else {
-            return json_response(status::internal("store lock poisoned"));
-        };
-        store.watch_from(res, ns, rv)
+    let started = match fake.store() {
+        Ok(store) => store.watch_from(&filter, rv),
+        Err(r) => return json_response(r),
     };
     let chunk = |kind: &str, object: &Value| {
         Bytes::from(format!(
@@ -484,15 +502,8 @@ fn watch(
     let stream_body = match started {
         Err(expired) => Body::from(chunk("ERROR", &expired)),
         Ok((backlog, rx)) => {
-            let res_owned = res.clone();
-            let ns = ns.map(str::to_string);
             let deadline = tokio::time::Instant::now() + timeout;
-            let relevant = move |e: &store::Event| {
-                e.group == res_owned.group
-                    && e.plural == res_owned.plural
-                    && ns.as_deref().is_none_or(|n| e.namespace == n)
-                    && store::selector_matches(&selector, &e.object["metadata"]["labels"])
-            };
+            let relevant = move |e: &store::Event| filter.matches_event(e);
             let api_version = Value::String(res.api_version());
             let versioned = move |o: &Value| {
                 let mut o = o.clone();
@@ -501,7 +512,6 @@ fn watch(
             };
             let first: Vec<Bytes> = backlog
                 .iter()
-                .filter(|e| relevant(e))
                 .map(|e| chunk(e.kind, &versioned(&e.object)))
                 .collect();
             let live = futures_util::stream::unfold(
@@ -552,8 +562,9 @@ async fn service_proxy(
     body: Bytes,
 ) -> Response {
     let upstream = {
-        let Ok(store) = fake.store.lock() else {
-            return json_response(status::internal("store lock poisoned"));
+        let store = match fake.store() {
+            Ok(s) => s,
+            Err(r) => return json_response(r),
         };
         let services = fake.catalog.find("", "v1", "services");
         let endpoints = fake.catalog.find("", "v1", "endpoints");

@@ -25,6 +25,41 @@ pub struct Event {
     pub object: Value,
 }
 
+/// What a list or watch asks for: one resource, optionally one namespace, a label selector.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub group: String,
+    pub plural: String,
+    pub namespace: Option<String>,
+    pub selector: String,
+}
+
+impl Filter {
+    pub fn new(res: &Resource, ns: Option<&str>, selector: &str) -> Self {
+        Filter {
+            group: res.group.clone(),
+            plural: res.plural.clone(),
+            namespace: ns.map(str::to_string),
+            selector: selector.to_string(),
+        }
+    }
+
+    fn matches_parts(&self, group: &str, plural: &str, namespace: &str, obj: &Value) -> bool {
+        group == self.group
+            && plural == self.plural
+            && self.namespace.as_deref().is_none_or(|n| namespace == n)
+            && selector_matches(&self.selector, &obj["metadata"]["labels"])
+    }
+
+    pub fn matches(&self, key: &Key, obj: &Value) -> bool {
+        self.matches_parts(&key.0, &key.1, &key.2, obj)
+    }
+
+    pub fn matches_event(&self, e: &Event) -> bool {
+        self.matches_parts(&e.group, &e.plural, &e.namespace, &e.object)
+    }
+}
+
 /// How unknown fields of a create or update are treated (`fieldValidation`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldValidation {
@@ -268,8 +303,7 @@ impl Store {
     pub fn list(
         &self,
         res: &Resource,
-        ns: Option<&str>,
-        selector: &str,
+        filter: &Filter,
         limit: Option<usize>,
         cont: Option<&str>,
     ) -> Reply {
@@ -281,9 +315,7 @@ impl Store {
         let matching: Vec<(&Key, &Value)> = self
             .objects
             .iter()
-            .filter(|(k, _)| k.0 == res.group && k.1 == res.plural)
-            .filter(|(k, _)| ns.is_none_or(|n| k.2 == n))
-            .filter(|(_, o)| selector_matches(selector, &o["metadata"]["labels"]))
+            .filter(|(k, o)| filter.matches(k, o))
             .filter(|(k, _)| {
                 start_after
                     .as_deref()
@@ -317,31 +349,26 @@ impl Store {
         )
     }
 
-    /// Events after `rv` that a watch on this resource sees, and a receiver for the rest.
+    /// Events after `rv` that a watch sees, and a receiver for the rest.
     pub fn watch_from(
         &self,
-        res: &Resource,
-        ns: Option<&str>,
+        filter: &Filter,
         rv: Option<u64>,
     ) -> Result<(Vec<Event>, broadcast::Receiver<Event>), Value> {
         let rx = self.events.subscribe();
-        let relevant = |e: &Event| {
-            e.group == res.group && e.plural == res.plural && ns.is_none_or(|n| e.namespace == n)
-        };
         let backlog = match rv {
             Some(rv) if rv < self.oldest => return Err(status::expired(rv, self.oldest)),
             Some(rv) => self
                 .history
                 .iter()
-                .filter(|e| e.rv > rv && relevant(e))
+                .filter(|e| e.rv > rv && filter.matches_event(e))
                 .cloned()
                 .collect(),
             // No resourceVersion: the current state first, as ADDED events.
             None => self
                 .objects
                 .iter()
-                .filter(|(k, _)| k.0 == res.group && k.1 == res.plural)
-                .filter(|(k, _)| ns.is_none_or(|n| k.2 == n))
+                .filter(|(k, o)| filter.matches(k, o))
                 .map(|(k, o)| Event {
                     rv: self.rv,
                     group: k.0.clone(),
@@ -355,12 +382,12 @@ impl Store {
         Ok((backlog, rx))
     }
 
-    fn emit(&mut self, res: &Resource, ns: &str, kind: &'static str, object: Value) {
+    fn emit(&mut self, key: &Key, kind: &'static str, object: Value) {
         let e = Event {
             rv: self.rv,
-            group: res.group.clone(),
-            plural: res.plural.clone(),
-            namespace: ns.to_string(),
+            group: key.0.clone(),
+            plural: key.1.clone(),
+            namespace: key.2.clone(),
             kind,
             object,
         };
@@ -502,15 +529,14 @@ impl Store {
                 }
             }
         }
-        let ns = w.namespace.unwrap_or_default();
-        self.objects
-            .insert(Self::key(w.res, w.namespace, name), obj.clone());
+        let key = Self::key(w.res, w.namespace, name);
+        self.objects.insert(key.clone(), obj.clone());
         let kind = if before.is_some() {
             "MODIFIED"
         } else {
             "ADDED"
         };
-        self.emit(w.res, ns, kind, obj.clone());
+        self.emit(&key, kind, obj.clone());
         let code = if before.is_some() {
             StatusCode::OK
         } else {
@@ -520,13 +546,13 @@ impl Store {
     }
 
     /// Drops leaves whose field is gone, and managers left with nothing.
-    fn tidy_managed(entries: Vec<Value>, obj: &Value) -> Vec<Value> {
+    fn tidy_managed(schema: Option<&Value>, entries: Vec<Value>, obj: &Value) -> Vec<Value> {
         entries
             .into_iter()
             .filter_map(|mut e| {
                 let kept: Vec<FieldPath> = entry_leaves(&e)
                     .into_iter()
-                    .filter(|p| fields::get_at(obj, p).is_some())
+                    .filter(|p| fields::get_at(schema, obj, p).is_some())
                     .collect();
                 if kept.is_empty() {
                     return None;
@@ -556,7 +582,8 @@ impl Store {
             .filter(|p| {
                 p.last().is_some_and(|t| t == ".")
                     || before.is_none()
-                    || before.and_then(|b| fields::get_at(b, p)) != fields::get_at(obj, p)
+                    || before.and_then(|b| fields::get_at(schema.as_ref(), b, p))
+                        != fields::get_at(schema.as_ref(), obj, p)
             })
             .collect();
         let mut entries = before.map(managed).unwrap_or_default();
@@ -583,7 +610,7 @@ impl Store {
                 )),
             }
         }
-        Self::tidy_managed(entries, obj)
+        Self::tidy_managed(schema.as_ref(), entries, obj)
     }
 
     pub fn create(&mut self, w: &Write, mut obj: Value) -> Reply {
@@ -703,7 +730,10 @@ impl Store {
                 .iter()
                 .filter(|p| p.last().is_some_and(|t| t != "."))
                 .filter(|p| applied_leaves.contains(p))
-                .filter(|p| fields::get_at(&live, p) != fields::get_at(&applied, p))
+                .filter(|p| {
+                    fields::get_at(schema.as_ref(), &live, p)
+                        != fields::get_at(schema.as_ref(), &applied, p)
+                })
                 .cloned()
                 .collect();
             for p in &clashing {
@@ -744,7 +774,7 @@ impl Store {
             .collect();
         dropped.sort_by_key(|p| std::cmp::Reverse(p.len()));
         for p in &dropped {
-            fields::remove_at(&mut obj, p);
+            fields::remove_at(schema.as_ref(), &mut obj, p);
         }
         let mut config = applied.clone();
         if let Some(m) = config.as_object_mut() {
@@ -784,7 +814,7 @@ impl Store {
             }
             entries.insert(0, e);
         }
-        let entries = Self::tidy_managed(entries, &obj);
+        let entries = Self::tidy_managed(schema.as_ref(), entries, &obj);
         if entries.is_empty() {
             if let Some(m) = obj["metadata"].as_object_mut() {
                 m.remove("managedFields");
@@ -821,23 +851,14 @@ impl Store {
             for k in inside {
                 if let Some(o) = self.objects.remove(&k) {
                     self.rv += 1;
-                    let e = Event {
-                        rv: self.rv,
-                        group: k.0.clone(),
-                        plural: k.1.clone(),
-                        namespace: k.2.clone(),
-                        kind: "DELETED",
-                        object: o,
-                    };
-                    self.history.push(e.clone());
-                    let _ = self.events.send(e);
+                    self.emit(&k, "DELETED", o);
                 }
             }
-            self.emit(res, "", "DELETED", obj);
+            self.emit(&key, "DELETED", obj);
             return Reply::ok(StatusCode::OK, answer);
         }
         let uid = obj["metadata"]["uid"].clone();
-        self.emit(res, ns.unwrap_or_default(), "DELETED", obj);
+        self.emit(&key, "DELETED", obj);
         status::deleted(res, name, &uid)
     }
 }

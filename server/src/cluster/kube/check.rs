@@ -14,22 +14,25 @@ pub const LOGGING_GROUP: &str = "logging.banzaicloud.io";
 /// Asks the API server for its version. Never fails: an unreachable server is a result.
 pub async fn api_server(client: &kube::Client, url: &str) -> EndpointHealth {
     let started = Instant::now();
-    let outcome = client.apiserver_version().await;
+    let outcome = client
+        .apiserver_version()
+        .await
+        .map(|info| info.git_version)
+        .map_err(|e| describe(&e));
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let (ok, version, error) = match outcome {
-        Ok(info) => (true, info.git_version, String::new()),
-        Err(e) => (false, String::new(), describe(&e)),
-    };
-    EndpointHealth {
-        component: "kubernetes".into(),
-        url: url.into(),
-        ok,
-        version,
-        error,
+    EndpointHealth::from_outcome(
+        "kubernetes",
+        url.into(),
+        "direct",
+        false,
+        outcome,
         latency_ms,
-        via: "direct".into(),
-        optional: false,
-    }
+    )
+}
+
+/// An API server no client could be built for (bad kubeconfig, no URL, no service account).
+pub fn api_server_unusable(url: &str, error: String) -> EndpointHealth {
+    EndpointHealth::from_outcome("kubernetes", url.into(), "direct", false, Err(error), 0)
 }
 
 /// Which of the kinds Gemscope works with are served, in which versions.

@@ -29,19 +29,7 @@ pub fn describe(e: &kube::Error) -> String {
             };
             format!("HTTP {}{reason}: {}", s.code, s.message)
         }
-        other => {
-            let mut msg = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                let text = s.to_string();
-                if !msg.contains(&text) {
-                    msg.push_str(": ");
-                    msg.push_str(&text);
-                }
-                source = s.source();
-            }
-            msg
-        }
+        other => crate::observe::error_chain(other),
     }
 }
 
