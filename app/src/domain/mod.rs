@@ -1,6 +1,7 @@
 //! Pure logic shared by browser and server: no I/O.
 
 pub mod am_config;
+pub mod logql;
 pub mod presets;
 pub mod rule_file;
 pub mod validate;
