@@ -1,4 +1,4 @@
-//! `testkit kube --addr 127.0.0.1:PORT`: runs a stand-in for end-to-end tests.
+//! `testkit kube|loki --addr 127.0.0.1:PORT`: runs a stand-in for end-to-end tests.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -28,6 +28,15 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// A Grafana Loki stand-in (push, queries, labels, series, ruler).
+    Loki {
+        #[arg(long, default_value = "127.0.0.1:13100")]
+        addr: SocketAddr,
+        /// Read rule groups from `<DIR>/fake/*` like Loki's local rule store; without it the
+        /// ruler API is writable.
+        #[arg(long)]
+        rules_dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -49,6 +58,15 @@ async fn main() -> anyhow::Result<()> {
             };
             let (bound, _fake, task) = testkit::kube::serve(addr, options).await?;
             println!("fake kube-apiserver listening on http://{bound}");
+            task.await?;
+        }
+        Command::Loki { addr, rules_dir } => {
+            let options = testkit::loki::Options {
+                rules_dir,
+                now: None,
+            };
+            let (bound, _loki, task) = testkit::loki::serve(addr, options).await?;
+            println!("Loki stand-in listening on http://{bound}");
             task.await?;
         }
     }

@@ -2,8 +2,6 @@
 //! the fake, in the recorded order, and requires the same status and the same body, up to what
 //! differs between any two runs (uids, timestamps, resourceVersion numbers, allocated IPs).
 
-use std::path::{Path, PathBuf};
-
 use axum::body::Body;
 use http::Request;
 use http_body_util::BodyExt;
@@ -23,68 +21,6 @@ const NOT_REPLAYED: &[(&str, &str)] = &[
         "server-side Table output is for kubectl; Gemscope and kube-rs never ask for it",
     ),
 ];
-
-struct Exchange {
-    name: String,
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: String,
-    response: Value,
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/kube")
-}
-
-fn load() -> Vec<Exchange> {
-    let mut names: Vec<String> = std::fs::read_dir(fixtures())
-        .expect("fixtures/kube")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".request.txt"))
-                .map(str::to_string)
-        })
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|name| {
-            let text = std::fs::read_to_string(fixtures().join(format!("{name}.request.txt")))
-                .expect("request");
-            let text: String = text
-                .lines()
-                .skip_while(|l| l.starts_with('#'))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-            let mut lines = head.lines();
-            let request_line = lines.next().expect("request line");
-            let mut parts = request_line.split(' ');
-            let method = parts.next().expect("method").to_string();
-            let target = parts.next().expect("target").to_string();
-            let headers = lines
-                .filter_map(|l| l.split_once(": "))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            let response: Value = serde_json::from_str(
-                &std::fs::read_to_string(fixtures().join(format!("{name}.response.json")))
-                    .expect("response"),
-            )
-            .expect("response json");
-            Exchange {
-                name,
-                method,
-                target,
-                headers,
-                body: body.to_string(),
-                response,
-            }
-        })
-        .collect()
-}
 
 /// Masks what differs between any two runs of a real server.
 fn normalize(v: &Value) -> Value {
@@ -142,7 +78,7 @@ async fn fake_answers_like_the_recorded_api_server() {
     let mut failures = Vec::new();
     let mut replayed = 0;
     let mut rvs: Vec<(String, String)> = Vec::new();
-    for ex in load() {
+    for ex in testkit::fixtures::load("kube").expect("fixtures/kube") {
         if NOT_REPLAYED.iter().any(|(n, _)| *n == ex.name) {
             continue;
         }

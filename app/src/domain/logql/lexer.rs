@@ -211,15 +211,13 @@ pub fn tokenize(src: &str) -> Result<Vec<Spanned>, ParseError> {
             c if c.is_ascii_digit() || c == '.' => {
                 let mut s = String::from(c);
                 while let Some(n) = cur.peek() {
-                    if n.is_ascii_alphanumeric() || n == '.' {
-                        s.push(n);
-                        cur.bump();
-                    } else if (n == '+' || n == '-') && s.ends_with(['e', 'E']) && !is_unit(&s) {
-                        s.push(n);
-                        cur.bump();
-                    } else {
+                    let exponent_sign =
+                        (n == '+' || n == '-') && s.ends_with(['e', 'E']) && !is_unit(&s);
+                    if !(n.is_ascii_alphanumeric() || n == '.' || exponent_sign) {
                         break;
                     }
+                    s.push(n);
+                    cur.bump();
                 }
                 classify_number(s).map_err(at)?
             }

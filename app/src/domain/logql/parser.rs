@@ -110,10 +110,7 @@ impl Parser {
 
     fn expr(&mut self, min_prec: u8) -> R<Expr> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some((op, prec)) = self.binop() else {
-                break;
-            };
+        while let Some((op, prec)) = self.binop() {
             if prec < min_prec {
                 break;
             }
