@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts, for one Playwright run: a real Prometheus and Alertmanager (when installed) and the built
+# Starts, for one Playwright run: a real Prometheus and Alertmanager (when installed), the test
+# stand-ins for Kubernetes and Loki, and the built
 # server on a fresh SQLite database. Writes where they listen to $state/stack.json for the tests.
 set -euo pipefail
 port=${1:-3210}
@@ -14,15 +15,20 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-am_port=$((port + 1)); prom_port=$((port + 2)); kube_port=$((port + 3))
+am_port=$((port + 1)); prom_port=$((port + 2)); kube_port=$((port + 3)); loki_port=$((port + 4))
 kube_token=e2e-kube-token
-kube_json='"kube_url":null'
+kube_json='"kube_url":null,"loki_url":null'
 if [ -x "$testkit" ]; then
   # The fake Kubernetes API server (test-only stand-in; see end2end/testkit).
   "$testkit" kube --addr 127.0.0.1:$kube_port --token $kube_token >kube.log 2>&1 &
   kube_pid=$!
   pids+=($kube_pid)
-  kube_json=$(printf '"kube_url":"http://127.0.0.1:%s","kube_token":"%s","kube_pid":%s' "$kube_port" "$kube_token" "$kube_pid")
+  # The Loki stand-in, reading rules like Loki's local rule store (tenant `fake`).
+  mkdir -p "$state/loki-rules/fake"
+  "$testkit" loki --addr 127.0.0.1:$loki_port --rules-dir "$state/loki-rules" >loki.log 2>&1 &
+  pids+=($!)
+  kube_json=$(printf '"kube_url":"http://127.0.0.1:%s","kube_token":"%s","kube_pid":%s,"loki_url":"http://127.0.0.1:%s","loki_rules_dir":"%s/loki-rules/fake"' \
+    "$kube_port" "$kube_token" "$kube_pid" "$loki_port" "$state")
 fi
 if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
   printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' > am.yml

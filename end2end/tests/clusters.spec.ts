@@ -44,7 +44,11 @@ test("a Kubernetes cluster against the fake API server shows healthy, CRDs and p
   // A bad service reference is refused, naming the field.
   await form.locator("#f-name").fill(name);
   await form.locator("select[name=kind]").selectOption("kubernetes");
-  await form.locator("textarea[name=kubeconfig]").fill(kubeconfig);
+  // The kubeconfig is uploaded as a file; its text lands in the box like a paste.
+  await form.getByTestId("kubeconfig-file").setInputFiles({
+    name: "config", mimeType: "application/yaml", buffer: Buffer.from(kubeconfig),
+  });
+  await expect(form.locator("textarea[name=kubeconfig]")).toHaveValue(kubeconfig);
   await form.locator("#f-settings-loki_service").fill("loki-gateway");
   await form.locator("button[type=submit]").click();
   await expect(form.locator("#f-settings-loki_service")).toHaveAttribute("aria-invalid", "true");
@@ -105,6 +109,7 @@ test("a standalone cluster against real Prometheus and Alertmanager shows health
   await form.locator("select[name=kind]").selectOption("standalone");
   await form.locator("#f-settings-prometheus_url").fill(stack.prometheus_url);
   await form.locator("#f-settings-alertmanager_url").fill(stack.alertmanager_url);
+  if (stack.loki_url) await form.locator("#f-settings-loki_url").fill(stack.loki_url);
   await form.locator("button[type=submit]").click();
   const row = page.getByTestId("clusters").locator("tr", { hasText: name });
   await expect(row).toContainText("not tested yet");
@@ -114,6 +119,7 @@ test("a standalone cluster against real Prometheus and Alertmanager shows health
   await expect(row.getByTestId("cluster-status")).not.toContainText("unreachable");
   await expect(row.getByTestId("cluster-status")).toContainText("prometheus: 2.");
   await expect(row.getByTestId("cluster-status")).toContainText("alertmanager: 0.");
+  if (stack.loki_url) await expect(row.getByTestId("cluster-status")).toContainText("loki: 3.4.6");
 
   // The detail page shows the same state and the settings.
   await row.locator(`a:text-is("${name}")`).click();
@@ -128,6 +134,10 @@ test("a standalone cluster against real Prometheus and Alertmanager shows health
   await form.locator("select[name=kind]").selectOption("standalone");
   await form.locator("#f-settings-prometheus_url").fill(stack.prometheus_url);
   await form.locator("#f-settings-rules_dir").fill(stack.rules_dir);
+  if (stack.loki_url) {
+    await form.locator("#f-settings-loki_url").fill(stack.loki_url);
+    await form.locator("#f-settings-loki_rules_dir").fill(stack.loki_rules_dir);
+  }
   await form.locator("button[type=submit]").click();
   const prow = page.getByTestId("clusters").locator("tr", { hasText: prepName });
   await prow.getByRole("button", { name: "Prepare" }).click();
@@ -135,6 +145,12 @@ test("a standalone cluster against real Prometheus and Alertmanager shows health
   await expect(prow.getByTestId("prepared")).toContainText("gemscope-recording-rules (prometheus): current");
   const rules = await (await page.request.get(`${stack.prometheus_url}/api/v1/rules`)).json();
   expect(rules.data.groups.map((g: any) => g.name)).toContain("gems-node");
+  if (stack.loki_url) {
+    // The Loki ruler reads the log recording rules from its local rule store.
+    await expect(prow.getByTestId("prepared")).toContainText("gemscope-loki-recording-rules (loki): current");
+    const lokiRules = await (await page.request.get(`${stack.loki_url}/loki/api/v1/rules`)).text();
+    expect(lokiRules).toContain("gems_loki_error_logs_count_last_1m");
+  }
 
   process.kill(stack.prometheus_pid, "SIGTERM");
   await expect

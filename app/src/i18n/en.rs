@@ -65,6 +65,7 @@ pub const TEXTS: Texts = Texts {
     kind_kubernetes: "Kubernetes",
     kind_standalone: "Standalone (Prometheus, Alertmanager, Loki)",
     kubeconfig: "Kubeconfig",
+    kubeconfig_upload: "…or upload a kubeconfig file",
     kubeconfig_hint: "Paste a kubeconfig. It is encrypted at rest and never shown again; leave empty to keep the stored one.",
     stored_secret: "stored",
     no_secret: "none",

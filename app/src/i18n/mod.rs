@@ -137,6 +137,7 @@ pub struct Texts {
     pub kind_standalone: &'static str,
     pub kubeconfig: &'static str,
     pub kubeconfig_hint: &'static str,
+    pub kubeconfig_upload: &'static str,
     pub stored_secret: &'static str,
     pub no_secret: &'static str,
     pub bearer_token: &'static str,

@@ -65,6 +65,7 @@ pub const TEXTS: Texts = Texts {
     kind_kubernetes: "Kubernetes",
     kind_standalone: "独立部署（Prometheus、Alertmanager、Loki）",
     kubeconfig: "Kubeconfig",
+    kubeconfig_upload: "…或上传 kubeconfig 文件",
     kubeconfig_hint: "粘贴 kubeconfig。它会被加密存储且不再显示；留空则保留已存储的内容。",
     stored_secret: "已存储",
     no_secret: "无",

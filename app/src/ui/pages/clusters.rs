@@ -258,6 +258,11 @@ pub fn ClustersPage() -> impl IntoView {
                         aria-invalid=move || (error.get().and_then(|e| e.field).as_deref() == Some("kubeconfig")).to_string()></textarea>
                     <small class="muted">{move || t().kubeconfig_hint}</small>
                 </label>
+                <label class="field wide">
+                    <span>{move || t().kubeconfig_upload}</span>
+                    <input type="file" name="kubeconfig-file" data-testid="kubeconfig-file"
+                        on:change=move |ev| read_file_into(ev, form.kubeconfig) />
+                </label>
                 {field(|t| t.api_server, "settings.api_server", form.api_server)}
                 <label class="field checkbox">
                     <input type="checkbox" name="settings.in_cluster" prop:checked=move || form.in_cluster.get()
@@ -456,3 +461,28 @@ fn prepare_summary(done: Vec<PrepareResult>) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Reads the chosen file's text into `target` (the kubeconfig box), so an upload and a paste end
+/// up the same: the text is validated and encrypted on save, never stored as a file.
+#[cfg(feature = "hydrate")]
+fn read_file_into(ev: leptos::ev::Event, target: RwSignal<String>) {
+    use wasm_bindgen::JsCast;
+    let Some(file) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+    else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
+            && let Some(text) = text.as_string()
+        {
+            target.set(text);
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn read_file_into(_: leptos::ev::Event, _: RwSignal<String>) {}
