@@ -2,8 +2,10 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261125_000001_accounts_and_tenancy;
 mod m20261125_000002_cluster_checks;
+mod m20261125_000003_templates;
 
 pub struct Migrator;
 
@@ -13,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_accounts_and_tenancy::Migration),
             Box::new(m20261125_000002_cluster_checks::Migration),
+            Box::new(m20261125_000003_templates::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod local_stack;
 pub mod metrics;
 pub mod observe;
 pub mod state;
+pub mod templates;
 pub mod tenancy;
 pub mod users;
 pub mod web;

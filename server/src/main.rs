@@ -41,6 +41,27 @@ enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     Config,
+    /// The template library: seed presets, import or export KubeGems template files.
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesCommand {
+    /// Add Gemscope's presets that are missing; existing (possibly edited) ones are kept.
+    Seed,
+    /// Import `promql_tpl.yaml`, `system_alert.yaml` and `dashboards/*.yaml` (a KubeGems `config/`
+    /// directory, or one file). Imported entries replace existing ones of the same name.
+    Import {
+        path: std::path::PathBuf,
+        /// Only report what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the preset library as KubeGems files into a directory.
+    Export { dir: std::path::PathBuf },
 }
 
 fn main() -> std::process::ExitCode {
@@ -100,7 +121,50 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(config).await,
+        Command::Templates { action } => {
+            let conn = db::connect(&config.database_url).await?;
+            db::migrate(&conn).await?;
+            templates_command(&conn, action).await
+        }
     }
+}
+
+fn print_summary(s: &app::model::ImportSummary) {
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    let verb = if s.applied { "" } else { " (dry run)" };
+    println!(
+        "added {}, updated {}, unchanged {}{verb}",
+        s.added.len(),
+        s.updated.len(),
+        s.unchanged
+    );
+}
+
+async fn templates_command(
+    conn: &sea_orm::DatabaseConnection,
+    action: TemplatesCommand,
+) -> anyhow::Result<()> {
+    use server::templates::library;
+    let api = |e: app::error::ApiError| anyhow::anyhow!("{}", e.message);
+    match action {
+        TemplatesCommand::Seed => print_summary(&server::templates::seed(conn).await.map_err(api)?),
+        TemplatesCommand::Import { path, dry_run } => {
+            let files = library::parse(&library::read_path(&path)?).map_err(api)?;
+            let summary = library::apply(conn, &files, library::Mode::Overwrite, !dry_run)
+                .await
+                .map_err(api)?;
+            print_summary(&summary);
+        }
+        TemplatesCommand::Export { dir } => {
+            let files = library::export(conn).await.map_err(api)?;
+            let rendered = files.render().map_err(|e| anyhow::anyhow!(e))?;
+            library::write_dir(&dir, &rendered)?;
+            println!("wrote {} files to {}", rendered.len(), dir.display());
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -122,6 +186,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             // Printed once, on the first start only; it is not stored anywhere in clear.
             tracing::warn!(username = %config.admin_username, password = %pw, "created the first administrator with a generated password; change it after signing in");
         }
+    }
+    let seeded = server::templates::seed(&conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding template presets: {}", e.message))?;
+    if !seeded.added.is_empty() {
+        tracing::info!(added = seeded.added.len(), "seeded template presets");
     }
     let purged = server::auth::account::purge_expired_sessions(&conn).await?;
     if purged > 0 {

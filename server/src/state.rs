@@ -61,6 +61,7 @@ impl AppState {
             }),
             users: Arc::new(UsersService { db: db.clone() }),
             audit,
+            templates: Arc::new(crate::templates::TemplatesService { db: db.clone() }),
         };
         let leptos = LeptosOptions::builder()
             .output_name("gemscope")

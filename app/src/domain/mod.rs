@@ -4,4 +4,6 @@ pub mod am_config;
 pub mod logql;
 pub mod presets;
 pub mod rule_file;
+pub mod templates;
+pub mod units;
 pub mod validate;

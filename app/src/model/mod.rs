@@ -4,10 +4,12 @@ mod account;
 mod alertmanager;
 mod cluster;
 mod rules;
+mod templates;
 mod tenancy;
 
 pub use account::*;
 pub use alertmanager::*;
 pub use cluster::*;
 pub use rules::*;
+pub use templates::*;
 pub use tenancy::*;

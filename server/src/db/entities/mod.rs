@@ -1,11 +1,16 @@
 //! sea-orm entities, one per table (see the `migration` crate for the schema).
 
+pub mod alert_template;
 pub mod api_token;
 pub mod audit_log;
 pub mod cluster;
+pub mod dashboard_template;
 pub mod environment;
 pub mod project;
 pub mod session;
+pub mod template_resource;
+pub mod template_rule;
+pub mod template_scope;
 pub mod tenant;
 pub mod tenant_member;
 pub mod user;

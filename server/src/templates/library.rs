@@ -1,0 +1,532 @@
+//! Loading and applying template files (KubeGems format) to the database: imports overwrite,
+//! seeding only adds what is missing, and both report what they did.
+
+use std::collections::BTreeMap;
+
+use app::domain::templates::{FileResource, FileRule, FileScope, TemplateFiles};
+use app::error::ApiError;
+use app::model::{AlertTemplate, DashboardTemplate, ImportSummary};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+
+use crate::db::entities::{
+    alert_template, dashboard_template, template_resource, template_rule, template_scope,
+};
+use crate::db::{internal, now};
+
+/// How existing entries are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An import: the file wins.
+    Overwrite,
+    /// Seeding presets: existing entries (possibly edited by users) are left alone.
+    AddMissing,
+}
+
+/// Gemscope's own presets, compiled in.
+pub fn presets() -> Result<TemplateFiles, String> {
+    let mut files = TemplateFiles::default();
+    for (path, text) in [
+        (
+            "promql_tpl.yaml",
+            include_str!("../../presets/promql_tpl.yaml"),
+        ),
+        (
+            "system_alert.yaml",
+            include_str!("../../presets/system_alert.yaml"),
+        ),
+        (
+            "dashboards/container.yaml",
+            include_str!("../../presets/dashboards/container.yaml"),
+        ),
+        (
+            "dashboards/node.yaml",
+            include_str!("../../presets/dashboards/node.yaml"),
+        ),
+    ] {
+        files.add_file(path, text)?;
+    }
+    Ok(files)
+}
+
+/// Reads files given as (path, text); `Err` names the file and line of the first bad one.
+pub fn parse(files: &[(String, String)]) -> Result<TemplateFiles, ApiError> {
+    let mut out = TemplateFiles::default();
+    for (path, text) in files {
+        out.add_file(path, text)
+            .map_err(|e| ApiError::invalid("files", e))?;
+    }
+    Ok(out)
+}
+
+/// Warnings for rules a user could not have saved: kept, since imports take files as they are.
+fn rule_warnings(files: &TemplateFiles) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &files.scopes {
+        for r in &s.resources {
+            for rule in &r.rules {
+                let key = format!("{}.{}.{}", s.name, r.name, rule.name);
+                if let Err(e) = app::domain::templates::promql("expr", &rule.expr) {
+                    out.push(format!("{key}: {}", e.message));
+                }
+                if let Err(e) = app::domain::units::Unit::parse(&rule.unit) {
+                    out.push(format!("{key}: {e}"));
+                }
+                if let Err(e) = app::domain::templates::name("name", &rule.name) {
+                    out.push(format!("{key}: name {}", e.message));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn labels_json(labels: &[String]) -> String {
+    serde_json::to_string(labels).unwrap_or_else(|_| "[]".into())
+}
+
+/// Applies `files` inside one transaction (or only plans, when `apply` is false).
+pub async fn apply(
+    db: &DatabaseConnection,
+    files: &TemplateFiles,
+    mode: Mode,
+    apply: bool,
+) -> Result<ImportSummary, ApiError> {
+    let tx = db.begin().await.map_err(internal)?;
+    let mut summary = ImportSummary {
+        warnings: files.warnings.clone(),
+        applied: apply,
+        ..Default::default()
+    };
+    summary.warnings.extend(rule_warnings(files));
+    let t = now();
+    for scope in &files.scopes {
+        let existing = template_scope::Entity::find()
+            .filter(template_scope::Column::Name.eq(scope.name.as_str()))
+            .one(&tx)
+            .await
+            .map_err(internal)?;
+        let scope_id = match existing {
+            Some(s) => {
+                let changed = s.show_name != scope.show_name || s.namespaced != scope.namespaced;
+                if changed && mode == Mode::Overwrite {
+                    let mut a: template_scope::ActiveModel = s.clone().into();
+                    a.show_name = Set(scope.show_name.clone());
+                    a.namespaced = Set(scope.namespaced);
+                    a.update(&tx).await.map_err(internal)?;
+                    summary.updated.push(format!("scope {}", scope.name));
+                }
+                s.id
+            }
+            None => {
+                summary.added.push(format!("scope {}", scope.name));
+                template_scope::ActiveModel {
+                    name: Set(scope.name.clone()),
+                    show_name: Set(scope.show_name.clone()),
+                    namespaced: Set(scope.namespaced),
+                    created_at: Set(t),
+                    ..Default::default()
+                }
+                .insert(&tx)
+                .await
+                .map_err(internal)?
+                .id
+            }
+        };
+        for resource in &scope.resources {
+            apply_resource(&tx, scope, scope_id, resource, mode, &mut summary).await?;
+        }
+    }
+    for d in &files.dashboards {
+        apply_dashboard(&tx, d, mode, &mut summary).await?;
+    }
+    for a in &files.alerts {
+        apply_alert(&tx, a, mode, &mut summary).await?;
+    }
+    if apply {
+        tx.commit().await.map_err(internal)?;
+    } else {
+        tx.rollback().await.map_err(internal)?;
+    }
+    Ok(summary)
+}
+
+async fn apply_resource<C: ConnectionTrait>(
+    tx: &C,
+    scope: &FileScope,
+    scope_id: i64,
+    resource: &FileResource,
+    mode: Mode,
+    summary: &mut ImportSummary,
+) -> Result<(), ApiError> {
+    let t = now();
+    let existing = template_resource::Entity::find()
+        .filter(template_resource::Column::ScopeId.eq(scope_id))
+        .filter(template_resource::Column::Name.eq(resource.name.as_str()))
+        .one(tx)
+        .await
+        .map_err(internal)?;
+    let resource_id = match existing {
+        Some(r) => {
+            if r.show_name != resource.show_name && mode == Mode::Overwrite {
+                let mut a: template_resource::ActiveModel = r.clone().into();
+                a.show_name = Set(resource.show_name.clone());
+                a.update(tx).await.map_err(internal)?;
+                summary
+                    .updated
+                    .push(format!("resource {}.{}", scope.name, resource.name));
+            }
+            r.id
+        }
+        None => {
+            summary
+                .added
+                .push(format!("resource {}.{}", scope.name, resource.name));
+            template_resource::ActiveModel {
+                scope_id: Set(scope_id),
+                name: Set(resource.name.clone()),
+                show_name: Set(resource.show_name.clone()),
+                created_at: Set(t),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await
+            .map_err(internal)?
+            .id
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    for rule in &resource.rules {
+        let key = format!("{}.{}.{}", scope.name, resource.name, rule.name);
+        if !seen.insert(rule.name.clone()) {
+            summary
+                .warnings
+                .push(format!("{key}: appears twice; the later one is used"));
+        }
+        apply_rule(tx, resource_id, rule, &key, mode, summary).await?;
+    }
+    Ok(())
+}
+
+async fn apply_rule<C: ConnectionTrait>(
+    tx: &C,
+    resource_id: i64,
+    rule: &FileRule,
+    key: &str,
+    mode: Mode,
+    summary: &mut ImportSummary,
+) -> Result<(), ApiError> {
+    let t = now();
+    let labels = labels_json(&rule.labels);
+    let existing = template_rule::Entity::find()
+        .filter(template_rule::Column::ResourceId.eq(resource_id))
+        .filter(template_rule::Column::Name.eq(rule.name.as_str()))
+        .one(tx)
+        .await
+        .map_err(internal)?;
+    match existing {
+        Some(r) => {
+            let same = r.show_name == rule.show_name
+                && r.description == rule.description
+                && r.expr == rule.expr
+                && r.unit == rule.unit
+                && r.labels == labels
+                && r.tenant_id.is_none();
+            if same || mode == Mode::AddMissing {
+                summary.unchanged += 1;
+                return Ok(());
+            }
+            let mut a: template_rule::ActiveModel = r.into();
+            a.show_name = Set(rule.show_name.clone());
+            a.description = Set(rule.description.clone());
+            a.expr = Set(rule.expr.clone());
+            a.unit = Set(rule.unit.clone());
+            a.labels = Set(labels);
+            // Files carry presets: another installation's tenant ids mean nothing here.
+            a.tenant_id = Set(None);
+            a.updated_at = Set(t);
+            a.update(tx).await.map_err(internal)?;
+            summary.updated.push(key.to_string());
+        }
+        None => {
+            template_rule::ActiveModel {
+                resource_id: Set(resource_id),
+                tenant_id: Set(None),
+                name: Set(rule.name.clone()),
+                show_name: Set(rule.show_name.clone()),
+                description: Set(rule.description.clone()),
+                expr: Set(rule.expr.clone()),
+                unit: Set(rule.unit.clone()),
+                labels: Set(labels),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await
+            .map_err(internal)?;
+            summary.added.push(key.to_string());
+        }
+    }
+    Ok(())
+}
+
+pub fn dashboard_row(d: &DashboardTemplate) -> (String, String) {
+    (
+        serde_json::to_string(&d.graphs).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&d.variables).unwrap_or_else(|_| "{}".into()),
+    )
+}
+
+pub fn dashboard_from_row(m: dashboard_template::Model) -> DashboardTemplate {
+    DashboardTemplate {
+        name: m.name,
+        description: m.description,
+        step: m.step,
+        refresh: m.refresh,
+        start: m.time_start,
+        end: m.time_end,
+        graphs: serde_json::from_str(&m.graphs).unwrap_or_default(),
+        variables: serde_json::from_str::<BTreeMap<String, String>>(&m.variables)
+            .unwrap_or_default(),
+    }
+}
+
+/// Inserts or (in `Overwrite` mode) replaces a dashboard template by name.
+pub async fn apply_dashboard<C: ConnectionTrait>(
+    tx: &C,
+    d: &DashboardTemplate,
+    mode: Mode,
+    summary: &mut ImportSummary,
+) -> Result<(), ApiError> {
+    let t = now();
+    let (graphs, variables) = dashboard_row(d);
+    let existing = dashboard_template::Entity::find()
+        .filter(dashboard_template::Column::Name.eq(d.name.as_str()))
+        .one(tx)
+        .await
+        .map_err(internal)?;
+    let label = format!("dashboard {}", d.name);
+    match existing {
+        Some(row) => {
+            if dashboard_from_row(row.clone()) == *d || mode == Mode::AddMissing {
+                summary.unchanged += 1;
+                return Ok(());
+            }
+            let mut a: dashboard_template::ActiveModel = row.into();
+            a.description = Set(d.description.clone());
+            a.step = Set(d.step.clone());
+            a.refresh = Set(d.refresh.clone());
+            a.time_start = Set(d.start.clone());
+            a.time_end = Set(d.end.clone());
+            a.graphs = Set(graphs);
+            a.variables = Set(variables);
+            a.updated_at = Set(t);
+            a.update(tx).await.map_err(internal)?;
+            summary.updated.push(label);
+        }
+        None => {
+            dashboard_template::ActiveModel {
+                name: Set(d.name.clone()),
+                description: Set(d.description.clone()),
+                step: Set(d.step.clone()),
+                refresh: Set(d.refresh.clone()),
+                time_start: Set(d.start.clone()),
+                time_end: Set(d.end.clone()),
+                graphs: Set(graphs),
+                variables: Set(variables),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await
+            .map_err(internal)?;
+            summary.added.push(label);
+        }
+    }
+    Ok(())
+}
+
+async fn apply_alert<C: ConnectionTrait>(
+    tx: &C,
+    a: &AlertTemplate,
+    mode: Mode,
+    summary: &mut ImportSummary,
+) -> Result<(), ApiError> {
+    let t = now();
+    let body = serde_json::to_string(&a.body).unwrap_or_else(|_| "{}".into());
+    let existing = alert_template::Entity::find()
+        .filter(alert_template::Column::Name.eq(a.name.as_str()))
+        .one(tx)
+        .await
+        .map_err(internal)?;
+    let label = format!("system alert {}", a.name);
+    match existing {
+        Some(row) => {
+            let same = serde_json::from_str::<serde_json::Value>(&row.body)
+                .ok()
+                .as_ref()
+                == Some(&a.body);
+            if same || mode == Mode::AddMissing {
+                summary.unchanged += 1;
+                return Ok(());
+            }
+            let mut m: alert_template::ActiveModel = row.into();
+            m.body = Set(body);
+            m.updated_at = Set(t);
+            m.update(tx).await.map_err(internal)?;
+            summary.updated.push(label);
+        }
+        None => {
+            alert_template::ActiveModel {
+                name: Set(a.name.clone()),
+                body: Set(body),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await
+            .map_err(internal)?;
+            summary.added.push(label);
+        }
+    }
+    Ok(())
+}
+
+/// Everything in the database as KubeGems files (presets only: tenants' rules stay private).
+pub async fn export<C: ConnectionTrait>(db: &C) -> Result<TemplateFiles, ApiError> {
+    let scopes = template_scope::Entity::find()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let resources = template_resource::Entity::find()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let rules = template_rule::Entity::find()
+        .filter(template_rule::Column::TenantId.is_null())
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let mut files = TemplateFiles::default();
+    let mut sorted_scopes = scopes;
+    sorted_scopes.sort_by_key(|s| s.id);
+    for s in sorted_scopes {
+        let mut file_resources = Vec::new();
+        let mut rs: Vec<&template_resource::Model> =
+            resources.iter().filter(|r| r.scope_id == s.id).collect();
+        rs.sort_by_key(|r| r.id);
+        for r in rs {
+            let mut rows: Vec<&template_rule::Model> =
+                rules.iter().filter(|x| x.resource_id == r.id).collect();
+            rows.sort_by_key(|x| x.id);
+            file_resources.push(FileResource {
+                id: Some(r.id),
+                name: r.name.clone(),
+                show_name: r.show_name.clone(),
+                scope_id: Some(s.id),
+                rules: rows
+                    .into_iter()
+                    .map(|x| FileRule {
+                        description: x.description.clone(),
+                        expr: x.expr.clone(),
+                        id: Some(x.id),
+                        labels: serde_json::from_str(&x.labels).unwrap_or_default(),
+                        name: x.name.clone(),
+                        resource_id: Some(r.id),
+                        show_name: x.show_name.clone(),
+                        tenant_id: None,
+                        unit: x.unit.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        files.scopes.push(FileScope {
+            id: Some(s.id),
+            name: s.name,
+            show_name: s.show_name,
+            namespaced: s.namespaced,
+            resources: file_resources,
+        });
+    }
+    let mut dashboards = dashboard_template::Entity::find()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    dashboards.sort_by(|a, b| a.name.cmp(&b.name));
+    files.dashboards = dashboards.into_iter().map(dashboard_from_row).collect();
+    let mut alerts = alert_template::Entity::find()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    alerts.sort_by_key(|a| a.id);
+    files.alerts = alerts
+        .into_iter()
+        .map(|a| AlertTemplate {
+            body: serde_json::from_str(&a.body).unwrap_or_default(),
+            name: a.name,
+        })
+        .collect();
+    Ok(files)
+}
+
+/// The KubeGems files under `path` (a `config/` directory, or one file), as (relative path, text).
+pub fn read_path(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+    };
+    if path.is_file() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        return Ok(vec![(name, read(path)?)]);
+    }
+    let mut out = Vec::new();
+    for name in ["promql_tpl.yaml", "system_alert.yaml"] {
+        let p = path.join(name);
+        if p.is_file() {
+            out.push((name.to_string(), read(&p)?));
+        }
+    }
+    let dashboards = path.join("dashboards");
+    if dashboards.is_dir() {
+        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&dashboards)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        names.sort();
+        for p in names {
+            let rel = format!(
+                "dashboards/{}",
+                p.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+            );
+            out.push((rel, read(&p)?));
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!(
+            "{}: no promql_tpl.yaml, system_alert.yaml or dashboards/*.yaml here",
+            path.display()
+        );
+    }
+    Ok(out)
+}
+
+/// Writes rendered files under `dir`, creating `dashboards/` as needed.
+pub fn write_dir(dir: &std::path::Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, text)?;
+    }
+    Ok(())
+}
