@@ -189,9 +189,13 @@ impl TemplateFiles {
 
 /// `file: message` with the YAML parser's line and column.
 fn yaml_error(file: &str, e: serde_norway::Error) -> String {
+    let text = e.to_string();
     match e.location() {
-        Some(l) => format!("{file}: line {}, column {}: {e}", l.line(), l.column()),
-        None => format!("{file}: {e}"),
+        // The parser's own text usually ends with the position already.
+        Some(l) if !text.contains(" at line ") => {
+            format!("{file}: line {}, column {}: {text}", l.line(), l.column())
+        }
+        _ => format!("{file}: {text}"),
     }
 }
 
@@ -386,7 +390,8 @@ mod tests {
                 "- name: system\n  resources:\n    - name: [x\n",
             )
             .unwrap_err();
-        assert!(err.starts_with("promql_tpl.yaml: line "), "{err}");
+        assert!(err.starts_with("promql_tpl.yaml: "), "{err}");
+        assert!(err.contains("line 3"), "{err}");
         let err = files
             .add_file("promql_tpl.yaml", "- name: system\n  namespaced: maybe\n")
             .unwrap_err();

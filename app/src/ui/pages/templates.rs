@@ -86,9 +86,12 @@ impl RuleForm {
     }
 }
 
+/// A labelled group of the tree: a resource's rules, or a scope's resources.
+type Group<T> = (String, Vec<T>);
+
 /// Search results grouped back into scope → resource, in catalogue order.
-fn grouped(found: Vec<ResolvedTemplate>) -> Vec<(String, Vec<(String, Vec<ResolvedTemplate>)>)> {
-    let mut out: Vec<(String, Vec<(String, Vec<ResolvedTemplate>)>)> = Vec::new();
+fn grouped(found: Vec<ResolvedTemplate>) -> Vec<Group<Group<ResolvedTemplate>>> {
+    let mut out: Vec<Group<Group<ResolvedTemplate>>> = Vec::new();
     for t in found {
         let scope_label = format!("{} · {}", t.scope, t.scope_show_name);
         let resource_label = format!("{} · {}", t.resource, t.resource_show_name);
