@@ -225,6 +225,23 @@ async fn seeding_adds_missing_presets_and_keeps_edits() {
             )
             .await;
         assert_eq!(after[0]["rule"]["show_name"], "CPU busy (%)");
+        // A preset the system alert set uses cannot be deleted; the refusal names the user.
+        let refused = app
+            .call(
+                "/api/templates/rules/delete",
+                json!({"rule_id": rule["id"]}),
+                Auth::Cookie(&admin),
+            )
+            .await;
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert!(
+            refused.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("system alert rule \"node-cpu-busy\""),
+            "{}",
+            refused.body
+        );
 
         // Every preset dashboard and system alert refers to templates that exist.
         let keys: std::collections::HashSet<String> = app

@@ -129,7 +129,7 @@ impl TemplatesService {
         Ok(out)
     }
 
-    /// The `scope.resource.rule` keys dashboard templates use, with the templates using each.
+    /// Who uses the template `key`: dashboard templates and system alert rules.
     async fn users_of(&self, key: &str) -> Result<Vec<String>, ApiError> {
         let dashboards = dashboard_template::Entity::find()
             .all(&self.db)
@@ -146,6 +146,21 @@ impl TemplatesService {
                 })
             })
             .map(|d| format!("dashboard template {:?}", d.name))
+            .chain(
+                alert_template::Entity::find()
+                    .all(&self.db)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .filter(|a| {
+                        let body: serde_json::Value =
+                            serde_json::from_str(&a.body).unwrap_or_default();
+                        let g = &body["promqlGenerator"];
+                        let part = |k: &str| g[k].as_str().unwrap_or_default().to_string();
+                        format!("{}.{}.{}", part("scope"), part("resource"), part("rule")) == key
+                    })
+                    .map(|a| format!("system alert rule {:?}", a.name)),
+            )
             .collect())
     }
 

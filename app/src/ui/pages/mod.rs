@@ -1,9 +1,11 @@
 mod account;
 mod audit;
 mod clusters;
+mod dashboard_templates;
 mod home;
 mod login;
 mod not_found;
+mod template_io;
 mod templates;
 mod tenant;
 mod tenants;

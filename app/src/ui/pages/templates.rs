@@ -11,6 +11,8 @@ use crate::api::tenancy::list_tenants;
 use crate::domain::units::{Unit, catalogue};
 use crate::model::{ResolvedTemplate, TemplateRuleInput, TemplateScope};
 use crate::ui::components::{ErrorNote, TextField, last_error};
+use crate::ui::pages::dashboard_templates::DashboardTemplates;
+use crate::ui::pages::template_io::TemplateImportExport;
 use crate::ui::session::use_session;
 use crate::ui::use_t;
 
@@ -314,5 +316,10 @@ pub fn TemplatesPage() -> impl IntoView {
                 </Show>
             </div>
         </form>
+
+        <DashboardTemplates admin=Signal::derive(is_admin) />
+        <Show when=is_admin>
+            <TemplateImportExport />
+        </Show>
     }
 }
