@@ -56,12 +56,17 @@ fn new_template() -> DashboardTemplate {
 }
 
 #[component]
-pub fn DashboardTemplates(#[prop(into)] admin: Signal<bool>) -> impl IntoView {
+pub fn DashboardTemplates(
+    #[prop(into)] admin: Signal<bool>,
+    /// Changes when something else (an import) changed the templates.
+    #[prop(into)]
+    reload: Signal<usize>,
+) -> impl IntoView {
     let t = use_t();
     let save = ServerAction::<SaveDashboardTemplate>::new();
     let delete = ServerAction::<DeleteDashboardTemplate>::new();
     let list = Resource::new(
-        move || (save.version().get(), delete.version().get()),
+        move || (save.version().get(), delete.version().get(), reload.get()),
         |_| dashboard_templates(),
     );
     let draft = RwSignal::new(None::<DashboardTemplate>);

@@ -9,10 +9,12 @@ use crate::ui::components::{ErrorNote, last_error};
 use crate::ui::use_t;
 
 #[component]
-pub fn TemplateImportExport() -> impl IntoView {
+pub fn TemplateImportExport(
+    /// Owned by the page, so the catalogue and lists reload after an import.
+    import: ServerAction<ImportTemplates>,
+) -> impl IntoView {
     let t = use_t();
     let files = RwSignal::new(Vec::<TemplateFile>::new());
-    let import = ServerAction::<ImportTemplates>::new();
     let export = ServerAction::<ExportTemplates>::new();
     let run = move |apply: bool| {
         import.dispatch(ImportTemplates {

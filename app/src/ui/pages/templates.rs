@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::templates::{
-    CreateTemplateRule, DeleteTemplateRule, UpdateTemplateRule, search_templates, template_tree,
+    CreateTemplateRule, DeleteTemplateRule, ImportTemplates, UpdateTemplateRule, search_templates,
+    template_tree,
 };
 use crate::api::tenancy::list_tenants;
 use crate::domain::units::{Unit, catalogue};
@@ -134,11 +135,13 @@ pub fn TemplatesPage() -> impl IntoView {
     let create = ServerAction::<CreateTemplateRule>::new();
     let update = ServerAction::<UpdateTemplateRule>::new();
     let delete = ServerAction::<DeleteTemplateRule>::new();
+    let import = ServerAction::<ImportTemplates>::new();
     let changed = move || {
         (
             create.version().get(),
             update.version().get(),
             delete.version().get(),
+            import.version().get(),
         )
     };
     let tenants = Resource::new(|| (), |_| list_tenants());
@@ -317,9 +320,9 @@ pub fn TemplatesPage() -> impl IntoView {
             </div>
         </form>
 
-        <DashboardTemplates admin=Signal::derive(is_admin) />
+        <DashboardTemplates admin=Signal::derive(is_admin) reload=Signal::derive(move || import.version().get()) />
         <Show when=is_admin>
-            <TemplateImportExport />
+            <TemplateImportExport import />
         </Show>
     }
 }
