@@ -196,6 +196,8 @@ async fn seeding_adds_missing_presets_and_keeps_edits() {
         let admin = app.login("admin", ADMIN_PW).await;
         let first = server::templates::seed(&app.db).await.unwrap();
         assert!(first.added.len() > 50, "{:?}", first.added.len());
+        // Gemscope's presets are valid PromQL with known units and names.
+        assert!(first.warnings.is_empty(), "{:#?}", first.warnings);
         let second = server::templates::seed(&app.db).await.unwrap();
         assert_eq!(second.added, Vec::<String>::new(), "[{backend}]");
 
@@ -263,6 +265,45 @@ async fn seeding_adds_missing_presets_and_keeps_edits() {
                 )
             })
             .collect();
+        assert!(keys.len() >= 160, "{}", keys.len());
+        for scope in [
+            "system",
+            "containers",
+            "middleware",
+            "others",
+            "opentelemetry",
+        ] {
+            assert!(
+                keys.iter().any(|k| k.starts_with(&format!("{scope}."))),
+                "no {scope} presets"
+            );
+        }
+        let dashboards = app
+            .ok(
+                "/api/templates/dashboards/list",
+                json!({}),
+                Auth::Cookie(&admin),
+            )
+            .await;
+        assert!(dashboards.as_array().unwrap().len() >= 14);
+        for d in dashboards.as_array().unwrap() {
+            for g in d["graphs"].as_array().unwrap() {
+                for t in g["targets"].as_array().unwrap() {
+                    let r = &t["promqlGenerator"];
+                    let key = format!(
+                        "{}.{}.{}",
+                        r["scope"].as_str().unwrap(),
+                        r["resource"].as_str().unwrap(),
+                        r["rule"].as_str().unwrap()
+                    );
+                    assert!(
+                        keys.contains(&key),
+                        "dashboard {} uses missing {key}",
+                        d["name"]
+                    );
+                }
+            }
+        }
         let alerts = app
             .ok(
                 "/api/templates/alerts/list",

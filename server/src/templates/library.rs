@@ -38,12 +38,60 @@ pub fn presets() -> Result<TemplateFiles, String> {
             include_str!("../../presets/system_alert.yaml"),
         ),
         (
+            "dashboards/apisix.yaml",
+            include_str!("../../presets/dashboards/apisix.yaml"),
+        ),
+        (
+            "dashboards/consul.yaml",
+            include_str!("../../presets/dashboards/consul.yaml"),
+        ),
+        (
             "dashboards/container.yaml",
             include_str!("../../presets/dashboards/container.yaml"),
         ),
         (
+            "dashboards/elasticsearch.yaml",
+            include_str!("../../presets/dashboards/elasticsearch.yaml"),
+        ),
+        (
+            "dashboards/jmx.yaml",
+            include_str!("../../presets/dashboards/jmx.yaml"),
+        ),
+        (
+            "dashboards/kafka.yaml",
+            include_str!("../../presets/dashboards/kafka.yaml"),
+        ),
+        (
+            "dashboards/mongodb.yaml",
+            include_str!("../../presets/dashboards/mongodb.yaml"),
+        ),
+        (
+            "dashboards/mysql.yaml",
+            include_str!("../../presets/dashboards/mysql.yaml"),
+        ),
+        (
             "dashboards/node.yaml",
             include_str!("../../presets/dashboards/node.yaml"),
+        ),
+        (
+            "dashboards/otel_http.yaml",
+            include_str!("../../presets/dashboards/otel_http.yaml"),
+        ),
+        (
+            "dashboards/otel_jdbc.yaml",
+            include_str!("../../presets/dashboards/otel_jdbc.yaml"),
+        ),
+        (
+            "dashboards/otel_jvm.yaml",
+            include_str!("../../presets/dashboards/otel_jvm.yaml"),
+        ),
+        (
+            "dashboards/postgres.yaml",
+            include_str!("../../presets/dashboards/postgres.yaml"),
+        ),
+        (
+            "dashboards/redis.yaml",
+            include_str!("../../presets/dashboards/redis.yaml"),
         ),
     ] {
         files.add_file(path, text)?;
