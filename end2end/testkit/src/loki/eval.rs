@@ -29,6 +29,23 @@ pub enum Direction {
     Backward,
 }
 
+/// The streams whose labels match the query's stream selector.
+fn selected<'a>(
+    store: &'a Store,
+    log: &'a LogExpr,
+) -> impl Iterator<Item = &'a super::store::Stream> {
+    store.streams.iter().filter(|s| {
+        log.selector.iter().all(|m| {
+            m.matches(
+                s.labels
+                    .get(&m.name)
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            )
+        })
+    })
+}
+
 /// A stream of a log query's answer: its labels and `(timestamp, line)` entries.
 pub type LogStream = (Labels, Vec<(i128, String)>);
 
@@ -44,18 +61,7 @@ pub fn select_logs(
 ) -> Result<Vec<LogStream>, String> {
     let pipeline = Pipeline::compile(log)?;
     let mut hits: Vec<(i128, String, Labels, String)> = Vec::new();
-    for stream in &store.streams {
-        if !log.selector.iter().all(|m| {
-            m.matches(
-                stream
-                    .labels
-                    .get(&m.name)
-                    .map(String::as_str)
-                    .unwrap_or_default(),
-            )
-        }) {
-            continue;
-        }
+    for stream in selected(store, log) {
         for e in stream
             .entries
             .iter()
@@ -174,18 +180,7 @@ fn range_aggregation(
     let start = end - range.range_ms as i128 * NS_PER_MS;
     let pipeline = Pipeline::compile(&range.log)?;
     let mut groups: BTreeMap<String, (Labels, Vec<f64>)> = BTreeMap::new();
-    for stream in &store.streams {
-        if !range.log.selector.iter().all(|m| {
-            m.matches(
-                stream
-                    .labels
-                    .get(&m.name)
-                    .map(String::as_str)
-                    .unwrap_or_default(),
-            )
-        }) {
-            continue;
-        }
+    for stream in selected(store, &range.log) {
         // A sample belongs to the window (start, end].
         for e in stream
             .entries

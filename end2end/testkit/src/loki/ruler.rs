@@ -5,47 +5,17 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::eval::{self, NS_PER_MS};
 use super::store::{Labels, Store, labels_string};
 use app::domain::logql::{self, Expr, duration};
+pub use app::model::{Rule, RuleFile, RuleGroup};
 
 /// Loki's tenant when `auth_enabled: false`.
 pub const TENANT: &str = "fake";
 /// Loki's default `ruler.evaluation_interval`.
 const DEFAULT_INTERVAL_MS: u64 = 60_000;
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RuleGroup {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<String>,
-    #[serde(default)]
-    pub rules: Vec<Rule>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Rule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert: Option<String>,
-    pub expr: String,
-    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
-    pub for_: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct RuleFile {
-    #[serde(default)]
-    groups: Vec<RuleGroup>,
-}
 
 /// Where rule groups live.
 #[derive(Debug, Clone)]
