@@ -15,6 +15,9 @@ test("template catalogue: browse the tree, an invalid expression is refused, fix
   await tree.locator("summary", { hasText: "node · Node" }).click();
   await expect(tree.locator("tr[data-key='system.node.cpuUsagePercent']")).toBeVisible();
   await expect(tree.locator("tr[data-key='system.node.cpuUsagePercent']")).toContainText("gems_node_cpu_usage_percent");
+  // The system alert set is listed for administrators.
+  await expect(page.getByTestId("system-alerts")).toContainText("node-not-ready");
+  await expect(page.getByTestId("system-alerts")).toContainText("system.node.statusCondition");
 
   // A rule of the tenant, with a broken expression first.
   await page.locator("select[name=owner]").selectOption({ label: tenant });

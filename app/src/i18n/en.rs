@@ -176,5 +176,7 @@ pub const TEXTS: Texts = Texts {
     graph_name: "Graph name",
     targets_hint: "One per line: scope.resource.rule or PromQL",
     add_graph: "Add graph",
+    system_alerts: "System alert rules (every monitored cluster)",
+    alert_levels: "Levels",
     confirm_delete: "Delete this? This cannot be undone.",
 };

@@ -247,6 +247,8 @@ pub struct Texts {
     pub graph_name: &'static str,
     pub targets_hint: &'static str,
     pub add_graph: &'static str,
+    pub system_alerts: &'static str,
+    pub alert_levels: &'static str,
     pub confirm_delete: &'static str,
 }
 

@@ -176,5 +176,7 @@ pub const TEXTS: Texts = Texts {
     graph_name: "图表名称",
     targets_hint: "每行一个：scope.resource.rule 或 PromQL",
     add_graph: "添加图表",
+    system_alerts: "系统告警规则（所有被监控集群）",
+    alert_levels: "告警级别",
     confirm_delete: "确定删除？此操作不可撤销。",
 };

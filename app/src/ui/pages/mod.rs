@@ -1,4 +1,5 @@
 mod account;
+mod alert_templates;
 mod audit;
 mod clusters;
 mod dashboard_templates;

@@ -12,6 +12,7 @@ use crate::api::tenancy::list_tenants;
 use crate::domain::units::{Unit, catalogue};
 use crate::model::{ResolvedTemplate, TemplateRuleInput, TemplateScope};
 use crate::ui::components::{ErrorNote, TextField, last_error};
+use crate::ui::pages::alert_templates::SystemAlertTemplates;
 use crate::ui::pages::dashboard_templates::DashboardTemplates;
 use crate::ui::pages::template_io::TemplateImportExport;
 use crate::ui::session::use_session;
@@ -322,6 +323,7 @@ pub fn TemplatesPage() -> impl IntoView {
 
         <DashboardTemplates admin=Signal::derive(is_admin) reload=Signal::derive(move || import.version().get()) />
         <Show when=is_admin>
+            <SystemAlertTemplates />
             <TemplateImportExport import />
         </Show>
     }

@@ -459,6 +459,13 @@ fn matching_streams(
         .collect())
 }
 
+/// A sorted list without repeats, in Loki's `{"status": "success", "data": [...]}` envelope.
+fn distinct<T: Ord + serde::Serialize>(mut items: Vec<T>) -> Response {
+    items.sort();
+    items.dedup();
+    json_reply(200, &json!({"status": "success", "data": items}))
+}
+
 async fn labels(
     State(loki): State<Shared>,
     method: Method,
@@ -467,15 +474,11 @@ async fn labels(
 ) -> Response {
     let q = params(raw, &method, &body);
     finish((|| {
-        let mut names: Vec<String> = matching_streams(&loki, &q, &["query"])?
-            .into_iter()
-            .flat_map(|l| l.into_keys())
-            .collect();
-        names.sort();
-        names.dedup();
-        Ok(json_reply(
-            200,
-            &json!({"status": "success", "data": names}),
+        Ok(distinct(
+            matching_streams(&loki, &q, &["query"])?
+                .into_iter()
+                .flat_map(|l| l.into_keys())
+                .collect(),
         ))
     })())
 }
@@ -489,15 +492,11 @@ async fn label_values(
 ) -> Response {
     let q = params(raw, &method, &body);
     finish((|| {
-        let mut values: Vec<String> = matching_streams(&loki, &q, &["query"])?
-            .into_iter()
-            .filter_map(|mut l| l.remove(&name))
-            .collect();
-        values.sort();
-        values.dedup();
-        Ok(json_reply(
-            200,
-            &json!({"status": "success", "data": values}),
+        Ok(distinct(
+            matching_streams(&loki, &q, &["query"])?
+                .into_iter()
+                .filter_map(|mut l| l.remove(&name))
+                .collect(),
         ))
     })())
 }
@@ -510,10 +509,11 @@ async fn series(
 ) -> Response {
     let q = params(raw, &method, &body);
     finish((|| {
-        let mut sets = matching_streams(&loki, &q, &["match[]", "match"])?;
-        sets.sort();
-        sets.dedup();
-        Ok(json_reply(200, &json!({"status": "success", "data": sets})))
+        Ok(distinct(matching_streams(
+            &loki,
+            &q,
+            &["match[]", "match"],
+        )?))
     })())
 }
 
