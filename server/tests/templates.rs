@@ -313,6 +313,15 @@ async fn seeding_adds_missing_presets_and_keeps_edits() {
             .await;
         for a in alerts.as_array().unwrap() {
             let g = &a["body"]["promqlGenerator"];
+            if g.is_null() {
+                // A rule without a template carries its own PromQL.
+                let expr = a["body"]["expr"].as_str().unwrap();
+                assert!(
+                    app::domain::templates::promql("expr", expr).is_ok(),
+                    "{expr}"
+                );
+                continue;
+            }
             let key = format!(
                 "{}.{}.{}",
                 g["scope"].as_str().unwrap(),
