@@ -55,7 +55,7 @@ impl Parser {
         ParseError::at(t.line, t.col, msg)
     }
 
-    fn expect(&mut self, want: Tok) -> R<()> {
+    fn consume(&mut self, want: Tok) -> R<()> {
         if *self.peek() == want {
             self.bump();
             Ok(())
@@ -193,7 +193,7 @@ impl Parser {
     }
 
     fn label_list(&mut self) -> R<Vec<String>> {
-        self.expect(Tok::LParen)?;
+        self.consume(Tok::LParen)?;
         let mut labels = Vec::new();
         if *self.peek() == Tok::RParen {
             self.bump();
@@ -232,7 +232,7 @@ impl Parser {
             Tok::LParen => {
                 self.bump();
                 let inner = self.expr(0)?;
-                self.expect(Tok::RParen)?;
+                self.consume(Tok::RParen)?;
                 Ok(inner)
             }
             Tok::LBrace => Ok(Expr::Log(self.log_expr()?)),
@@ -248,9 +248,9 @@ impl Parser {
                     self.label_replace().map(Expr::Metric)
                 } else if name == "vector" {
                     self.bump();
-                    self.expect(Tok::LParen)?;
+                    self.consume(Tok::LParen)?;
                     let n = self.signed_number()?;
-                    self.expect(Tok::RParen)?;
+                    self.consume(Tok::RParen)?;
                     Ok(Expr::Metric(MetricExpr::Literal(n)))
                 } else {
                     Err(self.unexpected(&[]))
@@ -281,10 +281,10 @@ impl Parser {
     }
 
     fn range_aggregation(&mut self, func: String) -> R<MetricExpr> {
-        self.expect(Tok::LParen)?;
+        self.consume(Tok::LParen)?;
         let param = if func == "quantile_over_time" {
             let p = self.signed_number()?;
-            self.expect(Tok::Comma)?;
+            self.consume(Tok::Comma)?;
             Some(p)
         } else {
             None
@@ -292,7 +292,7 @@ impl Parser {
         let log = if *self.peek() == Tok::LParen {
             self.bump();
             let l = self.log_expr()?;
-            self.expect(Tok::RParen)?;
+            self.consume(Tok::RParen)?;
             l
         } else if *self.peek() == Tok::LBrace {
             self.log_expr()?
@@ -319,7 +319,7 @@ impl Parser {
         } else {
             None
         };
-        self.expect(Tok::RParen)?;
+        self.consume(Tok::RParen)?;
         let grouping = self.grouping()?;
         let unwrapped = log
             .pipeline
@@ -355,16 +355,16 @@ impl Parser {
 
     fn vector_aggregation(&mut self, op: String) -> R<MetricExpr> {
         let before = self.grouping()?;
-        self.expect(Tok::LParen)?;
+        self.consume(Tok::LParen)?;
         let param = if op == "topk" || op == "bottomk" {
             let p = self.number()?;
-            self.expect(Tok::Comma)?;
+            self.consume(Tok::Comma)?;
             Some(p)
         } else {
             None
         };
         let inner = self.metric()?;
-        self.expect(Tok::RParen)?;
+        self.consume(Tok::RParen)?;
         let after = if before.is_none() {
             self.grouping()?
         } else {
@@ -379,14 +379,14 @@ impl Parser {
     }
 
     fn label_replace(&mut self) -> R<MetricExpr> {
-        self.expect(Tok::LParen)?;
+        self.consume(Tok::LParen)?;
         let inner = self.metric()?;
         let mut args = Vec::new();
         for _ in 0..4 {
-            self.expect(Tok::Comma)?;
+            self.consume(Tok::Comma)?;
             args.push(self.string()?);
         }
-        self.expect(Tok::RParen)?;
+        self.consume(Tok::RParen)?;
         let regex = args.pop().unwrap_or_default();
         check_regex(&regex)
             .map_err(|e| ParseError::plain(format!("invalid regex in label_replace: {e}")))?;
@@ -445,7 +445,7 @@ impl Parser {
     }
 
     fn selector(&mut self) -> R<Vec<Matcher>> {
-        self.expect(Tok::LBrace)?;
+        self.consume(Tok::LBrace)?;
         let mut matchers = Vec::new();
         if *self.peek() != Tok::RBrace {
             loop {
@@ -551,7 +551,7 @@ impl Parser {
                 let mut list = Vec::new();
                 loop {
                     let name = self.ident()?;
-                    self.expect(Tok::Eq)?;
+                    self.consume(Tok::Eq)?;
                     let value = match self.bump() {
                         Tok::Ident(old) => LabelFmt::Rename(old),
                         Tok::Str(t) => LabelFmt::Template(t),
@@ -606,7 +606,7 @@ impl Parser {
                 if CONVERSIONS.contains(&first.as_str()) && *self.peek() == Tok::LParen {
                     self.bump();
                     let label = self.ident()?;
-                    self.expect(Tok::RParen)?;
+                    self.consume(Tok::RParen)?;
                     Stage::Unwrap {
                         conversion: Some(first),
                         label,
@@ -693,7 +693,7 @@ impl Parser {
         if *self.peek() == Tok::LParen {
             self.bump();
             let inner = self.label_filter_or()?;
-            self.expect(Tok::RParen)?;
+            self.consume(Tok::RParen)?;
             return Ok(inner);
         }
         let name = self.ident()?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use app::domain::logql::{BinOp, Expr, Grouping, LogExpr, LogRange, MetricExpr, VectorMatching};
+use app::domain::logql::{BinOp, Grouping, LogExpr, LogRange, MetricExpr, VectorMatching};
 use regex::Regex;
 
 use super::pipeline::{Pipeline, unsupported, unwrapped};
@@ -423,9 +423,4 @@ fn binary(
             Value::Vector(out)
         }
     })
-}
-
-/// Whether an expression is a log query (which has no instant form).
-pub fn is_log(expr: &Expr) -> bool {
-    matches!(expr, Expr::Log(_))
 }

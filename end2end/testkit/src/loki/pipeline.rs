@@ -8,6 +8,10 @@ use serde_json::Value;
 
 use super::store::{Entry, Labels, logfmt};
 
+/// ANSI colour codes, for `decolorize`.
+static ANSI: std::sync::LazyLock<Regex> =
+    std::sync::LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*m").expect("a valid pattern"));
+
 /// A pipeline compiled once per query (regexes built up front).
 pub struct Pipeline {
     stages: Vec<Compiled>,
@@ -20,6 +24,8 @@ enum Compiled {
     },
     Stage(Stage),
     Regexp(Regex),
+    /// `decolorize`: strips ANSI colour codes.
+    Decolorize,
 }
 
 enum LineMatch {
@@ -59,6 +65,7 @@ impl Pipeline {
                 Stage::Regexp(r) => Compiled::Regexp(Regex::new(r).map_err(|e| e.to_string())?),
                 Stage::Pattern(_) => return Err(unsupported("the pattern parser")),
                 Stage::Unpack => return Err(unsupported("unpack")),
+                Stage::Decolorize => Compiled::Decolorize,
                 Stage::LineFormat(t) => {
                     render(t, &Labels::new(), "")?;
                     Compiled::Stage(s.clone())
@@ -93,6 +100,7 @@ impl Pipeline {
                         return Ok(None);
                     }
                 }
+                Compiled::Decolorize => line = ANSI.replace_all(&line, "").into_owned(),
                 Compiled::Regexp(re) => {
                     if let Some(caps) = re.captures(&line) {
                         for name in re.capture_names().flatten() {
@@ -192,14 +200,11 @@ fn apply(
             };
             labels.retain(|k, v| named(k, v) == keep);
         }
-        Stage::Decolorize => {
-            let ansi = Regex::new(r"\x1b\[[0-9;]*m").map_err(|e| e.to_string())?;
-            *line = ansi.replace_all(line, "").into_owned();
-        }
         Stage::Filter(f) => return filter(f, labels),
         // `unwrap` is read by the range aggregation, which looks for it in the expression.
         Stage::Unwrap { .. } => {}
-        Stage::Line { .. } | Stage::Regexp(_) | Stage::Pattern(_) => {}
+        // Compiled once in `Pipeline::compile` and applied by `run`.
+        Stage::Line { .. } | Stage::Regexp(_) | Stage::Pattern(_) | Stage::Decolorize => {}
     }
     Ok(true)
 }
