@@ -44,6 +44,12 @@ impl AppState {
             &config.data_dir,
         )?);
         let audit = Arc::new(AuditService { db: db.clone() });
+        let http = crate::observe::http_client()?;
+        let clusters = Arc::new(ClustersService {
+            db: db.clone(),
+            secrets,
+            http: http.clone(),
+        });
         let services = Services {
             account: Arc::new(AccountService {
                 db: db.clone(),
@@ -54,14 +60,15 @@ impl AppState {
                 secure_cookies: config.secure_cookies(),
             }),
             tenancy: Arc::new(TenancyService { db: db.clone() }),
-            clusters: Arc::new(ClustersService {
-                db: db.clone(),
-                secrets,
-                http: crate::observe::http_client()?,
-            }),
+            clusters: clusters.clone(),
             users: Arc::new(UsersService { db: db.clone() }),
             audit,
             templates: Arc::new(crate::templates::TemplatesService { db: db.clone() }),
+            metrics: Arc::new(crate::observe::metrics::MetricsService {
+                db: db.clone(),
+                clusters,
+                http,
+            }),
         };
         let leptos = LeptosOptions::builder()
             .output_name("gemscope")

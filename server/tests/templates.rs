@@ -265,7 +265,7 @@ async fn seeding_adds_missing_presets_and_keeps_edits() {
                 )
             })
             .collect();
-        assert!(keys.len() >= 160, "{}", keys.len());
+        assert!(keys.len() >= 190, "{}", keys.len());
         for scope in [
             "system",
             "containers",
@@ -285,7 +285,7 @@ async fn seeding_adds_missing_presets_and_keeps_edits() {
                 Auth::Cookie(&admin),
             )
             .await;
-        assert!(dashboards.as_array().unwrap().len() >= 14);
+        assert!(dashboards.as_array().unwrap().len() >= 16);
         for d in dashboards.as_array().unwrap() {
             for g in d["graphs"].as_array().unwrap() {
                 for t in g["targets"].as_array().unwrap() {

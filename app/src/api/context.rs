@@ -9,8 +9,8 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, audit::AuditPort, clusters::ClustersPort, templates::TemplatesPort,
-    tenancy::TenancyPort, users::UsersPort,
+    account::AccountPort, audit::AuditPort, clusters::ClustersPort, metrics::MetricsPort,
+    templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
 use crate::i18n::{Lang, localize_error};
@@ -61,6 +61,7 @@ pub struct Services {
     pub users: Arc<dyn UsersPort>,
     pub audit: Arc<dyn AuditPort>,
     pub templates: Arc<dyn TemplatesPort>,
+    pub metrics: Arc<dyn MetricsPort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod clusters;
+pub mod metrics;
 pub mod templates;
 pub mod tenancy;
 pub mod users;

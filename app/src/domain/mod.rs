@@ -3,6 +3,7 @@
 pub mod am_config;
 pub mod logql;
 pub mod presets;
+pub mod promql_scope;
 pub mod rule_file;
 pub mod templates;
 pub mod units;

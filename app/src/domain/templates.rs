@@ -34,7 +34,7 @@ pub fn promql(field: &str, expr: &str) -> Result<(), ApiError> {
         .map_err(|e| ApiError::invalid(field, format!("not valid PromQL: {e}")))
 }
 
-fn label_name(field: &str, value: &str) -> Result<(), ApiError> {
+pub fn label_name(field: &str, value: &str) -> Result<(), ApiError> {
     let mut chars = value.chars();
     let first_ok = chars
         .next()

@@ -3,6 +3,7 @@
 mod account;
 mod alertmanager;
 mod cluster;
+mod metrics;
 mod rules;
 mod templates;
 mod tenancy;
@@ -10,6 +11,7 @@ mod tenancy;
 pub use account::*;
 pub use alertmanager::*;
 pub use cluster::*;
+pub use metrics::*;
 pub use rules::*;
 pub use templates::*;
 pub use tenancy::*;

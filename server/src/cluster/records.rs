@@ -105,6 +105,39 @@ impl ClustersService {
             .ok_or_else(|| ApiError::not_found("cluster"))
     }
 
+    /// How to reach `component` of a cluster, for the server's own calls.
+    pub async fn endpoint(
+        &self,
+        cluster_id: i64,
+        component: &str,
+    ) -> Result<crate::observe::endpoint::Endpoint, ApiError> {
+        let row = self.find(cluster_id).await?;
+        let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
+        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        let client = if kind == ClusterKind::Kubernetes && settings.url_of(component).is_empty() {
+            let secrets = self.unseal(&row)?;
+            let client = kube::client(&settings, &secrets).await.map_err(|e| {
+                ApiError::new(
+                    http::StatusCode::BAD_GATEWAY,
+                    format!("cluster {}: {e}", row.name),
+                )
+            })?;
+            Some(client)
+        } else {
+            None
+        };
+        crate::observe::endpoint::endpoints(kind, &settings, client.as_ref())
+            .into_iter()
+            .find(|(c, _, _)| *c == component)
+            .map(|(_, e, _)| e)
+            .ok_or_else(|| {
+                ApiError::new(
+                    http::StatusCode::CONFLICT,
+                    format!("cluster {} has no {component} configured", row.name),
+                )
+            })
+    }
+
     /// The decrypted secrets, for the server's own use (connecting); never sent to a browser.
     pub async fn secrets_of(&self, id: i64) -> Result<ClusterSecrets, ApiError> {
         let row = self.find(id).await?;

@@ -4,6 +4,8 @@
 
 use app::model::{ClusterKind, ClusterSettings, OPTIONAL_COMPONENTS, ServiceRef};
 
+use std::time::Duration;
+
 use super::join;
 
 #[derive(Clone)]
@@ -36,31 +38,57 @@ impl Endpoint {
     /// GETs `path` (with its query) and returns the body of a 2xx answer; anything else is an
     /// error that says what came back.
     pub async fn get(&self, http: &reqwest::Client, path: &str) -> Result<String, String> {
+        let (status, body) = self.fetch(http, path, None).await?;
+        if !(200..300).contains(&status) {
+            let snippet: String = body.chars().take(200).collect();
+            return Err(format!("HTTP {status}: {snippet}"));
+        }
+        Ok(body)
+    }
+
+    /// GETs `path` and returns the status and body of whatever answered, so callers can read an
+    /// API's own error document. `Err` means nothing answered (or not within `timeout`).
+    pub async fn fetch(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(u16, String), String> {
         match self {
             Endpoint::Direct(base) => {
-                let url = join(base, path);
-                let res = http
-                    .get(&url)
-                    .send()
-                    .await
-                    .map_err(|e| super::error_chain(&e))?;
-                let status = res.status();
-                let body = res.text().await.map_err(|e| super::error_chain(&e))?;
-                if !status.is_success() {
-                    let snippet: String = body.chars().take(200).collect();
-                    return Err(format!("HTTP {status}: {snippet}"));
+                let mut req = http.get(join(base, path));
+                if let Some(t) = timeout {
+                    req = req.timeout(t);
                 }
-                Ok(body)
+                let res = req.send().await.map_err(|e| super::error_chain(&e))?;
+                let status = res.status().as_u16();
+                let body = res.text().await.map_err(|e| super::error_chain(&e))?;
+                Ok((status, body))
             }
             Endpoint::Proxy { client, service } => {
                 let uri = format!("{}/{}", service.proxy_path(), path.trim_start_matches('/'));
                 let req = http::Request::get(uri)
-                    .body(Vec::new())
+                    .body(kube::client::Body::empty())
                     .map_err(|e| e.to_string())?;
-                client
-                    .request_text(req)
-                    .await
-                    .map_err(|e| crate::cluster::kube::describe(&e))
+                let call = async {
+                    let res = client
+                        .send(req)
+                        .await
+                        .map_err(|e| crate::cluster::kube::describe(&e))?;
+                    let status = res.status().as_u16();
+                    let bytes = res
+                        .into_body()
+                        .collect_bytes()
+                        .await
+                        .map_err(|e| crate::cluster::kube::describe(&e))?;
+                    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+                };
+                match timeout {
+                    Some(t) => tokio::time::timeout(t, call)
+                        .await
+                        .map_err(|_| format!("no answer within {}s", t.as_secs()))?,
+                    None => call.await,
+                }
             }
         }
     }

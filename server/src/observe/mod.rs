@@ -2,7 +2,9 @@
 //! One client layer, used by every feature that talks to them.
 
 pub mod endpoint;
+pub mod metrics;
 pub mod probe;
+pub mod prometheus;
 
 use std::time::Duration;
 

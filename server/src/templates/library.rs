@@ -27,72 +27,31 @@ pub enum Mode {
 
 /// Gemscope's own presets, compiled in.
 pub fn presets() -> Result<TemplateFiles, String> {
+    macro_rules! preset_files {
+        ($($path:literal),* $(,)?) => {
+            [$(($path, include_str!(concat!("../../presets/", $path)))),*]
+        };
+    }
     let mut files = TemplateFiles::default();
-    for (path, text) in [
-        (
-            "promql_tpl.yaml",
-            include_str!("../../presets/promql_tpl.yaml"),
-        ),
-        (
-            "system_alert.yaml",
-            include_str!("../../presets/system_alert.yaml"),
-        ),
-        (
-            "dashboards/apisix.yaml",
-            include_str!("../../presets/dashboards/apisix.yaml"),
-        ),
-        (
-            "dashboards/consul.yaml",
-            include_str!("../../presets/dashboards/consul.yaml"),
-        ),
-        (
-            "dashboards/container.yaml",
-            include_str!("../../presets/dashboards/container.yaml"),
-        ),
-        (
-            "dashboards/elasticsearch.yaml",
-            include_str!("../../presets/dashboards/elasticsearch.yaml"),
-        ),
-        (
-            "dashboards/jmx.yaml",
-            include_str!("../../presets/dashboards/jmx.yaml"),
-        ),
-        (
-            "dashboards/kafka.yaml",
-            include_str!("../../presets/dashboards/kafka.yaml"),
-        ),
-        (
-            "dashboards/mongodb.yaml",
-            include_str!("../../presets/dashboards/mongodb.yaml"),
-        ),
-        (
-            "dashboards/mysql.yaml",
-            include_str!("../../presets/dashboards/mysql.yaml"),
-        ),
-        (
-            "dashboards/node.yaml",
-            include_str!("../../presets/dashboards/node.yaml"),
-        ),
-        (
-            "dashboards/otel_http.yaml",
-            include_str!("../../presets/dashboards/otel_http.yaml"),
-        ),
-        (
-            "dashboards/otel_jdbc.yaml",
-            include_str!("../../presets/dashboards/otel_jdbc.yaml"),
-        ),
-        (
-            "dashboards/otel_jvm.yaml",
-            include_str!("../../presets/dashboards/otel_jvm.yaml"),
-        ),
-        (
-            "dashboards/postgres.yaml",
-            include_str!("../../presets/dashboards/postgres.yaml"),
-        ),
-        (
-            "dashboards/redis.yaml",
-            include_str!("../../presets/dashboards/redis.yaml"),
-        ),
+    for (path, text) in preset_files![
+        "promql_tpl.yaml",
+        "system_alert.yaml",
+        "dashboards/apisix.yaml",
+        "dashboards/consul.yaml",
+        "dashboards/container.yaml",
+        "dashboards/elasticsearch.yaml",
+        "dashboards/jmx.yaml",
+        "dashboards/kafka.yaml",
+        "dashboards/mongodb.yaml",
+        "dashboards/mysql.yaml",
+        "dashboards/node.yaml",
+        "dashboards/otel_http.yaml",
+        "dashboards/otel_jdbc.yaml",
+        "dashboards/otel_jvm.yaml",
+        "dashboards/otel_kafka.yaml",
+        "dashboards/otel_process_jvm.yaml",
+        "dashboards/postgres.yaml",
+        "dashboards/redis.yaml",
     ] {
         files.add_file(path, text)?;
     }
@@ -577,4 +536,57 @@ pub fn write_dir(dir: &std::path::Path, files: &BTreeMap<String, String>) -> any
         std::fs::write(&p, text)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn resources(files: &TemplateFiles) -> BTreeSet<String> {
+        files
+            .scopes
+            .iter()
+            .flat_map(|s| {
+                // KubeGems spells its middleware scope "middlewires".
+                let scope = s.name.replace("middlewires", "middleware");
+                s.resources
+                    .iter()
+                    .map(move |r| format!("{scope}.{}", r.name))
+            })
+            .collect()
+    }
+
+    /// The presets cover every resource, dashboard area and system alert KubeGems ships.
+    #[test]
+    fn presets_cover_what_kubegems_ships() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../end2end/testkit/fixtures/kubegems/config");
+        let kubegems = parse(&read_path(&dir).unwrap()).unwrap();
+        let ours = presets().unwrap();
+
+        let missing: Vec<_> = resources(&kubegems)
+            .difference(&resources(&ours))
+            .cloned()
+            .collect();
+        assert_eq!(missing, Vec::<String>::new(), "resources without presets");
+
+        let referenced = |files: &TemplateFiles| -> BTreeSet<String> {
+            files
+                .dashboards
+                .iter()
+                .flat_map(|d| &d.graphs)
+                .flat_map(|g| &g.targets)
+                .filter_map(|t| t.generator.as_ref())
+                .map(|g| format!("{}.{}", g.scope, g.resource).replace("middlewires", "middleware"))
+                .collect()
+        };
+        let uncovered: Vec<_> = referenced(&kubegems)
+            .difference(&referenced(&ours))
+            .cloned()
+            .collect();
+        assert_eq!(uncovered, Vec::<String>::new(), "areas without a dashboard");
+        assert!(ours.dashboards.len() >= kubegems.dashboards.len());
+        assert!(ours.alerts.len() >= kubegems.alerts.len());
+    }
 }

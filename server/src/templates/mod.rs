@@ -10,8 +10,8 @@ use app::api::templates::{TemplateFile, TemplatesPort};
 use app::domain::templates as check;
 use app::error::ApiError;
 use app::model::{
-    AlertTemplate, DashboardTemplate, ImportSummary, ResolvedTemplate, Role, TemplateResource,
-    TemplateRule, TemplateRuleInput, TemplateScope,
+    AlertTemplate, DashboardTemplate, ImportSummary, ResolvedTemplate, Role, TemplateKey,
+    TemplateResource, TemplateRule, TemplateRuleInput, TemplateScope,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
@@ -49,6 +49,53 @@ pub async fn seed(db: &DatabaseConnection) -> Result<ImportSummary, ApiError> {
         ApiError::internal()
     })?;
     library::apply(db, &files, Mode::AddMissing, true).await
+}
+
+/// The template `key` as `tenant_id` sees it (presets, plus that tenant's rules).
+pub async fn resolve(
+    db: &DatabaseConnection,
+    tenant_id: Option<i64>,
+    key: &TemplateKey,
+) -> Result<ResolvedTemplate, ApiError> {
+    let missing = || {
+        ApiError::invalid(
+            "template",
+            format!("no template {}.{}.{}", key.scope, key.resource, key.rule),
+        )
+    };
+    let scope = template_scope::Entity::find()
+        .filter(template_scope::Column::Name.eq(key.scope.as_str()))
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(missing)?;
+    let resource = template_resource::Entity::find()
+        .filter(template_resource::Column::ScopeId.eq(scope.id))
+        .filter(template_resource::Column::Name.eq(key.resource.as_str()))
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(missing)?;
+    let mut owner = Condition::any().add(template_rule::Column::TenantId.is_null());
+    if let Some(t) = tenant_id {
+        owner = owner.add(template_rule::Column::TenantId.eq(t));
+    }
+    let rule = template_rule::Entity::find()
+        .filter(template_rule::Column::ResourceId.eq(resource.id))
+        .filter(template_rule::Column::Name.eq(key.rule.as_str()))
+        .filter(owner)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(missing)?;
+    Ok(ResolvedTemplate {
+        scope: scope.name,
+        scope_show_name: scope.show_name,
+        resource: resource.name,
+        resource_show_name: resource.show_name,
+        rule: rule_from_row(rule),
+        namespaced: scope.namespaced,
+    })
 }
 
 impl TemplatesService {

@@ -1,0 +1,133 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a query runs: an environment (its cluster, limited to its namespace), or a whole
+/// cluster (system admins only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryTarget {
+    Environment(i64),
+    Cluster(i64),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilterOp {
+    #[default]
+    #[serde(rename = "=")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+    #[serde(rename = "=~")]
+    Re,
+    #[serde(rename = "!~")]
+    NotRe,
+}
+
+impl FilterOp {
+    pub const ALL: [FilterOp; 4] = [FilterOp::Eq, FilterOp::Ne, FilterOp::Re, FilterOp::NotRe];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterOp::Eq => "=",
+            FilterOp::Ne => "!=",
+            FilterOp::Re => "=~",
+            FilterOp::NotRe => "!~",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// A label matcher added to every selector of a query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelFilter {
+    pub name: String,
+    #[serde(default)]
+    pub op: FilterOp,
+    pub value: String,
+}
+
+/// A PromQL template by its `scope.resource.rule` names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateKey {
+    pub scope: String,
+    pub resource: String,
+    pub rule: String,
+}
+
+/// The query of a chart: a template or raw PromQL, narrowed by label filters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricExpr {
+    /// Raw PromQL; used when `template` is `None`.
+    #[serde(default)]
+    pub expr: String,
+    #[serde(default)]
+    pub template: Option<TemplateKey>,
+    #[serde(default)]
+    pub filters: Vec<LabelFilter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RangeQuery {
+    pub target: QueryTarget,
+    pub query: MetricExpr,
+    /// Unix seconds.
+    pub start: i64,
+    pub end: i64,
+    /// Seconds; `None` chooses one from the range.
+    #[serde(default)]
+    pub step: Option<i64>,
+}
+
+/// One series of a range result. Values Prometheus reports as NaN or ±Inf are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    /// (unix seconds, value)
+    pub points: Vec<(f64, Option<f64>)>,
+}
+
+impl Series {
+    /// `{a="1", b="2"}`, or the metric name in front when there is one.
+    pub fn legend(&self) -> String {
+        let name = self.labels.get("__name__").cloned().unwrap_or_default();
+        let rest: Vec<String> = self
+            .labels
+            .iter()
+            .filter(|(k, _)| k.as_str() != "__name__")
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        match (name.is_empty(), rest.is_empty()) {
+            (true, true) => "{}".to_string(),
+            (false, true) => name,
+            _ => format!("{name}{{{}}}", rest.join(", ")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RangeResult {
+    /// The PromQL that ran (after scoping and template expansion).
+    pub expr: String,
+    /// The template's unit, or empty for raw PromQL.
+    pub unit: String,
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+    pub series: Vec<Series>,
+    /// Prometheus' warnings (for example, a partial answer).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelValuesQuery {
+    pub target: QueryTarget,
+    pub query: MetricExpr,
+    pub label: String,
+    pub start: i64,
+    pub end: i64,
+}
