@@ -24,7 +24,7 @@ pub struct Prometheus {
 /// Why a call failed, in the terms the user can act on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PromError {
-    /// Prometheus refused the query (`bad_data`): the message is its parser's or evaluator's.
+    /// Prometheus refused the query: the message is its parser's or evaluator's.
     BadQuery(String),
     /// Evaluation ran out of time or was cancelled.
     Timeout(String),
@@ -149,7 +149,9 @@ impl Prometheus {
             return Ok(env);
         }
         Err(match env.error_type.as_str() {
-            "bad_data" => PromError::BadQuery(env.error),
+            // `execution`: the query is valid syntax but cannot be evaluated (a bad regex in
+            // label_replace, many-to-many matching): still the query's fault.
+            "bad_data" | "execution" => PromError::BadQuery(env.error),
             "timeout" | "canceled" => PromError::Timeout(env.error),
             _ => PromError::Unavailable(format!("{}: {}", env.error_type, env.error)),
         })
