@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${GEMSCOPE_BIN:-$here/target/debug/gemscope}
 testkit=${TESTKIT_BIN:-$here/target/debug/testkit}
 state=/tmp/gemscope-e2e-$port
-rm -rf "$state" && mkdir -p "$state/data" "$state/rules" "$state/prom" "$state/am"
+rm -rf "$state" && mkdir -p "$state/data" "$state/rules" "$state/prom" "$state/am" "$state/data-rules" "$state/data-prom"
 cd "$state"
 
 pids=()
@@ -16,6 +16,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 am_port=$((port + 1)); prom_port=$((port + 2)); kube_port=$((port + 3)); loki_port=$((port + 4))
+data_prom_port=$((port + 5))
 kube_token=e2e-kube-token
 kube_json='"kube_url":null,"loki_url":null'
 if [ -x "$testkit" ]; then
@@ -40,8 +41,14 @@ if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
     --web.listen-address=127.0.0.1:$prom_port --rules.alert.resend-delay=2s >prom.log 2>&1 &
   prom_pid=$!
   pids+=($prom_pid)
-  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules",%s}\n' \
-    "$prom_port" "$am_port" "$prom_pid" "$state" "$kube_json" > stack.json
+  # A second Prometheus that no test stops, for the tests that read metrics (explorer, dashboards);
+  # they record their series with rules in data-rules/.
+  printf 'global:\n  scrape_interval: 15s\nrule_files:\n  - %s/data-rules/*.yml\n' "$state" > data-prom.yml
+  /usr/bin/prometheus --config.file=data-prom.yml --storage.tsdb.path=data-prom --web.enable-lifecycle \
+    --web.listen-address=127.0.0.1:$data_prom_port >data-prom.log 2>&1 &
+  pids+=($!)
+  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules","data_prometheus_url":"http://127.0.0.1:%s","data_rules_dir":"%s/data-rules",%s}\n' \
+    "$prom_port" "$am_port" "$prom_pid" "$state" "$data_prom_port" "$state" "$kube_json" > stack.json
 fi
 
 export GEMSCOPE_LISTEN=127.0.0.1:$port

@@ -6,6 +6,7 @@ mod helpers;
 mod m20261125_000001_accounts_and_tenancy;
 mod m20261125_000002_cluster_checks;
 mod m20261125_000003_templates;
+mod m20261125_000004_dashboards;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts_and_tenancy::Migration),
             Box::new(m20261125_000002_cluster_checks::Migration),
             Box::new(m20261125_000003_templates::Migration),
+            Box::new(m20261125_000004_dashboards::Migration),
         ]
     }
 }

@@ -50,6 +50,11 @@ impl AppState {
             secrets,
             http: http.clone(),
         });
+        let metrics = Arc::new(crate::observe::metrics::MetricsService {
+            db: db.clone(),
+            clusters: clusters.clone(),
+            http,
+        });
         let services = Services {
             account: Arc::new(AccountService {
                 db: db.clone(),
@@ -64,10 +69,10 @@ impl AppState {
             users: Arc::new(UsersService { db: db.clone() }),
             audit,
             templates: Arc::new(crate::templates::TemplatesService { db: db.clone() }),
-            metrics: Arc::new(crate::observe::metrics::MetricsService {
+            metrics: metrics.clone(),
+            dashboards: Arc::new(crate::dashboards::DashboardsService {
                 db: db.clone(),
-                clusters,
-                http,
+                metrics,
             }),
         };
         let leptos = LeptosOptions::builder()

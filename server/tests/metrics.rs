@@ -300,3 +300,181 @@ async fn environment_queries_see_only_their_namespace() {
         r.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_from_templates_run_every_panel_in_one_request() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    for backend in common::backends() {
+        let app = TestApp::start(backend).await;
+        if backend == Backend::Sqlite {
+            load_series(&stack).await;
+        }
+        server::templates::seed(&app.db).await.unwrap();
+        let admin = app.login("admin", ADMIN_PW).await;
+        let a = || Auth::Cookie(&admin);
+        app.create_user(&admin, "viv", "viewer-password").await;
+        let cluster = app
+            .ok(
+                "/api/clusters/create",
+                json!({"cluster": {"name": "local", "kind": "standalone", "settings": {"prometheus_url": stack.prometheus_url}}}),
+                a(),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let t = app
+            .ok(
+                "/api/tenants/create",
+                json!({"name": "shop-team", "description": ""}),
+                a(),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        app.ok(
+            "/api/members/set",
+            json!({"tenant_id": t, "username": "viv", "role": "viewer"}),
+            a(),
+        )
+        .await;
+        let p = app
+            .ok(
+                "/api/projects/create",
+                json!({"tenant_id": t, "name": "p", "description": ""}),
+                a(),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let env = app
+            .ok(
+                "/api/environments/create",
+                json!({"tenant_id": t, "project_id": p, "environment": {"name": "prod", "cluster_id": cluster, "namespace": "shop", "description": ""}}),
+                a(),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+
+        // From the Container template: graphs, variables and times are copied.
+        let d = app
+            .ok(
+                "/api/dashboards/create",
+                json!({"environment_id": env, "dashboard": {"name": "containers", "template": "Workload containers"}}),
+                a(),
+            )
+            .await;
+        assert_eq!(d["template"], "Workload containers", "[{backend}]");
+        assert!(d["graphs"].as_array().unwrap().len() > 3);
+        assert!(
+            d["variables"].as_object().unwrap().contains_key("workload"),
+            "[{backend}] variables are copied: {}",
+            d["variables"]
+        );
+        let id = d["id"].as_i64().unwrap();
+
+        // Edited: one template panel, one raw panel, one broken at run time.
+        let graphs = json!([
+            {"name": "CPU", "unit": "short", "targets": [{"targetName": "A", "expr": "", "promqlGenerator": {"scope": "containers", "resource": "container", "rule": "cpuUsage", "unit": "short"}}]},
+            {"name": "Raw", "unit": "", "targets": [{"targetName": "A", "expr": "gems_container_cpu_usage_cores"}]},
+            {"name": "Broken", "unit": "", "targets": [{"targetName": "A", "expr": "label_replace(up, \"a\", \"$1\", \"b\", \"(\")"}]},
+        ]);
+        let updated = app
+            .ok(
+                "/api/dashboards/update",
+                json!({"dashboard_id": id, "dashboard": {"name": "containers", "refresh": "off", "start": "now-10m", "end": "now", "step": "30s", "graphs": graphs, "variables": {"pod": ""}}}),
+                a(),
+            )
+            .await;
+        assert_eq!(updated["template"], "Workload containers");
+
+        // Bad input names the graph and target; nothing is saved.
+        let refused = app
+            .call(
+                "/api/dashboards/update",
+                json!({"dashboard_id": id, "dashboard": {"name": "containers", "graphs": [
+                    {"name": "x", "unit": "", "targets": [{"targetName": "A", "expr": "up{namespace=\"other\"}"}]}]}}),
+                a(),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "[{backend}] {}", refused.body);
+        assert_eq!(refused.body["field"], "graphs[0].targets[0]");
+        let cluster_wide = app
+            .call(
+                "/api/dashboards/create",
+                json!({"environment_id": env, "dashboard": {"name": "nodes", "graphs": [
+                    {"name": "x", "unit": "", "targets": [{"targetName": "A", "expr": "", "promqlGenerator": {"scope": "system", "resource": "node", "rule": "cpuUsagePercent"}}]}]}}),
+                a(),
+            )
+            .await;
+        assert_eq!(
+            cluster_wide.status, 422,
+            "[{backend}] {}",
+            cluster_wide.body
+        );
+        let listed = app
+            .ok("/api/dashboards/list", json!({"environment_id": env}), a())
+            .await;
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        assert_eq!(listed[0]["graphs"].as_array().unwrap().len(), 3);
+
+        // A viewer reads and queries, but cannot change.
+        let viv = app.login("viv", "viewer-password").await;
+        let v = || Auth::Cookie(&viv);
+        let forbidden = app
+            .call("/api/dashboards/delete", json!({"dashboard_id": id}), v())
+            .await;
+        assert_eq!(forbidden.status, 403);
+        let (start, end) = (now() - 600, now());
+        let panels = app
+            .ok(
+                "/api/dashboards/query",
+                json!({"query": {"dashboard_id": id, "start": start, "end": end, "variables": {"pod": "web-2"}}}),
+                v(),
+            )
+            .await;
+        let panels = panels.as_array().unwrap();
+        assert_eq!(panels.len(), 3);
+        if backend == Backend::Sqlite {
+            // One failing panel does not blank the others; the variable filters every panel.
+            assert_eq!(pods(&panels[0]["result"]["Ok"]), ["web-2"], "{}", panels[0]);
+            assert_eq!(pods(&panels[1]["result"]["Ok"]), ["web-2"], "{}", panels[1]);
+            assert!(
+                panels[2]["result"]["Err"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Prometheus"),
+                "{}",
+                panels[2]
+            );
+            let values = app
+                .ok(
+                    "/api/dashboards/variable_values",
+                    json!({"dashboard_id": id, "name": "pod", "start": start, "end": end}),
+                    v(),
+                )
+                .await;
+            assert_eq!(values, json!(["web-1", "web-2"]));
+        }
+
+        // Another tenant's user sees nothing of it.
+        app.create_user(&admin, "eve", "eve-password").await;
+        let eve = app.login("eve", "eve-password").await;
+        for (path, body) in [
+            ("/api/dashboards/list", json!({"environment_id": env})),
+            (
+                "/api/dashboards/query",
+                json!({"query": {"dashboard_id": id, "start": start, "end": end}}),
+            ),
+            ("/api/dashboards/delete", json!({"dashboard_id": id})),
+        ] {
+            let r = app.call(path, body, Auth::Cookie(&eve)).await;
+            assert_eq!(r.status, 404, "[{backend}] {path}: {}", r.body);
+        }
+        app.ok("/api/dashboards/delete", json!({"dashboard_id": id}), a())
+            .await;
+        app.cleanup().await;
+    }
+}

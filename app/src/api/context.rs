@@ -9,8 +9,8 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, audit::AuditPort, clusters::ClustersPort, metrics::MetricsPort,
-    templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
+    account::AccountPort, audit::AuditPort, clusters::ClustersPort, dashboards::DashboardsPort,
+    metrics::MetricsPort, templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
 use crate::i18n::{Lang, localize_error};
@@ -62,6 +62,7 @@ pub struct Services {
     pub audit: Arc<dyn AuditPort>,
     pub templates: Arc<dyn TemplatesPort>,
     pub metrics: Arc<dyn MetricsPort>,
+    pub dashboards: Arc<dyn DashboardsPort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.

@@ -18,6 +18,8 @@ pub struct TargetOption {
     pub label: String,
     /// Empty for a whole cluster.
     pub namespace: String,
+    /// Whose templates apply besides the presets.
+    pub tenant_id: Option<i64>,
 }
 
 #[cfg(feature = "ssr")]

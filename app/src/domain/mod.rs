@@ -1,10 +1,13 @@
 //! Pure logic shared by browser and server: no I/O.
 
 pub mod am_config;
+pub mod dashboards;
+pub mod explore;
 pub mod logql;
 pub mod presets;
 pub mod promql_scope;
 pub mod rule_file;
 pub mod templates;
+pub mod time_range;
 pub mod units;
 pub mod validate;

@@ -131,3 +131,61 @@ pub struct LabelValuesQuery {
     pub start: i64,
     pub end: i64,
 }
+
+/// A dashboard of an environment (inventory §1.8).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub id: i64,
+    pub environment_id: i64,
+    pub name: String,
+    pub step: String,
+    pub refresh: String,
+    /// `now-30m`, or unix seconds.
+    pub start: String,
+    pub end: String,
+    pub graphs: Vec<crate::model::Graph>,
+    /// Variable label → comma-separated fixed values (empty: values come from Prometheus).
+    pub variables: BTreeMap<String, String>,
+    /// The template it was made from, if any.
+    pub template: String,
+    pub creator: String,
+    pub created_at: String,
+}
+
+/// What a user edits. On create, a `template` fills in everything the user left empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DashboardInput {
+    pub name: String,
+    #[serde(default)]
+    pub template: String,
+    #[serde(default)]
+    pub step: String,
+    #[serde(default)]
+    pub refresh: String,
+    #[serde(default)]
+    pub start: String,
+    #[serde(default)]
+    pub end: String,
+    #[serde(default)]
+    pub graphs: Vec<crate::model::Graph>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// One refresh of a dashboard: every panel in one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardQuery {
+    pub dashboard_id: i64,
+    pub start: i64,
+    pub end: i64,
+    /// Variable label → the selected value (empty or absent: no filter).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// A panel's result: its series per target, or the error of that panel alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelResult {
+    pub index: usize,
+    pub result: Result<RangeResult, crate::error::ApiError>,
+}

@@ -154,6 +154,7 @@ impl MetricsPort for MetricsService {
                     e.namespace
                 ),
                 namespace: e.namespace,
+                tenant_id: Some(e.tenant_id),
             })
             .collect();
         if caller.is_system_admin {
@@ -161,6 +162,7 @@ impl MetricsPort for MetricsService {
                 target: QueryTarget::Cluster(c.id),
                 label: format!("cluster {} (all namespaces)", c.name),
                 namespace: String::new(),
+                tenant_id: None,
             }));
         }
         Ok(out)

@@ -1,4 +1,6 @@
+pub mod chart;
 mod form;
+pub mod graphs_editor;
 mod layout;
 pub mod switchers;
 

@@ -4,46 +4,10 @@
 use leptos::prelude::*;
 
 use crate::api::templates::{DeleteDashboardTemplate, SaveDashboardTemplate, dashboard_templates};
-use crate::domain::units::catalogue;
-use crate::model::{DashboardTemplate, Graph, GraphGenerator, GraphTarget};
+use crate::model::DashboardTemplate;
+use crate::ui::components::graphs_editor::{GraphEdit, GraphsEditor};
 use crate::ui::components::{ErrorNote, last_error, list_view};
 use crate::ui::use_t;
-
-/// What the target box shows: the template key, or the raw expression.
-fn target_text(t: &GraphTarget) -> String {
-    match &t.generator {
-        Some(g) if !g.resource.is_empty() => format!("{}.{}.{}", g.scope, g.resource, g.rule),
-        _ => t.expr.clone(),
-    }
-}
-
-/// A `scope.resource.rule` key becomes a template reference; anything else is PromQL.
-fn parse_target(name: String, text: &str, unit: &str) -> GraphTarget {
-    let parts: Vec<&str> = text.trim().split('.').collect();
-    let is_key = parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
-    if is_key {
-        GraphTarget {
-            target_name: name,
-            expr: String::new(),
-            generator: Some(GraphGenerator {
-                scope: parts[0].into(),
-                resource: parts[1].into(),
-                rule: parts[2].into(),
-                unit: unit.into(),
-                ..Default::default()
-            }),
-        }
-    } else {
-        GraphTarget {
-            target_name: name,
-            expr: text.trim().to_string(),
-            generator: None,
-        }
-    }
-}
 
 fn new_template() -> DashboardTemplate {
     DashboardTemplate {
@@ -156,53 +120,10 @@ pub fn DashboardTemplates(
                         |d| d.variables.keys().cloned().collect::<Vec<_>>().join(", "),
                         |d, v| d.variables = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| (s.to_string(), String::new())).collect(),
                     )}
-                    <ol class="graphs" data-testid="graphs">
-                        {move || draft.get().map(|d| d.graphs.iter().enumerate().map(|(i, g)| {
-                            let count = d.graphs.len();
-                            let g = g.clone();
-                            let unit = g.unit.clone();
-                            let targets = g.targets.iter().map(target_text).collect::<Vec<_>>().join("\n");
-                            view! {
-                                <li class="graph" data-index=i>
-                                    <input name="graph-name" placeholder=move || t().graph_name prop:value=g.name.clone()
-                                        on:change=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |d| d.graphs[i].name = v)); } />
-                                    <select name="graph-unit" prop:value=unit.clone()
-                                        on:change=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |d| {
-                                            d.graphs[i].unit = v.clone();
-                                            for t in &mut d.graphs[i].targets { if let Some(g) = t.generator.as_mut() { g.unit = v.clone(); } }
-                                        })); }>
-                                        {catalogue().into_iter().map(|u| {
-                                            let value = u.to_string();
-                                            let selected = value == unit;
-                                            let label = if value.is_empty() { "—".to_string() } else { value.clone() };
-                                            view! { <option value=value selected=selected>{label}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                    <textarea name="graph-targets" rows="2" placeholder=move || t().targets_hint prop:value=targets
-                                        on:change=move |ev| {
-                                            let v = event_target_value(&ev);
-                                            edit(Box::new(move |d| {
-                                                let unit = d.graphs[i].unit.clone();
-                                                d.graphs[i].targets = v.lines().filter(|l| !l.trim().is_empty()).enumerate()
-                                                    .map(|(n, l)| parse_target(((b'A' + (n % 26) as u8) as char).to_string(), l, &unit))
-                                                    .collect();
-                                            }));
-                                        }></textarea>
-                                    <span class="actions">
-                                        <button type="button" class="small" disabled=i == 0 title="up"
-                                            on:click=move |_| edit(Box::new(move |d| d.graphs.swap(i, i - 1)))>"↑"</button>
-                                        <button type="button" class="small" disabled=i + 1 == count title="down"
-                                            on:click=move |_| edit(Box::new(move |d| d.graphs.swap(i, i + 1)))>"↓"</button>
-                                        <button type="button" class="danger small"
-                                            on:click=move |_| edit(Box::new(move |d| { d.graphs.remove(i); }))>{t().remove}</button>
-                                    </span>
-                                </li>
-                            }
-                        }).collect_view())}
-                    </ol>
-                    <button type="button" data-testid="add-graph" on:click=move |_| edit(Box::new(|d| d.graphs.push(Graph { name: String::new(), unit: String::new(), targets: vec![] })))>
-                        {move || t().add_graph}
-                    </button>
+                    <GraphsEditor
+                        graphs=Signal::derive(move || draft.with(|d| d.as_ref().map(|d| d.graphs.clone()).unwrap_or_default()))
+                        on_edit=Callback::new(move |f: GraphEdit| edit(Box::new(move |d| f(&mut d.graphs))))
+                    />
                     <ErrorNote error=last_error(save.value()) />
                     <div class="actions">
                         <button type="submit">{move || t().save}</button>
@@ -211,26 +132,5 @@ pub fn DashboardTemplates(
                 </form>
             </Show>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_are_template_keys_or_promql() {
-        let t = parse_target("A".into(), " containers.container.cpuUsage ", "short");
-        assert_eq!(target_text(&t), "containers.container.cpuUsage");
-        assert_eq!(t.generator.as_ref().map(|g| g.unit.as_str()), Some("short"));
-        let raw = parse_target("B".into(), "sum(rate(x[5m]))", "");
-        assert!(raw.generator.is_none());
-        assert_eq!(target_text(&raw), "sum(rate(x[5m]))");
-        // Dots inside PromQL do not make it a key.
-        assert!(
-            parse_target("C".into(), "up{job=\"a.b.c\"}", "")
-                .generator
-                .is_none()
-        );
     }
 }

@@ -4,6 +4,7 @@ pub mod alert_template;
 pub mod api_token;
 pub mod audit_log;
 pub mod cluster;
+pub mod dashboard;
 pub mod dashboard_template;
 pub mod environment;
 pub mod project;
