@@ -327,7 +327,7 @@ mod tests {
             ),
         ];
         for (filter, want) in cases {
-            let e = scope_raw("up", Some("shop"), &[filter.clone()]).unwrap_err();
+            let e = scope_raw("up", Some("shop"), std::slice::from_ref(&filter)).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("filters"), "{filter:?}");
             assert!(e.message.contains(want), "{filter:?}: {}", e.message);
         }
@@ -335,7 +335,15 @@ mod tests {
 
     #[test]
     fn templates_are_summed_by_their_labels() {
-        let cases: [(&str, &[&str], Option<&str>, Vec<LabelFilter>, &str); 4] = [
+        /// expr, labels, namespace, filters, expected
+        type Case<'a> = (
+            &'a str,
+            &'a [&'a str],
+            Option<&'a str>,
+            Vec<LabelFilter>,
+            &'a str,
+        );
+        let cases: [Case; 4] = [
             (
                 "gems_container_cpu_usage_cores",
                 &["pod", "container"],

@@ -274,6 +274,16 @@ pub struct Texts {
     pub query_ran: &'static str,
     pub step: &'static str,
     pub last_n: &'static str,
+    pub nav_dashboards: &'static str,
+    pub dashboards_title: &'static str,
+    pub new_dashboard: &'static str,
+    pub from_template: &'static str,
+    pub blank_dashboard: &'static str,
+    pub refresh: &'static str,
+    pub refresh_now: &'static str,
+    pub all_values: &'static str,
+    pub choose_environment_first: &'static str,
+    pub variables: &'static str,
 }
 
 #[cfg(test)]

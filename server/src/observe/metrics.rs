@@ -230,10 +230,10 @@ impl MetricsPort for MetricsService {
 /// about the whole cluster, so it gets the namespace alone.
 fn match_selectors(place: &Place, expr: &str) -> Result<Vec<String>, ApiError> {
     let mut matches = promql_scope::selectors(expr)?;
-    if matches.is_empty() {
-        if let Some(ns) = &place.namespace {
-            matches.push(format!("{{namespace={}}}", promql_scope::quote(ns)));
-        }
+    if matches.is_empty()
+        && let Some(ns) = &place.namespace
+    {
+        matches.push(format!("{{namespace={}}}", promql_scope::quote(ns)));
     }
     Ok(matches)
 }

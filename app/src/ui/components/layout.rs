@@ -51,6 +51,7 @@ fn Frame(me: Me) -> impl IntoView {
             <nav class="sidenav" aria-label="main">
                 <A href="/" exact=true>{move || t().nav_overview}</A>
                 <A href="/tenants">{move || t().nav_tenants}</A>
+                <A href="/dashboards">{move || t().nav_dashboards}</A>
                 <A href="/explore">{move || t().nav_metrics}</A>
                 <A href="/templates">{move || t().nav_templates}</A>
                 <A href="/audit">{move || t().nav_audit}</A>

@@ -67,9 +67,15 @@ struct Form {
     scope: RwSignal<String>,
     resource: RwSignal<String>,
     rule: RwSignal<String>,
+    /// The PromQL that suggestions look at: updated when the box loses focus, not per key.
     expr: RwSignal<String>,
+    /// What the box holds right now; Run uses it.
+    expr_draft: RwSignal<String>,
     filters: RwSignal<Vec<FilterRow>>,
     next_key: StoredValue<usize>,
+    /// The page's owner: rows are made in effects and event handlers, whose owners are
+    /// short-lived, but must live as long as the page.
+    owner: StoredValue<Option<Owner>>,
     range: RwSignal<String>,
     from: RwSignal<String>,
     to: RwSignal<String>,
@@ -85,8 +91,10 @@ impl Form {
             resource: s(),
             rule: s(),
             expr: s(),
+            expr_draft: s(),
             filters: RwSignal::new(Vec::new()),
             next_key: StoredValue::new(0),
+            owner: StoredValue::new(Owner::current()),
             range: RwSignal::new("1h".into()),
             from: s(),
             to: s(),
@@ -103,6 +111,7 @@ impl Form {
         self.resource.set(k.resource);
         self.rule.set(k.rule);
         self.expr.set(s.expr.clone());
+        self.expr_draft.set(s.expr.clone());
         let rows = s.filters.iter().map(|f| self.row(f)).collect();
         self.filters.set(rows);
         match s.range {
@@ -118,7 +127,10 @@ impl Form {
     fn row(&self, f: &LabelFilter) -> FilterRow {
         let key = self.next_key.get_value();
         self.next_key.set_value(key + 1);
-        FilterRow::new(key, f)
+        match self.owner.get_value() {
+            Some(owner) => owner.with(|| FilterRow::new(key, f)),
+            None => FilterRow::new(key, f),
+        }
     }
 
     fn template(&self) -> Option<TemplateKey> {
@@ -149,10 +161,10 @@ impl Form {
         if r == "custom" {
             let from = from_local_input(&self.from.get_untracked());
             let to = from_local_input(&self.to.get_untracked());
-            if let (Some(a), Some(b)) = (from, to) {
-                if a < b {
-                    return TimeRange::Between(a, b);
-                }
+            if let (Some(a), Some(b)) = (from, to)
+                && a < b
+            {
+                return TimeRange::Between(a, b);
             }
         }
         duration_secs(&r).map(TimeRange::Last).unwrap_or_default()
@@ -165,7 +177,7 @@ impl Form {
             expr: if template.is_some() {
                 String::new()
             } else {
-                self.expr.get_untracked().trim().to_string()
+                self.expr_draft.get_untracked().trim().to_string()
             },
             template,
             filters: self
@@ -199,13 +211,12 @@ pub fn MetricsPage() -> impl IntoView {
             .with(|q| ExploreState::from_params(|k| q.get(k), |k| q.get_all(k).unwrap_or_default()))
     });
     let form = Form::new();
-    form.load(&state.get_untracked());
-    // The back button changes the URL: show what it holds.
-    Effect::new(move |prev: Option<()>| {
-        let s = state.get();
-        if prev.is_some() {
-            form.load(&s);
-        }
+    // The form starts from the URL (a shared link) once, in the browser: the server-rendered
+    // page and the one hydration builds are then the same.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| {
+        form.load(&state.get_untracked());
+        mounted.set(true);
     });
     let runs = RwSignal::new(0usize);
     let navigate = use_navigate();
@@ -223,11 +234,15 @@ pub fn MetricsPage() -> impl IntoView {
         },
     );
     let targets = Resource::new(|| (), |_| metric_targets());
-    let target_list = move || targets.get().and_then(|r| r.ok()).unwrap_or_default();
-    let tree = Resource::new(
-        move || tenant_of(&target_list(), &form.target.get()),
-        template_tree,
-    );
+    // Suggestions and template options load in the browser only: read outside <Suspense>,
+    // a server-rendered value would not match what hydration sees.
+    let tree = LocalResource::new(move || {
+        let target = form.target.get();
+        async move {
+            let options = targets.await.unwrap_or_default();
+            template_tree(tenant_of(&options, &target)).await
+        }
+    });
     let namespaced_only = move || {
         matches!(
             parse_target(&form.target.get()),
@@ -243,18 +258,18 @@ pub fn MetricsPage() -> impl IntoView {
             .filter(|s| s.namespaced || !ns)
             .collect()
     };
-    let names = Resource::new(
-        move || (form.target.get(), form.base()),
-        |(target, base)| async move {
+    let names = LocalResource::new(move || {
+        let (target, base) = (form.target.get(), form.base());
+        async move {
             let target = parse_target(&target)?;
             if base.template.is_none() && base.expr.trim().is_empty() {
                 return None;
             }
             label_names(target, base, now() - 3600, now()).await.ok()
-        },
-    );
+        }
+    });
     let go_run = go.clone();
-    let run = move |_| go_run(form.state(false));
+    let run = move |_| go_run(form.state(state.get_untracked().table));
     let go_view = go.clone();
     let set_view = move |table: bool| {
         let mut s = state.get_untracked();
@@ -266,6 +281,9 @@ pub fn MetricsPage() -> impl IntoView {
     view! {
         <Title text=move || t().metrics_title />
         <h1>{move || t().metrics_title}</h1>
+        // The form is built in the browser, after hydration: its rows, options and suggestions
+        // come from the URL and from the browser's requests, never from server rendering.
+        <Show when=move || mounted.get() fallback=move || view! { <section class="card"><p class="muted">{t().loading}</p></section> }>
         <section class="card explorer" data-testid="explorer">
             <label class="field">
                 <span>{move || t().query_target}</span>
@@ -294,7 +312,7 @@ pub fn MetricsPage() -> impl IntoView {
                     <label class="field wide">
                         <span>{move || t().use_promql}</span>
                         <textarea data-testid="promql" rows="3" class="mono"
-                            prop:value=move || form.expr.get()
+                            bind:value=form.expr_draft
                             on:change=move |ev| form.expr.set(event_target_value(&ev))></textarea>
                     </label>
                 }>
@@ -402,17 +420,17 @@ pub fn MetricsPage() -> impl IntoView {
                         <input type="datetime-local" data-testid="to" bind:value=form.to />
                     </label>
                 </Show>
-                <button class="primary" data-testid="run" on:click=run>{move || t().run_query}</button>
+                <button class="primary" data-testid="run" on:click=run.clone()>{move || t().run_query}</button>
             </div>
         </section>
         <section class="card" data-testid="result">
             <div class="tabs" role="tablist">
                 <button type="button" role="tab" data-testid="view-chart"
                     aria-selected=move || (!state.get().table).to_string()
-                    on:click=move |_| set_view_chart(false)>{move || t().view_chart}</button>
+                    on:click={ let f = set_view_chart.clone(); move |_| f(false) }>{move || t().view_chart}</button>
                 <button type="button" role="tab" data-testid="view-table"
                     aria-selected=move || state.get().table.to_string()
-                    on:click=move |_| set_view(true)>{move || t().view_table}</button>
+                    on:click={ let f = set_view.clone(); move |_| f(true) }>{move || t().view_table}</button>
             </div>
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || result.get().flatten().map(|r| match r {
@@ -440,6 +458,7 @@ pub fn MetricsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        </Show>
     }
 }
 
@@ -449,9 +468,9 @@ pub fn MetricsPage() -> impl IntoView {
 fn FilterEditor(row: FilterRow, form: Form) -> impl IntoView {
     let t = use_t();
     let list_id = format!("label-values-{}", row.key);
-    let values = Resource::new(
-        move || (form.target.get(), form.base(), row.name.get()),
-        |(target, base, label)| async move {
+    let values = LocalResource::new(move || {
+        let (target, base, label) = (form.target.get(), form.base(), row.name.get());
+        async move {
             let target = parse_target(&target)?;
             let label = label.trim().to_string();
             if label.is_empty() || (base.template.is_none() && base.expr.trim().is_empty()) {
@@ -465,8 +484,8 @@ fn FilterEditor(row: FilterRow, form: Form) -> impl IntoView {
                 end: now(),
             };
             label_values(q).await.ok()
-        },
-    );
+        }
+    });
     view! {
         <div class="form-row filter" data-testid="filter">
             <input class="narrow" list="label-names" placeholder=move || t().label data-testid="filter-name"
