@@ -40,8 +40,7 @@ impl Endpoint {
     pub async fn get(&self, http: &reqwest::Client, path: &str) -> Result<String, String> {
         let (status, body) = self.fetch(http, path, None).await?;
         if !(200..300).contains(&status) {
-            let snippet: String = body.chars().take(200).collect();
-            return Err(format!("HTTP {status}: {snippet}"));
+            return Err(http_error(status, &body));
         }
         Ok(body)
     }
@@ -92,6 +91,25 @@ impl Endpoint {
             }
         }
     }
+}
+
+/// A failed answer for people: the API server's own words when it answered a Kubernetes
+/// `Status` (a missing service through the proxy), else the start of the body.
+fn http_error(status: u16, body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    if let Some(v) = parsed.filter(|v| v["kind"] == "Status")
+        && let Some(message) = v["message"].as_str()
+    {
+        let reason = v["reason"].as_str().unwrap_or_default();
+        let reason = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({reason})")
+        };
+        return format!("HTTP {status}{reason}: {message}");
+    }
+    let snippet: String = body.chars().take(200).collect();
+    format!("HTTP {status}: {snippet}")
 }
 
 /// The components of a cluster and how to reach each: a direct URL when one is set, else (on
@@ -151,6 +169,16 @@ mod tests {
             let got = ServiceRef::parse(input).map(|s| s.proxy_path()).ok_or(());
             assert_eq!(got, want.map(str::to_string), "{input}");
         }
+    }
+
+    #[test]
+    fn kubernetes_status_answers_keep_their_message() {
+        let status = r#"{"kind":"Status","code":404,"reason":"NotFound","message":"services \"loki-gateway\" not found"}"#;
+        assert_eq!(
+            http_error(404, status),
+            r#"HTTP 404 (NotFound): services "loki-gateway" not found"#
+        );
+        assert_eq!(http_error(500, "boom"), "HTTP 500: boom");
     }
 
     #[test]
