@@ -588,5 +588,28 @@ mod tests {
         assert_eq!(uncovered, Vec::<String>::new(), "areas without a dashboard");
         assert!(ours.dashboards.len() >= kubegems.dashboards.len());
         assert!(ours.alerts.len() >= kubegems.alerts.len());
+
+        // Every system alert's template is one of the presets.
+        let rules: BTreeSet<String> = ours
+            .scopes
+            .iter()
+            .flat_map(|s| {
+                s.resources.iter().flat_map(move |r| {
+                    r.rules
+                        .iter()
+                        .map(move |x| format!("{}.{}.{}", s.name, r.name, x.name))
+                })
+            })
+            .collect();
+        for a in &ours.alerts {
+            let g = &a.body["promqlGenerator"];
+            if g.is_null() {
+                continue;
+            }
+            let key = ["scope", "resource", "rule"]
+                .map(|k| g[k].as_str().unwrap_or_default())
+                .join(".");
+            assert!(rules.contains(&key), "{} uses missing {key}", a.name);
+        }
     }
 }
