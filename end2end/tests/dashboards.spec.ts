@@ -59,14 +59,26 @@ test("dashboards: create from a template, edit graphs, filter by a variable, one
   await expect(panels.nth(1).getByTestId("chart")).toHaveAttribute("data-series", "1");
   expect(queries.length).toBe(1);
 
+  await expect(page).toHaveURL(/&var-pod=web-2$/);
+
   await page.getByTestId("dashboard-refresh-now").click();
   await expect.poll(() => queries.length).toBe(2);
 
-  // A reload renders the dashboard on the server and hydrates it.
+  // An absolute range: "custom" starts from the current window, and the link keeps it.
+  await page.getByTestId("dashboard-range").selectOption("custom");
+  await expect(page).toHaveURL(/&range=\d+\.\.\d+&var-pod=web-2$/);
+  await expect(page.getByTestId("dashboard").getByTestId("from")).toBeVisible();
+  await expect.poll(() => queries.length).toBe(3);
+  await page.getByTestId("dashboard-range").selectOption("15m");
+  await expect(page).toHaveURL(/&range=15m&var-pod=web-2$/);
+
+  // A reload renders the dashboard again from the link: same range and variable value.
   await page.reload();
   await hydrated(page);
   await expect(panels).toHaveCount(3);
-  await expect(panels.nth(1).getByTestId("chart")).toHaveAttribute("data-series", "2");
+  await expect(page.getByTestId("dashboard-range")).toHaveValue("15m");
+  await expect(variable).toHaveValue("web-2");
+  await expect(panels.nth(1).getByTestId("chart")).toHaveAttribute("data-series", "1");
 
   page.once("dialog", (d) => d.accept());
   await page.getByTestId("dashboard").getByTestId("dashboard-delete").click();

@@ -1,7 +1,7 @@
 //! The audit log: one row per mutation and sign-in, and role-scoped reading.
 
 use app::api::audit::AuditPort;
-use app::api::context::{AuditRecord, Caller};
+use app::api::context::{AuditRecord, Caller, Owned};
 use app::error::ApiError;
 use app::model::{AuditEntry, AuditFilter, Role};
 use sea_orm::{
@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::auth::authz::tenant_ids;
-use crate::db::entities::audit_log;
+use crate::db::entities::{audit_log, dashboard, environment};
 use crate::db::{internal, now, rfc3339};
 
 pub struct AuditService {
@@ -39,6 +39,24 @@ impl AuditPort for AuditService {
         if let Err(e) = row.insert(&self.db).await {
             tracing::error!(error = %e, action = %r.action, "writing audit row failed");
         }
+    }
+
+    async fn owner(&self, object: Owned) -> Option<i64> {
+        let environment_id = match object {
+            Owned::Environment(id) => id,
+            Owned::Dashboard(id) => {
+                dashboard::Entity::find_by_id(id)
+                    .one(&self.db)
+                    .await
+                    .ok()??
+                    .environment_id
+            }
+        };
+        environment::Entity::find_by_id(environment_id)
+            .one(&self.db)
+            .await
+            .ok()?
+            .map(|e| e.tenant_id)
     }
 
     async fn list(&self, caller: &Caller, f: AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {

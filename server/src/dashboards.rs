@@ -19,7 +19,6 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use crate::auth::authz::require_tenant;
 use crate::db::entities::{dashboard, dashboard_template, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 use crate::observe::metrics::{MetricsService, Place};
@@ -61,21 +60,7 @@ impl DashboardsService {
         id: i64,
         min: Role,
     ) -> Result<environment::Model, ApiError> {
-        let env = environment::Entity::find_by_id(id)
-            .one(&self.db)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("environment"))?;
-        require_tenant(&self.db, caller, env.tenant_id, min)
-            .await
-            .map_err(|e| {
-                if e.status == 403 {
-                    e
-                } else {
-                    ApiError::not_found("environment")
-                }
-            })?;
-        Ok(env)
+        crate::auth::authz::environment_as(&self.db, caller, id, min).await
     }
 
     async fn dashboard(

@@ -72,6 +72,11 @@ impl AppState {
             metrics: metrics.clone(),
             dashboards: Arc::new(crate::dashboards::DashboardsService {
                 db: db.clone(),
+                metrics: metrics.clone(),
+            }),
+            collectors: Arc::new(crate::observe::collectors::CollectorsService {
+                db: db.clone(),
+                clusters: clusters.clone(),
                 metrics,
             }),
         };

@@ -13,51 +13,7 @@ use server::cluster::kube::crds::{self, Crd, Object};
 use testkit::kube::catalog::Catalog;
 use testkit::kube::validate;
 
-const TOKEN: &str = "s3cret-token";
-
-fn kubeconfig(addr: std::net::SocketAddr, token: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\nusers:\n- name: gemscope\n  user:\n    token: {token}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: gemscope\ncurrent-context: fake\n"
-    )
-}
-
-/// Sets up what the KubeGems monitoring plugin leaves in a cluster: its namespace and the
-/// Prometheus and Alertmanager services, whose endpoints are the real servers.
-async fn install_monitoring(base: &str, stack: &RealStack) {
-    let http = reqwest::Client::new();
-    let send = |path: String, body: Value| {
-        http.post(format!("{base}{path}"))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-    };
-    let r = send(
-        "/api/v1/namespaces".into(),
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubegems-monitoring"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 201);
-    for (name, port, url) in [
-        ("prometheus", 9090, &stack.prometheus_url),
-        ("alertmanager", 9093, &stack.alertmanager_url),
-    ] {
-        let target: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
-        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-            "spec": {"ports": [{"name": "web", "port": port, "targetPort": target}]}});
-        let eps = json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name},
-            "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"name": "web", "port": target}]}]});
-        for (plural, body) in [("services", svc), ("endpoints", eps)] {
-            let r = send(
-                format!("/api/v1/namespaces/kubegems-monitoring/{plural}"),
-                body,
-            )
-            .await
-            .unwrap();
-            assert_eq!(r.status(), 201, "{plural}");
-        }
-    }
-}
+use common::fake_kube::{TOKEN, install_monitoring, kubeconfig};
 
 fn endpoint<'a>(check: &'a Value, component: &str) -> &'a Value {
     find_in(check, "endpoints", "component", component)

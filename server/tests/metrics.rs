@@ -95,40 +95,10 @@ async fn environment_queries_see_only_their_namespace() {
         .unwrap();
     let mut env_of = Vec::new();
     for (tenant, user, ns) in [("shop-team", "alice", "shop"), ("db-team", "bob", "other")] {
-        let t = app
-            .ok(
-                "/api/tenants/create",
-                json!({"name": tenant, "description": ""}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        app.ok(
-            "/api/members/set",
-            json!({"tenant_id": t, "username": user, "role": "viewer"}),
-            a(),
-        )
-        .await;
-        let p = app
-            .ok(
-                "/api/projects/create",
-                json!({"tenant_id": t, "name": "p", "description": ""}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        let env = app
-            .ok(
-                "/api/environments/create",
-                json!({"tenant_id": t, "project_id": p, "environment": {"name": "prod", "cluster_id": cluster, "namespace": ns, "description": ""}}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        env_of.push(env);
+        let e = app
+            .environment(&admin, tenant, (user, "viewer"), cluster, ns)
+            .await;
+        env_of.push(e.environment);
     }
     let (shop, other) = (env_of[0], env_of[1]);
     let alice = app.login("alice", "alice-password").await;
@@ -324,39 +294,10 @@ async fn dashboards_from_templates_run_every_panel_in_one_request() {
             .await["id"]
             .as_i64()
             .unwrap();
-        let t = app
-            .ok(
-                "/api/tenants/create",
-                json!({"name": "shop-team", "description": ""}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        app.ok(
-            "/api/members/set",
-            json!({"tenant_id": t, "username": "viv", "role": "viewer"}),
-            a(),
-        )
-        .await;
-        let p = app
-            .ok(
-                "/api/projects/create",
-                json!({"tenant_id": t, "name": "p", "description": ""}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
         let env = app
-            .ok(
-                "/api/environments/create",
-                json!({"tenant_id": t, "project_id": p, "environment": {"name": "prod", "cluster_id": cluster, "namespace": "shop", "description": ""}}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
+            .environment(&admin, "shop-team", ("viv", "viewer"), cluster, "shop")
+            .await
+            .environment;
 
         // From the Container template: graphs, variables and times are copied.
         let d = app

@@ -9,8 +9,8 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, audit::AuditPort, clusters::ClustersPort, dashboards::DashboardsPort,
-    metrics::MetricsPort, templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
+    account::AccountPort, audit::AuditPort, clusters::ClustersPort, collectors::CollectorsPort,
+    dashboards::DashboardsPort, metrics::MetricsPort, templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
 use crate::i18n::{Lang, localize_error};
@@ -63,6 +63,7 @@ pub struct Services {
     pub templates: Arc<dyn TemplatesPort>,
     pub metrics: Arc<dyn MetricsPort>,
     pub dashboards: Arc<dyn DashboardsPort>,
+    pub collectors: Arc<dyn CollectorsPort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.
@@ -137,6 +138,13 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, ApiError>>) -> Resu
 }
 
 /// What a mutation is about, for the audit log.
+/// An object whose tenant an audit row records, looked up before the mutation runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Owned {
+    Environment(i64),
+    Dashboard(i64),
+}
+
 pub struct AuditTarget<'a> {
     pub action: &'a str,
     pub target: String,

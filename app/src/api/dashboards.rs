@@ -60,18 +60,13 @@ pub async fn create_dashboard(
 ) -> Result<Dashboard, ApiError> {
     use super::context::*;
     respond(async {
-        let c = caller().await?;
+        let (c, s) = (caller().await?, services()?);
         let t = AuditTarget {
             action: "dashboard.create",
             target: format!("environment/{environment_id}/dashboard/{}", dashboard.name),
-            tenant_id: None,
+            tenant_id: s.audit.owner(Owned::Environment(environment_id)).await,
         };
-        audited(
-            &c,
-            t,
-            services()?.dashboards.create(&c, environment_id, dashboard),
-        )
-        .await
+        audited(&c, t, s.dashboards.create(&c, environment_id, dashboard)).await
     })
     .await
 }
@@ -83,18 +78,13 @@ pub async fn update_dashboard(
 ) -> Result<Dashboard, ApiError> {
     use super::context::*;
     respond(async {
-        let c = caller().await?;
+        let (c, s) = (caller().await?, services()?);
         let t = AuditTarget {
             action: "dashboard.update",
             target: format!("dashboard/{dashboard_id}"),
-            tenant_id: None,
+            tenant_id: s.audit.owner(Owned::Dashboard(dashboard_id)).await,
         };
-        audited(
-            &c,
-            t,
-            services()?.dashboards.update(&c, dashboard_id, dashboard),
-        )
-        .await
+        audited(&c, t, s.dashboards.update(&c, dashboard_id, dashboard)).await
     })
     .await
 }
@@ -103,13 +93,13 @@ pub async fn update_dashboard(
 pub async fn delete_dashboard(dashboard_id: i64) -> Result<(), ApiError> {
     use super::context::*;
     respond(async {
-        let c = caller().await?;
+        let (c, s) = (caller().await?, services()?);
         let t = AuditTarget {
             action: "dashboard.delete",
             target: format!("dashboard/{dashboard_id}"),
-            tenant_id: None,
+            tenant_id: s.audit.owner(Owned::Dashboard(dashboard_id)).await,
         };
-        audited(&c, t, services()?.dashboards.delete(&c, dashboard_id)).await
+        audited(&c, t, s.dashboards.delete(&c, dashboard_id)).await
     })
     .await
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod clusters;
+pub mod collectors;
 pub mod dashboards;
 pub mod metrics;
 pub mod templates;

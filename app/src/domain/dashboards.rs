@@ -10,6 +10,45 @@ use crate::model::{
     DashboardInput, DashboardTemplate, FilterOp, GraphTarget, LabelFilter, MetricExpr, TemplateKey,
 };
 
+/// A dashboard view as a link: `/dashboards?env=1&d=2&range=1h&var-pod=web-1`, so a shared
+/// link shows the same time range and variable values (Grafana's `var-` convention).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DashboardLink {
+    pub environment: i64,
+    pub dashboard: Option<i64>,
+    pub range: Option<TimeRange>,
+    /// Only variables with a value; empty means "all".
+    pub variables: BTreeMap<String, String>,
+}
+
+impl DashboardLink {
+    pub fn to_url(&self) -> String {
+        use crate::domain::explore::encode;
+        let mut url = format!("/dashboards?env={}", self.environment);
+        if let Some(d) = self.dashboard {
+            url.push_str(&format!("&d={d}"));
+        }
+        if let Some(r) = self.range {
+            url.push_str(&format!("&range={}", encode(&r.to_param())));
+        }
+        for (k, v) in self.variables.iter().filter(|(_, v)| !v.is_empty()) {
+            url.push_str(&format!("&var-{}={}", encode(k), encode(v)));
+        }
+        url
+    }
+
+    /// The variables of `names` that the query string sets.
+    pub fn variables_from<'a>(
+        names: impl IntoIterator<Item = &'a String>,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> BTreeMap<String, String> {
+        names
+            .into_iter()
+            .map(|k| (k.clone(), get(&format!("var-{k}")).unwrap_or_default()))
+            .collect()
+    }
+}
+
 /// Refresh intervals the dashboard offers; `off` stops auto-refresh.
 pub const REFRESH: [&str; 5] = ["off", "10s", "30s", "1m", "5m"];
 
@@ -339,5 +378,30 @@ mod tests {
         assert_eq!(panel_step("30s", 0, 3600), 30);
         assert_eq!(panel_step("30s", 0, 7 * 86400), 3600);
         assert_eq!(panel_step("", 0, 3600), 15);
+    }
+
+    #[test]
+    fn links_carry_range_and_variables() {
+        let mut vars = BTreeMap::new();
+        vars.insert("pod".to_string(), "web-1".to_string());
+        vars.insert("service".to_string(), String::new());
+        let l = DashboardLink {
+            environment: 3,
+            dashboard: Some(7),
+            range: Some(TimeRange::Last(21600)),
+            variables: vars,
+        };
+        assert_eq!(l.to_url(), "/dashboards?env=3&d=7&range=6h&var-pod=web-1");
+        let q: BTreeMap<&str, &str> = [("var-pod", "web-1")].into_iter().collect();
+        let names = ["pod".to_string(), "service".to_string()];
+        let got = DashboardLink::variables_from(&names, |k| q.get(k).map(|v| v.to_string()));
+        assert_eq!(got["pod"], "web-1");
+        assert_eq!(got["service"], "");
+        let between = DashboardLink {
+            environment: 1,
+            range: Some(TimeRange::Between(100, 200)),
+            ..Default::default()
+        };
+        assert_eq!(between.to_url(), "/dashboards?env=1&range=100..200");
     }
 }

@@ -3,6 +3,7 @@
 mod account;
 mod alertmanager;
 mod cluster;
+mod collectors;
 mod metrics;
 mod rules;
 mod templates;
@@ -11,6 +12,7 @@ mod tenancy;
 pub use account::*;
 pub use alertmanager::*;
 pub use cluster::*;
+pub use collectors::*;
 pub use metrics::*;
 pub use rules::*;
 pub use templates::*;

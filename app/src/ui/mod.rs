@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:tid") view=pages::TenantPage ssr=SsrMode::Async />
                     <Route path=path!("explore") view=pages::MetricsPage ssr=SsrMode::Async />
                     <Route path=path!("dashboards") view=pages::DashboardsPage ssr=SsrMode::Async />
+                    <Route path=path!("collectors") view=pages::CollectorsPage ssr=SsrMode::Async />
                     <Route path=path!("templates") view=pages::TemplatesPage ssr=SsrMode::Async />
                     <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
                     <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />

@@ -6,7 +6,7 @@ use app::error::ApiError;
 use app::model::Role;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::db::entities::{tenant, tenant_member};
+use crate::db::entities::{environment, tenant, tenant_member};
 use crate::db::internal;
 
 pub fn require_system_admin(caller: &Caller) -> Result<(), ApiError> {
@@ -79,4 +79,29 @@ pub async fn require_tenant<C: ConnectionTrait>(
         Some(role) if role < min => Err(ApiError::forbidden()),
         Some(_) => Ok(tenant),
     }
+}
+
+/// An environment the caller holds at least `min` in. Environments of tenants the caller is not
+/// in do not exist for them (404); too low a role in their own tenant is 403.
+pub async fn environment_as<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    id: i64,
+    min: Role,
+) -> Result<environment::Model, ApiError> {
+    let env = environment::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::not_found("environment"))?;
+    require_tenant(db, caller, env.tenant_id, min)
+        .await
+        .map_err(|e| {
+            if e.status == 403 {
+                e
+            } else {
+                ApiError::not_found("environment")
+            }
+        })?;
+    Ok(env)
 }

@@ -105,6 +105,33 @@ impl ClustersService {
             .ok_or_else(|| ApiError::not_found("cluster"))
     }
 
+    /// A Kubernetes client for the cluster; standalone clusters have none (409).
+    pub async fn kube_client(&self, cluster_id: i64) -> Result<::kube::Client, ApiError> {
+        let row = self.find(cluster_id).await?;
+        if ClusterKind::parse(&row.kind).unwrap_or_default() != ClusterKind::Kubernetes {
+            return Err(ApiError::new(
+                http::StatusCode::CONFLICT,
+                format!("cluster {} is standalone: it has no Kubernetes API", row.name),
+            ));
+        }
+        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        self.client_for(&row, &settings).await
+    }
+
+    async fn client_for(
+        &self,
+        row: &cluster::Model,
+        settings: &ClusterSettings,
+    ) -> Result<::kube::Client, ApiError> {
+        let secrets = self.unseal(row)?;
+        kube::client(settings, &secrets).await.map_err(|e| {
+            ApiError::new(
+                http::StatusCode::BAD_GATEWAY,
+                format!("cluster {}: {e}", row.name),
+            )
+        })
+    }
+
     /// How to reach `component` of a cluster, for the server's own calls.
     pub async fn endpoint(
         &self,
@@ -115,14 +142,7 @@ impl ClustersService {
         let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
         let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
         let client = if kind == ClusterKind::Kubernetes && settings.url_of(component).is_empty() {
-            let secrets = self.unseal(&row)?;
-            let client = kube::client(&settings, &secrets).await.map_err(|e| {
-                ApiError::new(
-                    http::StatusCode::BAD_GATEWAY,
-                    format!("cluster {}: {e}", row.name),
-                )
-            })?;
-            Some(client)
+            Some(self.client_for(&row, &settings).await?)
         } else {
             None
         };

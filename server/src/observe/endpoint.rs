@@ -95,7 +95,7 @@ impl Endpoint {
 
 /// A failed answer for people: the API server's own words when it answered a Kubernetes
 /// `Status` (a missing service through the proxy), else the start of the body.
-fn http_error(status: u16, body: &str) -> String {
+pub fn http_error(status: u16, body: &str) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
     if let Some(v) = parsed.filter(|v| v["kind"] == "Status")
         && let Some(message) = v["message"].as_str()

@@ -138,11 +138,16 @@ impl Prometheus {
                     ))
                 }
             })?;
-        let Ok(env) = serde_json::from_str::<Envelope>(&body) else {
-            let snippet: String = body.chars().take(200).collect();
+        // Anything but Prometheus' own envelope (an API server's `Status` through the service
+        // proxy, an HTML error page) is reported with what actually answered.
+        let env = serde_json::from_str::<Envelope>(&body)
+            .ok()
+            .filter(|e| e.status == "success" || e.status == "error");
+        let Some(env) = env else {
             return Err(PromError::Unavailable(format!(
-                "{} answered HTTP {status} without the Prometheus API: {snippet}",
-                self.endpoint.describe()
+                "{} answered {}",
+                self.endpoint.describe(),
+                super::endpoint::http_error(status, &body)
             )));
         };
         if env.status == "success" {

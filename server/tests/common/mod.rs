@@ -1,6 +1,7 @@
 //! Test harness: the real router over a fresh database on each backend, driven with HTTP requests.
 #![allow(dead_code)]
 
+pub mod fake_kube;
 pub mod real;
 
 use std::fmt;
@@ -250,6 +251,59 @@ impl TestApp {
             Auth::Cookie(session),
         )
         .await
+    }
+}
+
+/// What `TestApp::environment` made.
+pub struct TenantEnv {
+    pub tenant: i64,
+    pub environment: i64,
+}
+
+impl TestApp {
+    /// As the admin: a tenant with one member (`role`), a project `p`, and an environment `prod`
+    /// on `cluster` in `namespace`.
+    pub async fn environment(
+        &self,
+        admin: &str,
+        tenant: &str,
+        member: (&str, &str),
+        cluster: i64,
+        namespace: &str,
+    ) -> TenantEnv {
+        let a = || Auth::Cookie(admin);
+        let id = |v: Value| v["id"].as_i64().expect("id");
+        let t = id(self
+            .ok(
+                "/api/tenants/create",
+                serde_json::json!({"name": tenant, "description": ""}),
+                a(),
+            )
+            .await);
+        self.ok(
+            "/api/members/set",
+            serde_json::json!({"tenant_id": t, "username": member.0, "role": member.1}),
+            a(),
+        )
+        .await;
+        let p = id(self
+            .ok(
+                "/api/projects/create",
+                serde_json::json!({"tenant_id": t, "name": "p", "description": ""}),
+                a(),
+            )
+            .await);
+        let environment = id(self
+            .ok(
+                "/api/environments/create",
+                serde_json::json!({"tenant_id": t, "project_id": p, "environment": {"name": "prod", "cluster_id": cluster, "namespace": namespace, "description": ""}}),
+                a(),
+            )
+            .await);
+        TenantEnv {
+            tenant: t,
+            environment,
+        }
     }
 }
 

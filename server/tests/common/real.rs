@@ -37,6 +37,12 @@ fn wait_ready(url: &str) {
 impl RealStack {
     /// `None` when the binaries are missing, unless GEMSCOPE_TEST_REQUIRE_REAL=1 (CI), then panic.
     pub fn start() -> Option<RealStack> {
+        Self::start_with_history(None)
+    }
+
+    /// Like `start`, with history: the OpenMetrics text is turned into TSDB blocks by
+    /// `promtool tsdb create-blocks-from openmetrics` before Prometheus opens its data dir.
+    pub fn start_with_history(openmetrics: Option<&str>) -> Option<RealStack> {
         let have = Path::new("/usr/bin/prometheus").exists()
             && Path::new("/usr/bin/prometheus-alertmanager").exists();
         if !have {
@@ -53,6 +59,21 @@ impl RealStack {
         std::fs::create_dir_all(d.join("rules")).unwrap();
         std::fs::create_dir_all(d.join("am-data")).unwrap();
         std::fs::create_dir_all(d.join("prom-data")).unwrap();
+        if let Some(text) = openmetrics {
+            let file = d.join("history.om");
+            std::fs::write(&file, text).unwrap();
+            let out = Command::new("promtool")
+                .args(["tsdb", "create-blocks-from", "openmetrics"])
+                .arg(&file)
+                .arg(d.join("prom-data"))
+                .output()
+                .expect("run promtool");
+            assert!(
+                out.status.success(),
+                "promtool: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let (am_port, prom_port) = (free_port(), free_port());
         std::fs::write(
             d.join("alertmanager.yml"),
@@ -99,6 +120,21 @@ impl RealStack {
         Some(stack)
     }
 
+    /// Adds scrape jobs (a YAML list of scrape configs) to Prometheus and reloads it.
+    pub async fn add_scrape_configs(&self, jobs: &str) {
+        let path = self.dir.path().join("prometheus.yml");
+        let mut config = std::fs::read_to_string(&path).unwrap();
+        config.push_str("scrape_configs:\n");
+        config.push_str(jobs);
+        std::fs::write(&path, config).unwrap();
+        let r = reqwest::Client::new()
+            .post(format!("{}/-/reload", self.prometheus_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "reload: {}", r.status());
+    }
+
     pub fn stop_prometheus(&mut self) {
         if let Some(mut p) = self.prometheus.take() {
             p.kill().ok();
@@ -118,4 +154,44 @@ impl Drop for RealStack {
             c.wait().ok();
         }
     }
+}
+
+/// Deterministic container history in OpenMetrics: for each namespace, `pods` pods of two
+/// containers, a sample every `step` seconds over the `hours` before `end`. Values are
+/// functions of the pod index and time, so every run sees the same data.
+pub fn container_history(namespaces: &[&str], pods: usize, hours: i64, step: i64, end: i64) -> String {
+    use std::fmt::Write;
+    let start = end - hours * 3600;
+    let mut out = String::new();
+    let families: [(&str, &str); 3] = [
+        ("gems_container_cpu_usage_cores", "gauge"),
+        ("gems_container_memory_usage_bytes", "gauge"),
+        ("container_network_receive_bytes", "counter"),
+    ];
+    for (f, (name, kind)) in families.iter().enumerate() {
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let sample = if *kind == "counter" { format!("{name}_total") } else { name.to_string() };
+        for ns in namespaces {
+            for p in 0..pods {
+                for c in ["app", "sidecar"] {
+                    let labels = format!(
+                        "namespace=\"{ns}\",pod=\"web-{p}\",container=\"{c}\",workload=\"web\""
+                    );
+                    let mut t = start;
+                    while t <= end {
+                        let i = ((t - start) / step) as f64;
+                        let v = match f {
+                            0 => 0.1 + (p % 7) as f64 * 0.05 + (i / 60.0).sin().abs() * 0.1,
+                            1 => 64e6 + (p as f64) * 1e6 + (i % 120.0) * 1e4,
+                            _ => i * 1000.0 * (p + 1) as f64,
+                        };
+                        let _ = writeln!(out, "{sample}{{{labels}}} {v} {t}");
+                        t += step;
+                    }
+                }
+            }
+        }
+    }
+    out.push_str("# EOF\n");
+    out
 }

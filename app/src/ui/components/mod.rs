@@ -1,8 +1,12 @@
 pub mod chart;
+mod env_picker;
 mod form;
 pub mod graphs_editor;
 mod layout;
+mod time_range;
 pub mod switchers;
 
+pub use env_picker::EnvironmentPicker;
 pub use form::*;
 pub use layout::{AppLayout, PreferenceSwitch};
+pub use time_range::TimeRangePicker;

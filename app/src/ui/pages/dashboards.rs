@@ -8,20 +8,20 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::dashboards::{
     CreateDashboard, DeleteDashboard, UpdateDashboard, dashboard_variable_values, list_dashboards,
     query_dashboard,
 };
-use crate::api::metrics::metric_targets;
 use crate::api::templates::dashboard_templates;
-use crate::domain::dashboards::REFRESH;
-use crate::domain::time_range::{RELATIVE, TimeRange, duration_secs, format_duration};
-use crate::model::{Dashboard, DashboardInput, DashboardQuery, Graph, QueryTarget};
+use crate::domain::dashboards::{DashboardLink, REFRESH};
+use crate::domain::time_range::{TimeRange, duration_secs};
+use crate::model::{Dashboard, DashboardInput, DashboardQuery, Graph};
 use crate::ui::components::chart::TimeSeriesChart;
 use crate::ui::components::graphs_editor::{GraphEdit, GraphsEditor};
-use crate::ui::components::{ErrorNote, last_error};
+use crate::ui::components::{EnvironmentPicker, ErrorNote, TimeRangePicker, last_error};
 use crate::ui::use_t;
 
 fn now() -> i64 {
@@ -44,7 +44,6 @@ pub fn DashboardsPage() -> impl IntoView {
     let create = ServerAction::<CreateDashboard>::new();
     let update = ServerAction::<UpdateDashboard>::new();
     let delete = ServerAction::<DeleteDashboard>::new();
-    let targets = Resource::new(|| (), |_| metric_targets());
     let list = Resource::new(
         move || {
             (
@@ -92,29 +91,10 @@ pub fn DashboardsPage() -> impl IntoView {
         <h1>{move || t().dashboards_title}</h1>
         <Show when=move || mounted.get() fallback=move || view! { <p class="muted">{t().loading}</p> }>
         <div class="form-row">
-            <label class="field">
-                <span>{move || t().environment}</span>
-                <select data-testid="dashboard-env" prop:value=move || env.get().map(|e| e.to_string()).unwrap_or_default()
-                    on:change={
-                        let navigate = navigate.clone();
-                        move |ev| {
-                            if let Ok(e) = event_target_value(&ev).parse::<i64>() {
-                                navigate(&link(e, None), Default::default());
-                            }
-                        }
-                    }>
-                    <option value="">{move || t().choose_environment}</option>
-                    <Suspense>
-                        {move || targets.get().map(|r| r.unwrap_or_default().into_iter().filter_map(|o| match o.target {
-                            QueryTarget::Environment(id) => {
-                                let selected = Some(id) == env.get_untracked();
-                                Some(view! { <option value=id.to_string() selected=selected>{o.label}</option> })
-                            }
-                            QueryTarget::Cluster(_) => None,
-                        }).collect_view())}
-                    </Suspense>
-                </select>
-            </label>
+            <EnvironmentPicker env testid="dashboard-env" on_pick=Callback::new({
+                let navigate = navigate.clone();
+                move |e| navigate(&link(e, None), Default::default())
+            }) />
         </div>
         <Show when=move || env.get().is_some() fallback=move || view! { <p class="muted">{t().choose_environment_first}</p> }>
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
@@ -195,15 +175,37 @@ fn DashboardView(
 ) -> impl IntoView {
     let t = use_t();
     let id = d.id;
-    let range = RwSignal::new(TimeRange::from_bounds(&d.start, &d.end).unwrap_or_default());
+    // A link may carry the time range and variable values; otherwise the saved range applies.
+    let query = use_query_map();
+    let linked = query.with_untracked(|q| q.get("range").and_then(|r| TimeRange::from_param(&r)));
+    let range = RwSignal::new(
+        linked.unwrap_or_else(|| TimeRange::from_bounds(&d.start, &d.end).unwrap_or_default()),
+    );
     let refresh = RwSignal::new(d.refresh.clone());
     let tick = RwSignal::new(0usize);
     let chosen: RwSignal<BTreeMap<String, String>> = RwSignal::new(
-        d.variables
-            .keys()
-            .map(|k| (k.clone(), String::new()))
-            .collect(),
+        query.with_untracked(|q| DashboardLink::variables_from(d.variables.keys(), |k| q.get(k))),
     );
+    let navigate = use_navigate();
+    let environment = d.environment_id;
+    Effect::new(move |before: Option<()>| {
+        let (range, variables) = (range.get(), chosen.get());
+        if before.is_some() {
+            let link = DashboardLink {
+                environment,
+                dashboard: Some(id),
+                range: Some(range),
+                variables,
+            };
+            navigate(
+                &link.to_url(),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
     let panels = Resource::new(
         move || (range.get(), chosen.get(), tick.get()),
         move |(r, variables, _)| async move {
@@ -279,24 +281,7 @@ fn DashboardView(
     view! {
         <section class="dashboard" data-testid="dashboard" data-id=id>
             <div class="form-row toolbar">
-                <label class="field">
-                    <span>{move || t().time_range}</span>
-                    <select data-testid="dashboard-range" on:change=move |ev| {
-                        if let Some(s) = duration_secs(&event_target_value(&ev)) { range.set(TimeRange::Last(s)) }
-                    }>
-                        {RELATIVE.into_iter().map(|r| {
-                            let selected = range.get_untracked() == TimeRange::Last(duration_secs(r).unwrap_or_default());
-                            view! { <option value=r selected=selected>{move || format!("{} {r}", t().last_n)}</option> }
-                        }).collect_view()}
-                        {match range.get_untracked() {
-                            TimeRange::Last(n) if !RELATIVE.contains(&format_duration(n).as_str()) => {
-                                let (v, text) = (format_duration(n), format_duration(n));
-                                view! { <option value=v selected=true>{text}</option> }.into_any()
-                            }
-                            _ => ().into_any(),
-                        }}
-                    </select>
-                </label>
+                <TimeRangePicker range testid="dashboard-range" />
                 <label class="field">
                     <span>{move || t().refresh}</span>
                     <select data-testid="dashboard-refresh" on:change=move |ev| refresh.set(event_target_value(&ev))>
@@ -308,6 +293,7 @@ fn DashboardView(
                 </label>
                 {variables.into_iter().map(|name| {
                     let label = name.clone();
+                    let label_sel = name.clone();
                     let key = name.clone();
                     let values = Resource::new(
                         move || range.get(),
@@ -330,7 +316,8 @@ fn DashboardView(
                                 <option value="">{move || t().all_values}</option>
                                 <Suspense>
                                     {move || values.get().map(|r| r.unwrap_or_default().into_iter().map(|v| {
-                                        view! { <option value=v.clone()>{v.clone()}</option> }
+                                        let selected = chosen.with_untracked(|c| c.get(&label_sel) == Some(&v));
+                                        view! { <option value=v.clone() selected=selected>{v.clone()}</option> }
                                     }).collect_view())}
                                 </Suspense>
                             </select>

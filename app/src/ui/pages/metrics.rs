@@ -3,7 +3,6 @@
 //! Prometheus, and a time range. The result is a chart or a table. The URL holds the whole state,
 //! so a link reproduces the view.
 
-use chrono::{Local, NaiveDateTime, TimeZone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -11,33 +10,16 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::metrics::{TargetOption, label_names, label_values, metric_targets, query_range};
 use crate::api::templates::template_tree;
 use crate::domain::explore::{ExploreState, parse_target, target_param};
-use crate::domain::time_range::{RELATIVE, TimeRange, duration_secs, format_duration};
+use crate::domain::time_range::TimeRange;
 use crate::model::{
     FilterOp, LabelFilter, LabelValuesQuery, MetricExpr, QueryTarget, TemplateKey, TemplateScope,
 };
+use crate::ui::components::TimeRangePicker;
 use crate::ui::components::chart::{SeriesTable, TimeSeriesChart};
 use crate::ui::use_t;
 
-const LOCAL_MINUTES: &str = "%Y-%m-%dT%H:%M";
-
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-fn local_input(ts: i64) -> String {
-    Local
-        .timestamp_opt(ts, 0)
-        .single()
-        .map(|d| d.format(LOCAL_MINUTES).to_string())
-        .unwrap_or_default()
-}
-
-fn from_local_input(s: &str) -> Option<i64> {
-    let naive = NaiveDateTime::parse_from_str(s, LOCAL_MINUTES).ok()?;
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|d| d.timestamp())
 }
 
 #[derive(Clone, Copy)]
@@ -76,9 +58,7 @@ struct Form {
     /// The page's owner: rows are made in effects and event handlers, whose owners are
     /// short-lived, but must live as long as the page.
     owner: StoredValue<Option<Owner>>,
-    range: RwSignal<String>,
-    from: RwSignal<String>,
-    to: RwSignal<String>,
+    range: RwSignal<TimeRange>,
 }
 
 impl Form {
@@ -95,9 +75,7 @@ impl Form {
             filters: RwSignal::new(Vec::new()),
             next_key: StoredValue::new(0),
             owner: StoredValue::new(Owner::current()),
-            range: RwSignal::new("1h".into()),
-            from: s(),
-            to: s(),
+            range: RwSignal::new(TimeRange::default()),
         }
     }
 
@@ -114,14 +92,7 @@ impl Form {
         self.expr_draft.set(s.expr.clone());
         let rows = s.filters.iter().map(|f| self.row(f)).collect();
         self.filters.set(rows);
-        match s.range {
-            TimeRange::Last(n) => self.range.set(format_duration(n)),
-            TimeRange::Between(a, b) => {
-                self.range.set("custom".into());
-                self.from.set(local_input(a));
-                self.to.set(local_input(b));
-            }
-        }
+        self.range.set(s.range);
     }
 
     fn row(&self, f: &LabelFilter) -> FilterRow {
@@ -156,20 +127,6 @@ impl Form {
         }
     }
 
-    fn time_range(&self) -> TimeRange {
-        let r = self.range.get_untracked();
-        if r == "custom" {
-            let from = from_local_input(&self.from.get_untracked());
-            let to = from_local_input(&self.to.get_untracked());
-            if let (Some(a), Some(b)) = (from, to)
-                && a < b
-            {
-                return TimeRange::Between(a, b);
-            }
-        }
-        duration_secs(&r).map(TimeRange::Last).unwrap_or_default()
-    }
-
     fn state(&self, table: bool) -> ExploreState {
         let template = untrack(|| self.template());
         ExploreState {
@@ -191,7 +148,7 @@ impl Form {
                     value: r.value.get_untracked(),
                 })
                 .collect(),
-            range: self.time_range(),
+            range: self.range.get_untracked(),
             table,
         }
     }
@@ -393,33 +350,7 @@ pub fn MetricsPage() -> impl IntoView {
                     }>{move || t().add_filter}</button>
             </fieldset>
             <div class="form-row">
-                <label class="field">
-                    <span>{move || t().time_range}</span>
-                    <select data-testid="range" prop:value=move || form.range.get()
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            if v == "custom" && form.from.get_untracked().is_empty() {
-                                form.from.set(local_input(now() - 3600));
-                                form.to.set(local_input(now()));
-                            }
-                            form.range.set(v);
-                        }>
-                        {RELATIVE.into_iter().map(|r| view! {
-                            <option value=r selected=move || form.range.get() == r>{move || format!("{} {r}", t().last_n)}</option>
-                        }).collect_view()}
-                        <option value="custom" selected=move || form.range.get() == "custom">{move || t().custom_range}</option>
-                    </select>
-                </label>
-                <Show when=move || form.range.get() == "custom">
-                    <label class="field">
-                        <span>{move || t().from}</span>
-                        <input type="datetime-local" data-testid="from" bind:value=form.from />
-                    </label>
-                    <label class="field">
-                        <span>{move || t().to}</span>
-                        <input type="datetime-local" data-testid="to" bind:value=form.to />
-                    </label>
-                </Show>
+                <TimeRangePicker range=form.range testid="range" />
                 <button class="primary" data-testid="run" on:click=run.clone()>{move || t().run_query}</button>
             </div>
         </section>

@@ -1,0 +1,144 @@
+//! Load script (run with `cargo bench -p server --bench dashboard_refresh`): a 12-panel dashboard
+//! refresh through Gemscope against the slowest of its panel queries sent to Prometheus
+//! directly, on the same real Prometheus holding six hours of deterministic container history.
+//! Prints both medians and their ratio; the goal is a ratio of at most 1.2.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::real::{RealStack, container_history};
+use common::{ADMIN_PW, Auth, Backend, TestApp};
+use serde_json::{Value, json};
+
+const PANELS: [&str; 12] = [
+    "sum by (pod) (gems_container_cpu_usage_cores)",
+    "avg by (container) (gems_container_cpu_usage_cores)",
+    "max by (pod) (gems_container_memory_usage_bytes)",
+    "sum by (pod) (rate(container_network_receive_bytes_total[5m]))",
+    "topk(5, sum by (pod) (gems_container_cpu_usage_cores))",
+    "quantile(0.9, gems_container_cpu_usage_cores)",
+    "sum(gems_container_memory_usage_bytes)",
+    "avg_over_time(gems_container_cpu_usage_cores[10m])",
+    "sum by (pod) (increase(container_network_receive_bytes_total[1h]))",
+    "count(gems_container_cpu_usage_cores > 0.2)",
+    "sum by (pod) (gems_container_memory_usage_bytes) / 1e6",
+    "max_over_time(gems_container_cpu_usage_cores[30m])",
+];
+const ROUNDS: usize = 30;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let end = now / 60 * 60;
+    let history = container_history(&["shop", "other"], 40, 6, 30, end);
+    let Some(stack) = RealStack::start_with_history(Some(&history)) else {
+        eprintln!("prometheus is not installed: nothing to measure");
+        return;
+    };
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    app.create_user(&admin, "alice", "alice-password").await;
+    let cluster = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "bench", "kind": "standalone", "settings": {"prometheus_url": stack.prometheus_url}}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let env = app
+        .environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop")
+        .await
+        .environment;
+    let graphs: Vec<Value> = PANELS
+        .iter()
+        .enumerate()
+        .map(|(i, e)| json!({"name": format!("panel {i}"), "targets": [{"targetName": "A", "expr": e}]}))
+        .collect();
+    let d = app
+        .ok(
+            "/api/dashboards/create",
+            json!({"environment_id": env, "dashboard": {"name": "bench", "graphs": graphs}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let alice = app.login("alice", "alice-password").await;
+    let (start, stop) = (end - 6 * 3600, end);
+    let refresh = json!({"query": {"dashboard_id": d, "start": start, "end": stop}});
+
+    // The queries exactly as Gemscope sends them (scoped to the namespace, with its step).
+    let first = app.ok("/api/dashboards/query", refresh.clone(), Auth::Cookie(&alice)).await;
+    let mut direct = Vec::new();
+    for p in first.as_array().unwrap() {
+        let r = &p["result"]["Ok"];
+        assert!(!r.is_null(), "panel failed: {p}");
+        assert!(!r["series"].as_array().unwrap().is_empty(), "panel without data: {p}");
+        direct.push((r["expr"].as_str().unwrap().to_string(), r["step"].as_i64().unwrap()));
+    }
+    let http = reqwest::Client::new();
+
+    // Warm both paths (Prometheus' caches, connections, the SQLite pages).
+    for _ in 0..3 {
+        app.ok("/api/dashboards/query", refresh.clone(), Auth::Cookie(&alice)).await;
+    }
+    let mut slowest = (String::new(), Duration::ZERO);
+    for (expr, step) in &direct {
+        let mut times = Vec::new();
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{}/api/v1/query_range", stack.prometheus_url))
+                .query(&[
+                    ("query", expr.clone()),
+                    ("start", start.to_string()),
+                    ("end", stop.to_string()),
+                    ("step", step.to_string()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let body: Value = r.json().await.unwrap();
+            times.push(t.elapsed());
+            assert_eq!(body["status"], "success");
+        }
+        let m = median(times);
+        if m > slowest.1 {
+            slowest = (expr.clone(), m);
+        }
+    }
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let r = app.call("/api/dashboards/query", refresh.clone(), Auth::Cookie(&alice)).await;
+        times.push(t.elapsed());
+        assert_eq!(r.status, 200);
+    }
+    let full = median(times);
+    let series: usize = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["result"]["Ok"]["series"].as_array().map_or(0, |s| s.len()))
+        .sum();
+    println!("dashboard refresh benchmark ({ROUNDS} rounds, 6 h range, {series} series in 12 panels)");
+    println!("  (a) slowest single panel, direct to Prometheus: median {:.1} ms  [{}]", ms(slowest.1), slowest.0);
+    println!("  (b) 12-panel refresh through Gemscope:           median {:.1} ms", ms(full));
+    println!("  b / a = {:.2} (goal <= 1.2)", ms(full) / ms(slowest.1));
+}

@@ -1,0 +1,98 @@
+//! The fake Kubernetes API server of `testkit` set up as a cluster with the monitoring plugin.
+
+use serde_json::{Value, json};
+
+use super::real::RealStack;
+
+pub const TOKEN: &str = "s3cret-token";
+
+pub fn kubeconfig(addr: std::net::SocketAddr, token: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\nusers:\n- name: gemscope\n  user:\n    token: {token}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: gemscope\ncurrent-context: fake\n"
+    )
+}
+
+/// Sets up what the KubeGems monitoring plugin leaves in a cluster: its namespace and the
+/// Prometheus and Alertmanager services, whose endpoints are the real servers.
+pub async fn install_monitoring(base: &str, stack: &RealStack) {
+    let http = reqwest::Client::new();
+    let send = |path: String, body: Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+    };
+    let r = send(
+        "/api/v1/namespaces".into(),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubegems-monitoring"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    for (name, port, url) in [
+        ("prometheus", 9090, &stack.prometheus_url),
+        ("alertmanager", 9093, &stack.alertmanager_url),
+    ] {
+        let target: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"ports": [{"name": "web", "port": port, "targetPort": target}]}});
+        let eps = json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name},
+            "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"name": "web", "port": target}]}]});
+        for (plural, body) in [("services", svc), ("endpoints", eps)] {
+            let r = send(
+                format!("/api/v1/namespaces/kubegems-monitoring/{plural}"),
+                body,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 201, "{plural}");
+        }
+    }
+}
+
+
+/// POSTs an object to the fake as the admin token; panics unless it is created.
+pub async fn create(base: &str, path: &str, body: Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    assert_eq!(status, 201, "{path}: {}", r.text().await.unwrap_or_default());
+}
+
+/// GETs an object from the fake; `None` when it does not exist.
+pub async fn get(base: &str, path: &str) -> Option<Value> {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    if r.status() == 404 {
+        return None;
+    }
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    Some(r.json().await.unwrap())
+}
+
+/// Starts the fake with the token, returns its base URL, its state and the serving task.
+pub async fn start() -> (
+    std::net::SocketAddr,
+    testkit::kube::Shared,
+    tokio::task::JoinHandle<()>,
+) {
+    let (addr, fake, task) = testkit::kube::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        testkit::kube::Options {
+            token: Some(TOKEN.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (addr, fake, task)
+}
