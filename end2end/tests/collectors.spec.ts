@@ -50,7 +50,8 @@ test("collectors: enable a Service's metrics, see the ServiceMonitor, stop colle
   await web.getByTestId("collector-port").selectOption("metrics");
   await web.getByTestId("collector-interval").fill("often");
   await web.getByTestId("collector-save").click();
-  await expect(web.locator(".field-error")).toContainText("must be a duration");
+  await expect(web.locator(".field-error[data-field=interval]")).toContainText("must be a duration");
+  await expect(web.locator(".field-error")).toHaveCount(1);
   const monitor = `${kube}/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/web`;
   expect((await page.request.get(monitor, { headers: auth })).status()).toBe(404);
 

@@ -79,6 +79,7 @@ test("dashboards: create from a template, edit graphs, filter by a variable, one
   await expect(page.getByTestId("dashboard-range")).toHaveValue("15m");
   await expect(variable).toHaveValue("web-2");
   await expect(panels.nth(1).getByTestId("chart")).toHaveAttribute("data-series", "1");
+  await test.info().attach("dashboard", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 
   page.once("dialog", (d) => d.accept());
   await page.getByTestId("dashboard").getByTestId("dashboard-delete").click();

@@ -9,6 +9,7 @@ pub mod dashboards;
 pub mod db;
 pub mod local_stack;
 pub mod metrics;
+pub mod notify;
 pub mod observe;
 pub mod state;
 pub mod templates;

@@ -1,6 +1,7 @@
 //! Pure logic shared by browser and server: no I/O.
 
 pub mod am_config;
+pub mod channels;
 pub mod collectors;
 pub mod dashboards;
 pub mod explore;

@@ -2,6 +2,7 @@
 
 mod account;
 mod alertmanager;
+mod channels;
 mod cluster;
 mod collectors;
 mod metrics;
@@ -11,6 +12,7 @@ mod tenancy;
 
 pub use account::*;
 pub use alertmanager::*;
+pub use channels::*;
 pub use cluster::*;
 pub use collectors::*;
 pub use metrics::*;

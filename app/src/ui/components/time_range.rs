@@ -55,8 +55,9 @@ pub fn TimeRangePicker(range: RwSignal<TimeRange>, testid: &'static str) -> impl
                     let v = event_target_value(&ev);
                     if v == "custom" {
                         let (a, b) = range.get_untracked().resolve(chrono::Utc::now().timestamp());
+                        // The inputs hold minutes: round the end up so "now" stays inside.
                         from.set(local_input(a));
-                        to.set(local_input(b));
+                        to.set(local_input(b + 59));
                         apply_custom();
                     } else if let Some(s) = duration_secs(&v) {
                         range.set(TimeRange::Last(s));

@@ -115,7 +115,11 @@ fn CollectorRow(
         }
     });
     let field_err = move |f: &'static str| {
-        move || error.get().filter(|e| e.field.as_deref() == Some(f)).map(|e| e.message)
+        move || {
+            error.get().filter(|e| e.field.as_deref() == Some(f)).map(|e| {
+                view! { <small class="field-error" data-field=f>{e.message}</small> }
+            })
+        }
     };
     let ports = c.ports.clone();
     let svc_enable = service.clone();
@@ -151,17 +155,17 @@ fn CollectorRow(
                                 view! { <option value=p.name.clone() selected=selected>{p.name.clone()}</option> }
                             }).collect_view()}
                         </select>
-                        <small class="field-error">{field_err("port")}</small>
+                        {field_err("port")}
                     </label>
                     <label class="field narrow">
                         <span>{move || t().path}</span>
                         <input name="path" data-testid="collector-path" bind:value=path />
-                        <small class="field-error">{field_err("path")}</small>
+                        {field_err("path")}
                     </label>
                     <label class="field narrow">
                         <span>{move || t().interval}</span>
                         <input name="interval" data-testid="collector-interval" bind:value=interval />
-                        <small class="field-error">{field_err("interval")}</small>
+                        {field_err("interval")}
                     </label>
                     <button type="submit" class="primary small" data-testid="collector-save">
                         {move || if collected { t().save } else { t().collect }}

@@ -191,8 +191,9 @@ pub fn MetricsPage() -> impl IntoView {
         },
     );
     let targets = Resource::new(|| (), |_| metric_targets());
-    // Suggestions and template options load in the browser only: read outside <Suspense>,
-    // a server-rendered value would not match what hydration sees.
+    // Suggestions and template options load in the browser only (a server-rendered value would
+    // not match what hydration sees). Each read sits in its own <Transition>: a refetch must not
+    // suspend the page's outer boundary, which would rebuild the whole form mid-click.
     let tree = LocalResource::new(move || {
         let target = form.target.get();
         async move {
@@ -283,10 +284,12 @@ pub fn MetricsPage() -> impl IntoView {
                                 form.rule.set(String::new());
                             }>
                             <option value="">"—"</option>
+                            <Transition>
                             {move || scopes().into_iter().map(|s| {
                                 let selected = s.name == form.scope.get_untracked();
                                 view! { <option value=s.name.clone() selected=selected>{format!("{} · {}", s.name, s.show_name)}</option> }
                             }).collect_view()}
+                            </Transition>
                         </select>
                     </label>
                     <label class="field">
@@ -297,6 +300,7 @@ pub fn MetricsPage() -> impl IntoView {
                                 form.rule.set(String::new());
                             }>
                             <option value="">"—"</option>
+                            <Transition>
                             {move || {
                                 let scope = form.scope.get();
                                 scopes().into_iter().filter(|s| s.name == scope).flat_map(|s| s.resources).map(|r| {
@@ -304,6 +308,7 @@ pub fn MetricsPage() -> impl IntoView {
                                     view! { <option value=r.name.clone() selected=selected>{format!("{} · {}", r.name, r.show_name)}</option> }
                                 }).collect_view()
                             }}
+                            </Transition>
                         </select>
                     </label>
                     <label class="field">
@@ -311,6 +316,7 @@ pub fn MetricsPage() -> impl IntoView {
                         <select data-testid="tpl-rule" prop:value=move || form.rule.get()
                             on:change=move |ev| form.rule.set(event_target_value(&ev))>
                             <option value="">"—"</option>
+                            <Transition>
                             {move || {
                                 let (scope, resource) = (form.scope.get(), form.resource.get());
                                 scopes().into_iter().filter(|s| s.name == scope).flat_map(|s| s.resources)
@@ -319,9 +325,11 @@ pub fn MetricsPage() -> impl IntoView {
                                         view! { <option value=x.name.clone() selected=selected>{format!("{} · {}", x.name, x.show_name)}</option> }
                                     }).collect_view()
                             }}
+                            </Transition>
                         </select>
                     </label>
                 </div>
+                <Transition>
                 {move || {
                     let (scope, resource, rule) = (form.scope.get(), form.resource.get(), form.rule.get());
                     scopes().into_iter().filter(|s| s.name == scope).flat_map(|s| s.resources)
@@ -333,12 +341,15 @@ pub fn MetricsPage() -> impl IntoView {
                             </p>
                         })
                 }}
+                </Transition>
             </Show>
             <fieldset class="filters">
                 <legend>{move || t().label_filters}</legend>
                 <datalist id="label-names">
-                    {move || names.get().flatten().unwrap_or_default().into_iter()
-                        .map(|n| view! { <option value=n></option> }).collect_view()}
+                    <Transition>
+                        {move || names.get().flatten().unwrap_or_default().into_iter()
+                            .map(|n| view! { <option value=n></option> }).collect_view()}
+                    </Transition>
                 </datalist>
                 <For each=move || form.filters.get() key=|r| r.key let:row>
                     <FilterEditor row form />
@@ -430,8 +441,10 @@ fn FilterEditor(row: FilterRow, form: Form) -> impl IntoView {
             </select>
             <input list=list_id.clone() placeholder=move || t().value data-testid="filter-value" bind:value=row.value />
             <datalist id=list_id>
-                {move || values.get().flatten().unwrap_or_default().into_iter()
-                    .map(|v| view! { <option value=v></option> }).collect_view()}
+                <Transition>
+                    {move || values.get().flatten().unwrap_or_default().into_iter()
+                        .map(|v| view! { <option value=v></option> }).collect_view()}
+                </Transition>
             </datalist>
             <button type="button" class="small" on:click=move |_| {
                 form.filters.update(|f| f.retain(|r| r.key != row.key))

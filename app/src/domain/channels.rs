@@ -1,0 +1,403 @@
+//! Checks of alert channels, shared by the browser and the server: every refusal names the field
+//! (`config.to[1]`), and the shapes of the vendors' robot URLs are checked by path, not by host,
+//! so private deployments and proxies keep working. Also the masking of secrets for read-back.
+
+use std::str::FromStr;
+
+use email_address::EmailAddress;
+use url::Url;
+
+use crate::domain::validate::text;
+use crate::error::ApiError;
+use crate::model::{ChannelConfig, ChannelInput, SecretField, SmtpTls};
+
+pub const MASK: &str = "••••";
+
+fn required(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::invalid(field, "is required"));
+    }
+    Ok(())
+}
+
+/// An http(s) URL with a host; returns it parsed.
+pub fn http_url(field: &str, value: &str) -> Result<Url, ApiError> {
+    required(field, value)?;
+    let u = Url::parse(value.trim())
+        .map_err(|e| ApiError::invalid(field, format!("is not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(ApiError::invalid(field, "must be an http:// or https:// URL"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(ApiError::invalid(field, "must not carry a user name or password"));
+    }
+    Ok(u)
+}
+
+/// A vendor robot URL: http(s), with the vendor's path and, where the vendor puts its token in
+/// the query, that parameter.
+fn robot_url(field: &str, value: &str, path: &str, query: Option<&str>, vendor: &str) -> Result<(), ApiError> {
+    let u = http_url(field, value)?;
+    // Without a query token, the token is the rest of the path.
+    let path_ok = u.path().starts_with(path) && (query.is_some() || u.path().len() > path.len());
+    let query_ok = query.is_none_or(|q| u.query_pairs().any(|(k, v)| k == q && !v.is_empty()));
+    if !path_ok || !query_ok {
+        let example = match query {
+            Some(q) => format!("…{path}?{q}=…"),
+            None => format!("…{path}…"),
+        };
+        return Err(ApiError::invalid(
+            field,
+            format!("is not a {vendor} robot URL (expected {example})"),
+        ));
+    }
+    Ok(())
+}
+
+fn address(field: &str, value: &str) -> Result<(), ApiError> {
+    required(field, value)?;
+    EmailAddress::from_str(value.trim())
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid(field, format!("is not an e-mail address ({e})")))
+}
+
+/// Phone numbers as the vendors take them: digits, optionally a leading `+`.
+fn phone(field: &str, value: &str) -> Result<(), ApiError> {
+    required(field, value)?;
+    let digits = value.strip_prefix('+').unwrap_or(value);
+    if digits.len() < 5 || digits.len() > 20 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid(field, "must be a phone number of digits, optionally starting with +"));
+    }
+    Ok(())
+}
+
+fn list<'a>(
+    field: &str,
+    values: &'a [String],
+    need_one: bool,
+    each: impl Fn(&str, &'a str) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    if need_one && values.is_empty() {
+        return Err(ApiError::invalid(field, "needs at least one entry"));
+    }
+    if values.len() > 100 {
+        return Err(ApiError::invalid(field, "must have at most 100 entries"));
+    }
+    for (i, v) in values.iter().enumerate() {
+        each(&format!("{field}[{i}]"), v)?;
+    }
+    Ok(())
+}
+
+fn code(field: &str, value: &str, prefix: &str) -> Result<(), ApiError> {
+    required(field, value)?;
+    let rest = value.strip_prefix(prefix).unwrap_or_default();
+    if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid(field, format!("must look like {prefix}123456789")));
+    }
+    Ok(())
+}
+
+fn plain(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    required(field, value)?;
+    text(field, value, max)?;
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::invalid(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Checks a channel whose secrets are filled in (kept ones merged on the server).
+pub fn validate(input: &ChannelInput) -> Result<(), ApiError> {
+    plain("name", &input.name, 64)?;
+    text("description", &input.description, 512)?;
+    match &input.config {
+        ChannelConfig::Webhook { url, .. } => {
+            http_url("config.url", url.get())?;
+        }
+        ChannelConfig::Email {
+            smtp_host,
+            smtp_port,
+            tls,
+            from,
+            to,
+            username,
+            password,
+        } => {
+            plain("config.smtp_host", smtp_host, 253)?;
+            if smtp_host.contains(['/', ':', ' ']) {
+                return Err(ApiError::invalid(
+                    "config.smtp_host",
+                    "must be a host name or address, without scheme or port",
+                ));
+            }
+            if *smtp_port == 0 {
+                return Err(ApiError::invalid("config.smtp_port", "must be a port between 1 and 65535"));
+            }
+            address("config.from", from)?;
+            list("config.to", to, true, address)?;
+            text("config.username", username, 256)?;
+            if !username.is_empty() && password.get().is_empty() {
+                return Err(ApiError::invalid("config.password", "is required when a user name is set"));
+            }
+            if *tls == SmtpTls::None && !password.get().is_empty() {
+                return Err(ApiError::invalid(
+                    "config.tls",
+                    "a password is only sent over STARTTLS or TLS",
+                ));
+            }
+        }
+        ChannelConfig::Feishu { url, at, .. } => {
+            robot_url("config.url", url.get(), "/open-apis/bot/v2/hook/", None, "Feishu")?;
+            list("config.at", at, false, |f, v| plain(f, v, 128))?;
+        }
+        ChannelConfig::Dingtalk { url, at_mobiles, .. } => {
+            robot_url("config.url", url.get(), "/robot/send", Some("access_token"), "DingTalk")?;
+            list("config.at_mobiles", at_mobiles, false, phone)?;
+        }
+        ChannelConfig::Wecom { url, mentioned } => {
+            robot_url("config.url", url.get(), "/cgi-bin/webhook/send", Some("key"), "WeCom")?;
+            list("config.mentioned", mentioned, false, |f, v| plain(f, v, 128))?;
+        }
+        ChannelConfig::AliyunSms {
+            access_key_id,
+            access_key_secret,
+            phone_numbers,
+            sign_name,
+            template_code,
+        } => {
+            plain("config.access_key_id", access_key_id, 128)?;
+            plain("config.access_key_secret", access_key_secret.get(), 256)?;
+            list("config.phone_numbers", phone_numbers, true, phone)?;
+            plain("config.sign_name", sign_name, 64)?;
+            code("config.template_code", template_code, "SMS_")?;
+        }
+        ChannelConfig::AliyunVoice {
+            access_key_id,
+            access_key_secret,
+            called_number,
+            tts_code,
+        } => {
+            plain("config.access_key_id", access_key_id, 128)?;
+            plain("config.access_key_secret", access_key_secret.get(), 256)?;
+            phone("config.called_number", called_number)?;
+            code("config.tts_code", tts_code, "TTS_")?;
+        }
+    }
+    Ok(())
+}
+
+/// The read-back of a secret: whether it is set, and a hint that gives nothing away (a URL
+/// keeps its scheme and host).
+pub fn mask(field: &SecretField) -> SecretField {
+    let v = field.get();
+    let hint = if v.is_empty() {
+        String::new()
+    } else {
+        match Url::parse(v) {
+            Ok(u) if u.host_str().is_some() => {
+                format!("{}://{}/{MASK}", u.scheme(), u.host_str().unwrap_or_default())
+            }
+            _ => MASK.to_string(),
+        }
+    };
+    SecretField {
+        value: None,
+        set: !v.is_empty(),
+        hint,
+    }
+}
+
+/// Masks every secret of a configuration.
+pub fn masked(mut config: ChannelConfig) -> ChannelConfig {
+    for (_, f) in config.secrets_mut() {
+        *f = mask(f);
+    }
+    config
+}
+
+/// Fills the secrets an update left out (`value: None`) from the stored configuration, when it
+/// is of the same kind. `Some("")` clears.
+pub fn keep_secrets(mut update: ChannelConfig, stored: &ChannelConfig) -> ChannelConfig {
+    let mut stored = stored.clone();
+    if update.kind() == stored.kind() {
+        let old: Vec<(&str, String)> = stored
+            .secrets_mut()
+            .into_iter()
+            .map(|(k, f)| (k, f.get().to_string()))
+            .collect();
+        for (k, f) in update.secrets_mut() {
+            if f.value.is_none()
+                && let Some((_, v)) = old.iter().find(|(n, _)| *n == k)
+            {
+                f.value = Some(v.clone());
+            }
+        }
+    }
+    for (_, f) in update.secrets_mut() {
+        f.set = false;
+        f.hint.clear();
+    }
+    update
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(config: ChannelConfig) -> ChannelInput {
+        ChannelInput {
+            name: "ops".into(),
+            description: String::new(),
+            send_resolved: true,
+            config,
+        }
+    }
+
+    fn s(v: &str) -> SecretField {
+        SecretField::new(v)
+    }
+
+    fn email(to: &[&str], username: &str, password: &str, tls: SmtpTls) -> ChannelConfig {
+        ChannelConfig::Email {
+            smtp_host: "smtp.example.com".into(),
+            smtp_port: 587,
+            tls,
+            from: "alerts@example.com".into(),
+            to: to.iter().map(|t| t.to_string()).collect(),
+            username: username.into(),
+            password: s(password),
+        }
+    }
+
+    #[test]
+    fn good_channels_pass() {
+        let good = [
+            ChannelConfig::Webhook { url: s("https://hooks.example.com/x?token=1"), insecure_tls: false },
+            email(&["ops@example.com", "dev@example.com"], "alerts", "pw", SmtpTls::Starttls),
+            email(&["ops@example.com"], "", "", SmtpTls::None),
+            ChannelConfig::Feishu {
+                url: s("https://open.feishu.cn/open-apis/bot/v2/hook/abc-123"),
+                at: vec!["all".into()],
+                sign_secret: s(""),
+            },
+            ChannelConfig::Dingtalk {
+                url: s("https://oapi.dingtalk.com/robot/send?access_token=abc"),
+                at_mobiles: vec!["+8613800000000".into()],
+                sign_secret: s("SEC123"),
+            },
+            ChannelConfig::Wecom {
+                url: s("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-1"),
+                mentioned: vec!["@all".into()],
+            },
+            ChannelConfig::AliyunSms {
+                access_key_id: "LTAI5t".into(),
+                access_key_secret: s("secret"),
+                phone_numbers: vec!["13800000000".into()],
+                sign_name: "Gemscope".into(),
+                template_code: "SMS_123456".into(),
+            },
+            ChannelConfig::AliyunVoice {
+                access_key_id: "LTAI5t".into(),
+                access_key_secret: s("secret"),
+                called_number: "13800000000".into(),
+                tts_code: "TTS_10001".into(),
+            },
+        ];
+        for c in good {
+            validate(&input(c.clone())).unwrap_or_else(|e| panic!("{c:?}: {e:?}"));
+        }
+    }
+
+    #[test]
+    fn bad_channels_name_the_field() {
+        let ding = |url: &str, mobiles: &[&str]| ChannelConfig::Dingtalk {
+            url: s(url),
+            at_mobiles: mobiles.iter().map(|m| m.to_string()).collect(),
+            sign_secret: s(""),
+        };
+        let cases: Vec<(ChannelConfig, &str, &str)> = vec![
+            (ChannelConfig::Webhook { url: s(""), insecure_tls: false }, "config.url", "required"),
+            (ChannelConfig::Webhook { url: s("ftp://x.example.com/"), insecure_tls: false }, "config.url", "http://"),
+            (ChannelConfig::Webhook { url: s("not a url"), insecure_tls: false }, "config.url", "not a URL"),
+            (ChannelConfig::Webhook { url: s("https://u:p@x.example.com/"), insecure_tls: false }, "config.url", "password"),
+            // KubeGems' email check accepted anything.
+            (email(&[], "", "", SmtpTls::Starttls), "config.to", "at least one"),
+            (email(&["ops@example.com", "nope"], "", "", SmtpTls::Starttls), "config.to[1]", "e-mail"),
+            (email(&["ops@example.com"], "alerts", "", SmtpTls::Starttls), "config.password", "required"),
+            (email(&["ops@example.com"], "alerts", "pw", SmtpTls::None), "config.tls", "STARTTLS"),
+            (ChannelConfig::Email {
+                smtp_host: "smtp://mail:25".into(), smtp_port: 25, tls: SmtpTls::Starttls,
+                from: "a@example.com".into(), to: vec!["b@example.com".into()], username: String::new(), password: s(""),
+            }, "config.smtp_host", "without scheme"),
+            (ChannelConfig::Email {
+                smtp_host: "mail".into(), smtp_port: 0, tls: SmtpTls::Starttls,
+                from: "a@example.com".into(), to: vec!["b@example.com".into()], username: String::new(), password: s(""),
+            }, "config.smtp_port", "port"),
+            (ChannelConfig::Email {
+                smtp_host: "mail".into(), smtp_port: 25, tls: SmtpTls::Starttls,
+                from: "".into(), to: vec!["b@example.com".into()], username: String::new(), password: s(""),
+            }, "config.from", "required"),
+            (ding("", &[]), "config.url", "required"),
+            (ding("https://oapi.dingtalk.com/robot/send", &[]), "config.url", "DingTalk robot URL"),
+            (ding("https://oapi.dingtalk.com/robot/send?access_token=a", &["138-0000"]), "config.at_mobiles[0]", "phone"),
+            (ChannelConfig::Feishu { url: s("https://open.feishu.cn/other"), at: vec![], sign_secret: s("") }, "config.url", "Feishu"),
+            (ChannelConfig::Wecom { url: s("https://qyapi.weixin.qq.com/cgi-bin/webhook/send"), mentioned: vec![] }, "config.url", "key="),
+            (ChannelConfig::AliyunSms {
+                access_key_id: "id".into(), access_key_secret: s(""), phone_numbers: vec!["13800000000".into()],
+                sign_name: "x".into(), template_code: "SMS_1".into(),
+            }, "config.access_key_secret", "required"),
+            (ChannelConfig::AliyunSms {
+                access_key_id: "id".into(), access_key_secret: s("k"), phone_numbers: vec![],
+                sign_name: "x".into(), template_code: "SMS_1".into(),
+            }, "config.phone_numbers", "at least one"),
+            (ChannelConfig::AliyunSms {
+                access_key_id: "id".into(), access_key_secret: s("k"), phone_numbers: vec!["13800000000".into()],
+                sign_name: "x".into(), template_code: "123".into(),
+            }, "config.template_code", "SMS_"),
+            (ChannelConfig::AliyunVoice {
+                access_key_id: "id".into(), access_key_secret: s("k"), called_number: "abc".into(), tts_code: "TTS_1".into(),
+            }, "config.called_number", "phone"),
+        ];
+        for (config, field, text) in cases {
+            let e = validate(&input(config.clone())).expect_err(&format!("{config:?}"));
+            assert_eq!(e.field.as_deref(), Some(field), "{config:?}: {}", e.message);
+            assert!(e.message.contains(text), "{config:?}: {}", e.message);
+        }
+        let mut bad_name = input(ChannelConfig::empty("webhook").unwrap());
+        bad_name.name = " ".into();
+        assert_eq!(validate(&bad_name).unwrap_err().field.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn secrets_are_masked_and_kept() {
+        let stored = ChannelConfig::Feishu {
+            url: s("https://open.feishu.cn/open-apis/bot/v2/hook/tok"),
+            at: vec![],
+            sign_secret: s("shh"),
+        };
+        let m = masked(stored.clone());
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(!json.contains("tok") && !json.contains("shh"), "{json}");
+        let ChannelConfig::Feishu { url, sign_secret, .. } = &m else { unreachable!() };
+        assert_eq!(url.hint, "https://open.feishu.cn/••••");
+        assert!(url.set && sign_secret.set);
+        assert_eq!(sign_secret.hint, MASK);
+
+        // An update that sends the masked form back keeps both; "" clears the sign secret.
+        let mut update = m.clone();
+        if let ChannelConfig::Feishu { sign_secret, at, .. } = &mut update {
+            *sign_secret = s("");
+            at.push("ou_1".into());
+        }
+        let kept = keep_secrets(update, &stored);
+        let ChannelConfig::Feishu { url, sign_secret, at } = &kept else { unreachable!() };
+        assert_eq!(url.get(), "https://open.feishu.cn/open-apis/bot/v2/hook/tok");
+        assert_eq!(sign_secret.get(), "");
+        assert_eq!(at, &["ou_1"]);
+        // Another kind keeps nothing.
+        let other = keep_secrets(ChannelConfig::empty("wecom").unwrap(), &stored);
+        let ChannelConfig::Wecom { url, .. } = other else { unreachable!() };
+        assert_eq!(url.get(), "");
+    }
+}
