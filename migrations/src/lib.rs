@@ -7,6 +7,7 @@ mod m20261125_000001_accounts_and_tenancy;
 mod m20261125_000002_cluster_checks;
 mod m20261125_000003_templates;
 mod m20261125_000004_dashboards;
+mod m20261125_000005_channels;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_cluster_checks::Migration),
             Box::new(m20261125_000003_templates::Migration),
             Box::new(m20261125_000004_dashboards::Migration),
+            Box::new(m20261125_000005_channels::Migration),
         ]
     }
 }

@@ -33,6 +33,12 @@ pub struct Config {
     /// Register the Kubernetes cluster Gemscope runs in as `local`, with the pod's service account
     /// (`GEMSCOPE_IN_CLUSTER=true`). Takes the place of the local stack.
     pub in_cluster: bool,
+    /// Internal destinations notifications may reach, comma-separated host names or CIDRs
+    /// (`10.0.0.0/8,mail.internal`). Everything else that is not public is refused.
+    pub notify_allow: String,
+    /// Override of the Alibaba Cloud SMS API endpoint (a private gateway, or a test stand-in).
+    pub aliyun_sms_endpoint: Option<String>,
+    pub aliyun_voice_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -50,6 +56,9 @@ impl Default for Config {
             log: "info".into(),
             local_stack: false,
             in_cluster: false,
+            notify_allow: String::new(),
+            aliyun_sms_endpoint: None,
+            aliyun_voice_endpoint: None,
         }
     }
 }
@@ -71,6 +80,9 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("local_stack", &self.local_stack)
             .field("in_cluster", &self.in_cluster)
+            .field("notify_allow", &self.notify_allow)
+            .field("aliyun_sms_endpoint", &self.aliyun_sms_endpoint)
+            .field("aliyun_voice_endpoint", &self.aliyun_voice_endpoint)
             .finish()
     }
 }

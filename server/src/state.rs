@@ -24,6 +24,7 @@ pub struct AppState {
     pub services: Services,
     pub leptos: LeptosOptions,
     pub metrics: Arc<Metrics>,
+    pub notifier: Arc<crate::notify::deliver::Notifier>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -45,6 +46,7 @@ impl AppState {
         )?);
         let audit = Arc::new(AuditService { db: db.clone() });
         let http = crate::observe::http_client()?;
+        let notifier = Arc::new(notifier(&db, &config, secrets.clone())?);
         let clusters = Arc::new(ClustersService {
             db: db.clone(),
             secrets,
@@ -74,6 +76,10 @@ impl AppState {
                 db: db.clone(),
                 metrics: metrics.clone(),
             }),
+            channels: Arc::new(crate::notify::channels::ChannelsService {
+                db: db.clone(),
+                notifier: notifier.clone(),
+            }),
             collectors: Arc::new(crate::observe::collectors::CollectorsService {
                 db: db.clone(),
                 clusters: clusters.clone(),
@@ -92,6 +98,36 @@ impl AppState {
             services,
             leptos,
             metrics: Arc::new(Metrics::default()),
+            notifier,
         })
     }
+}
+
+/// The delivery side of notifications, from the configuration.
+fn notifier(
+    db: &DatabaseConnection,
+    config: &Config,
+    secrets: Arc<SecretBox>,
+) -> anyhow::Result<crate::notify::deliver::Notifier> {
+    use crate::notify::{message::Messages, outbound, vendors};
+    let entries: Vec<String> = config.notify_allow.split(',').map(str::to_string).collect();
+    let allow = outbound::AllowList::parse(&entries).map_err(anyhow::Error::msg)?;
+    let mut aliyun = vendors::AliyunEndpoints::default();
+    if let Some(e) = &config.aliyun_sms_endpoint {
+        aliyun.sms = e.clone();
+    }
+    if let Some(e) = &config.aliyun_voice_endpoint {
+        aliyun.voice = e.clone();
+    }
+    Ok(crate::notify::deliver::Notifier {
+        db: db.clone(),
+        secrets,
+        vendors: vendors::Vendors {
+            outbound: outbound::Outbound::new(allow, std::time::Duration::from_secs(10))
+                .map_err(anyhow::Error::msg)?,
+            messages: Messages::new().map_err(anyhow::Error::msg)?,
+            aliyun,
+        },
+        backoff: vec![std::time::Duration::from_secs(1), std::time::Duration::from_secs(3)],
+    })
 }

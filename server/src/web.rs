@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/login", post(form_login))
         .route("/logout", post(form_logout))
+        .route("/api/notify/{channel}/{token}", post(notify))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -191,4 +192,27 @@ async fn form_logout(State(state): State<AppState>, headers: HeaderMap) -> Respo
         "/login",
         &[session_cookie("", 0, state.config.secure_cookies())],
     )
+}
+
+/// The notify endpoint clusters' Alertmanagers post to: one channel, authenticated by the
+/// token in its URL. 200 once delivered; 502 when delivery failed, so Alertmanager retries.
+async fn notify(
+    State(state): State<AppState>,
+    axum::extract::Path((channel, token)): axum::extract::Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    use app::error::ApiError;
+    let fail = |e: ApiError| (e.status_code(), axum::Json(e)).into_response();
+    let raw: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return fail(ApiError::invalid("body", format!("not JSON: {e}"))),
+    };
+    match state.notifier.receive(channel, &token, raw, false).await {
+        Ok(d) if d.ok => axum::Json(serde_json::json!({"status": "delivered", "delivery": d})).into_response(),
+        Ok(d) => fail(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            format!("delivery failed ({}): {}", d.upstream, d.error),
+        )),
+        Err(e) => fail(e),
+    }
 }

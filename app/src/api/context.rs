@@ -9,7 +9,7 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, audit::AuditPort, clusters::ClustersPort, collectors::CollectorsPort,
+    account::AccountPort, audit::AuditPort, channels::ChannelsPort, clusters::ClustersPort, collectors::CollectorsPort,
     dashboards::DashboardsPort, metrics::MetricsPort, templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
@@ -64,6 +64,7 @@ pub struct Services {
     pub metrics: Arc<dyn MetricsPort>,
     pub dashboards: Arc<dyn DashboardsPort>,
     pub collectors: Arc<dyn CollectorsPort>,
+    pub channels: Arc<dyn ChannelsPort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod channels;
 pub mod clusters;
 pub mod collectors;
 pub mod dashboards;

@@ -234,11 +234,16 @@ pub fn keep_secrets(mut update: ChannelConfig, stored: &ChannelConfig) -> Channe
             }
         }
     }
-    for (_, f) in update.secrets_mut() {
+    inputs_only(update)
+}
+
+/// Drops the read-back parts (`set`, `hint`) a client may have sent along with its input.
+pub fn inputs_only(mut config: ChannelConfig) -> ChannelConfig {
+    for (_, f) in config.secrets_mut() {
         f.set = false;
         f.hint.clear();
     }
-    update
+    config
 }
 
 #[cfg(test)]

@@ -239,3 +239,15 @@ pub struct Delivery {
     pub attempts: u32,
     pub test: bool,
 }
+
+/// What a channel sends for the sample alert: the rendered texts, and the vendor request (URL
+/// and body, secrets replaced by ••••) or, for e-mail, the subject and HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPreview {
+    pub title: String,
+    pub markdown: String,
+    pub subject: String,
+    pub html: String,
+    pub url: String,
+    pub body: String,
+}

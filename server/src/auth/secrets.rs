@@ -14,13 +14,42 @@ const VERSION: &str = "v1:";
 
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// For MACs (notify tokens): derived from the key, never the encryption key itself.
+    mac_key: [u8; 32],
 }
 
 impl SecretBox {
     pub fn new(key: [u8; 32]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"gemscope-mac-key\0");
+        h.update(key);
         SecretBox {
             cipher: XChaCha20Poly1305::new(&key.into()),
+            mac_key: h.finalize().into(),
         }
+    }
+
+    /// A short token that proves the server issued it for `purpose` (22 URL-safe characters,
+    /// 132 bits). Nothing is stored: it is recomputed to check.
+    pub fn token(&self, purpose: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key)
+            .unwrap_or_else(|_| unreachable!());
+        mac.update(purpose.as_bytes());
+        let full = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        full[..22].to_string()
+    }
+
+    /// Whether `given` is the token for `purpose`, compared in constant time.
+    pub fn check_token(&self, purpose: &str, given: &str) -> bool {
+        let want = self.token(purpose);
+        want.len() == given.len()
+            && want
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
     /// The configured key (base64 of 32 bytes), else `data_dir/secret.key`, created on first use.

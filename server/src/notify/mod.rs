@@ -1,5 +1,12 @@
-//! Notifications: the outbound HTTP client that refuses internal addresses, and the vendors'
-//! request signatures. Channels and delivery build on these.
+//! Notifications: channels and their delivery. Gemscope is its own alert proxy: every channel's
+//! receiver in a cluster is a webhook to Gemscope's notify endpoint, which renders the message
+//! and delivers it with the channel's method through a client that refuses internal addresses.
 
+pub mod channels;
+pub mod deliver;
+pub mod message;
 pub mod outbound;
+pub mod payload;
 pub mod sign;
+pub mod smtp;
+pub mod vendors;

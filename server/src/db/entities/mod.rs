@@ -1,8 +1,12 @@
 //! sea-orm entities, one per table (see the `migration` crate for the schema).
 
+pub mod alert_info;
+pub mod alert_message;
 pub mod alert_template;
 pub mod api_token;
 pub mod audit_log;
+pub mod channel;
+pub mod channel_delivery;
 pub mod cluster;
 pub mod dashboard;
 pub mod dashboard_template;
