@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", post(form_login))
         .route("/logout", post(form_logout))
         .route("/api/notify/{channel}/{token}", post(notify))
+        .route("/api/alertmanager/webhook", post(history))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -213,6 +214,30 @@ async fn notify(
             StatusCode::BAD_GATEWAY,
             format!("delivery failed ({}): {}", d.upstream, d.error),
         )),
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    cluster: i64,
+    token: String,
+}
+
+/// Gemscope's history receiver: every alert of a cluster, stored once per status.
+async fn history(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<HistoryQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    use app::error::ApiError;
+    let fail = |e: ApiError| (e.status_code(), axum::Json(e)).into_response();
+    let group: crate::notify::payload::Group = match serde_json::from_slice(&body) {
+        Ok(g) => g,
+        Err(e) => return fail(ApiError::invalid("body", format!("not an Alertmanager webhook payload: {e}"))),
+    };
+    match crate::notify::history::ingest(&state.db, &state.notifier.secrets, q.cluster, &q.token, &group).await {
+        Ok(stored) => axum::Json(stored).into_response(),
         Err(e) => fail(e),
     }
 }

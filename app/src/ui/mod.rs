@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("explore") view=pages::MetricsPage ssr=SsrMode::Async />
                     <Route path=path!("dashboards") view=pages::DashboardsPage ssr=SsrMode::Async />
                     <Route path=path!("collectors") view=pages::CollectorsPage ssr=SsrMode::Async />
+                    <Route path=path!("channels") view=pages::ChannelsPage ssr=SsrMode::Async />
                     <Route path=path!("templates") view=pages::TemplatesPage ssr=SsrMode::Async />
                     <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
                     <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />

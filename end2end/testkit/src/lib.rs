@@ -4,3 +4,4 @@
 pub mod fixtures;
 pub mod kube;
 pub mod loki;
+pub mod sinks;

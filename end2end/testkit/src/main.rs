@@ -37,6 +37,19 @@ enum Command {
         #[arg(long)]
         rules_dir: Option<std::path::PathBuf>,
     },
+    /// Notification vendor stand-ins (Feishu, DingTalk, WeCom, Alibaba Cloud, webhooks) and an
+    /// SMTP sink; `GET /_received` lists what arrived.
+    Sinks {
+        #[arg(long, default_value = "127.0.0.1:18080")]
+        addr: SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:18025")]
+        smtp_addr: SocketAddr,
+        /// The DingTalk robot's sign secret: signatures are checked against it.
+        #[arg(long)]
+        dingtalk_secret: Option<String>,
+        #[arg(long)]
+        feishu_secret: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -68,6 +81,17 @@ async fn main() -> anyhow::Result<()> {
             let (bound, _loki, task) = testkit::loki::serve(addr, options).await?;
             println!("Loki stand-in listening on http://{bound}");
             task.await?;
+        }
+        Command::Sinks { addr, smtp_addr, dingtalk_secret, feishu_secret } => {
+            let (http, smtp, sinks) = testkit::sinks::serve(addr, smtp_addr).await?;
+            if let Ok(mut s) = sinks.dingtalk_secret.lock() {
+                *s = dingtalk_secret;
+            }
+            if let Ok(mut s) = sinks.feishu_secret.lock() {
+                *s = feishu_secret;
+            }
+            println!("vendor stand-ins on http://{http}, SMTP on {smtp}");
+            std::future::pending::<()>().await;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 pub mod channels;
 pub mod deliver;
+pub mod history;
 pub mod message;
 pub mod outbound;
 pub mod payload;

@@ -80,6 +80,11 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like `start`, with the configuration adjusted first.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let suffix = server::auth::token::random_token("")
@@ -111,11 +116,12 @@ impl TestApp {
         ensure_first_admin(&db, "admin", Some(ADMIN_PW))
             .await
             .expect("admin");
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().to_path_buf(),
             site_root: dir.path().to_path_buf(),
             ..Config::default()
         };
+        adjust(&mut config);
         let state = AppState::new(db.clone(), config, LoginLimiter::default()).expect("state");
         let router = server::web::router(state.clone());
         TestApp {
@@ -127,6 +133,21 @@ impl TestApp {
             db_name: Some(db_name).filter(|_| backend != Backend::Sqlite),
             _dir: dir,
         }
+    }
+
+    /// Serves the router on 127.0.0.1 (for callers that need a real address, like
+    /// Alertmanager); returns the base URL.
+    pub async fn listen(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
     }
 
     /// Drops the throw-away database.

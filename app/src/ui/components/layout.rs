@@ -54,6 +54,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <A href="/dashboards">{move || t().nav_dashboards}</A>
                 <A href="/explore">{move || t().nav_metrics}</A>
                 <A href="/collectors">{move || t().nav_collectors}</A>
+                <A href="/channels">{move || t().nav_channels}</A>
                 <A href="/templates">{move || t().nav_templates}</A>
                 <A href="/audit">{move || t().nav_audit}</A>
                 <A href="/account">{move || t().nav_account}</A>

@@ -1,6 +1,7 @@
 mod account;
 mod alert_templates;
 mod audit;
+mod channels;
 mod clusters;
 mod collectors;
 mod dashboard_templates;
@@ -17,6 +18,7 @@ mod users;
 
 pub use account::AccountPage;
 pub use audit::AuditPage;
+pub use channels::ChannelsPage;
 pub use clusters::{ClusterPage, ClustersPage};
 pub use collectors::CollectorsPage;
 pub use dashboards::DashboardsPage;

@@ -1,0 +1,523 @@
+//! Alert channels of a tenant (or the system's): the list, a form per channel type with errors
+//! beside their fields, secrets shown only as "set", Test with its result, the delivery log, and
+//! a preview of what the channel sends.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::channels::{
+    CreateChannel, DeleteChannel, TestChannel, UpdateChannel, channel_deliveries, list_channels,
+    preview_channel,
+};
+use crate::api::tenancy::list_tenants;
+use crate::error::ApiError;
+use crate::model::{Channel, ChannelConfig, ChannelInput, ChannelPreview, SecretField, SmtpTls};
+use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
+use crate::ui::session::use_session;
+use crate::ui::use_t;
+
+/// `?tenant=3`, or `?tenant=system`.
+fn owner_param(q: Option<String>) -> Option<Option<i64>> {
+    match q.as_deref() {
+        Some("system") => Some(None),
+        Some(v) => v.parse().ok().map(Some),
+        None => None,
+    }
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split([',', '\n'])
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A secret input: empty keeps what is stored.
+fn secret_of(s: &str) -> SecretField {
+    if s.is_empty() {
+        SecretField::default()
+    } else {
+        SecretField::new(s)
+    }
+}
+
+/// Every field any channel type has, as text; `input()` builds the type chosen.
+#[derive(Clone, Copy)]
+struct Form {
+    editing: RwSignal<Option<i64>>,
+    kind: RwSignal<String>,
+    name: RwSignal<String>,
+    description: RwSignal<String>,
+    send_resolved: RwSignal<bool>,
+    url: RwSignal<String>,
+    insecure_tls: RwSignal<bool>,
+    sign_secret: RwSignal<String>,
+    mentions: RwSignal<String>,
+    smtp_host: RwSignal<String>,
+    smtp_port: RwSignal<String>,
+    tls: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    username: RwSignal<String>,
+    password: RwSignal<String>,
+    key_id: RwSignal<String>,
+    key_secret: RwSignal<String>,
+    numbers: RwSignal<String>,
+    sign_name: RwSignal<String>,
+    code: RwSignal<String>,
+    /// Read-back hints of the stored secrets, by field.
+    hints: RwSignal<Vec<(&'static str, String)>>,
+}
+
+impl Form {
+    fn new() -> Form {
+        let s = || RwSignal::new(String::new());
+        Form {
+            editing: RwSignal::new(None),
+            kind: RwSignal::new("dingtalk".into()),
+            name: s(),
+            description: s(),
+            send_resolved: RwSignal::new(true),
+            url: s(),
+            insecure_tls: RwSignal::new(false),
+            sign_secret: s(),
+            mentions: s(),
+            smtp_host: s(),
+            smtp_port: RwSignal::new("587".into()),
+            tls: RwSignal::new("starttls".into()),
+            from: s(),
+            to: s(),
+            username: s(),
+            password: s(),
+            key_id: s(),
+            key_secret: s(),
+            numbers: s(),
+            sign_name: s(),
+            code: s(),
+            hints: RwSignal::new(Vec::new()),
+        }
+    }
+
+    fn reset(&self) {
+        for f in [
+            self.name, self.description, self.url, self.sign_secret, self.mentions, self.smtp_host,
+            self.from, self.to, self.username, self.password, self.key_id, self.key_secret,
+            self.numbers, self.sign_name, self.code,
+        ] {
+            f.set(String::new());
+        }
+        self.smtp_port.set("587".into());
+        self.tls.set("starttls".into());
+        self.send_resolved.set(true);
+        self.insecure_tls.set(false);
+        self.hints.set(Vec::new());
+        self.editing.set(None);
+    }
+
+    fn load(&self, c: &Channel) {
+        self.reset();
+        self.editing.set(Some(c.id));
+        self.kind.set(c.config.kind().to_string());
+        self.name.set(c.name.clone());
+        self.description.set(c.description.clone());
+        self.send_resolved.set(c.send_resolved);
+        let mut config = c.config.clone();
+        self.hints.set(
+            config
+                .secrets_mut()
+                .into_iter()
+                .filter(|(_, f)| f.set)
+                .map(|(k, f)| (k, f.hint.clone()))
+                .collect(),
+        );
+        match config {
+            ChannelConfig::Webhook { insecure_tls, .. } => self.insecure_tls.set(insecure_tls),
+            ChannelConfig::Email { smtp_host, smtp_port, tls, from, to, username, .. } => {
+                self.smtp_host.set(smtp_host);
+                self.smtp_port.set(smtp_port.to_string());
+                self.tls.set(match tls {
+                    SmtpTls::Tls => "tls",
+                    SmtpTls::None => "none",
+                    SmtpTls::Starttls => "starttls",
+                }.into());
+                self.from.set(from);
+                self.to.set(to.join(", "));
+                self.username.set(username);
+            }
+            ChannelConfig::Feishu { at: m, .. }
+            | ChannelConfig::Dingtalk { at_mobiles: m, .. }
+            | ChannelConfig::Wecom { mentioned: m, .. } => self.mentions.set(m.join(", ")),
+            ChannelConfig::AliyunSms { access_key_id, phone_numbers, sign_name, template_code, .. } => {
+                self.key_id.set(access_key_id);
+                self.numbers.set(phone_numbers.join(", "));
+                self.sign_name.set(sign_name);
+                self.code.set(template_code);
+            }
+            ChannelConfig::AliyunVoice { access_key_id, called_number, tts_code, .. } => {
+                self.key_id.set(access_key_id);
+                self.numbers.set(called_number);
+                self.code.set(tts_code);
+            }
+        }
+    }
+
+    fn input(&self) -> ChannelInput {
+        let g = |s: RwSignal<String>| s.get_untracked().trim().to_string();
+        let config = match self.kind.get_untracked().as_str() {
+            "webhook" => ChannelConfig::Webhook { url: secret_of(&g(self.url)), insecure_tls: self.insecure_tls.get_untracked() },
+            "email" => ChannelConfig::Email {
+                smtp_host: g(self.smtp_host),
+                smtp_port: g(self.smtp_port).parse().unwrap_or(0),
+                tls: match g(self.tls).as_str() {
+                    "tls" => SmtpTls::Tls,
+                    "none" => SmtpTls::None,
+                    _ => SmtpTls::Starttls,
+                },
+                from: g(self.from),
+                to: split(&g(self.to)),
+                username: g(self.username),
+                password: secret_of(&g(self.password)),
+            },
+            "feishu" => ChannelConfig::Feishu { url: secret_of(&g(self.url)), at: split(&g(self.mentions)), sign_secret: secret_of(&g(self.sign_secret)) },
+            "wecom" => ChannelConfig::Wecom { url: secret_of(&g(self.url)), mentioned: split(&g(self.mentions)) },
+            "aliyun_sms" => ChannelConfig::AliyunSms {
+                access_key_id: g(self.key_id),
+                access_key_secret: secret_of(&g(self.key_secret)),
+                phone_numbers: split(&g(self.numbers)),
+                sign_name: g(self.sign_name),
+                template_code: g(self.code),
+            },
+            "aliyun_voice" => ChannelConfig::AliyunVoice {
+                access_key_id: g(self.key_id),
+                access_key_secret: secret_of(&g(self.key_secret)),
+                called_number: g(self.numbers),
+                tts_code: g(self.code),
+            },
+            _ => ChannelConfig::Dingtalk { url: secret_of(&g(self.url)), at_mobiles: split(&g(self.mentions)), sign_secret: secret_of(&g(self.sign_secret)) },
+        };
+        ChannelInput {
+            name: g(self.name),
+            description: g(self.description),
+            send_resolved: self.send_resolved.get_untracked(),
+            config,
+        }
+    }
+
+    fn hint(&self, field: &str) -> String {
+        self.hints
+            .get()
+            .into_iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, h)| h)
+            .unwrap_or_default()
+    }
+}
+
+#[component]
+pub fn ChannelsPage() -> impl IntoView {
+    let t = use_t();
+    let query = use_query_map();
+    let owner = Memo::new(move |_| owner_param(query.with(|q| q.get("tenant"))));
+    let create = ServerAction::<CreateChannel>::new();
+    let update = ServerAction::<UpdateChannel>::new();
+    let delete = ServerAction::<DeleteChannel>::new();
+    let test = ServerAction::<TestChannel>::new();
+    let tenants = Resource::new(|| (), |_| list_tenants());
+    let list = Resource::new(
+        move || (owner.get(), create.version().get(), update.version().get(), delete.version().get()),
+        |(owner, ..)| async move {
+            match owner {
+                Some(o) => Some(list_channels(o).await),
+                None => None,
+            }
+        },
+    );
+    let form = Form::new();
+    // A saved form starts over.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
+            form.reset();
+        }
+    });
+    let admin = move || use_session().user().is_some_and(|u| u.is_system_admin);
+    let navigate = use_navigate();
+    view! {
+        <Title text=move || t().channels_title />
+        <h1>{move || t().channels_title}</h1>
+        <p class="muted">{move || t().channels_hint}</p>
+        <div class="form-row">
+            <label class="field">
+                <span>{move || t().channel_owner}</span>
+                <select data-testid="channel-owner" on:change=move |ev| {
+                    navigate(&format!("/channels?tenant={}", event_target_value(&ev)), Default::default())
+                }>
+                    <option value="">{move || t().choose_tenant}</option>
+                    <Suspense>
+                        {move || {
+                            let current = query.with_untracked(|q| q.get("tenant")).unwrap_or_default();
+                            let mut opts: Vec<(String, String)> = tenants.get().and_then(|r| r.ok()).unwrap_or_default()
+                                .into_iter().map(|x| (x.id.to_string(), x.name)).collect();
+                            if admin() {
+                                opts.push(("system".into(), t().system_channels.to_string()));
+                            }
+                            opts.into_iter().map(|(v, label)| {
+                                let selected = v == current;
+                                view! { <option value=v selected=selected>{label}</option> }
+                            }).collect_view()
+                        }}
+                    </Suspense>
+                </select>
+            </label>
+        </div>
+        <Show when=move || owner.get().is_some() fallback=move || view! { <p class="muted">{t().choose_tenant_channels}</p> }>
+            <section class="card">
+                <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+                    {move || list.get().flatten().map(|r| match r {
+                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Ok(all) if all.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
+                        Ok(all) => view! {
+                            <table class="table" data-testid="channels">
+                                <thead><tr><th>{t().name}</th><th>{t().channel_type}</th><th>{t().updated}</th><th></th></tr></thead>
+                                <tbody>
+                                    {all.into_iter().map(|c| view! { <ChannelRow c form test delete /> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    })}
+                </Suspense>
+                <ErrorNote error=last_error(delete.value()) />
+            </section>
+            <ChannelForm form owner create update />
+        </Show>
+    }
+}
+
+#[component]
+fn ChannelRow(
+    c: Channel,
+    form: Form,
+    test: ServerAction<TestChannel>,
+    delete: ServerAction<DeleteChannel>,
+) -> impl IntoView {
+    let t = use_t();
+    let id = c.id;
+    let show_log = RwSignal::new(false);
+    let log = Resource::new(
+        move || (show_log.get(), test.version().get()),
+        move |(open, _)| async move {
+            if open { Some(channel_deliveries(id).await) } else { None }
+        },
+    );
+    // The result of the last Test of this channel.
+    let result = move || {
+        let mine = test.input().get().map(|i| i.channel_id == id).unwrap_or(false);
+        if test.pending().get() && mine {
+            return Some(view! { <span class="muted" data-testid="test-result">{t().sending}</span> }.into_any());
+        }
+        match test.value().get() {
+            Some(Ok(d)) if d.channel_id == id => Some(if d.ok {
+                view! { <span class="ok" data-testid="test-result" data-ok="true">{format!("{} · {} · {} ms", t().delivered, d.upstream, d.latency_ms)}</span> }.into_any()
+            } else {
+                view! { <span class="error" data-testid="test-result" data-ok="false">{format!("{} · {} {}", t().not_delivered, d.upstream, d.error)}</span> }.into_any()
+            }),
+            _ => None,
+        }
+    };
+    let confirm = t().confirm_delete;
+    let system = c.tenant_id.is_none();
+    let edit_c = c.clone();
+    view! {
+        <tr data-testid="channel" data-name=c.name.clone()>
+            <td><strong>{c.name.clone()}</strong>{system.then(|| view! { <span class="badge">{t().system_channels}</span> })}
+                <div class="muted small">{c.description.clone()}</div></td>
+            <td>{c.config.kind()}</td>
+            <td class="small">{short_time(&c.updated_at)}</td>
+            <td>
+                <div class="form-row compact">
+                    <button type="button" class="small" data-testid="channel-edit" on:click=move |_| form.load(&edit_c)>{move || t().edit}</button>
+                    <button type="button" class="small primary" data-testid="channel-test"
+                        on:click=move |_| { test.dispatch(TestChannel { channel_id: id }); }>{move || t().test}</button>
+                    <button type="button" class="small" data-testid="channel-log" on:click=move |_| show_log.update(|s| *s = !*s)>{move || t().delivery_log}</button>
+                    <button type="button" class="small danger" data-testid="channel-delete" on:click=move |_| {
+                        if window().confirm_with_message(confirm).unwrap_or(false) {
+                            delete.dispatch(DeleteChannel { channel_id: id });
+                        }
+                    }>{move || t().delete}</button>
+                </div>
+                {result}
+            </td>
+        </tr>
+        <Show when=move || show_log.get()>
+            <tr><td colspan="4">
+                <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+                    {move || log.get().flatten().map(|r| match r {
+                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <table class="table small" data-testid="deliveries">
+                                <thead><tr><th>{t().time}</th><th>{t().status}</th><th>{t().upstream}</th><th>{t().attempts}</th><th>"ms"</th><th>{t().group}</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|d| view! {
+                                        <tr data-testid="delivery" data-ok=d.ok.to_string() class:failed=!d.ok>
+                                            <td>{short_time(&d.at)}{d.test.then(|| " (test)")}</td>
+                                            <td>{if d.ok { t().delivered } else { t().not_delivered }}</td>
+                                            <td>{d.upstream}{(!d.error.is_empty()).then(|| format!(" · {}", d.error))}</td>
+                                            <td>{d.attempts}</td>
+                                            <td>{d.latency_ms}</td>
+                                            <td class="mono">{d.group}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    })}
+                </Suspense>
+            </td></tr>
+        </Show>
+    }
+}
+
+#[component]
+fn ChannelForm(
+    form: Form,
+    owner: Memo<Option<Option<i64>>>,
+    create: ServerAction<CreateChannel>,
+    update: ServerAction<UpdateChannel>,
+) -> impl IntoView {
+    let t = use_t();
+    let preview = RwSignal::new(None::<Result<ChannelPreview, ApiError>>);
+    let error = Signal::derive(move || {
+        if form.editing.get().is_some() {
+            last_error(update.value()).get()
+        } else {
+            last_error(create.value()).get()
+        }
+        .or_else(|| preview.get().and_then(|p| p.err()))
+    });
+    let kind = move || form.kind.get();
+    let has = move |k: &[&str]| k.contains(&kind().as_str());
+    let secret_hint = move |field: &'static str| {
+        move || {
+            let h = form.hint(field);
+            if h.is_empty() { String::new() } else { format!("{} {h}", t().secret_set) }
+        }
+    };
+    let on_preview = move |_| {
+        let input = form.input();
+        leptos::task::spawn_local(async move {
+            preview.set(Some(preview_channel(input).await));
+        });
+    };
+    view! {
+        <section class="card" data-testid="channel-form">
+            <h2>{move || if form.editing.get().is_some() { t().edit_channel } else { t().new_channel }}</h2>
+            <form class="form" on:submit=move |ev| {
+                ev.prevent_default();
+                let input = form.input();
+                match form.editing.get_untracked() {
+                    Some(id) => { update.dispatch(UpdateChannel { channel_id: id, channel: input }); }
+                    None => if let Some(tenant_id) = owner.get_untracked() {
+                        create.dispatch(CreateChannel { tenant_id, channel: input });
+                    },
+                }
+            }>
+                <div class="form-row">
+                    <label class="field">
+                        <span>{move || t().channel_type}</span>
+                        <select name="kind" data-testid="channel-kind" prop:value=move || form.kind.get()
+                            disabled=move || form.editing.get().is_some()
+                            on:change=move |ev| form.kind.set(event_target_value(&ev))>
+                            {ChannelConfig::KINDS.into_iter().map(|k| view! {
+                                <option value=k selected=move || form.kind.get() == k>{k}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <TextField label=Signal::derive(move || t().name) field="name" value=form.name error required=true />
+                    <TextField label=Signal::derive(move || t().description) field="description" value=form.description error />
+                </div>
+                <Show when=move || has(&["webhook", "feishu", "dingtalk", "wecom"])>
+                    <TextField label=Signal::derive(move || t().robot_url) field="config.url" value=form.url error />
+                    <p class="muted small" data-testid="secret-url">{secret_hint("url")}</p>
+                </Show>
+                <Show when=move || has(&["feishu", "dingtalk"])>
+                    <TextField label=Signal::derive(move || t().sign_secret) field="config.sign_secret" value=form.sign_secret error kind="password" />
+                    <p class="muted small" data-testid="secret-sign">{secret_hint("sign_secret")}</p>
+                </Show>
+                <Show when=move || kind() == "feishu">
+                    <TextField label=Signal::derive(move || t().mentions_feishu) field="config.at" value=form.mentions error />
+                </Show>
+                <Show when=move || kind() == "dingtalk">
+                    <TextField label=Signal::derive(move || t().mentions_dingtalk) field="config.at_mobiles" value=form.mentions error />
+                </Show>
+                <Show when=move || kind() == "wecom">
+                    <TextField label=Signal::derive(move || t().mentions_wecom) field="config.mentioned" value=form.mentions error />
+                </Show>
+                <Show when=move || has(&["webhook"])>
+                    <label class="check"><input type="checkbox" prop:checked=move || form.insecure_tls.get()
+                        on:change=move |ev| form.insecure_tls.set(event_target_checked(&ev)) />{move || t().insecure_tls}</label>
+                </Show>
+                <Show when=move || has(&["email"])>
+                    <div class="form-row">
+                        <TextField label=Signal::derive(move || t().smtp_host) field="config.smtp_host" value=form.smtp_host error />
+                        <TextField label=Signal::derive(move || t().port) field="config.smtp_port" value=form.smtp_port error />
+                        <label class="field">
+                            <span>"TLS"</span>
+                            <select name="tls" prop:value=move || form.tls.get() on:change=move |ev| form.tls.set(event_target_value(&ev))>
+                                <option value="starttls">"STARTTLS"</option>
+                                <option value="tls">"TLS"</option>
+                                <option value="none">{move || t().no_tls}</option>
+                            </select>
+                        </label>
+                    </div>
+                    <TextField label=Signal::derive(move || t().mail_from) field="config.from" value=form.from error />
+                    <TextField label=Signal::derive(move || t().mail_to) field="config.to" value=form.to error />
+                    <div class="form-row">
+                        <TextField label=Signal::derive(move || t().username) field="config.username" value=form.username error />
+                        <TextField label=Signal::derive(move || t().password) field="config.password" value=form.password error kind="password" />
+                    </div>
+                    <p class="muted small">{secret_hint("password")}</p>
+                </Show>
+                <Show when=move || has(&["aliyun_sms", "aliyun_voice"])>
+                    <div class="form-row">
+                        <TextField label=Signal::derive(move || t().access_key_id) field="config.access_key_id" value=form.key_id error />
+                        <TextField label=Signal::derive(move || t().access_key_secret) field="config.access_key_secret" value=form.key_secret error kind="password" />
+                    </div>
+                    <p class="muted small">{secret_hint("access_key_secret")}</p>
+                </Show>
+                <Show when=move || has(&["aliyun_sms"])>
+                    <TextField label=Signal::derive(move || t().phone_numbers) field="config.phone_numbers" value=form.numbers error />
+                    <div class="form-row">
+                        <TextField label=Signal::derive(move || t().sign_name) field="config.sign_name" value=form.sign_name error />
+                        <TextField label=Signal::derive(move || t().template_code) field="config.template_code" value=form.code error />
+                    </div>
+                </Show>
+                <Show when=move || has(&["aliyun_voice"])>
+                    <div class="form-row">
+                        <TextField label=Signal::derive(move || t().called_number) field="config.called_number" value=form.numbers error />
+                        <TextField label=Signal::derive(move || t().tts_code) field="config.tts_code" value=form.code error />
+                    </div>
+                </Show>
+                <label class="check"><input type="checkbox" prop:checked=move || form.send_resolved.get()
+                    on:change=move |ev| form.send_resolved.set(event_target_checked(&ev)) />{move || t().send_resolved}</label>
+                <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.is_none())) />
+                <div class="form-row">
+                    <button type="submit" class="primary" data-testid="channel-save">{move || t().save}</button>
+                    <button type="button" data-testid="channel-preview" on:click=on_preview>{move || t().preview}</button>
+                    <Show when=move || form.editing.get().is_some()>
+                        <button type="button" on:click=move |_| form.reset()>{move || t().cancel}</button>
+                    </Show>
+                </div>
+            </form>
+            {move || preview.get().and_then(|p| p.ok()).map(|p| view! {
+                <div class="preview" data-testid="preview">
+                    <p><strong>{p.title}</strong></p>
+                    <pre class="mono small">{p.markdown}</pre>
+                    {(!p.url.is_empty()).then(|| view! { <p class="muted small">{format!("POST {}", p.url)}</p> })}
+                    {(!p.body.is_empty()).then(|| view! { <pre class="mono small">{p.body.clone()}</pre> })}
+                    {(p.body.is_empty()).then(|| view! { <p class="muted small">{p.subject.clone()}</p> })}
+                </div>
+            })}
+        </section>
+    }
+}
