@@ -33,12 +33,21 @@ impl MigrationTrait for Migration {
                 .col(integer("token_version"))
                 .col(big_integer("created_at"))
                 .col(big_integer("updated_at"))
-                .foreign_key(&mut fk("channels", "tenant_id", "tenants", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "channels",
+                    "tenant_id",
+                    "tenants",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique_index("channels", "uq_channels_owner_name", &["owner_key", "name"]))
-            .await?;
+        m.create_index(unique_index(
+            "channels",
+            "uq_channels_owner_name",
+            &["owner_key", "name"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("channel_deliveries")
@@ -62,8 +71,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("channel_deliveries", "ix_channel_deliveries_channel_at", &["channel_id", "at"]))
-            .await?;
+        m.create_index(index(
+            "channel_deliveries",
+            "ix_channel_deliveries_channel_at",
+            &["channel_id", "at"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("alert_infos")
@@ -77,12 +90,21 @@ impl MigrationTrait for Migration {
                 .col(text("labels"))
                 .col(big_integer("first_seen"))
                 .col(big_integer("last_seen"))
-                .foreign_key(&mut fk("alert_infos", "cluster_id", "clusters", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "alert_infos",
+                    "cluster_id",
+                    "clusters",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("alert_infos", "ix_alert_infos_tenant", &["tenant_id", "last_seen"]))
-            .await?;
+        m.create_index(index(
+            "alert_infos",
+            "ix_alert_infos_tenant",
+            &["tenant_id", "last_seen"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("alert_messages")
@@ -93,12 +115,14 @@ impl MigrationTrait for Migration {
                 .col(big_integer("ends_at"))
                 .col(text("annotations"))
                 .col(big_integer("received_at"))
-                .foreign_key(&mut ForeignKey::create()
-                    .name("fk_alert_messages_fingerprint")
-                    .from("alert_messages", "fingerprint")
-                    .to("alert_infos", "fingerprint")
-                    .on_delete(ForeignKeyAction::Cascade)
-                    .to_owned())
+                .foreign_key(
+                    &mut ForeignKey::create()
+                        .name("fk_alert_messages_fingerprint")
+                        .from("alert_messages", "fingerprint")
+                        .to("alert_infos", "fingerprint")
+                        .on_delete(ForeignKeyAction::Cascade)
+                        .to_owned(),
+                )
                 .to_owned(),
         )
         .await?;
@@ -113,7 +137,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["alert_messages", "alert_infos", "channel_deliveries", "channels"] {
+        for t in [
+            "alert_messages",
+            "alert_infos",
+            "channel_deliveries",
+            "channels",
+        ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

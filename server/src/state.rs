@@ -128,6 +128,9 @@ fn notifier(
             messages: Messages::new().map_err(anyhow::Error::msg)?,
             aliyun,
         },
-        backoff: vec![std::time::Duration::from_secs(1), std::time::Duration::from_secs(3)],
+        backoff: vec![
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(3),
+        ],
     })
 }

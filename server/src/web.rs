@@ -209,7 +209,9 @@ async fn notify(
         Err(e) => return fail(ApiError::invalid("body", format!("not JSON: {e}"))),
     };
     match state.notifier.receive(channel, &token, raw, false).await {
-        Ok(d) if d.ok => axum::Json(serde_json::json!({"status": "delivered", "delivery": d})).into_response(),
+        Ok(d) if d.ok => {
+            axum::Json(serde_json::json!({"status": "delivered", "delivery": d})).into_response()
+        }
         Ok(d) => fail(ApiError::new(
             StatusCode::BAD_GATEWAY,
             format!("delivery failed ({}): {}", d.upstream, d.error),
@@ -234,9 +236,22 @@ async fn history(
     let fail = |e: ApiError| (e.status_code(), axum::Json(e)).into_response();
     let group: crate::notify::payload::Group = match serde_json::from_slice(&body) {
         Ok(g) => g,
-        Err(e) => return fail(ApiError::invalid("body", format!("not an Alertmanager webhook payload: {e}"))),
+        Err(e) => {
+            return fail(ApiError::invalid(
+                "body",
+                format!("not an Alertmanager webhook payload: {e}"),
+            ));
+        }
     };
-    match crate::notify::history::ingest(&state.db, &state.notifier.secrets, q.cluster, &q.token, &group).await {
+    match crate::notify::history::ingest(
+        &state.db,
+        &state.notifier.secrets,
+        q.cluster,
+        &q.token,
+        &group,
+    )
+    .await
+    {
         Ok(stored) => axum::Json(stored).into_response(),
         Err(e) => fail(e),
     }

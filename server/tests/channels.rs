@@ -54,7 +54,15 @@ async fn setup(backend: Backend) -> Setup {
     )
     .await;
     let alice = app.login("alice", "alice-password").await;
-    Setup { app, admin, alice, tenant, sink, smtp_port: smtp.port(), sinks }
+    Setup {
+        app,
+        admin,
+        alice,
+        tenant,
+        sink,
+        smtp_port: smtp.port(),
+        sinks,
+    }
 }
 
 fn secret(v: &str) -> Value {
@@ -74,7 +82,11 @@ impl Setup {
 
     async fn test(&self, id: i64) -> Value {
         self.app
-            .ok("/api/channels/test", json!({"channel_id": id}), Auth::Cookie(&self.alice))
+            .ok(
+                "/api/channels/test",
+                json!({"channel_id": id}),
+                Auth::Cookie(&self.alice),
+            )
             .await
     }
 }
@@ -99,7 +111,14 @@ async fn every_vendor_delivers_through_the_notify_path() {
             .await;
         assert_eq!(r.status, 422, "[{backend}] {}", r.body);
         assert_eq!(r.body["field"], "config.url");
-        let list = s.app.ok("/api/channels/list", json!({"tenant_id": s.tenant}), Auth::Cookie(&s.alice)).await;
+        let list = s
+            .app
+            .ok(
+                "/api/channels/list",
+                json!({"tenant_id": s.tenant}),
+                Auth::Cookie(&s.alice),
+            )
+            .await;
         assert_eq!(list, json!([]), "[{backend}]");
 
         let ding_url = format!("{sink}/robot/send?access_token=ding-token-1");
@@ -147,10 +166,28 @@ async fn every_vendor_delivers_through_the_notify_path() {
             .await;
 
         // Secrets never come back: not in create answers, not in the list.
-        let list = s.app.ok("/api/channels/list", json!({"tenant_id": s.tenant}), Auth::Cookie(&s.alice)).await;
+        let list = s
+            .app
+            .ok(
+                "/api/channels/list",
+                json!({"tenant_id": s.tenant}),
+                Auth::Cookie(&s.alice),
+            )
+            .await;
         let text = format!("{list}{ding}{feishu}{sms}");
-        for leaked in ["ding-token-1", "SECding", "fs-token", "fs-secret", "wc-key", "hook-token", "ak-secret"] {
-            assert!(!text.contains(leaked), "[{backend}] {leaked} leaked: {text}");
+        for leaked in [
+            "ding-token-1",
+            "SECding",
+            "fs-token",
+            "fs-secret",
+            "wc-key",
+            "hook-token",
+            "ak-secret",
+        ] {
+            assert!(
+                !text.contains(leaked),
+                "[{backend}] {leaked} leaked: {text}"
+            );
         }
         assert_eq!(ding["config"]["url"]["set"], true);
         assert_eq!(ding["config"]["url"]["hint"], "http://127.0.0.1/••••");
@@ -171,24 +208,49 @@ async fn every_vendor_delivers_through_the_notify_path() {
         assert_eq!(d.query["access_token"], "ding-token-1");
         assert!(d.query.contains_key("sign") && d.query.contains_key("timestamp"));
         assert_eq!(d.json["msgtype"], "markdown");
-        assert_eq!(d.json["markdown"]["title"], "[Gemscope] FIRING GemscopeTestAlert");
-        assert!(d.json["markdown"]["text"].as_str().unwrap().ends_with("@13800000000"));
+        assert_eq!(
+            d.json["markdown"]["title"],
+            "[Gemscope] FIRING GemscopeTestAlert"
+        );
+        assert!(
+            d.json["markdown"]["text"]
+                .as_str()
+                .unwrap()
+                .ends_with("@13800000000")
+        );
         assert_eq!(d.json["at"]["atMobiles"], json!(["13800000000"]));
         let f = one("feishu");
-        assert_eq!(f.json["card"]["header"]["title"]["content"], "[Gemscope] FIRING GemscopeTestAlert");
-        assert!(f.json["card"]["elements"][0]["text"]["content"].as_str().unwrap().contains("<at id=all></at>"));
+        assert_eq!(
+            f.json["card"]["header"]["title"]["content"],
+            "[Gemscope] FIRING GemscopeTestAlert"
+        );
+        assert!(
+            f.json["card"]["elements"][0]["text"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("<at id=all></at>")
+        );
         let w = one("wecom");
-        assert!(w.json["markdown"]["content"].as_str().unwrap().contains("<@zhangsan>"));
+        assert!(
+            w.json["markdown"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("<@zhangsan>")
+        );
         let h = one("webhook");
         assert_eq!(h.path, "/webhook/alerts");
-        assert_eq!(h.json["alerts"][0]["labels"]["alertname"], "GemscopeTestAlert");
+        assert_eq!(
+            h.json["alerts"][0]["labels"]["alertname"],
+            "GemscopeTestAlert"
+        );
         assert_eq!(h.json["status"], "firing");
         let ali = s.sinks.received("aliyun");
         assert_eq!(ali.len(), 2);
         assert_eq!(ali[0].json["Action"], "SendSms");
         assert_eq!(ali[0].json["PhoneNumbers"], "13800000000,13900000000");
         assert_eq!(ali[0].json["TemplateCode"], "SMS_100");
-        let param: Value = serde_json::from_str(ali[0].json["TemplateParam"].as_str().unwrap()).unwrap();
+        let param: Value =
+            serde_json::from_str(ali[0].json["TemplateParam"].as_str().unwrap()).unwrap();
         assert_eq!(param["alert"], "GemscopeTestAlert");
         assert_eq!(param["number"], "1");
         assert_eq!(ali[1].json["Action"], "SingleCallByTts");
@@ -196,7 +258,13 @@ async fn every_vendor_delivers_through_the_notify_path() {
         let mails = s.sinks.mails.lock().unwrap().clone();
         assert_eq!(mails.len(), 1);
         assert_eq!(mails[0].to, ["ops@example.com", "dev@example.com"]);
-        assert!(mails[0].data.contains("Subject: [Gemscope] FIRING GemscopeTestAlert"), "{}", mails[0].data);
+        assert!(
+            mails[0]
+                .data
+                .contains("Subject: [Gemscope] FIRING GemscopeTestAlert"),
+            "{}",
+            mails[0].data
+        );
         assert!(mails[0].data.contains("text/html"));
 
         // A sign secret the vendor does not know: the vendor's refusal is shown, not retried.
@@ -220,10 +288,15 @@ async fn every_vendor_delivers_through_the_notify_path() {
             )
             .await;
         assert_eq!(s.test(ding_id).await["ok"], true, "[{backend}]");
-        assert_eq!(s.sinks.received("dingtalk").last().unwrap().query["access_token"], "ding-token-1");
+        assert_eq!(
+            s.sinks.received("dingtalk").last().unwrap().query["access_token"],
+            "ding-token-1"
+        );
 
         // A vendor that is briefly overloaded gets another attempt.
-        s.sinks.fail_next.store(1, std::sync::atomic::Ordering::SeqCst);
+        s.sinks
+            .fail_next
+            .store(1, std::sync::atomic::Ordering::SeqCst);
         let d = s.test(hook["id"].as_i64().unwrap()).await;
         assert_eq!(d["ok"], true, "{d}");
         assert_eq!(d["attempts"], 2);
@@ -231,32 +304,82 @@ async fn every_vendor_delivers_through_the_notify_path() {
         // The delivery log, newest first.
         let log = s
             .app
-            .ok("/api/channels/deliveries", json!({"channel_id": ding_id}), Auth::Cookie(&s.alice))
+            .ok(
+                "/api/channels/deliveries",
+                json!({"channel_id": ding_id}),
+                Auth::Cookie(&s.alice),
+            )
             .await;
-        let oks: Vec<bool> = log.as_array().unwrap().iter().map(|d| d["ok"].as_bool().unwrap()).collect();
+        let oks: Vec<bool> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["ok"].as_bool().unwrap())
+            .collect();
         assert_eq!(oks, [true, false, true]);
         assert!(log[0]["latency_ms"].as_u64().is_some());
 
         // Another tenant does not see the channel; a member who is not admin cannot change it.
-        s.app.create_user(&s.admin, "mallory", "mallory-password").await;
-        let other = s.app.ok("/api/tenants/create", json!({"name": "other-team", "description": ""}), Auth::Cookie(&s.admin)).await["id"].as_i64().unwrap();
-        s.app.ok("/api/members/set", json!({"tenant_id": other, "username": "mallory", "role": "admin"}), Auth::Cookie(&s.admin)).await;
+        s.app
+            .create_user(&s.admin, "mallory", "mallory-password")
+            .await;
+        let other = s
+            .app
+            .ok(
+                "/api/tenants/create",
+                json!({"name": "other-team", "description": ""}),
+                Auth::Cookie(&s.admin),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        s.app
+            .ok(
+                "/api/members/set",
+                json!({"tenant_id": other, "username": "mallory", "role": "admin"}),
+                Auth::Cookie(&s.admin),
+            )
+            .await;
         let mallory = s.app.login("mallory", "mallory-password").await;
-        for path in ["/api/channels/test", "/api/channels/delete", "/api/channels/deliveries"] {
-            let r = s.app.call(path, json!({"channel_id": ding_id}), Auth::Cookie(&mallory)).await;
+        for path in [
+            "/api/channels/test",
+            "/api/channels/delete",
+            "/api/channels/deliveries",
+        ] {
+            let r = s
+                .app
+                .call(path, json!({"channel_id": ding_id}), Auth::Cookie(&mallory))
+                .await;
             assert_eq!(r.status, 404, "[{backend}] {path}: {}", r.body);
         }
-        let r = s.app.call("/api/channels/list", json!({"tenant_id": s.tenant}), Auth::Cookie(&mallory)).await;
+        let r = s
+            .app
+            .call(
+                "/api/channels/list",
+                json!({"tenant_id": s.tenant}),
+                Auth::Cookie(&mallory),
+            )
+            .await;
         assert_eq!(r.status, 404);
 
         // The notify endpoint itself refuses a wrong token.
         let r = s
             .app
-            .call(&format!("/api/notify/{ding_id}/not-the-token-000000000"), json!({"alerts": []}), Auth::None)
+            .call(
+                &format!("/api/notify/{ding_id}/not-the-token-000000000"),
+                json!({"alerts": []}),
+                Auth::None,
+            )
             .await;
         assert_eq!(r.status, 401, "{}", r.body);
 
-        s.app.ok("/api/channels/delete", json!({"channel_id": ding_id}), Auth::Cookie(&s.alice)).await;
+        s.app
+            .ok(
+                "/api/channels/delete",
+                json!({"channel_id": ding_id}),
+                Auth::Cookie(&s.alice),
+            )
+            .await;
         s.app.cleanup().await;
     }
 }
@@ -265,9 +388,12 @@ async fn every_vendor_delivers_through_the_notify_path() {
 /// spelling and through names that resolve to them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_addresses_are_refused_without_an_allow_list() {
-    let (http, _, sinks) = testkit::sinks::serve("127.0.0.1:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (http, _, sinks) = testkit::sinks::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     for (i, url) in [
@@ -287,9 +413,18 @@ async fn internal_addresses_are_refused_without_an_allow_list() {
                 Auth::Cookie(&admin),
             )
             .await;
-        let d = app.ok("/api/channels/test", json!({"channel_id": c["id"]}), Auth::Cookie(&admin)).await;
+        let d = app
+            .ok(
+                "/api/channels/test",
+                json!({"channel_id": c["id"]}),
+                Auth::Cookie(&admin),
+            )
+            .await;
         assert_eq!(d["ok"], false, "{url}: {d}");
-        assert!(d["error"].as_str().unwrap().contains("refused"), "{url}: {d}");
+        assert!(
+            d["error"].as_str().unwrap().contains("refused"),
+            "{url}: {d}"
+        );
         assert_eq!(d["attempts"], 1, "a refusal is not retried");
     }
     assert!(sinks.received("webhook").is_empty());
@@ -320,11 +455,19 @@ async fn a_real_alertmanager_delivers_through_gemscope() {
     }
     global.receivers.push(receiver);
     let yaml = app::domain::am_config::merge(&global, &[]).unwrap();
-    assert!(!yaml.contains("hook-token"), "no channel secret in the cluster's config:\n{yaml}");
+    assert!(
+        !yaml.contains("hook-token"),
+        "no channel secret in the cluster's config:\n{yaml}"
+    );
     let path = stack.dir.path().join("alertmanager.yml");
-    server::cluster::standalone::apply_file(&reqwest::Client::new(), &path, &yaml, Some(&stack.alertmanager_url))
-        .await
-        .unwrap();
+    server::cluster::standalone::apply_file(
+        &reqwest::Client::new(),
+        &path,
+        &yaml,
+        Some(&stack.alertmanager_url),
+    )
+    .await
+    .unwrap();
     let alert = json!([{"labels": {"alertname": "DiskFull", "gems_alertname": "DiskFull", "gems_namespace": "shop", "severity": "critical"},
         "annotations": {"message": "disk 95% full"}}]);
     let r = reqwest::Client::new()
@@ -343,16 +486,26 @@ async fn a_real_alertmanager_delivers_through_gemscope() {
             assert_eq!(h.json["receiver"], format!("gemscope-channel-{}", c["id"]));
             break;
         }
-        assert!(Instant::now() < deadline, "Alertmanager never delivered through Gemscope");
+        assert!(
+            Instant::now() < deadline,
+            "Alertmanager never delivered through Gemscope"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let log = s
         .app
-        .ok("/api/channels/deliveries", json!({"channel_id": c["id"]}), Auth::Cookie(&s.alice))
+        .ok(
+            "/api/channels/deliveries",
+            json!({"channel_id": c["id"]}),
+            Auth::Cookie(&s.alice),
+        )
         .await;
     assert_eq!(log[0]["ok"], true);
     assert_eq!(log[0]["test"], false);
-    assert!(log[0]["group"].as_str().unwrap().contains("DiskFull"), "{log}");
+    assert!(
+        log[0]["group"].as_str().unwrap().contains("DiskFull"),
+        "{log}"
+    );
 }
 
 /// The history receiver stores each alert once per status, under the tenant whose environment
@@ -374,11 +527,17 @@ async fn alert_history_is_idempotent_and_per_tenant() {
             .await["id"]
             .as_i64()
             .unwrap();
-        let shop = app.environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop").await;
-        let db = app.environment(&admin, "db-team", ("bob", "viewer"), cluster, "db").await;
+        let shop = app
+            .environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop")
+            .await;
+        let db = app
+            .environment(&admin, "db-team", ("bob", "viewer"), cluster, "db")
+            .await;
         let receiver = server::notify::history::receiver(&app.state.notifier.secrets, "", cluster);
         let url = receiver.webhook_configs[0].url.clone();
-        assert!(url.starts_with(&format!("/api/alertmanager/webhook?cluster={cluster}&token=")));
+        assert!(url.starts_with(&format!(
+            "/api/alertmanager/webhook?cluster={cluster}&token="
+        )));
         let alert = |name: &str, ns: &str, status: &str, fp: &str| {
             json!({"status": status, "labels": {"alertname": name, "gems_namespace": ns, "severity": "error"},
                 "annotations": {"message": format!("{name} in {ns}")},
@@ -390,31 +549,59 @@ async fn alert_history_is_idempotent_and_per_tenant() {
                        alert("Orphan", "nowhere", "firing", "cccc000000000003")]});
         let first = app.call(&url, payload.clone(), Auth::None).await;
         assert_eq!(first.status, 200, "[{backend}] {}", first.body);
-        assert_eq!(first.body, json!({"alerts": 3, "new_messages": 3}), "[{backend}]");
+        assert_eq!(
+            first.body,
+            json!({"alerts": 3, "new_messages": 3}),
+            "[{backend}]"
+        );
         // Alertmanager repeating the notification: nothing new.
         let again = app.call(&url, payload.clone(), Auth::None).await;
-        assert_eq!(again.body, json!({"alerts": 3, "new_messages": 0}), "[{backend}]");
+        assert_eq!(
+            again.body,
+            json!({"alerts": 3, "new_messages": 0}),
+            "[{backend}]"
+        );
         // Resolution is a new status of the same alert.
         let resolved = json!({"status": "resolved", "alerts": [alert("CpuHigh", "shop", "resolved", "aaaa000000000001")]});
         let r = app.call(&url, resolved, Auth::None).await;
-        assert_eq!(r.body, json!({"alerts": 1, "new_messages": 1}), "[{backend}]");
+        assert_eq!(
+            r.body,
+            json!({"alerts": 1, "new_messages": 1}),
+            "[{backend}]"
+        );
         let bad = app
-            .call(&format!("/api/alertmanager/webhook?cluster={cluster}&token=wrong-token-000000000"), payload, Auth::None)
+            .call(
+                &format!("/api/alertmanager/webhook?cluster={cluster}&token=wrong-token-000000000"),
+                payload,
+                Auth::None,
+            )
             .await;
         assert_eq!(bad.status, 401, "[{backend}]");
 
         let infos = alert_info::Entity::find().all(&app.db).await.unwrap();
-        let tenant_of = |fp: &str| infos.iter().find(|i| i.fingerprint == fp).unwrap().tenant_id;
+        let tenant_of = |fp: &str| {
+            infos
+                .iter()
+                .find(|i| i.fingerprint == fp)
+                .unwrap()
+                .tenant_id
+        };
         assert_eq!(infos.len(), 3);
         assert_eq!(tenant_of("aaaa000000000001"), Some(shop.tenant));
         assert_eq!(tenant_of("bbbb000000000002"), Some(db.tenant));
         assert_eq!(tenant_of("cccc000000000003"), None);
-        let shop_info = infos.iter().find(|i| i.fingerprint == "aaaa000000000001").unwrap();
+        let shop_info = infos
+            .iter()
+            .find(|i| i.fingerprint == "aaaa000000000001")
+            .unwrap();
         assert_eq!(shop_info.environment_id, Some(shop.environment));
         assert_eq!(shop_info.alert_name, "CpuHigh");
         let messages = alert_message::Entity::find().all(&app.db).await.unwrap();
         assert_eq!(messages.len(), 4);
-        let statuses: Vec<(&str, &str)> = messages.iter().map(|m| (m.fingerprint.as_str(), m.status.as_str())).collect();
+        let statuses: Vec<(&str, &str)> = messages
+            .iter()
+            .map(|m| (m.fingerprint.as_str(), m.status.as_str()))
+            .collect();
         assert!(statuses.contains(&("aaaa000000000001", "resolved")));
         app.cleanup().await;
     }

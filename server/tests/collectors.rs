@@ -118,74 +118,174 @@ async fn collectors_write_service_monitors_and_show_scrape_state() {
         .map(|c| c["service"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["api", "cache", "db", "legacy", "web"]);
-    assert_eq!(row(&l, "web")["ports"][0], json!({"name": "metrics", "port": 9100, "protocol": "TCP"}));
-    assert_eq!(row(&l, "db")["ports"], json!([]), "unnamed ports cannot be scraped by name");
+    assert_eq!(
+        row(&l, "web")["ports"][0],
+        json!({"name": "metrics", "port": 9100, "protocol": "TCP"})
+    );
+    assert_eq!(
+        row(&l, "db")["ports"],
+        json!([]),
+        "unnamed ports cannot be scraped by name"
+    );
     assert_eq!(row(&l, "web")["config"], Value::Null);
     assert_eq!(row(&l, "legacy")["config"], Value::Null, "not ours");
 
     // Bad input names the field and writes nothing.
-    let enable = |svc: &str, port: &str, path: &str, interval: &str| {
-        json!({"environment_id": env, "service": svc, "config": {"port": port, "path": path, "interval": interval}})
-    };
+    let enable = |svc: &str, port: &str, path: &str, interval: &str| json!({"environment_id": env, "service": svc, "config": {"port": port, "path": path, "interval": interval}});
     for (body, field, text) in [
-        (enable("web", "grpc", "/metrics", "30s"), "port", "it has: metrics, http"),
-        (enable("web", "metrics", "metrics", "30s"), "path", "start with /"),
-        (enable("web", "metrics", "/metrics", "often"), "interval", "duration"),
+        (
+            enable("web", "grpc", "/metrics", "30s"),
+            "port",
+            "it has: metrics, http",
+        ),
+        (
+            enable("web", "metrics", "metrics", "30s"),
+            "path",
+            "start with /",
+        ),
+        (
+            enable("web", "metrics", "/metrics", "often"),
+            "interval",
+            "duration",
+        ),
         (enable("db", "", "/metrics", "30s"), "port", "choose"),
-        (enable("Web!", "metrics", "/metrics", "30s"), "service", "lowercase"),
+        (
+            enable("Web!", "metrics", "/metrics", "30s"),
+            "service",
+            "lowercase",
+        ),
     ] {
-        let r = app.call("/api/collectors/enable", body.clone(), Auth::Cookie(&alice)).await;
+        let r = app
+            .call("/api/collectors/enable", body.clone(), Auth::Cookie(&alice))
+            .await;
         assert_eq!(r.status, 422, "{body}: {}", r.body);
         assert_eq!(r.body["field"], field, "{body}: {}", r.body);
-        assert!(r.body["message"].as_str().unwrap().contains(text), "{}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains(text),
+            "{}",
+            r.body
+        );
     }
-    let sm = |name: &str| format!("/apis/monitoring.coreos.com/v1/namespaces/shop/servicemonitors/{name}");
+    let sm = |name: &str| {
+        format!("/apis/monitoring.coreos.com/v1/namespaces/shop/servicemonitors/{name}")
+    };
     assert!(fake_kube::get(&base, &sm("web")).await.is_none());
-    let r = app.call("/api/collectors/enable", enable("nope", "metrics", "/metrics", "30s"), Auth::Cookie(&alice)).await;
+    let r = app
+        .call(
+            "/api/collectors/enable",
+            enable("nope", "metrics", "/metrics", "30s"),
+            Auth::Cookie(&alice),
+        )
+        .await;
     assert_eq!(r.status, 404, "{}", r.body);
 
     // Roles: a viewer cannot change, another tenant does not see the environment.
-    let r = app.call("/api/collectors/enable", enable("web", "metrics", "/metrics", "15s"), Auth::Cookie(&victor)).await;
+    let r = app
+        .call(
+            "/api/collectors/enable",
+            enable("web", "metrics", "/metrics", "15s"),
+            Auth::Cookie(&victor),
+        )
+        .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let r = app.call("/api/collectors/list", json!({"environment_id": env}), Auth::Cookie(&bob)).await;
+    let r = app
+        .call(
+            "/api/collectors/list",
+            json!({"environment_id": env}),
+            Auth::Cookie(&bob),
+        )
+        .await;
     assert_eq!(r.status, 404, "{}", r.body);
-    let r = app.call("/api/collectors/enable", enable("web", "metrics", "/metrics", "15s"), Auth::Cookie(&bob)).await;
+    let r = app
+        .call(
+            "/api/collectors/enable",
+            enable("web", "metrics", "/metrics", "15s"),
+            Auth::Cookie(&bob),
+        )
+        .await;
     assert_eq!(r.status, 404, "{}", r.body);
-    let r = app.call("/api/collectors/list", json!({"environment_id": other.environment}), Auth::Cookie(&bob)).await;
+    let r = app
+        .call(
+            "/api/collectors/list",
+            json!({"environment_id": other.environment}),
+            Auth::Cookie(&bob),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["collectors"], json!([]), "namespace other has no services");
+    assert_eq!(
+        r.body["collectors"],
+        json!([]),
+        "namespace other has no services"
+    );
 
     // Enable: the ServiceMonitor (accepted by the real CRD schema) selects exactly this Service.
     for svc in ["web", "api", "cache"] {
-        let c = app.ok("/api/collectors/enable", enable(svc, "metrics", "/metrics", "15s"), Auth::Cookie(&alice)).await;
+        let c = app
+            .ok(
+                "/api/collectors/enable",
+                enable(svc, "metrics", "/metrics", "15s"),
+                Auth::Cookie(&alice),
+            )
+            .await;
         assert_eq!(c["config"]["interval"], "15s");
     }
-    let monitor = fake_kube::get(&base, &sm("web")).await.expect("ServiceMonitor shop/web");
+    let monitor = fake_kube::get(&base, &sm("web"))
+        .await
+        .expect("ServiceMonitor shop/web");
     assert_eq!(
         monitor["spec"]["selector"]["matchLabels"],
         json!({"app": "web", "tier": "backend", "gemscope.io/collect": "web"})
     );
-    assert_eq!(monitor["spec"]["namespaceSelector"], json!({"matchNames": ["shop"]}));
+    assert_eq!(
+        monitor["spec"]["namespaceSelector"],
+        json!({"matchNames": ["shop"]})
+    );
     assert_eq!(
         monitor["spec"]["endpoints"],
         json!([{"port": "metrics", "path": "/metrics", "interval": "15s"}]),
         "honorLabels stays off"
     );
-    assert_eq!(monitor["metadata"]["labels"]["app.kubernetes.io/managed-by"], "gemscope");
-    let svc = fake_kube::get(&base, "/api/v1/namespaces/shop/services/web").await.unwrap();
+    assert_eq!(
+        monitor["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "gemscope"
+    );
+    let svc = fake_kube::get(&base, "/api/v1/namespaces/shop/services/web")
+        .await
+        .unwrap();
     assert_eq!(svc["metadata"]["labels"]["gemscope.io/collect"], "web");
     assert_eq!(svc["metadata"]["labels"]["app"], "web", "other labels stay");
 
     // Editing keeps one monitor and changes it.
-    app.ok("/api/collectors/enable", enable("web", "http", "/stats", "30s"), Auth::Cookie(&alice)).await;
+    app.ok(
+        "/api/collectors/enable",
+        enable("web", "http", "/stats", "30s"),
+        Auth::Cookie(&alice),
+    )
+    .await;
     let monitor = fake_kube::get(&base, &sm("web")).await.unwrap();
-    assert_eq!(monitor["spec"]["endpoints"], json!([{"port": "http", "path": "/stats", "interval": "30s"}]));
+    assert_eq!(
+        monitor["spec"]["endpoints"],
+        json!([{"port": "http", "path": "/stats", "interval": "30s"}])
+    );
 
     // A ServiceMonitor Gemscope did not write is not taken over, nor deleted.
     for path in ["/api/collectors/enable", "/api/collectors/disable"] {
-        let r = app.call(path, enable("legacy", "metrics", "/metrics", "30s"), Auth::Cookie(&alice)).await;
+        let r = app
+            .call(
+                path,
+                enable("legacy", "metrics", "/metrics", "30s"),
+                Auth::Cookie(&alice),
+            )
+            .await;
         assert_eq!(r.status, 409, "{path}: {}", r.body);
-        assert!(r.body["message"].as_str().unwrap().contains("not managed by Gemscope"), "{}", r.body);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("not managed by Gemscope"),
+            "{}",
+            r.body
+        );
     }
     assert!(fake_kube::get(&base, &sm("legacy")).await.unwrap()["metadata"]["labels"].is_null());
 
@@ -196,7 +296,10 @@ async fn collectors_write_service_monitors_and_show_scrape_state() {
         if row(&l, "web")["health"] == "up" && row(&l, "api")["health"] == "down" {
             break l;
         }
-        assert!(Instant::now() < deadline, "scrape states never settled: {l}");
+        assert!(
+            Instant::now() < deadline,
+            "scrape states never settled: {l}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert_eq!(l["status_error"], Value::Null);
@@ -205,17 +308,39 @@ async fn collectors_write_service_monitors_and_show_scrape_state() {
     assert_eq!(web_target["url"], format!("http://{prom_host}/metrics"));
     assert!(!web_target["last_scrape"].as_str().unwrap().is_empty());
     let api_target = &row(&l, "api")["targets"][0];
-    assert!(api_target["last_error"].as_str().unwrap().contains("connection refused"), "{api_target}");
-    assert_eq!(row(&l, "cache")["health"], "unknown", "no target yet is not down");
+    assert!(
+        api_target["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused"),
+        "{api_target}"
+    );
+    assert_eq!(
+        row(&l, "cache")["health"],
+        "unknown",
+        "no target yet is not down"
+    );
     assert_eq!(row(&l, "cache")["targets"], json!([]));
 
     // Disable removes the monitor and the label; disabling again is fine.
     for _ in 0..2 {
-        app.ok("/api/collectors/disable", json!({"environment_id": env, "service": "web"}), Auth::Cookie(&alice)).await;
+        app.ok(
+            "/api/collectors/disable",
+            json!({"environment_id": env, "service": "web"}),
+            Auth::Cookie(&alice),
+        )
+        .await;
     }
     assert!(fake_kube::get(&base, &sm("web")).await.is_none());
-    let svc = fake_kube::get(&base, "/api/v1/namespaces/shop/services/web").await.unwrap();
-    assert!(svc["metadata"]["labels"].get("gemscope.io/collect").is_none(), "{svc}");
+    let svc = fake_kube::get(&base, "/api/v1/namespaces/shop/services/web")
+        .await
+        .unwrap();
+    assert!(
+        svc["metadata"]["labels"]
+            .get("gemscope.io/collect")
+            .is_none(),
+        "{svc}"
+    );
     assert_eq!(row(&list(&victor).await, "web")["config"], Value::Null);
 
     // Audit rows carry the environment's tenant, so tenant admins see them.
@@ -228,14 +353,19 @@ async fn collectors_write_service_monitors_and_show_scrape_state() {
     assert!(
         rows.iter().all(|r| r.tenant_id == Some(shop.tenant)),
         "{:?}",
-        rows.iter().map(|r| (&r.target, r.tenant_id)).collect::<Vec<_>>()
+        rows.iter()
+            .map(|r| (&r.target, r.tenant_id))
+            .collect::<Vec<_>>()
     );
 
     // Prometheus gone: services still list, states are unknown and the reason is shown.
     drop(stack);
     let l = list(&victor).await;
     let why = l["status_error"].as_str().unwrap();
-    assert!(why.contains("kubegems-monitoring/prometheus:9090 answered HTTP 5"), "{why}");
+    assert!(
+        why.contains("kubegems-monitoring/prometheus:9090 answered HTTP 5"),
+        "{why}"
+    );
     assert_eq!(row(&l, "api")["health"], "unknown");
 }
 
@@ -258,8 +388,16 @@ async fn standalone_clusters_have_no_collectors() {
         .await;
     let alice = app.login("alice", "alice-password").await;
     let r = app
-        .call("/api/collectors/list", json!({"environment_id": e.environment}), Auth::Cookie(&alice))
+        .call(
+            "/api/collectors/list",
+            json!({"environment_id": e.environment}),
+            Auth::Cookie(&alice),
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r.body["message"].as_str().unwrap().contains("standalone"), "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("standalone"),
+        "{}",
+        r.body
+    );
 }

@@ -15,20 +15,30 @@ use super::context::Caller;
 #[async_trait::async_trait]
 pub trait ChannelsPort: Send + Sync {
     /// The tenant's channels and the system's; `None`: the system's only.
-    async fn list(&self, caller: &Caller, tenant_id: Option<i64>) -> Result<Vec<Channel>, ApiError>;
+    async fn list(&self, caller: &Caller, tenant_id: Option<i64>)
+    -> Result<Vec<Channel>, ApiError>;
     async fn create(
         &self,
         caller: &Caller,
         tenant_id: Option<i64>,
         input: ChannelInput,
     ) -> Result<Channel, ApiError>;
-    async fn update(&self, caller: &Caller, id: i64, input: ChannelInput) -> Result<Channel, ApiError>;
+    async fn update(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: ChannelInput,
+    ) -> Result<Channel, ApiError>;
     async fn delete(&self, caller: &Caller, id: i64) -> Result<(), ApiError>;
     /// Sends a sample firing alert through the notify path; the answer is the logged delivery.
     async fn test(&self, caller: &Caller, id: i64) -> Result<Delivery, ApiError>;
     async fn deliveries(&self, caller: &Caller, id: i64) -> Result<Vec<Delivery>, ApiError>;
     /// What a channel of this configuration would send for the sample alert (secrets not shown).
-    async fn preview(&self, caller: &Caller, input: ChannelInput) -> Result<ChannelPreview, ApiError>;
+    async fn preview(
+        &self,
+        caller: &Caller,
+        input: ChannelInput,
+    ) -> Result<ChannelPreview, ApiError>;
     /// The tenant that owns a channel (`None`: a system channel or none), for the audit row.
     async fn owner(&self, id: i64) -> Option<i64>;
 }
@@ -40,7 +50,10 @@ pub async fn list_channels(tenant_id: Option<i64>) -> Result<Vec<Channel>, ApiEr
 }
 
 #[server(prefix = "/api", endpoint = "channels/create", input = Json)]
-pub async fn create_channel(tenant_id: Option<i64>, channel: ChannelInput) -> Result<Channel, ApiError> {
+pub async fn create_channel(
+    tenant_id: Option<i64>,
+    channel: ChannelInput,
+) -> Result<Channel, ApiError> {
     use super::context::*;
     respond(async {
         let (c, s) = (caller().await?, services()?);
@@ -102,11 +115,23 @@ pub async fn test_channel(channel_id: i64) -> Result<Delivery, ApiError> {
 #[server(prefix = "/api", endpoint = "channels/deliveries", input = Json)]
 pub async fn channel_deliveries(channel_id: i64) -> Result<Vec<Delivery>, ApiError> {
     use super::context::*;
-    respond(async { services()?.channels.deliveries(&caller().await?, channel_id).await }).await
+    respond(async {
+        services()?
+            .channels
+            .deliveries(&caller().await?, channel_id)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "channels/preview", input = Json)]
 pub async fn preview_channel(channel: ChannelInput) -> Result<ChannelPreview, ApiError> {
     use super::context::*;
-    respond(async { services()?.channels.preview(&caller().await?, channel).await }).await
+    respond(async {
+        services()?
+            .channels
+            .preview(&caller().await?, channel)
+            .await
+    })
+    .await
 }

@@ -57,7 +57,12 @@ pub async fn enable_collector(
             target: format!("environment/{environment_id}/service/{service}"),
             tenant_id: s.audit.owner(Owned::Environment(environment_id)).await,
         };
-        audited(&c, t, s.collectors.enable(&c, environment_id, service, config)).await
+        audited(
+            &c,
+            t,
+            s.collectors.enable(&c, environment_id, service, config),
+        )
+        .await
     })
     .await
 }

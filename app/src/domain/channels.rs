@@ -26,17 +26,29 @@ pub fn http_url(field: &str, value: &str) -> Result<Url, ApiError> {
     let u = Url::parse(value.trim())
         .map_err(|e| ApiError::invalid(field, format!("is not a URL ({e})")))?;
     if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
-        return Err(ApiError::invalid(field, "must be an http:// or https:// URL"));
+        return Err(ApiError::invalid(
+            field,
+            "must be an http:// or https:// URL",
+        ));
     }
     if !u.username().is_empty() || u.password().is_some() {
-        return Err(ApiError::invalid(field, "must not carry a user name or password"));
+        return Err(ApiError::invalid(
+            field,
+            "must not carry a user name or password",
+        ));
     }
     Ok(u)
 }
 
 /// A vendor robot URL: http(s), with the vendor's path and, where the vendor puts its token in
 /// the query, that parameter.
-fn robot_url(field: &str, value: &str, path: &str, query: Option<&str>, vendor: &str) -> Result<(), ApiError> {
+fn robot_url(
+    field: &str,
+    value: &str,
+    path: &str,
+    query: Option<&str>,
+    vendor: &str,
+) -> Result<(), ApiError> {
     let u = http_url(field, value)?;
     // Without a query token, the token is the rest of the path.
     let path_ok = u.path().starts_with(path) && (query.is_some() || u.path().len() > path.len());
@@ -66,7 +78,10 @@ fn phone(field: &str, value: &str) -> Result<(), ApiError> {
     required(field, value)?;
     let digits = value.strip_prefix('+').unwrap_or(value);
     if digits.len() < 5 || digits.len() > 20 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid(field, "must be a phone number of digits, optionally starting with +"));
+        return Err(ApiError::invalid(
+            field,
+            "must be a phone number of digits, optionally starting with +",
+        ));
     }
     Ok(())
 }
@@ -93,7 +108,10 @@ fn code(field: &str, value: &str, prefix: &str) -> Result<(), ApiError> {
     required(field, value)?;
     let rest = value.strip_prefix(prefix).unwrap_or_default();
     if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid(field, format!("must look like {prefix}123456789")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must look like {prefix}123456789"),
+        ));
     }
     Ok(())
 }
@@ -102,7 +120,10 @@ fn plain(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     required(field, value)?;
     text(field, value, max)?;
     if value.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, "must not contain control characters"));
+        return Err(ApiError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -132,13 +153,19 @@ pub fn validate(input: &ChannelInput) -> Result<(), ApiError> {
                 ));
             }
             if *smtp_port == 0 {
-                return Err(ApiError::invalid("config.smtp_port", "must be a port between 1 and 65535"));
+                return Err(ApiError::invalid(
+                    "config.smtp_port",
+                    "must be a port between 1 and 65535",
+                ));
             }
             address("config.from", from)?;
             list("config.to", to, true, address)?;
             text("config.username", username, 256)?;
             if !username.is_empty() && password.get().is_empty() {
-                return Err(ApiError::invalid("config.password", "is required when a user name is set"));
+                return Err(ApiError::invalid(
+                    "config.password",
+                    "is required when a user name is set",
+                ));
             }
             if *tls == SmtpTls::None && !password.get().is_empty() {
                 return Err(ApiError::invalid(
@@ -148,16 +175,38 @@ pub fn validate(input: &ChannelInput) -> Result<(), ApiError> {
             }
         }
         ChannelConfig::Feishu { url, at, .. } => {
-            robot_url("config.url", url.get(), "/open-apis/bot/v2/hook/", None, "Feishu")?;
+            robot_url(
+                "config.url",
+                url.get(),
+                "/open-apis/bot/v2/hook/",
+                None,
+                "Feishu",
+            )?;
             list("config.at", at, false, |f, v| plain(f, v, 128))?;
         }
-        ChannelConfig::Dingtalk { url, at_mobiles, .. } => {
-            robot_url("config.url", url.get(), "/robot/send", Some("access_token"), "DingTalk")?;
+        ChannelConfig::Dingtalk {
+            url, at_mobiles, ..
+        } => {
+            robot_url(
+                "config.url",
+                url.get(),
+                "/robot/send",
+                Some("access_token"),
+                "DingTalk",
+            )?;
             list("config.at_mobiles", at_mobiles, false, phone)?;
         }
         ChannelConfig::Wecom { url, mentioned } => {
-            robot_url("config.url", url.get(), "/cgi-bin/webhook/send", Some("key"), "WeCom")?;
-            list("config.mentioned", mentioned, false, |f, v| plain(f, v, 128))?;
+            robot_url(
+                "config.url",
+                url.get(),
+                "/cgi-bin/webhook/send",
+                Some("key"),
+                "WeCom",
+            )?;
+            list("config.mentioned", mentioned, false, |f, v| {
+                plain(f, v, 128)
+            })?;
         }
         ChannelConfig::AliyunSms {
             access_key_id,
@@ -196,7 +245,11 @@ pub fn mask(field: &SecretField) -> SecretField {
     } else {
         match Url::parse(v) {
             Ok(u) if u.host_str().is_some() => {
-                format!("{}://{}/{MASK}", u.scheme(), u.host_str().unwrap_or_default())
+                format!(
+                    "{}://{}/{MASK}",
+                    u.scheme(),
+                    u.host_str().unwrap_or_default()
+                )
             }
             _ => MASK.to_string(),
         }
@@ -278,8 +331,16 @@ mod tests {
     #[test]
     fn good_channels_pass() {
         let good = [
-            ChannelConfig::Webhook { url: s("https://hooks.example.com/x?token=1"), insecure_tls: false },
-            email(&["ops@example.com", "dev@example.com"], "alerts", "pw", SmtpTls::Starttls),
+            ChannelConfig::Webhook {
+                url: s("https://hooks.example.com/x?token=1"),
+                insecure_tls: false,
+            },
+            email(
+                &["ops@example.com", "dev@example.com"],
+                "alerts",
+                "pw",
+                SmtpTls::Starttls,
+            ),
             email(&["ops@example.com"], "", "", SmtpTls::None),
             ChannelConfig::Feishu {
                 url: s("https://open.feishu.cn/open-apis/bot/v2/hook/abc-123"),
@@ -322,47 +383,172 @@ mod tests {
             sign_secret: s(""),
         };
         let cases: Vec<(ChannelConfig, &str, &str)> = vec![
-            (ChannelConfig::Webhook { url: s(""), insecure_tls: false }, "config.url", "required"),
-            (ChannelConfig::Webhook { url: s("ftp://x.example.com/"), insecure_tls: false }, "config.url", "http://"),
-            (ChannelConfig::Webhook { url: s("not a url"), insecure_tls: false }, "config.url", "not a URL"),
-            (ChannelConfig::Webhook { url: s("https://u:p@x.example.com/"), insecure_tls: false }, "config.url", "password"),
+            (
+                ChannelConfig::Webhook {
+                    url: s(""),
+                    insecure_tls: false,
+                },
+                "config.url",
+                "required",
+            ),
+            (
+                ChannelConfig::Webhook {
+                    url: s("ftp://x.example.com/"),
+                    insecure_tls: false,
+                },
+                "config.url",
+                "http://",
+            ),
+            (
+                ChannelConfig::Webhook {
+                    url: s("not a url"),
+                    insecure_tls: false,
+                },
+                "config.url",
+                "not a URL",
+            ),
+            (
+                ChannelConfig::Webhook {
+                    url: s("https://u:p@x.example.com/"),
+                    insecure_tls: false,
+                },
+                "config.url",
+                "password",
+            ),
             // KubeGems' email check accepted anything.
-            (email(&[], "", "", SmtpTls::Starttls), "config.to", "at least one"),
-            (email(&["ops@example.com", "nope"], "", "", SmtpTls::Starttls), "config.to[1]", "e-mail"),
-            (email(&["ops@example.com"], "alerts", "", SmtpTls::Starttls), "config.password", "required"),
-            (email(&["ops@example.com"], "alerts", "pw", SmtpTls::None), "config.tls", "STARTTLS"),
-            (ChannelConfig::Email {
-                smtp_host: "smtp://mail:25".into(), smtp_port: 25, tls: SmtpTls::Starttls,
-                from: "a@example.com".into(), to: vec!["b@example.com".into()], username: String::new(), password: s(""),
-            }, "config.smtp_host", "without scheme"),
-            (ChannelConfig::Email {
-                smtp_host: "mail".into(), smtp_port: 0, tls: SmtpTls::Starttls,
-                from: "a@example.com".into(), to: vec!["b@example.com".into()], username: String::new(), password: s(""),
-            }, "config.smtp_port", "port"),
-            (ChannelConfig::Email {
-                smtp_host: "mail".into(), smtp_port: 25, tls: SmtpTls::Starttls,
-                from: "".into(), to: vec!["b@example.com".into()], username: String::new(), password: s(""),
-            }, "config.from", "required"),
+            (
+                email(&[], "", "", SmtpTls::Starttls),
+                "config.to",
+                "at least one",
+            ),
+            (
+                email(&["ops@example.com", "nope"], "", "", SmtpTls::Starttls),
+                "config.to[1]",
+                "e-mail",
+            ),
+            (
+                email(&["ops@example.com"], "alerts", "", SmtpTls::Starttls),
+                "config.password",
+                "required",
+            ),
+            (
+                email(&["ops@example.com"], "alerts", "pw", SmtpTls::None),
+                "config.tls",
+                "STARTTLS",
+            ),
+            (
+                ChannelConfig::Email {
+                    smtp_host: "smtp://mail:25".into(),
+                    smtp_port: 25,
+                    tls: SmtpTls::Starttls,
+                    from: "a@example.com".into(),
+                    to: vec!["b@example.com".into()],
+                    username: String::new(),
+                    password: s(""),
+                },
+                "config.smtp_host",
+                "without scheme",
+            ),
+            (
+                ChannelConfig::Email {
+                    smtp_host: "mail".into(),
+                    smtp_port: 0,
+                    tls: SmtpTls::Starttls,
+                    from: "a@example.com".into(),
+                    to: vec!["b@example.com".into()],
+                    username: String::new(),
+                    password: s(""),
+                },
+                "config.smtp_port",
+                "port",
+            ),
+            (
+                ChannelConfig::Email {
+                    smtp_host: "mail".into(),
+                    smtp_port: 25,
+                    tls: SmtpTls::Starttls,
+                    from: "".into(),
+                    to: vec!["b@example.com".into()],
+                    username: String::new(),
+                    password: s(""),
+                },
+                "config.from",
+                "required",
+            ),
             (ding("", &[]), "config.url", "required"),
-            (ding("https://oapi.dingtalk.com/robot/send", &[]), "config.url", "DingTalk robot URL"),
-            (ding("https://oapi.dingtalk.com/robot/send?access_token=a", &["138-0000"]), "config.at_mobiles[0]", "phone"),
-            (ChannelConfig::Feishu { url: s("https://open.feishu.cn/other"), at: vec![], sign_secret: s("") }, "config.url", "Feishu"),
-            (ChannelConfig::Wecom { url: s("https://qyapi.weixin.qq.com/cgi-bin/webhook/send"), mentioned: vec![] }, "config.url", "key="),
-            (ChannelConfig::AliyunSms {
-                access_key_id: "id".into(), access_key_secret: s(""), phone_numbers: vec!["13800000000".into()],
-                sign_name: "x".into(), template_code: "SMS_1".into(),
-            }, "config.access_key_secret", "required"),
-            (ChannelConfig::AliyunSms {
-                access_key_id: "id".into(), access_key_secret: s("k"), phone_numbers: vec![],
-                sign_name: "x".into(), template_code: "SMS_1".into(),
-            }, "config.phone_numbers", "at least one"),
-            (ChannelConfig::AliyunSms {
-                access_key_id: "id".into(), access_key_secret: s("k"), phone_numbers: vec!["13800000000".into()],
-                sign_name: "x".into(), template_code: "123".into(),
-            }, "config.template_code", "SMS_"),
-            (ChannelConfig::AliyunVoice {
-                access_key_id: "id".into(), access_key_secret: s("k"), called_number: "abc".into(), tts_code: "TTS_1".into(),
-            }, "config.called_number", "phone"),
+            (
+                ding("https://oapi.dingtalk.com/robot/send", &[]),
+                "config.url",
+                "DingTalk robot URL",
+            ),
+            (
+                ding(
+                    "https://oapi.dingtalk.com/robot/send?access_token=a",
+                    &["138-0000"],
+                ),
+                "config.at_mobiles[0]",
+                "phone",
+            ),
+            (
+                ChannelConfig::Feishu {
+                    url: s("https://open.feishu.cn/other"),
+                    at: vec![],
+                    sign_secret: s(""),
+                },
+                "config.url",
+                "Feishu",
+            ),
+            (
+                ChannelConfig::Wecom {
+                    url: s("https://qyapi.weixin.qq.com/cgi-bin/webhook/send"),
+                    mentioned: vec![],
+                },
+                "config.url",
+                "key=",
+            ),
+            (
+                ChannelConfig::AliyunSms {
+                    access_key_id: "id".into(),
+                    access_key_secret: s(""),
+                    phone_numbers: vec!["13800000000".into()],
+                    sign_name: "x".into(),
+                    template_code: "SMS_1".into(),
+                },
+                "config.access_key_secret",
+                "required",
+            ),
+            (
+                ChannelConfig::AliyunSms {
+                    access_key_id: "id".into(),
+                    access_key_secret: s("k"),
+                    phone_numbers: vec![],
+                    sign_name: "x".into(),
+                    template_code: "SMS_1".into(),
+                },
+                "config.phone_numbers",
+                "at least one",
+            ),
+            (
+                ChannelConfig::AliyunSms {
+                    access_key_id: "id".into(),
+                    access_key_secret: s("k"),
+                    phone_numbers: vec!["13800000000".into()],
+                    sign_name: "x".into(),
+                    template_code: "123".into(),
+                },
+                "config.template_code",
+                "SMS_",
+            ),
+            (
+                ChannelConfig::AliyunVoice {
+                    access_key_id: "id".into(),
+                    access_key_secret: s("k"),
+                    called_number: "abc".into(),
+                    tts_code: "TTS_1".into(),
+                },
+                "config.called_number",
+                "phone",
+            ),
         ];
         for (config, field, text) in cases {
             let e = validate(&input(config.clone())).expect_err(&format!("{config:?}"));
@@ -371,7 +557,10 @@ mod tests {
         }
         let mut bad_name = input(ChannelConfig::empty("webhook").unwrap());
         bad_name.name = " ".into();
-        assert_eq!(validate(&bad_name).unwrap_err().field.as_deref(), Some("name"));
+        assert_eq!(
+            validate(&bad_name).unwrap_err().field.as_deref(),
+            Some("name")
+        );
     }
 
     #[test]
@@ -384,25 +573,45 @@ mod tests {
         let m = masked(stored.clone());
         let json = serde_json::to_string(&m).unwrap();
         assert!(!json.contains("tok") && !json.contains("shh"), "{json}");
-        let ChannelConfig::Feishu { url, sign_secret, .. } = &m else { unreachable!() };
+        let ChannelConfig::Feishu {
+            url, sign_secret, ..
+        } = &m
+        else {
+            unreachable!()
+        };
         assert_eq!(url.hint, "https://open.feishu.cn/••••");
         assert!(url.set && sign_secret.set);
         assert_eq!(sign_secret.hint, MASK);
 
         // An update that sends the masked form back keeps both; "" clears the sign secret.
         let mut update = m.clone();
-        if let ChannelConfig::Feishu { sign_secret, at, .. } = &mut update {
+        if let ChannelConfig::Feishu {
+            sign_secret, at, ..
+        } = &mut update
+        {
             *sign_secret = s("");
             at.push("ou_1".into());
         }
         let kept = keep_secrets(update, &stored);
-        let ChannelConfig::Feishu { url, sign_secret, at } = &kept else { unreachable!() };
-        assert_eq!(url.get(), "https://open.feishu.cn/open-apis/bot/v2/hook/tok");
+        let ChannelConfig::Feishu {
+            url,
+            sign_secret,
+            at,
+        } = &kept
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            url.get(),
+            "https://open.feishu.cn/open-apis/bot/v2/hook/tok"
+        );
         assert_eq!(sign_secret.get(), "");
         assert_eq!(at, &["ou_1"]);
         // Another kind keeps nothing.
         let other = keep_secrets(ChannelConfig::empty("wecom").unwrap(), &stored);
-        let ChannelConfig::Wecom { url, .. } = other else { unreachable!() };
+        let ChannelConfig::Wecom { url, .. } = other else {
+            unreachable!()
+        };
         assert_eq!(url.get(), "");
     }
 }

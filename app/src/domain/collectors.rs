@@ -46,10 +46,16 @@ pub fn duration_ms(s: &str) -> Option<u64> {
 }
 
 /// Checks a collector's settings against the Service's named ports; the error names the field.
-pub fn validate(config: &CollectorConfig, ports: &[ServicePort]) -> Result<CollectorConfig, ApiError> {
+pub fn validate(
+    config: &CollectorConfig,
+    ports: &[ServicePort],
+) -> Result<CollectorConfig, ApiError> {
     let port = config.port.trim();
     if port.is_empty() {
-        return Err(ApiError::invalid("port", "choose a named port of the service"));
+        return Err(ApiError::invalid(
+            "port",
+            "choose a named port of the service",
+        ));
     }
     if !ports.iter().any(|p| p.name == port) {
         let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
@@ -81,10 +87,9 @@ pub fn validate(config: &CollectorConfig, ports: &[ServicePort]) -> Result<Colle
             "interval",
             "must be a duration such as 15s, 30s or 1m",
         )),
-        Some(ms) if !(1_000..=3_600_000).contains(&ms) => Err(ApiError::invalid(
-            "interval",
-            "must be between 1s and 1h",
-        )),
+        Some(ms) if !(1_000..=3_600_000).contains(&ms) => {
+            Err(ApiError::invalid("interval", "must be between 1s and 1h"))
+        }
         Some(_) => Ok(CollectorConfig {
             port: port.to_string(),
             path: path.to_string(),
@@ -141,24 +146,85 @@ mod tests {
 
     fn ports() -> Vec<ServicePort> {
         vec![
-            ServicePort { name: "http".into(), port: 80, protocol: "TCP".into() },
-            ServicePort { name: "metrics".into(), port: 9100, protocol: "TCP".into() },
+            ServicePort {
+                name: "http".into(),
+                port: 80,
+                protocol: "TCP".into(),
+            },
+            ServicePort {
+                name: "metrics".into(),
+                port: 9100,
+                protocol: "TCP".into(),
+            },
         ]
     }
 
     #[test]
     fn validation_names_the_field() {
-        let ok = CollectorConfig { port: " metrics ".into(), path: "/metrics".into(), interval: "15s".into() };
+        let ok = CollectorConfig {
+            port: " metrics ".into(),
+            path: "/metrics".into(),
+            interval: "15s".into(),
+        };
         let v = validate(&ok, &ports()).unwrap();
         assert_eq!(v.port, "metrics");
         let cases = [
-            (CollectorConfig { port: "".into(), ..ok.clone() }, "port", "choose"),
-            (CollectorConfig { port: "web".into(), ..ok.clone() }, "port", "it has: http, metrics"),
-            (CollectorConfig { path: "metrics".into(), ..ok.clone() }, "path", "start with /"),
-            (CollectorConfig { path: "/m?x=1".into(), ..ok.clone() }, "path", "without spaces"),
-            (CollectorConfig { interval: "soon".into(), ..ok.clone() }, "interval", "duration"),
-            (CollectorConfig { interval: "500ms".into(), ..ok.clone() }, "interval", "between"),
-            (CollectorConfig { interval: "2h".into(), ..ok.clone() }, "interval", "between"),
+            (
+                CollectorConfig {
+                    port: "".into(),
+                    ..ok.clone()
+                },
+                "port",
+                "choose",
+            ),
+            (
+                CollectorConfig {
+                    port: "web".into(),
+                    ..ok.clone()
+                },
+                "port",
+                "it has: http, metrics",
+            ),
+            (
+                CollectorConfig {
+                    path: "metrics".into(),
+                    ..ok.clone()
+                },
+                "path",
+                "start with /",
+            ),
+            (
+                CollectorConfig {
+                    path: "/m?x=1".into(),
+                    ..ok.clone()
+                },
+                "path",
+                "without spaces",
+            ),
+            (
+                CollectorConfig {
+                    interval: "soon".into(),
+                    ..ok.clone()
+                },
+                "interval",
+                "duration",
+            ),
+            (
+                CollectorConfig {
+                    interval: "500ms".into(),
+                    ..ok.clone()
+                },
+                "interval",
+                "between",
+            ),
+            (
+                CollectorConfig {
+                    interval: "2h".into(),
+                    ..ok.clone()
+                },
+                "interval",
+                "between",
+            ),
         ];
         for (input, field, text) in cases {
             let e = validate(&input, &ports()).unwrap_err();

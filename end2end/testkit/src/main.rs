@@ -82,7 +82,12 @@ async fn main() -> anyhow::Result<()> {
             println!("Loki stand-in listening on http://{bound}");
             task.await?;
         }
-        Command::Sinks { addr, smtp_addr, dingtalk_secret, feishu_secret } => {
+        Command::Sinks {
+            addr,
+            smtp_addr,
+            dingtalk_secret,
+            feishu_secret,
+        } => {
             let (http, smtp, sinks) = testkit::sinks::serve(addr, smtp_addr).await?;
             if let Ok(mut s) = sinks.dingtalk_secret.lock() {
                 *s = dingtalk_secret;

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -117,7 +117,8 @@ async fn feishu(State(s): State<Shared>, uri: Uri, body: String) -> Response {
         }
     }
     if json["msg_type"] != "interactive" {
-        return axum::Json(json!({"code": 19002, "msg": "params error, msg_type need"})).into_response();
+        return axum::Json(json!({"code": 19002, "msg": "params error, msg_type need"}))
+            .into_response();
     }
     axum::Json(json!({"code": 0, "msg": "success", "data": {}})).into_response()
 }
@@ -135,13 +136,15 @@ async fn dingtalk(
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     s.record("dingtalk", &uri, &body, json.clone());
     if q.get("access_token").is_none_or(|t| t.is_empty()) {
-        return axum::Json(json!({"errcode": 300001, "errmsg": "token is not exist"})).into_response();
+        return axum::Json(json!({"errcode": 300001, "errmsg": "token is not exist"}))
+            .into_response();
     }
     if let Some(secret) = secret(&s.dingtalk_secret) {
         let ts = q.get("timestamp").cloned().unwrap_or_default();
         let want = hmac256(secret.as_bytes(), format!("{ts}\n{secret}").as_bytes());
         if q.get("sign") != Some(&want) {
-            return axum::Json(json!({"errcode": 310000, "errmsg": "sign not match"})).into_response();
+            return axum::Json(json!({"errcode": 310000, "errmsg": "sign not match"}))
+                .into_response();
         }
     }
     axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
@@ -154,7 +157,8 @@ async fn wecom(State(s): State<Shared>, uri: Uri, body: String) -> Response {
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     s.record("wecom", &uri, &body, json.clone());
     if json["msgtype"] != "markdown" && json["msgtype"] != "text" {
-        return axum::Json(json!({"errcode": 40008, "errmsg": "invalid message type"})).into_response();
+        return axum::Json(json!({"errcode": 40008, "errmsg": "invalid message type"}))
+            .into_response();
     }
     axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
 }
@@ -183,7 +187,8 @@ async fn aliyun(State(s): State<Shared>, uri: Uri, body: String) -> Response {
         .join("&");
     let to_sign = format!("POST&{}&{}", enc("/"), enc(&canonical));
     let secret = secret(&s.aliyun_secret).unwrap_or_default();
-    let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes()).expect("any key length");
+    let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes())
+        .expect("any key length");
     m.update(to_sign.as_bytes());
     let want = STANDARD.encode(m.finalize().into_bytes());
     if given != want {
@@ -194,10 +199,15 @@ async fn aliyun(State(s): State<Shared>, uri: Uri, body: String) -> Response {
             .into_response();
     }
     match fields.get("Action").map(String::as_str) {
-        Some("SendSms") | Some("SingleCallByTts") => {
-            axum::Json(json!({"Code": "OK", "Message": "OK", "RequestId": "sink", "BizId": "sink^0"})).into_response()
-        }
-        _ => (StatusCode::BAD_REQUEST, axum::Json(json!({"Code": "InvalidAction.NotFound", "Message": "unknown action"}))).into_response(),
+        Some("SendSms") | Some("SingleCallByTts") => axum::Json(
+            json!({"Code": "OK", "Message": "OK", "RequestId": "sink", "BizId": "sink^0"}),
+        )
+        .into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"Code": "InvalidAction.NotFound", "Message": "unknown action"})),
+        )
+            .into_response(),
     }
 }
 
@@ -219,7 +229,10 @@ pub fn router(s: Shared) -> Router {
 }
 
 /// Serves the HTTP stand-ins and the SMTP sink.
-pub async fn serve(http: SocketAddr, smtp: SocketAddr) -> anyhow::Result<(SocketAddr, SocketAddr, Shared)> {
+pub async fn serve(
+    http: SocketAddr,
+    smtp: SocketAddr,
+) -> anyhow::Result<(SocketAddr, SocketAddr, Shared)> {
     let s: Shared = Arc::new(Sinks::default());
     let listener = tokio::net::TcpListener::bind(http).await?;
     let http_addr = listener.local_addr()?;
@@ -261,17 +274,26 @@ async fn smtp_session(conn: tokio::net::TcpStream, sinks: Shared) -> std::io::Re
             to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
             b"250 2.1.5 Ok\r\n"
         } else if upper == "DATA" {
-            w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             while let Some(l) = lines.next_line().await? {
                 if l == "." {
                     break;
                 }
-                data.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
+                data.push_str(
+                    l.strip_prefix('.')
+                        .filter(|_| l.starts_with(".."))
+                        .unwrap_or(&l),
+                );
                 data.push('\n');
             }
             if let Ok(mut m) = sinks.mails.lock() {
-                m.push(Mail { from: from.clone(), to: to.clone(), data });
+                m.push(Mail {
+                    from: from.clone(),
+                    to: to.clone(),
+                    data,
+                });
             }
             b"250 2.0.0 Ok: queued as SINK1\r\n"
         } else if upper == "RSET" || upper == "NOOP" {

@@ -37,7 +37,8 @@ impl SecretBox {
         let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key)
             .unwrap_or_else(|_| unreachable!());
         mac.update(purpose.as_bytes());
-        let full = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let full =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         full[..22].to_string()
     }
 

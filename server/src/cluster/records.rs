@@ -111,7 +111,10 @@ impl ClustersService {
         if ClusterKind::parse(&row.kind).unwrap_or_default() != ClusterKind::Kubernetes {
             return Err(ApiError::new(
                 http::StatusCode::CONFLICT,
-                format!("cluster {} is standalone: it has no Kubernetes API", row.name),
+                format!(
+                    "cluster {} is standalone: it has no Kubernetes API",
+                    row.name
+                ),
             ));
         }
         let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();

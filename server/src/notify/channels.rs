@@ -8,7 +8,9 @@ use app::api::channels::ChannelsPort;
 use app::api::context::Caller;
 use app::domain::channels::{inputs_only, keep_secrets, masked, validate};
 use app::error::ApiError;
-use app::model::{Channel, ChannelConfig, ChannelInput, ChannelPreview, Delivery, Role, SecretField};
+use app::model::{
+    Channel, ChannelConfig, ChannelInput, ChannelPreview, Delivery, Role, SecretField,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -53,7 +55,9 @@ impl ChannelsService {
     /// Who may change a channel: its tenant's admins, or system admins for system channels.
     async fn may_change(&self, caller: &Caller, tenant_id: Option<i64>) -> Result<(), ApiError> {
         match tenant_id {
-            Some(t) => require_tenant(&self.db, caller, t, Role::Admin).await.map(|_| ()),
+            Some(t) => require_tenant(&self.db, caller, t, Role::Admin)
+                .await
+                .map(|_| ()),
             None => require_system_admin(caller),
         }
     }
@@ -76,7 +80,11 @@ impl ChannelsService {
 
 #[async_trait::async_trait]
 impl ChannelsPort for ChannelsService {
-    async fn list(&self, caller: &Caller, tenant_id: Option<i64>) -> Result<Vec<Channel>, ApiError> {
+    async fn list(
+        &self,
+        caller: &Caller,
+        tenant_id: Option<i64>,
+    ) -> Result<Vec<Channel>, ApiError> {
         let mut owners = Condition::any().add(channel::Column::OwnerKey.eq(0));
         if let Some(t) = tenant_id {
             require_tenant(&self.db, caller, t, Role::Viewer)
@@ -126,7 +134,12 @@ impl ChannelsPort for ChannelsService {
         self.read(&row)
     }
 
-    async fn update(&self, caller: &Caller, id: i64, mut input: ChannelInput) -> Result<Channel, ApiError> {
+    async fn update(
+        &self,
+        caller: &Caller,
+        id: i64,
+        mut input: ChannelInput,
+    ) -> Result<Channel, ApiError> {
         let row = self.find(caller, id).await?;
         self.may_change(caller, row.tenant_id).await?;
         input.name = input.name.trim().to_string();
@@ -183,7 +196,11 @@ impl ChannelsPort for ChannelsService {
         self.notifier.log(row.id).await
     }
 
-    async fn preview(&self, _caller: &Caller, mut input: ChannelInput) -> Result<ChannelPreview, ApiError> {
+    async fn preview(
+        &self,
+        _caller: &Caller,
+        mut input: ChannelInput,
+    ) -> Result<ChannelPreview, ApiError> {
         // Secrets are never echoed: the preview uses placeholders in their place.
         for (name, f) in input.config.secrets_mut() {
             let placeholder = match (name, f.get()) {
@@ -207,7 +224,10 @@ impl ChannelsPort for ChannelsService {
             .outgoing(&input.config, &group, &raw, now() * 1000)
             .map_err(|e| ApiError::invalid("config.url", e))?;
         let (url, body) = match out {
-            Some(o) => (app::domain::channels::mask(&SecretField::new(o.url)).hint, o.body),
+            Some(o) => (
+                app::domain::channels::mask(&SecretField::new(o.url)).hint,
+                o.body,
+            ),
             None => (String::new(), String::new()),
         };
         Ok(ChannelPreview {

@@ -57,7 +57,8 @@ impl Notifier {
     }
 
     pub fn token(&self, row: &channel::Model) -> String {
-        self.secrets.token(&Self::purpose(row.id, row.token_version))
+        self.secrets
+            .token(&Self::purpose(row.id, row.token_version))
     }
 
     /// The notify URL of a channel under `base` (how a cluster reaches Gemscope).
@@ -106,8 +107,14 @@ impl Notifier {
             .await
             .map_err(internal)?;
         // An unknown channel and a wrong token look the same from outside.
-        let Some(row) = row.filter(|r| self.secrets.check_token(&Self::purpose(r.id, r.token_version), token)) else {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown channel or wrong notify token"));
+        let Some(row) = row.filter(|r| {
+            self.secrets
+                .check_token(&Self::purpose(r.id, r.token_version), token)
+        }) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unknown channel or wrong notify token",
+            ));
         };
         let group: Group = serde_json::from_value(raw.clone()).map_err(|e| {
             ApiError::invalid("body", format!("not an Alertmanager webhook payload: {e}"))
@@ -130,7 +137,14 @@ impl Notifier {
         let logged = channel_delivery::ActiveModel {
             channel_id: Set(row.id),
             at: Set(now()),
-            group_key: Set(clip(if group.group_key.is_empty() { "-" } else { &group.group_key }, 512)),
+            group_key: Set(clip(
+                if group.group_key.is_empty() {
+                    "-"
+                } else {
+                    &group.group_key
+                },
+                512,
+            )),
             alerts: Set(i32::try_from(group.alerts.len()).unwrap_or(i32::MAX)),
             ok: Set(last.ok),
             upstream: Set(clip(&last.upstream, 256)),

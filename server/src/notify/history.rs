@@ -60,7 +60,11 @@ fn fingerprint(a: &Alert) -> String {
         h.update(v.as_bytes());
         h.update([0xfe]);
     }
-    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// What an ingest stored.
@@ -110,7 +114,11 @@ pub async fn ingest(
             None => (None, None, None),
         };
         let labels = serde_json::to_string(&a.labels).map_err(|_| ApiError::internal())?;
-        match alert_info::Entity::find_by_id(fp.clone()).one(&txn).await.map_err(internal)? {
+        match alert_info::Entity::find_by_id(fp.clone())
+            .one(&txn)
+            .await
+            .map_err(internal)?
+        {
             Some(existing) => {
                 let mut row: alert_info::ActiveModel = existing.into();
                 row.last_seen = Set(t);
@@ -139,8 +147,13 @@ pub async fn ingest(
                 .map_err(internal)?;
             }
         }
-        let annotations = serde_json::to_string(&a.annotations).map_err(|_| ApiError::internal())?;
-        let status = if a.status == "resolved" { "resolved" } else { "firing" };
+        let annotations =
+            serde_json::to_string(&a.annotations).map_err(|_| ApiError::internal())?;
+        let status = if a.status == "resolved" {
+            "resolved"
+        } else {
+            "firing"
+        };
         let starts_at = unix(&a.starts_at);
         // Row counts of an upsert differ between databases (MySQL counts matched rows): look first.
         let seen = alert_message::Entity::find()
@@ -158,7 +171,11 @@ pub async fn ingest(
             fingerprint: Set(fp),
             status: Set(status.into()),
             starts_at: Set(starts_at),
-            ends_at: Set(if status == "resolved" { unix(&a.ends_at) } else { 0 }),
+            ends_at: Set(if status == "resolved" {
+                unix(&a.ends_at)
+            } else {
+                0
+            }),
             annotations: Set(annotations),
             received_at: Set(t),
             ..Default::default()

@@ -13,7 +13,10 @@ pub const MAX_ALERTS: usize = 10;
 const TEMPLATES: [(&str, &str); 4] = [
     ("title.txt.j2", include_str!("templates/title.txt.j2")),
     ("markdown.md.j2", include_str!("templates/markdown.md.j2")),
-    ("email_subject.txt.j2", include_str!("templates/email_subject.txt.j2")),
+    (
+        "email_subject.txt.j2",
+        include_str!("templates/email_subject.txt.j2"),
+    ),
     ("email.html.j2", include_str!("templates/email.html.j2")),
 ];
 
@@ -112,7 +115,11 @@ impl Messages {
             .cloned()
             .or_else(|| first.map(|a| a.name().to_string()))
             .unwrap_or_else(|| "alert".into());
-        let status = if g.status.is_empty() { "firing" } else { &g.status };
+        let status = if g.status.is_empty() {
+            "firing"
+        } else {
+            &g.status
+        };
         let title = self.render(
             "title.txt.j2",
             &context! { status, name, count => g.alerts.len() },
@@ -148,7 +155,9 @@ mod tests {
         let mut resolved = g.alerts[0].clone();
         resolved.status = "resolved".into();
         resolved.ends_at = "2026-11-25T10:05:00Z".into();
-        resolved.annotations.insert("message".into(), "<b>back</b> to normal".into());
+        resolved
+            .annotations
+            .insert("message".into(), "<b>back</b> to normal".into());
         g.alerts.insert(0, resolved);
         let r = m.render_group(&g).unwrap();
         assert_eq!(r.title, "[Gemscope] FIRING GemscopeTestAlert (2)");
@@ -177,7 +186,12 @@ Test notification of channel ops: if you read this, real alerts arrive too.
             "[Gemscope] FIRING GemscopeTestAlert: 1 firing in cluster gemscope-test, namespace gemscope-test"
         );
         // HTML escapes what alerts carry.
-        assert!(r.html.contains("&lt;b&gt;back&lt;&#x2f;b&gt;") || r.html.contains("&lt;b&gt;back&lt;/b&gt;"), "{}", r.html);
+        assert!(
+            r.html.contains("&lt;b&gt;back&lt;&#x2f;b&gt;")
+                || r.html.contains("&lt;b&gt;back&lt;/b&gt;"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("severity=error"));
     }
 

@@ -45,7 +45,7 @@ impl AllowList {
 
     fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 }
 
@@ -75,7 +75,8 @@ pub fn global_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return global_v4(v4);
     }
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     // ::a.b.c.d (deprecated IPv4-compatible), but not :: and ::1.
     if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
         return global_v4(embedded(s[6], s[7]));
@@ -104,7 +105,9 @@ pub fn global(ip: IpAddr) -> bool {
 }
 
 fn refused(host: &str, ip: IpAddr) -> String {
-    format!("refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow")
+    format!(
+        "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
+    )
 }
 
 /// Checks a URL before any connection: the scheme, and an IP-literal host. Names are checked
@@ -205,7 +208,14 @@ impl Outbound {
     pub fn for_url(&self, url: &str, insecure: bool) -> Result<(Url, &reqwest::Client), String> {
         let parsed = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
         check_url(&parsed, &self.allow)?;
-        Ok((parsed, if insecure { &self.insecure } else { &self.client }))
+        Ok((
+            parsed,
+            if insecure {
+                &self.insecure
+            } else {
+                &self.client
+            },
+        ))
     }
 }
 
@@ -250,20 +260,34 @@ mod tests {
         ];
         for (url, ok) in cases {
             let u = Url::parse(url).unwrap();
-            assert_eq!(check_url(&u, &none).is_ok(), ok, "{url}: {:?}", check_url(&u, &none));
+            assert_eq!(
+                check_url(&u, &none).is_ok(),
+                ok,
+                "{url}: {:?}",
+                check_url(&u, &none)
+            );
         }
     }
 
     #[test]
     fn the_allow_list_opens_hosts_and_networks() {
-        let allow = AllowList::parse(&["127.0.0.1/32".into(), "10.0.0.0/8".into(), "Sink.Internal".into()]).unwrap();
+        let allow = AllowList::parse(&[
+            "127.0.0.1/32".into(),
+            "10.0.0.0/8".into(),
+            "Sink.Internal".into(),
+        ])
+        .unwrap();
         for (url, ok) in [
             ("http://127.0.0.1:9/", true),
             ("http://127.0.0.2/", false),
             ("http://10.9.8.7/", true),
             ("http://192.168.0.1/", false),
         ] {
-            assert_eq!(check_url(&Url::parse(url).unwrap(), &allow).is_ok(), ok, "{url}");
+            assert_eq!(
+                check_url(&Url::parse(url).unwrap(), &allow).is_ok(),
+                ok,
+                "{url}"
+            );
         }
         assert!(allow.allows_host("sink.internal."));
         assert!(AllowList::parse(&["10.0.0.0/99".into()]).is_err());
@@ -276,9 +300,16 @@ mod tests {
         let (url, client) = out.for_url("http://localhost:9/hook", false).unwrap();
         let e = client.post(url).send().await.unwrap_err();
         let text = crate::observe::error_chain(&e);
-        assert!(text.contains("refused: localhost is not a public address"), "{text}");
+        assert!(
+            text.contains("refused: localhost is not a public address"),
+            "{text}"
+        );
         // Allowed by name, the same request gets as far as connecting (nothing listens on 9).
-        let out = Outbound::new(AllowList::parse(&["localhost".into()]).unwrap(), Duration::from_secs(2)).unwrap();
+        let out = Outbound::new(
+            AllowList::parse(&["localhost".into()]).unwrap(),
+            Duration::from_secs(2),
+        )
+        .unwrap();
         let (url, client) = out.for_url("http://localhost:9/hook", false).unwrap();
         let e = client.post(url).send().await.unwrap_err();
         let text = crate::observe::error_chain(&e);

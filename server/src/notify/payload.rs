@@ -94,7 +94,12 @@ pub fn sample(channel: &str, now_rfc3339: &str) -> Group {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let annotations = BTreeMap::from([
-        ("message".to_string(), format!("Test notification of channel {channel}: if you read this, real alerts arrive too.")),
+        (
+            "message".to_string(),
+            format!(
+                "Test notification of channel {channel}: if you read this, real alerts arrive too."
+            ),
+        ),
         ("value".to_string(), "0".to_string()),
     ]);
     Group {
@@ -102,7 +107,10 @@ pub fn sample(channel: &str, now_rfc3339: &str) -> Group {
         group_key: "test".into(),
         status: "firing".into(),
         receiver: "test".into(),
-        group_labels: BTreeMap::from([("gems_alertname".to_string(), "GemscopeTestAlert".to_string())]),
+        group_labels: BTreeMap::from([(
+            "gems_alertname".to_string(),
+            "GemscopeTestAlert".to_string(),
+        )]),
         common_labels: labels.clone(),
         common_annotations: annotations.clone(),
         alerts: vec![Alert {

@@ -56,7 +56,11 @@ pub fn aliyun(method: &str, params: &BTreeMap<String, String>, access_key_secret
         .map(|(k, v)| format!("{}={}", aliyun_encode(k), aliyun_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let to_sign = format!("{method}&{}&{}", aliyun_encode("/"), aliyun_encode(&canonical));
+    let to_sign = format!(
+        "{method}&{}&{}",
+        aliyun_encode("/"),
+        aliyun_encode(&canonical)
+    );
     let mut mac = Hmac::<Sha1>::new_from_slice(format!("{access_key_secret}&").as_bytes())
         .unwrap_or_else(|_| unreachable!());
     mac.update(to_sign.as_bytes());
@@ -84,7 +88,10 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        assert_eq!(aliyun("GET", &params, "testsecret"), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+        assert_eq!(
+            aliyun("GET", &params, "testsecret"),
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+        );
         assert_eq!(aliyun_encode("a b*~/:"), "a%20b%2A~%2F%3A");
     }
 
@@ -92,7 +99,10 @@ mod tests {
     /// their robot security docs) run with these inputs.
     #[test]
     fn robot_signatures_match_the_vendor_sample_code() {
-        assert_eq!(feishu(1599360473, "demo-secret"), "3/MaVZ8JLIy4TUG+7KSFJqvUkTKd+HWY8g+56DZWq8s=");
+        assert_eq!(
+            feishu(1599360473, "demo-secret"),
+            "3/MaVZ8JLIy4TUG+7KSFJqvUkTKd+HWY8g+56DZWq8s="
+        );
         assert_eq!(
             dingtalk(1577262236757, "SEC000000000000000000000"),
             "xOJIB8eNoYWeLy26EMZOlc2RjOJbtPv9HYjm+E3uALU="

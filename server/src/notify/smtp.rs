@@ -35,7 +35,9 @@ async fn checked_address(host: &str, port: u16, allow: &AllowList) -> Result<IpA
     let refused = |ip: IpAddr| {
         (
             String::new(),
-            format!("refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"),
+            format!(
+                "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
+            ),
             false,
         )
     };
@@ -59,7 +61,11 @@ async fn checked_address(host: &str, port: u16, allow: &AllowList) -> Result<IpA
         Some(ip) => Ok(*ip),
         None => match found.first() {
             Some(ip) => Err(refused(*ip)),
-            None => Err((String::new(), format!("resolving {host}: no addresses"), true)),
+            None => Err((
+                String::new(),
+                format!("resolving {host}: no addresses"),
+                true,
+            )),
         },
     }
 }
@@ -69,7 +75,11 @@ fn mailbox(field: &str, v: &str) -> Result<Mailbox, Failure> {
         .map_err(|e| (String::new(), format!("{field} {v}: {e}"), false))
 }
 
-pub async fn send(mail: &Mail<'_>, allow: &AllowList, timeout: Duration) -> Result<String, Failure> {
+pub async fn send(
+    mail: &Mail<'_>,
+    allow: &AllowList,
+    timeout: Duration,
+) -> Result<String, Failure> {
     let ip = checked_address(mail.host, mail.port, allow).await?;
     let mut message = Message::builder()
         .from(mailbox("from", mail.from)?)
@@ -86,7 +96,11 @@ pub async fn send(mail: &Mail<'_>, allow: &AllowList, timeout: Duration) -> Resu
     let tls = if mail.tls || mail.starttls {
         let params = TlsParameters::new(mail.host.to_string())
             .map_err(|e| (String::new(), format!("TLS: {e}"), false))?;
-        if mail.tls { Tls::Wrapper(params) } else { Tls::Required(params) }
+        if mail.tls {
+            Tls::Wrapper(params)
+        } else {
+            Tls::Required(params)
+        }
     } else {
         Tls::None
     };

@@ -41,10 +41,20 @@ pub struct Attempt {
 
 impl Attempt {
     fn ok(upstream: impl Into<String>) -> Attempt {
-        Attempt { ok: true, upstream: upstream.into(), error: String::new(), transient: false }
+        Attempt {
+            ok: true,
+            upstream: upstream.into(),
+            error: String::new(),
+            transient: false,
+        }
     }
     fn failed(upstream: impl Into<String>, error: impl Into<String>, transient: bool) -> Attempt {
-        Attempt { ok: false, upstream: upstream.into(), error: error.into(), transient }
+        Attempt {
+            ok: false,
+            upstream: upstream.into(),
+            error: error.into(),
+            transient,
+        }
     }
 }
 
@@ -153,7 +163,11 @@ impl Vendors {
             .unwrap_or_default();
         Ok(Some(match config {
             ChannelConfig::Webhook { url, .. } => json_post(url.get().to_string(), raw.clone()),
-            ChannelConfig::Feishu { url, at, sign_secret } => {
+            ChannelConfig::Feishu {
+                url,
+                at,
+                sign_secret,
+            } => {
                 let mut content = r.markdown.clone();
                 if !at.is_empty() {
                     content.push_str("\n\n");
@@ -178,8 +192,13 @@ impl Vendors {
                 }
                 json_post(url.get().to_string(), body)
             }
-            ChannelConfig::Dingtalk { url, at_mobiles, sign_secret } => {
-                let mut target = url::Url::parse(url.get()).map_err(|e| format!("robot URL: {e}"))?;
+            ChannelConfig::Dingtalk {
+                url,
+                at_mobiles,
+                sign_secret,
+            } => {
+                let mut target =
+                    url::Url::parse(url.get()).map_err(|e| format!("robot URL: {e}"))?;
                 if !sign_secret.get().is_empty() {
                     target
                         .query_pairs_mut()
@@ -187,7 +206,12 @@ impl Vendors {
                         .append_pair("sign", &sign::dingtalk(now_ms, sign_secret.get()));
                 }
                 let mentions: Vec<String> = at_mobiles.iter().map(|m| format!("@{m}")).collect();
-                let text = format!("#### {}\n\n{}\n\n{}", r.title, r.markdown, mentions.join(" "));
+                let text = format!(
+                    "#### {}\n\n{}\n\n{}",
+                    r.title,
+                    r.markdown,
+                    mentions.join(" ")
+                );
                 json_post(
                     target.to_string(),
                     json!({
@@ -200,7 +224,13 @@ impl Vendors {
             ChannelConfig::Wecom { url, mentioned } => {
                 let mentions: Vec<String> = mentioned
                     .iter()
-                    .map(|m| if m == "@all" { "@all".to_string() } else { format!("<@{m}>") })
+                    .map(|m| {
+                        if m == "@all" {
+                            "@all".to_string()
+                        } else {
+                            format!("<@{m}>")
+                        }
+                    })
                     .collect();
                 let content = format!("**{}**\n{}\n{}", r.title, r.markdown, mentions.join(" "));
                 json_post(
@@ -208,7 +238,13 @@ impl Vendors {
                     json!({"msgtype": "markdown", "markdown": {"content": content.trim_end()}}),
                 )
             }
-            ChannelConfig::AliyunSms { access_key_id, access_key_secret, phone_numbers, sign_name, template_code } => {
+            ChannelConfig::AliyunSms {
+                access_key_id,
+                access_key_secret,
+                phone_numbers,
+                sign_name,
+                template_code,
+            } => {
                 let name = first.map(|a| a.name()).unwrap_or("alert");
                 let detail = first.map(|a| a.message()).unwrap_or_default();
                 // SMS template variables are short (35 characters).
@@ -222,26 +258,41 @@ impl Vendors {
                     method: "POST",
                     url: self.aliyun.sms.clone(),
                     content_type: "application/x-www-form-urlencoded",
-                    body: aliyun_form("SendSms", access_key_id, access_key_secret.get(), &[
-                        ("PhoneNumbers", phone_numbers.join(",")),
-                        ("SignName", sign_name.clone()),
-                        ("TemplateCode", template_code.clone()),
-                        ("TemplateParam", param.to_string()),
-                    ]),
+                    body: aliyun_form(
+                        "SendSms",
+                        access_key_id,
+                        access_key_secret.get(),
+                        &[
+                            ("PhoneNumbers", phone_numbers.join(",")),
+                            ("SignName", sign_name.clone()),
+                            ("TemplateCode", template_code.clone()),
+                            ("TemplateParam", param.to_string()),
+                        ],
+                    ),
                 }
             }
-            ChannelConfig::AliyunVoice { access_key_id, access_key_secret, called_number, tts_code } => {
+            ChannelConfig::AliyunVoice {
+                access_key_id,
+                access_key_secret,
+                called_number,
+                tts_code,
+            } => {
                 let name = first.map(|a| a.name()).unwrap_or("alert");
                 let param = json!({"alert": cut(name, 35), "time": time});
                 Outgoing {
                     method: "POST",
                     url: self.aliyun.voice.clone(),
                     content_type: "application/x-www-form-urlencoded",
-                    body: aliyun_form("SingleCallByTts", access_key_id, access_key_secret.get(), &[
-                        ("CalledNumber", called_number.clone()),
-                        ("TtsCode", tts_code.clone()),
-                        ("TtsParam", param.to_string()),
-                    ]),
+                    body: aliyun_form(
+                        "SingleCallByTts",
+                        access_key_id,
+                        access_key_secret.get(),
+                        &[
+                            ("CalledNumber", called_number.clone()),
+                            ("TtsCode", tts_code.clone()),
+                            ("TtsParam", param.to_string()),
+                        ],
+                    ),
                 }
             }
             ChannelConfig::Email { .. } => return Ok(None),
@@ -256,7 +307,13 @@ impl Vendors {
             Ok(None) => return self.email(config, group).await,
             Err(e) => return Attempt::failed("", e, false),
         };
-        let insecure = matches!(config, ChannelConfig::Webhook { insecure_tls: true, .. });
+        let insecure = matches!(
+            config,
+            ChannelConfig::Webhook {
+                insecure_tls: true,
+                ..
+            }
+        );
         let (url, client) = match self.outbound.for_url(&out.url, insecure) {
             Ok(x) => x,
             Err(e) => return Attempt::failed("", e, false),
@@ -288,26 +345,39 @@ impl Vendors {
     }
 
     async fn email(&self, config: &ChannelConfig, group: &Group) -> Attempt {
-        let ChannelConfig::Email { smtp_host, smtp_port, tls, from, to, username, password } = config else {
+        let ChannelConfig::Email {
+            smtp_host,
+            smtp_port,
+            tls,
+            from,
+            to,
+            username,
+            password,
+        } = config
+        else {
             return Attempt::failed("", "not an e-mail channel", false);
         };
         let r = match self.messages.render_group(group) {
             Ok(r) => r,
             Err(e) => return Attempt::failed("", e, false),
         };
-        match super::smtp::send(&super::smtp::Mail {
-            host: smtp_host,
-            port: *smtp_port,
-            tls: *tls == SmtpTls::Tls,
-            starttls: *tls == SmtpTls::Starttls,
-            from,
-            to,
-            username,
-            password: password.get(),
-            subject: &r.subject,
-            text: &r.markdown,
-            html: &r.html,
-        }, &self.outbound.allow, Duration::from_secs(15))
+        match super::smtp::send(
+            &super::smtp::Mail {
+                host: smtp_host,
+                port: *smtp_port,
+                tls: *tls == SmtpTls::Tls,
+                starttls: *tls == SmtpTls::Starttls,
+                from,
+                to,
+                username,
+                password: password.get(),
+                subject: &r.subject,
+                text: &r.markdown,
+                html: &r.html,
+            },
+            &self.outbound.allow,
+            Duration::from_secs(15),
+        )
         .await
         {
             Ok(reply) => Attempt::ok(reply),
@@ -319,12 +389,21 @@ impl Vendors {
 /// Robots answer HTTP 200 with their own error codes in the body.
 fn verdict(config: &ChannelConfig, http: &str, body: &str) -> Attempt {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let code = |k: &str| v.get(k).and_then(|c| c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok())));
+    let code = |k: &str| {
+        v.get(k).and_then(|c| {
+            c.as_i64()
+                .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
     match config {
         ChannelConfig::Webhook { .. } => Attempt::ok(http),
         ChannelConfig::Feishu { .. } => {
             let c = code("code").or_else(|| code("StatusCode")).unwrap_or(-1);
-            let msg = v.get("msg").or_else(|| v.get("StatusMessage")).and_then(Value::as_str).unwrap_or(body);
+            let msg = v
+                .get("msg")
+                .or_else(|| v.get("StatusMessage"))
+                .and_then(Value::as_str)
+                .unwrap_or(body);
             if c == 0 {
                 Attempt::ok(format!("{http}, code 0"))
             } else {
@@ -339,7 +418,11 @@ fn verdict(config: &ChannelConfig, http: &str, body: &str) -> Attempt {
                 Attempt::ok(format!("{http}, errcode 0"))
             } else {
                 // DingTalk 130101 and WeCom 45009: sending too fast.
-                Attempt::failed(format!("{http}, errcode {c}"), msg.to_string(), c == 130101 || c == 45009)
+                Attempt::failed(
+                    format!("{http}, errcode {c}"),
+                    msg.to_string(),
+                    c == 130101 || c == 45009,
+                )
             }
         }
         ChannelConfig::AliyunSms { .. } | ChannelConfig::AliyunVoice { .. } => {
@@ -348,7 +431,9 @@ fn verdict(config: &ChannelConfig, http: &str, body: &str) -> Attempt {
             if c == "OK" {
                 Attempt::ok(format!("{http}, Code OK"))
             } else {
-                let transient = c.contains("Throttling") || c.contains("LIMIT_CONTROL") || c == "ServiceUnavailable";
+                let transient = c.contains("Throttling")
+                    || c.contains("LIMIT_CONTROL")
+                    || c == "ServiceUnavailable";
                 Attempt::failed(format!("{http}, Code {c}"), msg.to_string(), transient)
             }
         }

@@ -117,17 +117,19 @@ pub fn targets_by_pool(data: &Value) -> BTreeMap<String, Vec<ScrapeTarget>> {
     for t in data["activeTargets"].as_array().into_iter().flatten() {
         let health = ScrapeHealth::parse(t["health"].as_str().unwrap_or_default());
         let last_scrape = text(t, "lastScrape");
-        out.entry(text(t, "scrapePool")).or_default().push(ScrapeTarget {
-            url: text(t, "scrapeUrl"),
-            health,
-            // Prometheus reports the zero time before the first scrape.
-            last_scrape: if last_scrape.starts_with("0001-") {
-                String::new()
-            } else {
-                last_scrape
-            },
-            last_error: text(t, "lastError"),
-        });
+        out.entry(text(t, "scrapePool"))
+            .or_default()
+            .push(ScrapeTarget {
+                url: text(t, "scrapeUrl"),
+                health,
+                // Prometheus reports the zero time before the first scrape.
+                last_scrape: if last_scrape.starts_with("0001-") {
+                    String::new()
+                } else {
+                    last_scrape
+                },
+                last_error: text(t, "lastError"),
+            });
     }
     out
 }
@@ -167,9 +169,14 @@ impl CollectorsService {
         namespace: &str,
         name: &str,
     ) -> Result<Option<DynamicObject>, ApiError> {
-        let found = k::get(client, &ServiceMonitor::api_resource(), Some(namespace), name)
-            .await
-            .map_err(upstream)?;
+        let found = k::get(
+            client,
+            &ServiceMonitor::api_resource(),
+            Some(namespace),
+            name,
+        )
+        .await
+        .map_err(upstream)?;
         match found {
             Some(o) if !is_ours(&o) => Err(ApiError::conflict(
                 "service",
@@ -199,7 +206,10 @@ impl CollectorsService {
         }
     }
 
-    async fn scrape_state(&self, cluster_id: i64) -> Result<BTreeMap<String, Vec<ScrapeTarget>>, String> {
+    async fn scrape_state(
+        &self,
+        cluster_id: i64,
+    ) -> Result<BTreeMap<String, Vec<ScrapeTarget>>, String> {
         let prometheus = self
             .metrics
             .prometheus(cluster_id)
@@ -222,17 +232,13 @@ impl CollectorsPort for CollectorsService {
             .list(&ListParams::default())
             .await
             .map_err(|e| upstream(k::describe(&e)))?;
-        let monitors: BTreeMap<String, DynamicObject> = k::list_ours(
-            &client,
-            &ServiceMonitor::api_resource(),
-            Some(ns),
-            "",
-        )
-        .await
-        .map_err(upstream)?
-        .into_iter()
-        .filter_map(|o| Some((o.metadata.name.clone()?, o)))
-        .collect();
+        let monitors: BTreeMap<String, DynamicObject> =
+            k::list_ours(&client, &ServiceMonitor::api_resource(), Some(ns), "")
+                .await
+                .map_err(upstream)?
+                .into_iter()
+                .filter_map(|o| Some((o.metadata.name.clone()?, o)))
+                .collect();
         let (mut pools, status_error) = match self.scrape_state(env.cluster_id).await {
             Ok(p) => (p, None),
             Err(e) => (BTreeMap::new(), Some(e)),
@@ -294,7 +300,8 @@ impl CollectorsPort for CollectorsService {
         if let Err(e) = Self::label_service(&client, ns, &service, Some(&service)).await {
             // Nothing half-done: a monitor this call created goes again.
             if !existed {
-                let _ = k::delete(&client, &ServiceMonitor::api_resource(), Some(ns), &service).await;
+                let _ =
+                    k::delete(&client, &ServiceMonitor::api_resource(), Some(ns), &service).await;
             }
             return Err(upstream(e));
         }

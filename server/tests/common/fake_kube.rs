@@ -50,7 +50,6 @@ pub async fn install_monitoring(base: &str, stack: &RealStack) {
     }
 }
 
-
 /// POSTs an object to the fake as the admin token; panics unless it is created.
 pub async fn create(base: &str, path: &str, body: Value) {
     let r = reqwest::Client::new()
@@ -61,7 +60,12 @@ pub async fn create(base: &str, path: &str, body: Value) {
         .await
         .unwrap();
     let status = r.status();
-    assert_eq!(status, 201, "{path}: {}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        status,
+        201,
+        "{path}: {}",
+        r.text().await.unwrap_or_default()
+    );
 }
 
 /// GETs an object from the fake; `None` when it does not exist.

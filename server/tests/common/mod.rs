@@ -138,7 +138,9 @@ impl TestApp {
     /// Serves the router on 127.0.0.1 (for callers that need a real address, like
     /// Alertmanager); returns the base URL.
     pub async fn listen(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = self
             .router

@@ -159,7 +159,13 @@ impl Drop for RealStack {
 /// Deterministic container history in OpenMetrics: for each namespace, `pods` pods of two
 /// containers, a sample every `step` seconds over the `hours` before `end`. Values are
 /// functions of the pod index and time, so every run sees the same data.
-pub fn container_history(namespaces: &[&str], pods: usize, hours: i64, step: i64, end: i64) -> String {
+pub fn container_history(
+    namespaces: &[&str],
+    pods: usize,
+    hours: i64,
+    step: i64,
+    end: i64,
+) -> String {
     use std::fmt::Write;
     let start = end - hours * 3600;
     let mut out = String::new();
@@ -170,7 +176,11 @@ pub fn container_history(namespaces: &[&str], pods: usize, hours: i64, step: i64
     ];
     for (f, (name, kind)) in families.iter().enumerate() {
         let _ = writeln!(out, "# TYPE {name} {kind}");
-        let sample = if *kind == "counter" { format!("{name}_total") } else { name.to_string() };
+        let sample = if *kind == "counter" {
+            format!("{name}_total")
+        } else {
+            name.to_string()
+        };
         for ns in namespaces {
             for p in 0..pods {
                 for c in ["app", "sidecar"] {

@@ -3,8 +3,8 @@ mod env_picker;
 mod form;
 pub mod graphs_editor;
 mod layout;
-mod time_range;
 pub mod switchers;
+mod time_range;
 
 pub use env_picker::EnvironmentPicker;
 pub use form::*;

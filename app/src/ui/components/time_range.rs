@@ -34,7 +34,8 @@ pub fn TimeRangePicker(range: RwSignal<TimeRange>, testid: &'static str) -> impl
         TimeRange::Last(n) => (format_duration(n), String::new(), String::new()),
         TimeRange::Between(a, b) => ("custom".to_string(), local_input(a), local_input(b)),
     };
-    let extra = (choice != "custom" && !RELATIVE.contains(&choice.as_str())).then(|| choice.clone());
+    let extra =
+        (choice != "custom" && !RELATIVE.contains(&choice.as_str())).then(|| choice.clone());
     let choice = RwSignal::new(choice);
     let from = RwSignal::new(from);
     let to = RwSignal::new(to);

@@ -102,9 +102,21 @@ impl Form {
 
     fn reset(&self) {
         for f in [
-            self.name, self.description, self.url, self.sign_secret, self.mentions, self.smtp_host,
-            self.from, self.to, self.username, self.password, self.key_id, self.key_secret,
-            self.numbers, self.sign_name, self.code,
+            self.name,
+            self.description,
+            self.url,
+            self.sign_secret,
+            self.mentions,
+            self.smtp_host,
+            self.from,
+            self.to,
+            self.username,
+            self.password,
+            self.key_id,
+            self.key_secret,
+            self.numbers,
+            self.sign_name,
+            self.code,
         ] {
             f.set(String::new());
         }
@@ -134,14 +146,25 @@ impl Form {
         );
         match config {
             ChannelConfig::Webhook { insecure_tls, .. } => self.insecure_tls.set(insecure_tls),
-            ChannelConfig::Email { smtp_host, smtp_port, tls, from, to, username, .. } => {
+            ChannelConfig::Email {
+                smtp_host,
+                smtp_port,
+                tls,
+                from,
+                to,
+                username,
+                ..
+            } => {
                 self.smtp_host.set(smtp_host);
                 self.smtp_port.set(smtp_port.to_string());
-                self.tls.set(match tls {
-                    SmtpTls::Tls => "tls",
-                    SmtpTls::None => "none",
-                    SmtpTls::Starttls => "starttls",
-                }.into());
+                self.tls.set(
+                    match tls {
+                        SmtpTls::Tls => "tls",
+                        SmtpTls::None => "none",
+                        SmtpTls::Starttls => "starttls",
+                    }
+                    .into(),
+                );
                 self.from.set(from);
                 self.to.set(to.join(", "));
                 self.username.set(username);
@@ -149,13 +172,24 @@ impl Form {
             ChannelConfig::Feishu { at: m, .. }
             | ChannelConfig::Dingtalk { at_mobiles: m, .. }
             | ChannelConfig::Wecom { mentioned: m, .. } => self.mentions.set(m.join(", ")),
-            ChannelConfig::AliyunSms { access_key_id, phone_numbers, sign_name, template_code, .. } => {
+            ChannelConfig::AliyunSms {
+                access_key_id,
+                phone_numbers,
+                sign_name,
+                template_code,
+                ..
+            } => {
                 self.key_id.set(access_key_id);
                 self.numbers.set(phone_numbers.join(", "));
                 self.sign_name.set(sign_name);
                 self.code.set(template_code);
             }
-            ChannelConfig::AliyunVoice { access_key_id, called_number, tts_code, .. } => {
+            ChannelConfig::AliyunVoice {
+                access_key_id,
+                called_number,
+                tts_code,
+                ..
+            } => {
                 self.key_id.set(access_key_id);
                 self.numbers.set(called_number);
                 self.code.set(tts_code);
@@ -166,7 +200,10 @@ impl Form {
     fn input(&self) -> ChannelInput {
         let g = |s: RwSignal<String>| s.get_untracked().trim().to_string();
         let config = match self.kind.get_untracked().as_str() {
-            "webhook" => ChannelConfig::Webhook { url: secret_of(&g(self.url)), insecure_tls: self.insecure_tls.get_untracked() },
+            "webhook" => ChannelConfig::Webhook {
+                url: secret_of(&g(self.url)),
+                insecure_tls: self.insecure_tls.get_untracked(),
+            },
             "email" => ChannelConfig::Email {
                 smtp_host: g(self.smtp_host),
                 smtp_port: g(self.smtp_port).parse().unwrap_or(0),
@@ -180,8 +217,15 @@ impl Form {
                 username: g(self.username),
                 password: secret_of(&g(self.password)),
             },
-            "feishu" => ChannelConfig::Feishu { url: secret_of(&g(self.url)), at: split(&g(self.mentions)), sign_secret: secret_of(&g(self.sign_secret)) },
-            "wecom" => ChannelConfig::Wecom { url: secret_of(&g(self.url)), mentioned: split(&g(self.mentions)) },
+            "feishu" => ChannelConfig::Feishu {
+                url: secret_of(&g(self.url)),
+                at: split(&g(self.mentions)),
+                sign_secret: secret_of(&g(self.sign_secret)),
+            },
+            "wecom" => ChannelConfig::Wecom {
+                url: secret_of(&g(self.url)),
+                mentioned: split(&g(self.mentions)),
+            },
             "aliyun_sms" => ChannelConfig::AliyunSms {
                 access_key_id: g(self.key_id),
                 access_key_secret: secret_of(&g(self.key_secret)),
@@ -195,7 +239,11 @@ impl Form {
                 called_number: g(self.numbers),
                 tts_code: g(self.code),
             },
-            _ => ChannelConfig::Dingtalk { url: secret_of(&g(self.url)), at_mobiles: split(&g(self.mentions)), sign_secret: secret_of(&g(self.sign_secret)) },
+            _ => ChannelConfig::Dingtalk {
+                url: secret_of(&g(self.url)),
+                at_mobiles: split(&g(self.mentions)),
+                sign_secret: secret_of(&g(self.sign_secret)),
+            },
         };
         ChannelInput {
             name: g(self.name),
@@ -226,7 +274,14 @@ pub fn ChannelsPage() -> impl IntoView {
     let test = ServerAction::<TestChannel>::new();
     let tenants = Resource::new(|| (), |_| list_tenants());
     let list = Resource::new(
-        move || (owner.get(), create.version().get(), update.version().get(), delete.version().get()),
+        move || {
+            (
+                owner.get(),
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
         |(owner, ..)| async move {
             match owner {
                 Some(o) => Some(list_channels(o).await),
@@ -237,7 +292,9 @@ pub fn ChannelsPage() -> impl IntoView {
     let form = Form::new();
     // A saved form starts over.
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
+        if matches!(create.value().get(), Some(Ok(_)))
+            || matches!(update.value().get(), Some(Ok(_)))
+        {
             form.reset();
         }
     });
@@ -307,14 +364,25 @@ fn ChannelRow(
     let log = Resource::new(
         move || (show_log.get(), test.version().get()),
         move |(open, _)| async move {
-            if open { Some(channel_deliveries(id).await) } else { None }
+            if open {
+                Some(channel_deliveries(id).await)
+            } else {
+                None
+            }
         },
     );
     // The result of the last Test of this channel.
     let result = move || {
-        let mine = test.input().get().map(|i| i.channel_id == id).unwrap_or(false);
+        let mine = test
+            .input()
+            .get()
+            .map(|i| i.channel_id == id)
+            .unwrap_or(false);
         if test.pending().get() && mine {
-            return Some(view! { <span class="muted" data-testid="test-result">{t().sending}</span> }.into_any());
+            return Some(
+                view! { <span class="muted" data-testid="test-result">{t().sending}</span> }
+                    .into_any(),
+            );
         }
         match test.value().get() {
             Some(Ok(d)) if d.channel_id == id => Some(if d.ok {
@@ -360,7 +428,7 @@ fn ChannelRow(
                                 <tbody>
                                     {rows.into_iter().map(|d| view! {
                                         <tr data-testid="delivery" data-ok=d.ok.to_string() class:failed=!d.ok>
-                                            <td>{short_time(&d.at)}{d.test.then(|| " (test)")}</td>
+                                            <td>{short_time(&d.at)}{d.test.then_some(" (test)")}</td>
                                             <td>{if d.ok { t().delivered } else { t().not_delivered }}</td>
                                             <td>{d.upstream}{(!d.error.is_empty()).then(|| format!(" · {}", d.error))}</td>
                                             <td>{d.attempts}</td>
@@ -400,7 +468,11 @@ fn ChannelForm(
     let secret_hint = move |field: &'static str| {
         move || {
             let h = form.hint(field);
-            if h.is_empty() { String::new() } else { format!("{} {h}", t().secret_set) }
+            if h.is_empty() {
+                String::new()
+            } else {
+                format!("{} {h}", t().secret_set)
+            }
         }
     };
     let on_preview = move |_| {

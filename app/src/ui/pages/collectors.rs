@@ -20,15 +20,19 @@ pub fn CollectorsPage() -> impl IntoView {
     let disable = ServerAction::<DisableCollector>::new();
     let refresh = RwSignal::new(0usize);
     let acting = RwSignal::new(String::new());
+    // Reload after a change that worked only: a refused one keeps the row's form as typed.
+    Effect::new(move |_| {
+        if matches!(enable.value().get(), Some(Ok(_))) {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(disable.value().get(), Some(Ok(_))) {
+            refresh.update(|n| *n += 1);
+        }
+    });
     let list = Resource::new(
-        move || {
-            (
-                env.get(),
-                enable.version().get(),
-                disable.version().get(),
-                refresh.get(),
-            )
-        },
+        move || (env.get(), refresh.get()),
         |(env, ..)| async move {
             match env {
                 Some(e) => Some(list_collectors(e).await),
@@ -111,14 +115,19 @@ fn CollectorRow(
             if acting.get() != service {
                 return None;
             }
-            last_error(enable.value()).get().or_else(|| last_error(disable.value()).get())
+            last_error(enable.value())
+                .get()
+                .or_else(|| last_error(disable.value()).get())
         }
     });
     let field_err = move |f: &'static str| {
         move || {
-            error.get().filter(|e| e.field.as_deref() == Some(f)).map(|e| {
-                view! { <small class="field-error" data-field=f>{e.message}</small> }
-            })
+            error
+                .get()
+                .filter(|e| e.field.as_deref() == Some(f))
+                .map(|e| {
+                    view! { <small class="field-error" data-field=f>{e.message}</small> }
+                })
         }
     };
     let ports = c.ports.clone();
