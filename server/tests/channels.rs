@@ -519,14 +519,8 @@ async fn alert_history_is_idempotent_and_per_tenant() {
         app.create_user(&admin, "alice", "alice-password").await;
         app.create_user(&admin, "bob", "bob-password").await;
         let cluster = app
-            .ok(
-                "/api/clusters/create",
-                json!({"cluster": {"name": "vm", "kind": "standalone", "settings": {"prometheus_url": "http://127.0.0.1:9"}}}),
-                Auth::Cookie(&admin),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
+            .standalone_cluster(&admin, "vm", "http://127.0.0.1:9")
+            .await;
         let shop = app
             .environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop")
             .await;

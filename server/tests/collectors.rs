@@ -375,14 +375,8 @@ async fn standalone_clusters_have_no_collectors() {
     let admin = app.login("admin", ADMIN_PW).await;
     app.create_user(&admin, "alice", "alice-password").await;
     let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "vm", "kind": "standalone", "settings": {"prometheus_url": "http://127.0.0.1:9"}}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+        .standalone_cluster(&admin, "vm", "http://127.0.0.1:9")
+        .await;
     let e = app
         .environment(&admin, "t", ("alice", "member"), cluster, "shop")
         .await;

@@ -85,14 +85,8 @@ async fn environment_queries_see_only_their_namespace() {
     app.create_user(&admin, "alice", "alice-password").await;
     app.create_user(&admin, "bob", "bob-password").await;
     let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {"prometheus_url": stack.prometheus_url}}}),
-            a(),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+        .standalone_cluster(&admin, "local", &stack.prometheus_url)
+        .await;
     let mut env_of = Vec::new();
     for (tenant, user, ns) in [("shop-team", "alice", "shop"), ("db-team", "bob", "other")] {
         let e = app
@@ -286,14 +280,8 @@ async fn dashboards_from_templates_run_every_panel_in_one_request() {
         let a = || Auth::Cookie(&admin);
         app.create_user(&admin, "viv", "viewer-password").await;
         let cluster = app
-            .ok(
-                "/api/clusters/create",
-                json!({"cluster": {"name": "local", "kind": "standalone", "settings": {"prometheus_url": stack.prometheus_url}}}),
-                a(),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
+            .standalone_cluster(&admin, "local", &stack.prometheus_url)
+            .await;
         let env = app
             .environment(&admin, "shop-team", ("viv", "viewer"), cluster, "shop")
             .await
@@ -418,4 +406,159 @@ async fn dashboards_from_templates_run_every_panel_in_one_request() {
             .await;
         app.cleanup().await;
     }
+}
+
+/// Gemscope's answers are Prometheus' own: six hours of history (promtool blocks) plus recent
+/// samples (remote write), queried through an environment and directly with the scoped
+/// expression Gemscope reports, compared series by series and point by point.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_answers_equal_prometheus_direct() {
+    use common::real::container_history;
+    use common::remote_write::{push, series};
+    let history_end = now() / 60 * 60 - 600;
+    let history = container_history(&["shop", "other"], 3, 6, 30, history_end);
+    let Some(stack) = RealStack::start_with_history(Some(&history)) else {
+        return;
+    };
+    let t = now();
+    let labels = [
+        ("namespace", "shop"),
+        ("pod", "web-9"),
+        ("container", "app"),
+        ("workload", "web"),
+    ];
+    let other = [
+        ("namespace", "other"),
+        ("pod", "web-9"),
+        ("container", "app"),
+        ("workload", "web"),
+    ];
+    push(
+        &stack.prometheus_url,
+        vec![
+            series(
+                "gems_container_cpu_usage_cores",
+                &labels,
+                &[(t - 120, 0.7), (t - 60, 0.8), (t, 0.9)],
+            ),
+            series(
+                "gems_container_cpu_usage_cores",
+                &other,
+                &[(t - 120, 5.0), (t - 60, 5.0), (t, 5.0)],
+            ),
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let direct = |expr: String, start: i64, end: i64, step: i64| {
+        let http = http.clone();
+        let url = stack.prometheus_url.clone();
+        async move {
+            let q = serde_urlencoded::to_string([
+                ("query", expr),
+                ("start", start.to_string()),
+                ("end", end.to_string()),
+                ("step", step.to_string()),
+            ])
+            .unwrap();
+            let v: Value = http
+                .get(format!("{url}/api/v1/query_range?{q}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(v["status"], "success", "{v}");
+            v["data"]["result"].as_array().unwrap().clone()
+        }
+    };
+    // The history blocks are loaded when Prometheus opens its data directory.
+    let loaded = direct(
+        "count(gems_container_memory_usage_bytes)".into(),
+        history_end - 60,
+        history_end - 60,
+        60,
+    )
+    .await;
+    assert_eq!(
+        loaded[0]["values"][0][1], "12",
+        "3 pods × 2 containers × 2 namespaces"
+    );
+
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    app.create_user(&admin, "alice", "alice-password").await;
+    let cluster = app
+        .standalone_cluster(&admin, "local", &stack.prometheus_url)
+        .await;
+    let env = app
+        .environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop")
+        .await
+        .environment;
+    let alice = app.login("alice", "alice-password").await;
+    let (start, end, step) = (history_end - 3 * 3600, t, 60);
+    for expr in [
+        "gems_container_cpu_usage_cores",
+        "sum by (pod) (gems_container_cpu_usage_cores)",
+        "avg_over_time(gems_container_memory_usage_bytes[5m])",
+        "sum by (pod) (rate(container_network_receive_bytes_total[5m]))",
+    ] {
+        let ours = app
+            .ok(
+                "/api/metrics/query_range",
+                json!({"query": {"target": {"environment": env}, "query": {"expr": expr}, "start": start, "end": end, "step": step}}),
+                Auth::Cookie(&alice),
+            )
+            .await;
+        let scoped = ours["expr"].as_str().unwrap().to_string();
+        assert!(scoped.contains(r#"namespace="shop""#), "{scoped}");
+        let theirs = direct(scoped.clone(), start, end, step).await;
+        let ours_series = ours["series"].as_array().unwrap();
+        assert_eq!(ours_series.len(), theirs.len(), "{expr}");
+        assert!(!theirs.is_empty(), "{expr}: no data");
+        for s in &theirs {
+            let mine = ours_series
+                .iter()
+                .find(|o| o["labels"] == s["metric"])
+                .unwrap_or_else(|| panic!("{expr}: no series {}", s["metric"]));
+            let want: Vec<(f64, f64)> = s["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_f64().unwrap(),
+                        p[1].as_str().unwrap().parse().unwrap(),
+                    )
+                })
+                .collect();
+            let got: Vec<(f64, f64)> = mine["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+                .collect();
+            assert_eq!(got, want, "{expr} {}", s["metric"]);
+            if let Some(ns) = s["metric"].get("namespace") {
+                assert_eq!(ns, "shop", "{expr}");
+            }
+        }
+    }
+    // The remote-written recent samples are there, and only shop's.
+    let recent = app
+        .ok(
+            "/api/metrics/query_range",
+            json!({"query": {"target": {"environment": env}, "query": {"expr": "gems_container_cpu_usage_cores{pod=\"web-9\"}"}, "start": t - 120, "end": t, "step": 60}}),
+            Auth::Cookie(&alice),
+        )
+        .await;
+    assert_eq!(recent["series"].as_array().unwrap().len(), 1, "{recent}");
+    let last = recent["series"][0]["points"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last[1], 0.9);
 }

@@ -3,6 +3,7 @@
 
 pub mod fake_kube;
 pub mod real;
+pub mod remote_write;
 
 use std::fmt;
 
@@ -274,6 +275,20 @@ impl TestApp {
             Auth::Cookie(session),
         )
         .await
+    }
+}
+
+impl TestApp {
+    /// As the admin: a standalone cluster on `prometheus_url`; returns its id.
+    pub async fn standalone_cluster(&self, admin: &str, name: &str, prometheus_url: &str) -> i64 {
+        self.ok(
+            "/api/clusters/create",
+            serde_json::json!({"cluster": {"name": name, "kind": "standalone", "settings": {"prometheus_url": prometheus_url}}}),
+            Auth::Cookie(admin),
+        )
+        .await["id"]
+        .as_i64()
+        .expect("cluster id")
     }
 }
 

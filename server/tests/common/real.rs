@@ -103,6 +103,7 @@ impl RealStack {
             .arg(format!("--storage.tsdb.path={}/prom-data", d.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
             .arg("--web.enable-lifecycle")
+            .arg("--web.enable-remote-write-receiver")
             .arg("--rules.alert.resend-delay=2s")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
