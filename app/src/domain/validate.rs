@@ -126,6 +126,7 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
     url("settings.alertmanager_url", &s.alertmanager_url)?;
     url("settings.loki_url", &s.loki_url)?;
     url("settings.jaeger_url", &s.jaeger_url)?;
+    url("settings.gemscope_url", &s.gemscope_url)?;
     for (field, v) in [
         ("settings.prometheus_service", &s.prometheus_service),
         ("settings.alertmanager_service", &s.alertmanager_service),

@@ -77,6 +77,7 @@ pub const TEXTS: Texts = Texts {
     rules_dir: "Prometheus rules directory",
     loki_rules_dir: "Loki rules directory",
     jaeger_url: "Jaeger query URL",
+    gemscope_url: "Gemscope URL as this cluster reaches it (empty: public_url)",
     prometheus_service: "Prometheus service",
     alertmanager_service: "Alertmanager service",
     loki_service: "Loki service",

@@ -148,6 +148,7 @@ pub struct Texts {
     pub rules_dir: &'static str,
     pub loki_rules_dir: &'static str,
     pub jaeger_url: &'static str,
+    pub gemscope_url: &'static str,
     pub prometheus_service: &'static str,
     pub alertmanager_service: &'static str,
     pub loki_service: &'static str,

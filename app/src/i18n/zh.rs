@@ -77,6 +77,7 @@ pub const TEXTS: Texts = Texts {
     rules_dir: "Prometheus 规则目录",
     loki_rules_dir: "Loki 规则目录",
     jaeger_url: "Jaeger 查询地址",
+    gemscope_url: "集群访问 Gemscope 的地址（留空则用 public_url）",
     prometheus_service: "Prometheus 服务",
     alertmanager_service: "Alertmanager 服务",
     loki_service: "Loki 服务",

@@ -50,6 +50,10 @@ pub struct ClusterSettings {
     pub in_cluster: bool,
     #[serde(default)]
     pub jaeger_url: String,
+    /// How this cluster's Alertmanager reaches Gemscope (notify and history webhooks); empty:
+    /// the server's `public_url`.
+    #[serde(default)]
+    pub gemscope_url: String,
     /// Kubernetes: `namespace/service:port` reached through the API server's service proxy when
     /// no direct URL is set. Empty means the default ([`DEFAULT_SERVICES`]); `none` turns it off.
     #[serde(default)]
@@ -121,6 +125,17 @@ pub const OPTIONAL_COMPONENTS: [&str; 2] = ["loki", "jaeger"];
 
 impl ClusterSettings {
     /// The direct URL configured for a component, if any.
+    /// The base URL receivers in this cluster post to: its own setting, else `public_url`.
+    pub fn notify_base(&self, public_url: Option<&str>) -> Option<String> {
+        let own = self.gemscope_url.trim();
+        let base = if own.is_empty() {
+            public_url.unwrap_or_default().trim()
+        } else {
+            own
+        };
+        (!base.is_empty()).then(|| base.trim_end_matches('/').to_string())
+    }
+
     pub fn url_of(&self, component: &str) -> &str {
         match component {
             "prometheus" => &self.prometheus_url,
@@ -295,4 +310,26 @@ pub struct PrepareResult {
     pub outcome: String,
     #[serde(default)]
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClusterSettings;
+
+    #[test]
+    fn notify_base_prefers_the_cluster_setting() {
+        let mut s = ClusterSettings::default();
+        assert_eq!(s.notify_base(None), None);
+        assert_eq!(
+            s.notify_base(Some("https://gemscope.example.com/"))
+                .as_deref(),
+            Some("https://gemscope.example.com")
+        );
+        s.gemscope_url = "http://gemscope.gemscope.svc:3000".into();
+        assert_eq!(
+            s.notify_base(Some("https://gemscope.example.com"))
+                .as_deref(),
+            Some("http://gemscope.gemscope.svc:3000")
+        );
+    }
 }

@@ -33,6 +33,7 @@ struct ClusterForm {
     loki_rules_dir: RwSignal<String>,
     alertmanager_config_path: RwSignal<String>,
     jaeger_url: RwSignal<String>,
+    gemscope_url: RwSignal<String>,
     prometheus_service: RwSignal<String>,
     alertmanager_service: RwSignal<String>,
     loki_service: RwSignal<String>,
@@ -60,6 +61,7 @@ impl ClusterForm {
             loki_rules_dir: s(),
             alertmanager_config_path: s(),
             jaeger_url: s(),
+            gemscope_url: s(),
             prometheus_service: s(),
             alertmanager_service: s(),
             loki_service: s(),
@@ -89,6 +91,7 @@ impl ClusterForm {
         self.alertmanager_config_path
             .set(s.alertmanager_config_path.clone());
         self.jaeger_url.set(s.jaeger_url.clone());
+        self.gemscope_url.set(s.gemscope_url.clone());
         self.prometheus_service.set(s.prometheus_service.clone());
         self.alertmanager_service
             .set(s.alertmanager_service.clone());
@@ -116,6 +119,7 @@ impl ClusterForm {
                 loki_rules_dir: self.loki_rules_dir.get_untracked(),
                 alertmanager_config_path: self.alertmanager_config_path.get_untracked(),
                 jaeger_url: self.jaeger_url.get_untracked(),
+                gemscope_url: self.gemscope_url.get_untracked(),
                 prometheus_service: self.prometheus_service.get_untracked(),
                 alertmanager_service: self.alertmanager_service.get_untracked(),
                 loki_service: self.loki_service.get_untracked(),
@@ -274,6 +278,7 @@ pub fn ClustersPage() -> impl IntoView {
             {field(|t| t.alertmanager_url, "settings.alertmanager_url", form.alertmanager_url)}
             {field(|t| t.loki_url, "settings.loki_url", form.loki_url)}
             {field(|t| t.jaeger_url, "settings.jaeger_url", form.jaeger_url)}
+            {field(|t| t.gemscope_url, "settings.gemscope_url", form.gemscope_url)}
             <Show when=move || !standalone()>
                 <p class="muted wide">{move || t().services_hint}</p>
                 {service_field(|t| t.prometheus_service, "settings.prometheus_service", form.prometheus_service, "prometheus")}
