@@ -16,7 +16,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 am_port=$((port + 1)); prom_port=$((port + 2)); kube_port=$((port + 3)); loki_port=$((port + 4))
-data_prom_port=$((port + 5)); sink_port=$((port + 6)); smtp_port=$((port + 7))
+data_prom_port=$((port + 5)); sink_port=$((port + 6)); smtp_port=$((port + 7)); live_kube_port=$((port + 8))
 kube_token=e2e-kube-token
 kube_json='"kube_url":null,"loki_url":null'
 if [ -x "$testkit" ]; then
@@ -28,11 +28,14 @@ if [ -x "$testkit" ]; then
   mkdir -p "$state/loki-rules/fake"
   "$testkit" loki --addr 127.0.0.1:$loki_port --rules-dir "$state/loki-rules" >loki.log 2>&1 &
   pids+=($!)
+  # A second fake API server that no test stops (the clusters test stops the first one).
+  "$testkit" kube --addr 127.0.0.1:$live_kube_port --token $kube_token >live-kube.log 2>&1 &
+  pids+=($!)
   # Notification vendor stand-ins; the DingTalk one checks signatures with this secret.
   "$testkit" sinks --addr 127.0.0.1:$sink_port --smtp-addr 127.0.0.1:$smtp_port --dingtalk-secret SECe2e-ding >sinks.log 2>&1 &
   pids+=($!)
-  kube_json=$(printf '"kube_url":"http://127.0.0.1:%s","kube_token":"%s","kube_pid":%s,"loki_url":"http://127.0.0.1:%s","loki_rules_dir":"%s/loki-rules/fake","sink_url":"http://127.0.0.1:%s","smtp_port":%s,"dingtalk_secret":"SECe2e-ding"' \
-    "$kube_port" "$kube_token" "$kube_pid" "$loki_port" "$state" "$sink_port" "$smtp_port")
+  kube_json=$(printf '"kube_url":"http://127.0.0.1:%s","kube_token":"%s","kube_pid":%s,"loki_url":"http://127.0.0.1:%s","loki_rules_dir":"%s/loki-rules/fake","sink_url":"http://127.0.0.1:%s","smtp_port":%s,"dingtalk_secret":"SECe2e-ding","live_kube_url":"http://127.0.0.1:%s"' \
+    "$kube_port" "$kube_token" "$kube_pid" "$loki_port" "$state" "$sink_port" "$smtp_port" "$live_kube_port")
 fi
 if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
   printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' > am.yml

@@ -8,7 +8,8 @@ import { ADMIN, login, stack, uniq } from "./helpers";
 test("collectors: enable a Service's metrics, see the ServiceMonitor, stop collecting", async ({ page }) => {
   const s = stack();
   test.skip(!s && process.env.GEMSCOPE_TEST_REQUIRE_REAL !== "1", "no Prometheus here");
-  const kube = s!.kube_url as string;
+  // The fake API server no other test stops.
+  const kube = s!.live_kube_url as string;
   expect(kube, "serve.sh starts the fake API server (testkit)").toBeTruthy();
   const auth = { Authorization: `Bearer ${s!.kube_token}` };
   const ns = uniq("shop");
