@@ -99,6 +99,16 @@ async fn main() {
         ));
     }
     let http = reqwest::Client::new();
+    // The query string of a panel's range query, as Gemscope sends it.
+    let range_params = |expr: &str, step: i64| {
+        serde_urlencoded::to_string([
+            ("query", expr.to_string()),
+            ("start", start.to_string()),
+            ("end", stop.to_string()),
+            ("step", step.to_string()),
+        ])
+        .unwrap()
+    };
 
     // Warm both paths (Prometheus' caches, connections, the SQLite pages).
     for _ in 0..3 {
@@ -114,13 +124,7 @@ async fn main() {
         let mut times = Vec::new();
         for _ in 0..ROUNDS {
             let t = Instant::now();
-            let query = serde_urlencoded::to_string([
-                ("query", expr.clone()),
-                ("start", start.to_string()),
-                ("end", stop.to_string()),
-                ("step", step.to_string()),
-            ])
-            .unwrap();
+            let query = range_params(expr, *step);
             let r = http
                 .get(format!(
                     "{}/api/v1/query_range?{query}",
@@ -144,13 +148,7 @@ async fn main() {
     for _ in 0..ROUNDS {
         let t = Instant::now();
         let calls = direct.iter().map(|(expr, step)| {
-            let query = serde_urlencoded::to_string([
-                ("query", expr.clone()),
-                ("start", start.to_string()),
-                ("end", stop.to_string()),
-                ("step", step.to_string()),
-            ])
-            .unwrap();
+            let query = range_params(expr, *step);
             let http = http.clone();
             let url = format!("{}/api/v1/query_range?{query}", stack.prometheus_url);
             async move {

@@ -11,14 +11,10 @@ use sea_orm::{
 
 use crate::auth::authz::tenant_ids;
 use crate::db::entities::{audit_log, dashboard, environment};
-use crate::db::{internal, now, rfc3339};
+use crate::db::{clip, internal, now, rfc3339};
 
 pub struct AuditService {
     pub db: DatabaseConnection,
-}
-
-fn clip(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 #[async_trait::async_trait]

@@ -19,6 +19,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
+use crate::auth::authz::environment_as;
 use crate::db::entities::{dashboard, dashboard_template, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 use crate::observe::metrics::{MetricsService, Place};
@@ -54,15 +55,6 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
 
 impl DashboardsService {
     /// The environment, when the caller holds at least `min` in its tenant.
-    async fn environment(
-        &self,
-        caller: &Caller,
-        id: i64,
-        min: Role,
-    ) -> Result<environment::Model, ApiError> {
-        crate::auth::authz::environment_as(&self.db, caller, id, min).await
-    }
-
     async fn dashboard(
         &self,
         caller: &Caller,
@@ -74,8 +66,7 @@ impl DashboardsService {
             .await
             .map_err(internal)?
             .ok_or_else(|| ApiError::not_found("dashboard"))?;
-        let env = self
-            .environment(caller, d.environment_id, min)
+        let env = environment_as(&self.db, caller, d.environment_id, min)
             .await
             .map_err(|e| {
                 if e.status == 404 {
@@ -177,8 +168,7 @@ impl DashboardsService {
 #[async_trait::async_trait]
 impl DashboardsPort for DashboardsService {
     async fn list(&self, caller: &Caller, environment_id: i64) -> Result<Vec<Dashboard>, ApiError> {
-        self.environment(caller, environment_id, Role::Viewer)
-            .await?;
+        environment_as(&self.db, caller, environment_id, Role::Viewer).await?;
         let rows = dashboard::Entity::find()
             .filter(dashboard::Column::EnvironmentId.eq(environment_id))
             .order_by_asc(dashboard::Column::Name)
@@ -194,9 +184,7 @@ impl DashboardsPort for DashboardsService {
         environment_id: i64,
         input: DashboardInput,
     ) -> Result<Dashboard, ApiError> {
-        let env = self
-            .environment(caller, environment_id, Role::Member)
-            .await?;
+        let env = environment_as(&self.db, caller, environment_id, Role::Member).await?;
         let template = self.template(&input.template).await?;
         let input = rules::fill_from_template(input, template.as_ref());
         self.check(&env, &input).await?;

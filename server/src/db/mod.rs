@@ -44,6 +44,11 @@ fn sqlite_path(url: &str) -> Option<&str> {
 }
 
 /// Seconds since the Unix epoch.
+/// At most `max` characters, for bounded columns.
+pub fn clip(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

@@ -221,7 +221,7 @@ impl ChannelsPort for ChannelsService {
         let out = self
             .notifier
             .vendors
-            .outgoing(&input.config, &group, &raw, now() * 1000)
+            .outgoing(&input.config, &group, &r, &raw, now() * 1000)
             .map_err(|e| ApiError::invalid("config.url", e))?;
         let (url, body) = match out {
             Some(o) => (

@@ -18,7 +18,7 @@ use super::payload::Group;
 use super::vendors::Vendors;
 use crate::auth::secrets::SecretBox;
 use crate::db::entities::{channel, channel_delivery};
-use crate::db::{internal, now, rfc3339};
+use crate::db::{clip, internal, now, rfc3339};
 
 pub struct Notifier {
     pub db: DatabaseConnection,
@@ -30,10 +30,6 @@ pub struct Notifier {
 
 /// Deliveries shown per channel.
 pub const LOG_LIMIT: u64 = 50;
-
-fn clip(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
 
 pub fn delivery_of(row: channel_delivery::Model) -> Delivery {
     Delivery {
@@ -123,10 +119,14 @@ impl Notifier {
             return Err(ApiError::invalid("alerts", "the payload has no alerts"));
         }
         let config = self.open(&row)?;
+        let rendered = self.vendors.messages.render_group(&group).map_err(|e| {
+            tracing::error!(channel = row.id, error = %e, "rendering a notification");
+            ApiError::internal()
+        })?;
         let started = Instant::now();
         let mut attempts = 0;
         let last = loop {
-            let a = self.vendors.attempt(&config, &group, &raw).await;
+            let a = self.vendors.attempt(&config, &group, &rendered, &raw).await;
             attempts += 1;
             if a.ok || !a.transient || attempts > self.backoff.len() {
                 break a;

@@ -39,11 +39,11 @@ impl AllowList {
         Ok(out)
     }
 
-    fn allows_ip(&self, ip: IpAddr) -> bool {
+    pub fn allows_ip(&self, ip: IpAddr) -> bool {
         self.nets.iter().any(|n| n.contains(&ip))
     }
 
-    fn allows_host(&self, host: &str) -> bool {
+    pub fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.hosts.contains(&host)
     }
@@ -104,7 +104,7 @@ pub fn global(ip: IpAddr) -> bool {
     }
 }
 
-fn refused(host: &str, ip: IpAddr) -> String {
+pub fn refused(host: &str, ip: IpAddr) -> String {
     format!(
         "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
     )

@@ -10,7 +10,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbound::{AllowList, global};
+use super::outbound::{AllowList, global, refused};
 
 pub struct Mail<'a> {
     pub host: &'a str,
@@ -32,32 +32,18 @@ pub struct Mail<'a> {
 pub type Failure = (String, String, bool);
 
 async fn checked_address(host: &str, port: u16, allow: &AllowList) -> Result<IpAddr, Failure> {
-    let refused = |ip: IpAddr| {
-        (
-            String::new(),
-            format!(
-                "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
-            ),
-            false,
-        )
-    };
+    let refused = |ip: IpAddr| (String::new(), refused(host, ip), false);
+    let may = |ip: IpAddr| global(ip) || allow.allows_ip(ip);
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return if global(ip) || allow.nets.iter().any(|n| n.contains(&ip)) {
-            Ok(ip)
-        } else {
-            Err(refused(ip))
-        };
+        return if may(ip) { Ok(ip) } else { Err(refused(ip)) };
     }
-    let by_name = allow.hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+    let by_name = allow.allows_host(host);
     let found: Vec<IpAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| (String::new(), format!("resolving {host}: {e}"), true))?
         .map(|a| a.ip())
         .collect();
-    match found
-        .iter()
-        .find(|ip| by_name || global(**ip) || allow.nets.iter().any(|n| n.contains(*ip)))
-    {
+    match found.iter().find(|ip| by_name || may(**ip)) {
         Some(ip) => Ok(*ip),
         None => match found.first() {
             Some(ip) => Err(refused(*ip)),

@@ -100,19 +100,6 @@ fn nonce() -> String {
     crate::auth::token::random_token("")
 }
 
-fn utc_now_iso() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// Signed Alibaba Cloud RPC parameters for `action`, as a form body.
 fn aliyun_form(action: &str, key_id: &str, secret: &str, extra: &[(&str, String)]) -> String {
     let mut p: BTreeMap<String, String> = [
@@ -123,7 +110,7 @@ fn aliyun_form(action: &str, key_id: &str, secret: &str, extra: &[(&str, String)
         ("SignatureMethod", "HMAC-SHA1".to_string()),
         ("SignatureNonce", nonce()),
         ("SignatureVersion", "1.0".to_string()),
-        ("Timestamp", utc_now_iso()),
+        ("Timestamp", crate::db::rfc3339(crate::db::now())),
         ("Version", "2017-05-25".to_string()),
     ]
     .into_iter()
@@ -141,16 +128,17 @@ fn aliyun_form(action: &str, key_id: &str, secret: &str, extra: &[(&str, String)
 }
 
 impl Vendors {
-    /// The HTTP request for a channel and a group (`None` for e-mail). `raw` is the payload as
-    /// Alertmanager sent it, passed through unchanged to plain webhooks.
+    /// The HTTP request for a channel and a group (`None` for e-mail), around the rendered
+    /// message `r`. `raw` is the payload as Alertmanager sent it, passed through unchanged to
+    /// plain webhooks.
     pub fn outgoing(
         &self,
         config: &ChannelConfig,
         group: &Group,
+        r: &Rendered,
         raw: &Value,
         now_ms: i64,
     ) -> Result<Option<Outgoing>, String> {
-        let r: Rendered = self.messages.render_group(group)?;
         let json_post = |url: String, body: Value| Outgoing {
             method: "POST",
             url,
@@ -299,12 +287,19 @@ impl Vendors {
         }))
     }
 
-    /// One attempt: build, send, read the vendor's verdict.
-    pub async fn attempt(&self, config: &ChannelConfig, group: &Group, raw: &Value) -> Attempt {
+    /// One attempt: build, send, read the vendor's verdict. The message is rendered once by
+    /// the caller, not per attempt; signatures are made per attempt (they carry the time).
+    pub async fn attempt(
+        &self,
+        config: &ChannelConfig,
+        group: &Group,
+        r: &Rendered,
+        raw: &Value,
+    ) -> Attempt {
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-        let out = match self.outgoing(config, group, raw, now_ms) {
+        let out = match self.outgoing(config, group, r, raw, now_ms) {
             Ok(Some(o)) => o,
-            Ok(None) => return self.email(config, group).await,
+            Ok(None) => return self.email(config, r).await,
             Err(e) => return Attempt::failed("", e, false),
         };
         let insecure = matches!(
@@ -344,7 +339,7 @@ impl Vendors {
         verdict(config, &http, &body)
     }
 
-    async fn email(&self, config: &ChannelConfig, group: &Group) -> Attempt {
+    async fn email(&self, config: &ChannelConfig, r: &Rendered) -> Attempt {
         let ChannelConfig::Email {
             smtp_host,
             smtp_port,
@@ -356,10 +351,6 @@ impl Vendors {
         } = config
         else {
             return Attempt::failed("", "not an e-mail channel", false);
-        };
-        let r = match self.messages.render_group(group) {
-            Ok(r) => r,
-            Err(e) => return Attempt::failed("", e, false),
         };
         match super::smtp::send(
             &super::smtp::Mail {
