@@ -8,6 +8,7 @@ mod m20261125_000002_cluster_checks;
 mod m20261125_000003_templates;
 mod m20261125_000004_dashboards;
 mod m20261125_000005_channels;
+mod m20261126_000006_alert_rules;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_templates::Migration),
             Box::new(m20261125_000004_dashboards::Migration),
             Box::new(m20261125_000005_channels::Migration),
+            Box::new(m20261126_000006_alert_rules::Migration),
         ]
     }
 }

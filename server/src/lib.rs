@@ -10,6 +10,7 @@ pub mod db;
 pub mod local_stack;
 pub mod metrics;
 pub mod notify;
+pub mod rules;
 pub mod observe;
 pub mod state;
 pub mod templates;

@@ -49,9 +49,19 @@ impl AppState {
         let notifier = Arc::new(notifier(&db, &config, secrets.clone())?);
         let clusters = Arc::new(ClustersService {
             db: db.clone(),
-            secrets,
+            secrets: secrets.clone(),
             http: http.clone(),
         });
+        let templates = Arc::new(crate::templates::TemplatesService { db: db.clone() });
+        let alert_rules = Arc::new(crate::rules::AlertRulesService::new(
+            db.clone(),
+            clusters.clone(),
+            notifier.clone(),
+            secrets,
+            templates.clone(),
+            http.clone(),
+            config.public_url.clone(),
+        ));
         let metrics = Arc::new(crate::observe::metrics::MetricsService {
             db: db.clone(),
             clusters: clusters.clone(),
@@ -70,7 +80,7 @@ impl AppState {
             clusters: clusters.clone(),
             users: Arc::new(UsersService { db: db.clone() }),
             audit,
-            templates: Arc::new(crate::templates::TemplatesService { db: db.clone() }),
+            templates,
             metrics: metrics.clone(),
             dashboards: Arc::new(crate::dashboards::DashboardsService {
                 db: db.clone(),
@@ -85,6 +95,7 @@ impl AppState {
                 clusters: clusters.clone(),
                 metrics,
             }),
+            alert_rules,
         };
         let leptos = LeptosOptions::builder()
             .output_name("gemscope")

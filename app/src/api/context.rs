@@ -9,7 +9,7 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, audit::AuditPort, channels::ChannelsPort, clusters::ClustersPort,
+    account::AccountPort, alert_rules::AlertRulesPort, audit::AuditPort, channels::ChannelsPort, clusters::ClustersPort,
     collectors::CollectorsPort, dashboards::DashboardsPort, metrics::MetricsPort,
     templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
 };
@@ -66,6 +66,7 @@ pub struct Services {
     pub dashboards: Arc<dyn DashboardsPort>,
     pub collectors: Arc<dyn CollectorsPort>,
     pub channels: Arc<dyn ChannelsPort>,
+    pub alert_rules: Arc<dyn AlertRulesPort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.

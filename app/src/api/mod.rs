@@ -2,6 +2,7 @@
 //! caller and hands over to a port (a trait the `server` crate implements).
 
 pub mod account;
+pub mod alert_rules;
 pub mod audit;
 pub mod channels;
 pub mod clusters;

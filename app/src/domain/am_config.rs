@@ -1,8 +1,10 @@
 //! Builds alertmanager.yml from a global AlertmanagerConfig spec plus namespaced ones, the way
-//! prometheus-operator merges them: each namespaced config becomes a child route of the root that
-//! only matches its namespace and always continues, and its receivers are renamed
-//! `<namespace>/<name>/<receiver>` so configs cannot collide. Used by the standalone backend, where
-//! there is no operator; output is deterministic.
+//! prometheus-operator merges them with `alertmanagerConfigMatcherStrategy: None` (KubeGems'
+//! setting): each namespaced config becomes a child route of the root that always continues, and
+//! its receivers are renamed `<namespace>/<name>/<receiver>` so configs cannot collide. No
+//! namespace matcher is injected: Gemscope's configs carry their own, except the monitoring
+//! namespace's, which route alerts of every namespace (inventory §3.3). Used by the standalone
+//! backend, where there is no operator; output is deterministic.
 
 use std::collections::HashSet;
 
@@ -96,27 +98,19 @@ fn rename(prefix: &str, receiver: &str) -> String {
     }
 }
 
-fn route(
-    r: &AmRoute,
-    prefix: &str,
-    extra: Option<AmMatcher>,
-    force_continue: bool,
-) -> Result<Route, String> {
-    let mut all = Vec::new();
-    all.extend(extra);
-    all.extend(r.matchers.iter().cloned());
+fn route(r: &AmRoute, prefix: &str, force_continue: bool) -> Result<Route, String> {
     Ok(Route {
         receiver: Some(rename(prefix, &r.receiver)).filter(|s| !s.is_empty()),
         group_by: r.group_by.clone(),
         group_wait: r.group_wait.clone(),
         group_interval: r.group_interval.clone(),
         repeat_interval: r.repeat_interval.clone(),
-        matchers: matchers(&all)?,
+        matchers: matchers(&r.matchers)?,
         continue_: force_continue || r.continue_,
         routes: r
             .routes
             .iter()
-            .map(|c| route(c, prefix, None, false))
+            .map(|c| route(c, prefix, false))
             .collect::<Result<_, _>>()?,
     })
 }
@@ -138,21 +132,13 @@ fn receivers(spec: &AmConfigSpec, prefix: &str) -> Vec<Receiver> {
         .collect()
 }
 
-fn inhibits(rules: &[AmInhibitRule], namespace: Option<&str>) -> Result<Vec<Inhibit>, String> {
+fn inhibits(rules: &[AmInhibitRule]) -> Result<Vec<Inhibit>, String> {
     rules
         .iter()
         .map(|r| {
-            let scoped = |list: &[AmMatcher]| {
-                let mut all: Vec<AmMatcher> = namespace
-                    .map(|ns| AmMatcher::eq("namespace", ns))
-                    .into_iter()
-                    .collect();
-                all.extend(list.iter().cloned());
-                matchers(&all)
-            };
             Ok(Inhibit {
-                source_matchers: scoped(&r.source_match)?,
-                target_matchers: scoped(&r.target_match)?,
+                source_matchers: matchers(&r.source_match)?,
+                target_matchers: matchers(&r.target_match)?,
                 equal: r.equal.clone(),
             })
         })
@@ -177,19 +163,18 @@ pub fn merge(global: &AmConfigSpec, namespaced: &[NamespacedAmConfig]) -> Result
     if root_spec.receiver.is_empty() {
         return Err("the global route needs a receiver".into());
     }
-    let mut root = route(&root_spec, "", None, false)?;
+    let mut root = route(&root_spec, "", false)?;
     let mut all_receivers = receivers(global, "");
-    let mut all_inhibits = inhibits(&global.inhibit_rules, None)?;
+    let mut all_inhibits = inhibits(&global.inhibit_rules)?;
     let mut sorted: Vec<&NamespacedAmConfig> = namespaced.iter().collect();
     sorted.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     for cfg in sorted {
         let prefix = format!("{}/{}/", cfg.namespace, cfg.name);
         if let Some(r) = &cfg.spec.route {
-            let ns = AmMatcher::eq("namespace", &cfg.namespace);
-            root.routes.push(route(r, &prefix, Some(ns), true)?);
+            root.routes.push(route(r, &prefix, true)?);
         }
         all_receivers.extend(receivers(&cfg.spec, &prefix));
-        all_inhibits.extend(inhibits(&cfg.spec.inhibit_rules, Some(&cfg.namespace))?);
+        all_inhibits.extend(inhibits(&cfg.spec.inhibit_rules)?);
     }
     let mut seen = HashSet::new();
     for r in &all_receivers {
@@ -286,8 +271,6 @@ route:
     group_by:
     - gems_namespace
     - gems_alertname
-    matchers:
-    - namespace="demo"
     continue: true
     routes:
     - receiver: demo/cpu-high/hook
@@ -304,10 +287,8 @@ receivers:
     send_resolved: true
 inhibit_rules:
 - source_matchers:
-  - namespace="demo"
   - severity="critical"
   target_matchers:
-  - namespace="demo"
   - severity="error"
   equal:
   - gems_alertname

@@ -46,6 +46,50 @@ pub fn expand_template(
         .map_err(|_| ApiError::invalid("template", "the template's expression is not a vector"))
 }
 
+/// A template expression as an alert rule evaluates it: narrowed like a chart query, with every
+/// selector's matchers in name order so equal rules render to equal bytes (inventory §3.1).
+pub fn alert_expr(
+    expr: &str,
+    namespace: Option<&str>,
+    filters: &[LabelFilter],
+) -> Result<String, ApiError> {
+    let mut e = parse("promqlGenerator", expr)?;
+    narrow(&mut e, namespace, filters).map_err(|e| ApiError::invalid("promqlGenerator", e.message))?;
+    for_each_selector(&mut e, &mut |v| {
+        for g in groups(v) {
+            g.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Ok(())
+    })?;
+    Ok(e.to_string())
+}
+
+/// A raw alert expression of a namespace must read only that namespace: every selector needs
+/// `namespace="<ns>"` (a regex or a missing matcher could reach other tenants' series).
+pub fn require_namespace(field: &str, expr: &str, ns: &str) -> Result<(), ApiError> {
+    let mut e = parse(field, expr)?;
+    for_each_selector(&mut e, &mut |v| {
+        let shown = v.to_string();
+        for g in groups(v) {
+            let scoped = g
+                .iter()
+                .any(|m| m.name == NAMESPACE && matches!(m.op, MatchOp::Equal) && m.value == ns);
+            if !scoped {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("{shown} must select namespace=\"{ns}\" (a rule of this namespace reads only its own series)"),
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Whether `expr` parses as PromQL; the error names `field`.
+pub fn check(field: &str, expr: &str) -> Result<(), ApiError> {
+    parse(field, expr).map(|_| ())
+}
+
 /// Every vector selector of `expr`, without offsets, for the `match[]` of label lookups.
 pub fn selectors(expr: &str) -> Result<Vec<String>, ApiError> {
     let mut e = parse("expr", expr)?;

@@ -128,6 +128,16 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
     url("settings.jaeger_url", &s.jaeger_url)?;
     url("settings.gemscope_url", &s.gemscope_url)?;
     for (field, v) in [
+        ("settings.alert_group_wait", &s.alert_group_wait),
+        ("settings.alert_group_interval", &s.alert_group_interval),
+    ] {
+        let ok = v.is_empty()
+            || crate::domain::logql::duration::parse_ms(v).is_some_and(|ms| ms >= 1000);
+        if !ok {
+            return Err(ApiError::invalid(field, "use a duration of at least 1s, like 30s or 1m"));
+        }
+    }
+    for (field, v) in [
         ("settings.prometheus_service", &s.prometheus_service),
         ("settings.alertmanager_service", &s.alertmanager_service),
         ("settings.loki_service", &s.loki_service),

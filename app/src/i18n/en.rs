@@ -77,6 +77,8 @@ pub const TEXTS: Texts = Texts {
     rules_dir: "Prometheus rules directory",
     loki_rules_dir: "Loki rules directory",
     jaeger_url: "Jaeger query URL",
+    alert_group_wait: "Alertmanager group wait (first notification of a rule's alerts)",
+    alert_group_interval: "Alertmanager group interval (notifying a changed group)",
     gemscope_url: "Gemscope URL as this cluster reaches it (empty: public_url)",
     prometheus_service: "Prometheus service",
     alertmanager_service: "Alertmanager service",

@@ -149,6 +149,8 @@ pub struct Texts {
     pub loki_rules_dir: &'static str,
     pub jaeger_url: &'static str,
     pub gemscope_url: &'static str,
+    pub alert_group_wait: &'static str,
+    pub alert_group_interval: &'static str,
     pub prometheus_service: &'static str,
     pub alertmanager_service: &'static str,
     pub loki_service: &'static str,

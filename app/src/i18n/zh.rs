@@ -77,6 +77,8 @@ pub const TEXTS: Texts = Texts {
     rules_dir: "Prometheus 规则目录",
     loki_rules_dir: "Loki 规则目录",
     jaeger_url: "Jaeger 查询地址",
+    alert_group_wait: "Alertmanager 分组等待（规则告警的首次通知）",
+    alert_group_interval: "Alertmanager 分组间隔（分组变化后的通知）",
     gemscope_url: "集群访问 Gemscope 的地址（留空则用 public_url）",
     prometheus_service: "Prometheus 服务",
     alertmanager_service: "Alertmanager 服务",

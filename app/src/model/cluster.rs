@@ -70,6 +70,12 @@ pub struct ClusterSettings {
     /// Kubernetes: where the Loki rules ConfigMap lives; empty means `kubegems-logging`.
     #[serde(default)]
     pub logging_namespace: String,
+    /// How long Alertmanager waits before the first notification of a rule's alerts, and between
+    /// notifications of a changed group; empty means 30s each (KubeGems' values).
+    #[serde(default)]
+    pub alert_group_wait: String,
+    #[serde(default)]
+    pub alert_group_interval: String,
 }
 
 /// The services the KubeGems monitoring and logging plugins install, used unless a cluster says otherwise.

@@ -1,6 +1,7 @@
 //! Plain data shared by the browser and the server. No I/O here.
 
 mod account;
+mod alert_rules;
 mod alertmanager;
 mod channels;
 mod cluster;
@@ -11,6 +12,7 @@ mod templates;
 mod tenancy;
 
 pub use account::*;
+pub use alert_rules::*;
 pub use alertmanager::*;
 pub use channels::*;
 pub use cluster::*;

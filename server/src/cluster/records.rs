@@ -29,6 +29,16 @@ pub struct ClustersService {
     pub http: reqwest::Client,
 }
 
+/// A cluster ready to be written to.
+#[derive(Clone)]
+pub struct ClusterHandle {
+    pub id: i64,
+    pub name: String,
+    pub kind: ClusterKind,
+    pub settings: ClusterSettings,
+    pub client: Option<::kube::Client>,
+}
+
 /// What is sealed in the `secrets` column.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ClusterSecrets {
@@ -132,6 +142,25 @@ impl ClustersService {
                 http::StatusCode::BAD_GATEWAY,
                 format!("cluster {}: {e}", row.name),
             )
+        })
+    }
+
+    /// The cluster with its settings and, on Kubernetes, a client: what a rule sync needs.
+    pub async fn handle(&self, cluster_id: i64) -> Result<ClusterHandle, ApiError> {
+        let row = self.find(cluster_id).await?;
+        let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
+        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        let client = if kind == ClusterKind::Kubernetes {
+            Some(self.client_for(&row, &settings).await?)
+        } else {
+            None
+        };
+        Ok(ClusterHandle {
+            id: row.id,
+            name: row.name,
+            kind,
+            settings,
+            client,
         })
     }
 

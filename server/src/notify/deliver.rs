@@ -70,7 +70,7 @@ impl Notifier {
     /// The Alertmanager receiver for a channel: only a webhook to Gemscope.
     pub fn receiver(&self, base: &str, row: &channel::Model) -> AmReceiver {
         AmReceiver {
-            name: format!("gemscope-channel-{}", row.id),
+            name: app::domain::alert_rules::channel_receiver(row.id),
             webhook_configs: vec![AmWebhookConfig {
                 url: self.notify_url(base, row),
                 send_resolved: Some(row.send_resolved),

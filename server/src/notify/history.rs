@@ -18,7 +18,7 @@ use crate::auth::secrets::SecretBox;
 use crate::db::entities::{alert_info, alert_message, cluster, environment};
 use crate::db::{internal, now};
 
-pub const RECEIVER: &str = "gemscope-history";
+pub const RECEIVER: &str = app::domain::alert_rules::HISTORY_RECEIVER;
 
 fn purpose(cluster_id: i64) -> String {
     format!("history:{cluster_id}")
@@ -52,9 +52,14 @@ fn fingerprint(a: &Alert) -> String {
     if !a.fingerprint.is_empty() {
         return a.fingerprint.chars().take(64).collect();
     }
+    label_fingerprint(&a.labels)
+}
+
+/// A stable id of a label set (16 hex digits, like Alertmanager's fingerprints).
+pub fn label_fingerprint(labels: &std::collections::BTreeMap<String, String>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for (k, v) in &a.labels {
+    for (k, v) in labels {
         h.update(k.as_bytes());
         h.update([0xff]);
         h.update(v.as_bytes());

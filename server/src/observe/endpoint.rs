@@ -53,9 +53,26 @@ impl Endpoint {
         path: &str,
         timeout: Option<Duration>,
     ) -> Result<(u16, String), String> {
+        self.send(http, http::Method::GET, path, None, timeout).await
+    }
+
+    /// Any method, with an optional JSON body; the same answer as `fetch`.
+    pub async fn send(
+        &self,
+        http: &reqwest::Client,
+        method: http::Method,
+        path: &str,
+        json: Option<String>,
+        timeout: Option<Duration>,
+    ) -> Result<(u16, String), String> {
         match self {
             Endpoint::Direct(base) => {
-                let mut req = http.get(join(base, path));
+                let mut req = http.request(method, join(base, path));
+                if let Some(body) = json {
+                    req = req
+                        .header(http::header::CONTENT_TYPE, "application/json")
+                        .body(body);
+                }
                 if let Some(t) = timeout {
                     req = req.timeout(t);
                 }
@@ -66,9 +83,15 @@ impl Endpoint {
             }
             Endpoint::Proxy { client, service } => {
                 let uri = format!("{}/{}", service.proxy_path(), path.trim_start_matches('/'));
-                let req = http::Request::get(uri)
-                    .body(kube::client::Body::empty())
-                    .map_err(|e| e.to_string())?;
+                let mut builder = http::Request::builder().method(method).uri(uri);
+                let body = match json {
+                    Some(b) => {
+                        builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+                        kube::client::Body::from(b.into_bytes())
+                    }
+                    None => kube::client::Body::empty(),
+                };
+                let req = builder.body(body).map_err(|e| e.to_string())?;
                 let call = async {
                     let res = client
                         .send(req)

@@ -1,6 +1,7 @@
 //! HTTP clients for the observability components of a cluster: Prometheus, Alertmanager, Loki, Jaeger.
 //! One client layer, used by every feature that talks to them.
 
+pub mod alertmanager;
 pub mod collectors;
 pub mod endpoint;
 pub mod metrics;

@@ -34,6 +34,8 @@ struct ClusterForm {
     alertmanager_config_path: RwSignal<String>,
     jaeger_url: RwSignal<String>,
     gemscope_url: RwSignal<String>,
+    alert_group_wait: RwSignal<String>,
+    alert_group_interval: RwSignal<String>,
     prometheus_service: RwSignal<String>,
     alertmanager_service: RwSignal<String>,
     loki_service: RwSignal<String>,
@@ -62,6 +64,8 @@ impl ClusterForm {
             alertmanager_config_path: s(),
             jaeger_url: s(),
             gemscope_url: s(),
+            alert_group_wait: s(),
+            alert_group_interval: s(),
             prometheus_service: s(),
             alertmanager_service: s(),
             loki_service: s(),
@@ -92,6 +96,9 @@ impl ClusterForm {
             .set(s.alertmanager_config_path.clone());
         self.jaeger_url.set(s.jaeger_url.clone());
         self.gemscope_url.set(s.gemscope_url.clone());
+        self.alert_group_wait.set(s.alert_group_wait.clone());
+        self.alert_group_interval
+            .set(s.alert_group_interval.clone());
         self.prometheus_service.set(s.prometheus_service.clone());
         self.alertmanager_service
             .set(s.alertmanager_service.clone());
@@ -120,6 +127,8 @@ impl ClusterForm {
                 alertmanager_config_path: self.alertmanager_config_path.get_untracked(),
                 jaeger_url: self.jaeger_url.get_untracked(),
                 gemscope_url: self.gemscope_url.get_untracked(),
+                alert_group_wait: self.alert_group_wait.get_untracked(),
+                alert_group_interval: self.alert_group_interval.get_untracked(),
                 prometheus_service: self.prometheus_service.get_untracked(),
                 alertmanager_service: self.alertmanager_service.get_untracked(),
                 loki_service: self.loki_service.get_untracked(),
@@ -279,6 +288,8 @@ pub fn ClustersPage() -> impl IntoView {
             {field(|t| t.loki_url, "settings.loki_url", form.loki_url)}
             {field(|t| t.jaeger_url, "settings.jaeger_url", form.jaeger_url)}
             {field(|t| t.gemscope_url, "settings.gemscope_url", form.gemscope_url)}
+            <TextField label=Signal::derive(move || t().alert_group_wait) field="settings.alert_group_wait" value=form.alert_group_wait error placeholder="30s" />
+            <TextField label=Signal::derive(move || t().alert_group_interval) field="settings.alert_group_interval" value=form.alert_group_interval error placeholder="30s" />
             <Show when=move || !standalone()>
                 <p class="muted wide">{move || t().services_hint}</p>
                 {service_field(|t| t.prometheus_service, "settings.prometheus_service", form.prometheus_service, "prometheus")}

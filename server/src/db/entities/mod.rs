@@ -2,6 +2,8 @@
 
 pub mod alert_info;
 pub mod alert_message;
+pub mod alert_receiver;
+pub mod alert_rule;
 pub mod alert_template;
 pub mod api_token;
 pub mod audit_log;

@@ -1,0 +1,780 @@
+//! Alert rules to the objects a cluster evaluates (inventory §3): the checks, the expression of
+//! each level, the generated message, the rule group (PrometheusRule or Loki ruler), and the
+//! routing (AlertmanagerConfig). Pure and byte-stable: the browser renders its live preview with
+//! it, the server the objects it writes, and a re-sync compares the two to skip equal writes.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::json;
+
+use super::logql;
+use super::promql_scope;
+use super::units::Unit;
+use super::validate::dns_label;
+use crate::error::ApiError;
+use crate::model::{
+    AlertLevel, AlertRuleInput, AlertType, AmConfigSpec, AmInhibitRule, AmMatcher, AmReceiver,
+    AmRoute, AmWebhookConfig, FilterOp, LabelFilter, LabelMatcher, LevelExpr, Rule, RuleFile,
+    RuleGroup, RuleObjects, RulePreview, Severity, TemplateRule,
+};
+
+pub const COMPARE_OPS: [&str; 6] = [">", ">=", "<", "<=", "==", "!="];
+/// The longest log window a generated logging rule counts over (KubeGems' limit).
+pub const MAX_LOG_WINDOW_MS: u64 = 10 * 60 * 1000;
+/// Gemscope's own receiver on every rule's route: it stores the alert history.
+pub const HISTORY_RECEIVER: &str = "gemscope-history";
+const NULL_RECEIVER: &str = "null";
+const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
+const VALUE_ANNOTATION: &str = "{{ $value | printf \"%.1f\" }}";
+
+/// The Alertmanager receiver name of a channel; ids, not names, so a rename changes no route.
+pub fn channel_receiver(id: i64) -> String {
+    format!("gemscope-channel-{id}")
+}
+
+/// Where a rule is written: its namespace, and whether that is the cluster's monitoring
+/// namespace, whose rules see every namespace (no namespace matcher).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub namespace: &'a str,
+    pub global: bool,
+}
+
+impl Target<'_> {
+    fn scoped_ns(&self) -> Option<&str> {
+        (!self.global).then_some(self.namespace)
+    }
+}
+
+/// How Alertmanager groups a rule's notifications (the cluster's setting; 30s/30s by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grouping {
+    pub wait: String,
+    pub interval: String,
+}
+
+impl Grouping {
+    pub fn of(settings: &crate::model::ClusterSettings) -> Self {
+        let or_default = |s: &str| {
+            if s.trim().is_empty() {
+                "30s".to_string()
+            } else {
+                s.trim().to_string()
+            }
+        };
+        Grouping {
+            wait: or_default(&settings.alert_group_wait),
+            interval: or_default(&settings.alert_group_interval),
+        }
+    }
+}
+
+impl Default for Grouping {
+    fn default() -> Self {
+        Grouping {
+            wait: "30s".into(),
+            interval: "30s".into(),
+        }
+    }
+}
+
+/// A receiver of the rule's route with its repeat interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTo {
+    pub receiver: AmReceiver,
+    pub interval: String,
+}
+
+/// A rule after checking and generation: what is stored and what is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The expression without thresholds (generated, or the raw one).
+    pub expr: String,
+    pub message: String,
+    pub levels: Vec<LevelExpr>,
+    pub group: RuleGroup,
+}
+
+impl Rendered {
+    /// The input as it is stored: the final expression and message.
+    pub fn stored(&self, input: &AlertRuleInput) -> AlertRuleInput {
+        AlertRuleInput {
+            expr: self.expr.clone(),
+            message: self.message.clone(),
+            ..input.clone()
+        }
+    }
+}
+
+fn duration(field: &str, value: &str) -> Result<u64, ApiError> {
+    logql::duration::parse_ms(value.trim()).ok_or_else(|| {
+        ApiError::invalid(field, format!("{value:?} is not a duration like 30s, 5m or 1h"))
+    })
+}
+
+fn label_name(field: &str, name: &str) -> Result<(), ApiError> {
+    super::templates::label_name(field, name)
+}
+
+fn has_generator(input: &AlertRuleInput) -> bool {
+    match input.alert_type {
+        AlertType::Monitor => input.promql_generator.is_some(),
+        AlertType::Logging => input.logql_generator.is_some(),
+    }
+}
+
+fn check_levels(input: &AlertRuleInput) -> Result<(), ApiError> {
+    let field = "alertLevels";
+    if input.alert_levels.is_empty() {
+        return Err(ApiError::invalid(field, "add at least one alert level"));
+    }
+    let mut seen = HashSet::new();
+    for l in &input.alert_levels {
+        if !seen.insert(l.severity) {
+            return Err(ApiError::invalid(
+                field,
+                format!("severity {} is used twice", l.severity.as_str()),
+            ));
+        }
+    }
+    let generated = has_generator(input);
+    if !generated && input.alert_levels.len() > 1 {
+        return Err(ApiError::invalid(
+            field,
+            "a raw expression has one level (it holds its own comparison); use a template for several",
+        ));
+    }
+    if generated {
+        for (i, l) in input.alert_levels.iter().enumerate() {
+            if !COMPARE_OPS.contains(&l.compare_op.as_str()) {
+                return Err(ApiError::invalid(
+                    &format!("alertLevels[{i}].compareOp"),
+                    format!("choose one of {}", COMPARE_OPS.join(" ")),
+                ));
+            }
+            let value = l.compare_value.trim();
+            let vf = format!("alertLevels[{i}].compareValue");
+            if value.is_empty() {
+                return Err(ApiError::invalid(&vf, "enter a threshold"));
+            }
+            promql_scope::check(&vf, value)?;
+        }
+    }
+    if input.alert_levels.len() > 1 && input.inhibit_labels.is_empty() {
+        return Err(ApiError::invalid(
+            "inhibitLabels",
+            "with more than one level, name the labels that tell alerts apart (a critical alert then silences the error one with the same labels)",
+        ));
+    }
+    for l in &input.inhibit_labels {
+        label_name("inhibitLabels", l)?;
+    }
+    Ok(())
+}
+
+fn check_receivers(input: &AlertRuleInput) -> Result<(), ApiError> {
+    if input.receivers.is_empty() {
+        return Err(ApiError::invalid("receivers", "choose at least one channel"));
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in input.receivers.iter().enumerate() {
+        if !seen.insert(r.channel_id) {
+            return Err(ApiError::invalid(
+                "receivers",
+                format!("channel {} is chosen twice", r.channel_id),
+            ));
+        }
+        let ms = duration(&format!("receivers[{i}].interval"), &r.interval)?;
+        if ms < 1000 {
+            return Err(ApiError::invalid(
+                &format!("receivers[{i}].interval"),
+                "repeat at most once a second",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_matchers(field: &str, list: &[LabelMatcher]) -> Result<Vec<LabelMatcher>, ApiError> {
+    let mut out: Vec<LabelMatcher> = Vec::new();
+    for m in list {
+        label_name(field, &m.name)?;
+        let exact = matches!(m.op, FilterOp::Eq | FilterOp::Ne);
+        if exact && m.value.contains('|') {
+            return Err(ApiError::invalid(
+                field,
+                format!(
+                    "{}{}{:?}: use =~ or !~ to match several values",
+                    m.name,
+                    m.op.as_str(),
+                    m.value
+                ),
+            ));
+        }
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn filters(list: &[LabelMatcher]) -> Vec<LabelFilter> {
+    list.iter()
+        .map(|m| LabelFilter {
+            name: m.name.clone(),
+            op: m.op,
+            value: m.value.clone(),
+        })
+        .collect()
+}
+
+/// A LogQL string literal: backticks unless the text holds one.
+fn logql_literal(s: &str) -> String {
+    if s.contains('`') {
+        logql::ast::quote(s)
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn logql_check(field: &str, expr: &str) -> Result<logql::ast::Expr, ApiError> {
+    logql::parse(expr).map_err(|e| ApiError::invalid(field, format!("not valid LogQL: {e}")))
+}
+
+/// The expression without thresholds: generated from the template or the LogQL generator, or
+/// the raw one checked (parsed, and limited to the namespace).
+pub fn base_expr(
+    input: &AlertRuleInput,
+    target: &Target<'_>,
+    template: Option<&TemplateRule>,
+) -> Result<String, ApiError> {
+    match input.alert_type {
+        AlertType::Monitor => match &input.promql_generator {
+            Some(g) => {
+                let t = template.ok_or_else(|| {
+                    ApiError::invalid(
+                        "promqlGenerator",
+                        format!("there is no template {}.{}.{}", g.scope, g.resource, g.rule),
+                    )
+                })?;
+                let matchers = check_matchers("promqlGenerator.labelMatchers", &g.label_matchers)?;
+                if target.scoped_ns().is_some() && matchers.iter().any(|m| m.name == "namespace") {
+                    return Err(ApiError::invalid(
+                        "promqlGenerator.labelMatchers",
+                        "the namespace is the rule's own; remove the namespace matcher",
+                    ));
+                }
+                promql_scope::alert_expr(&t.expr, target.scoped_ns(), &filters(&matchers))
+            }
+            None => {
+                let expr = input.expr.trim();
+                if expr.is_empty() {
+                    return Err(ApiError::invalid(
+                        "expr",
+                        "enter a PromQL expression or choose a template",
+                    ));
+                }
+                match target.scoped_ns() {
+                    Some(ns) => promql_scope::require_namespace("expr", expr, ns)?,
+                    None => promql_scope::check("expr", expr)?,
+                }
+                Ok(expr.to_string())
+            }
+        },
+        AlertType::Logging => match &input.logql_generator {
+            Some(g) => {
+                let field = "logqlGenerator.duration";
+                let ms = duration(field, &g.duration)?;
+                if ms == 0 || ms > MAX_LOG_WINDOW_MS {
+                    return Err(ApiError::invalid(field, "use a window from 1s to 10m"));
+                }
+                if g.match_.is_empty() {
+                    return Err(ApiError::invalid(
+                        "logqlGenerator.match",
+                        "enter the text or regular expression to count",
+                    ));
+                }
+                regex::Regex::new(&g.match_).map_err(|e| {
+                    ApiError::invalid(
+                        "logqlGenerator.match",
+                        format!("not a regular expression: {e}"),
+                    )
+                })?;
+                let mf = "logqlGenerator.labelMatchers";
+                let matchers = check_matchers(mf, &g.label_matchers)?;
+                if matchers.is_empty() {
+                    return Err(ApiError::invalid(mf, "select the logs with at least one label"));
+                }
+                if matchers.iter().any(|m| m.name == "namespace") {
+                    return Err(ApiError::invalid(
+                        mf,
+                        "the namespace is the rule's own; remove the namespace matcher",
+                    ));
+                }
+                let mut parts: Vec<String> = matchers
+                    .iter()
+                    .map(|m| format!("{}{}{}", m.name, m.op.as_str(), logql::ast::quote(&m.value)))
+                    .collect();
+                parts.sort();
+                if let Some(ns) = target.scoped_ns() {
+                    parts.push(format!("namespace={}", logql::ast::quote(ns)));
+                }
+                let expr = format!(
+                    "sum(count_over_time({{{}}} |~ {} [{}]))without(fluentd_thread)",
+                    parts.join(", "),
+                    logql_literal(&g.match_),
+                    g.duration.trim()
+                );
+                logql_check("logqlGenerator", &expr)?;
+                Ok(expr)
+            }
+            None => {
+                let expr = input.expr.trim();
+                if expr.is_empty() {
+                    return Err(ApiError::invalid(
+                        "expr",
+                        "enter a LogQL metric expression or use the log generator",
+                    ));
+                }
+                let parsed = logql_check("expr", expr)?;
+                let logql::ast::Expr::Metric(m) = &parsed else {
+                    return Err(ApiError::invalid(
+                        "expr",
+                        "an alert needs a metric query, for example count_over_time({…}[5m]) > 0",
+                    ));
+                };
+                if let Some(ns) = target.scoped_ns() {
+                    for r in m.log_ranges() {
+                        let scoped = r.log.selector.iter().any(|s| {
+                            s.name == "namespace"
+                                && s.op == logql::ast::MatchOp::Eq
+                                && s.value == ns
+                        });
+                        if !scoped {
+                            return Err(ApiError::invalid(
+                                "expr",
+                                format!("every stream selector must select namespace=\"{ns}\""),
+                            ));
+                        }
+                    }
+                }
+                Ok(expr.to_string())
+            }
+        },
+    }
+}
+
+/// Each level's expression: `<expr><op><value>` (no spaces, as KubeGems writes it); a raw
+/// expression is used as it is.
+pub fn level_exprs(input: &AlertRuleInput, base: &str) -> Result<Vec<LevelExpr>, ApiError> {
+    let generated = has_generator(input);
+    input
+        .alert_levels
+        .iter()
+        .enumerate()
+        .map(|(i, l): (usize, &AlertLevel)| {
+            let expr = if generated {
+                format!("{base}{}{}", l.compare_op, l.compare_value.trim())
+            } else {
+                base.to_string()
+            };
+            let field = format!("alertLevels[{i}].compareValue");
+            match input.alert_type {
+                AlertType::Monitor => promql_scope::check(&field, &expr)?,
+                AlertType::Logging => {
+                    logql_check(&field, &expr)?;
+                }
+            }
+            Ok(LevelExpr {
+                severity: l.severity,
+                expr,
+            })
+        })
+        .collect()
+}
+
+/// The message annotation: the user's, or one generated from the rule (inventory §3.4). Unlike
+/// KubeGems the logging message keeps the selected labels (§12.3).
+pub fn message(
+    input: &AlertRuleInput,
+    template: Option<&TemplateRule>,
+) -> String {
+    if !input.message.trim().is_empty() {
+        return input.message.clone();
+    }
+    let name = &input.name;
+    let value = VALUE_ANNOTATION;
+    match input.alert_type {
+        AlertType::Monitor => match (&input.promql_generator, template) {
+            (Some(g), Some(t)) => {
+                let mut m = format!("{name}: [cluster:{{{{ $externalLabels.cluster }}}}] ");
+                for l in &t.labels {
+                    m.push_str(&format!("[{l}:{{{{ $labels.{l} }}}}] "));
+                }
+                let unit = if g.unit.is_empty() { &t.unit } else { &g.unit };
+                let suffix = Unit::parse(unit).map(|u| u.suffix()).unwrap_or_default();
+                m.push_str(&format!(
+                    "{} trigger alert, value: {value}{suffix}",
+                    t.show_name
+                ));
+                m
+            }
+            _ => format!("{name}: [cluster:{{{{ $externalLabels.cluster }}}}] trigger alert, value: {value}"),
+        },
+        AlertType::Logging => match &input.logql_generator {
+            Some(g) => {
+                let mut m = format!(
+                    "{name}: [cluster:{{{{ $labels.cluster }}}}] [namespace:{{{{ $labels.namespace }}}}] "
+                );
+                let mut seen = HashSet::new();
+                for l in &g.label_matchers {
+                    if l.name != "namespace" && seen.insert(&l.name) {
+                        m.push_str(&format!("[{0}:{{{{ $labels.{0} }}}}] ", l.name));
+                    }
+                }
+                m.push_str(&format!(
+                    "log lines matching [{}] in the last {}: {value}",
+                    g.match_,
+                    g.duration.trim()
+                ));
+                m
+            }
+            None => format!(
+                "{name}: [cluster:{{{{ $labels.cluster }}}}] trigger alert, value: {value}"
+            ),
+        },
+    }
+}
+
+/// The rule group: one alerting rule per level, all with the rule's name (inventory §3.2).
+pub fn rule_group(
+    target: &Target<'_>,
+    input: &AlertRuleInput,
+    message: &str,
+    levels: &[LevelExpr],
+) -> RuleGroup {
+    RuleGroup {
+        name: input.name.clone(),
+        interval: None,
+        rules: levels
+            .iter()
+            .map(|l| Rule {
+                record: None,
+                alert: Some(input.name.clone()),
+                expr: l.expr.clone(),
+                for_: Some(input.for_.trim().to_string()),
+                labels: BTreeMap::from([
+                    ("gems_namespace".to_string(), target.namespace.to_string()),
+                    ("gems_alertname".to_string(), input.name.clone()),
+                    ("severity".to_string(), l.severity.as_str().to_string()),
+                ]),
+                annotations: BTreeMap::from([
+                    ("message".to_string(), message.to_string()),
+                    ("value".to_string(), VALUE_ANNOTATION.to_string()),
+                ]),
+            })
+            .collect(),
+    }
+}
+
+/// Checks everything and renders the rule. `template` is the generator's template, looked up by
+/// the caller (the server from the database, the browser from the catalogue it loaded).
+pub fn render(
+    input: &AlertRuleInput,
+    target: &Target<'_>,
+    template: Option<&TemplateRule>,
+) -> Result<Rendered, ApiError> {
+    dns_label("name", &input.name)?;
+    if target.namespace.is_empty() {
+        return Err(ApiError::invalid("namespace", "must not be empty"));
+    }
+    duration("for", &input.for_)?;
+    check_levels(input)?;
+    check_receivers(input)?;
+    let expr = base_expr(input, target, template)?;
+    let levels = level_exprs(input, &expr)?;
+    let message = message(input, template);
+    let group = rule_group(target, input, &message, &levels);
+    Ok(Rendered {
+        expr,
+        message,
+        levels,
+        group,
+    })
+}
+
+fn rule_matchers(target: &Target<'_>, name: &str) -> Vec<AmMatcher> {
+    vec![
+        AmMatcher::eq("gems_namespace", target.namespace),
+        AmMatcher::eq("gems_alertname", name),
+    ]
+}
+
+/// The AlertmanagerConfig spec (inventory §3.3): a route for the rule's alerts (limited to its
+/// namespace unless global) with one continuing child route per receiver, history last, and the
+/// critical-silences-error inhibit rule on the inhibit labels.
+pub fn alertmanager_config(
+    target: &Target<'_>,
+    name: &str,
+    inhibit_labels: &[String],
+    to: &[RouteTo],
+    grouping: &Grouping,
+) -> AmConfigSpec {
+    let scope: Vec<AmMatcher> = target
+        .scoped_ns()
+        .map(|ns| AmMatcher::eq("namespace", ns))
+        .into_iter()
+        .collect();
+    let mut receivers = vec![AmReceiver {
+        name: NULL_RECEIVER.into(),
+        webhook_configs: vec![],
+    }];
+    receivers.extend(to.iter().map(|t| t.receiver.clone()));
+    let inhibit_rules = if inhibit_labels.is_empty() {
+        vec![]
+    } else {
+        let side = |severity: Severity| {
+            let mut m = rule_matchers(target, name);
+            m.push(AmMatcher::eq("severity", severity.as_str()));
+            m.extend(scope.iter().cloned());
+            m
+        };
+        let mut equal = inhibit_labels.to_vec();
+        equal.extend(["gems_namespace".to_string(), "gems_alertname".to_string()]);
+        if target.scoped_ns().is_some() {
+            equal.push("namespace".into());
+        }
+        vec![AmInhibitRule {
+            source_match: side(Severity::Critical),
+            target_match: side(Severity::Error),
+            equal,
+        }]
+    };
+    AmConfigSpec {
+        route: Some(AmRoute {
+            receiver: NULL_RECEIVER.into(),
+            group_by: vec!["gems_namespace".into(), "gems_alertname".into()],
+            group_wait: Some(grouping.wait.clone()),
+            group_interval: Some(grouping.interval.clone()),
+            matchers: scope.clone(),
+            routes: to
+                .iter()
+                .map(|t| AmRoute {
+                    receiver: t.receiver.name.clone(),
+                    repeat_interval: Some(t.interval.trim().to_string()),
+                    continue_: true,
+                    matchers: rule_matchers(target, name),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }),
+        receivers,
+        inhibit_rules,
+    }
+}
+
+/// The receivers of a rule in route order: its channels, then the history receiver with the
+/// first channel's interval (inventory §3.1 step 5).
+pub fn routes_to(
+    receivers: &[(AmReceiver, String)],
+    history: AmReceiver,
+) -> Vec<RouteTo> {
+    let first = receivers
+        .first()
+        .map(|(_, i)| i.clone())
+        .unwrap_or_else(|| "1h".into());
+    let mut out: Vec<RouteTo> = receivers
+        .iter()
+        .map(|(r, i)| RouteTo {
+            receiver: r.clone(),
+            interval: i.clone(),
+        })
+        .collect();
+    out.push(RouteTo {
+        receiver: history,
+        interval: first,
+    });
+    out
+}
+
+pub fn prometheus_rule_labels(name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
+        ("prometheusrule.kubegems.io/type".to_string(), "monitor".to_string()),
+        ("prometheusrule.kubegems.io/name".to_string(), name.to_string()),
+    ])
+}
+
+/// The type label says what the rule is (KubeGems always wrote `monitor`, §12.18).
+pub fn am_config_labels(kind: AlertType, name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
+        ("alertmanagerconfig.kubegems.io/type".to_string(), kind.as_str().to_string()),
+        ("alertmanagerconfig.kubegems.io/name".to_string(), name.to_string()),
+    ])
+}
+
+fn yaml<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_norway::to_string(v).map_err(|e| ApiError::invalid("rule", format!("cannot render: {e}")))
+}
+
+fn object_yaml<S: serde::Serialize>(
+    api_version: &str,
+    kind: &str,
+    target: &Target<'_>,
+    name: &str,
+    labels: BTreeMap<String, String>,
+    spec: &S,
+) -> Result<String, ApiError> {
+    yaml(&json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": target.namespace, "labels": labels},
+        "spec": spec,
+    }))
+}
+
+/// The Loki ruler's rules of one namespace: one group per logging rule, in name order (the
+/// value of the namespace's key in the Loki rules ConfigMap, inventory §3.5).
+pub fn loki_namespace_rules(mut groups: Vec<RuleGroup>) -> RuleFile {
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    RuleFile { groups }
+}
+
+/// The YAML of everything a rule becomes.
+pub fn objects(
+    target: &Target<'_>,
+    input: &AlertRuleInput,
+    rendered: &Rendered,
+    am: &AmConfigSpec,
+) -> Result<RuleObjects, ApiError> {
+    let name = &input.name;
+    let mut out = RuleObjects {
+        alertmanager_config: object_yaml(
+            "monitoring.coreos.com/v1alpha1",
+            "AlertmanagerConfig",
+            target,
+            name,
+            am_config_labels(input.alert_type, name),
+            am,
+        )?,
+        ..Default::default()
+    };
+    match input.alert_type {
+        AlertType::Monitor => {
+            out.prometheus_rule = object_yaml(
+                "monitoring.coreos.com/v1",
+                "PrometheusRule",
+                target,
+                name,
+                prometheus_rule_labels(name),
+                &json!({"groups": [&rendered.group]}),
+            )?;
+        }
+        AlertType::Logging => {
+            out.loki_rules = yaml(&loki_namespace_rules(vec![rendered.group.clone()]))?;
+        }
+    }
+    Ok(out)
+}
+
+/// A stored rule rendered again without its template: the stored expression and message are
+/// final, so the objects are exactly the ones written when it was saved.
+pub fn from_stored(input: &AlertRuleInput, target: &Target<'_>) -> Result<Rendered, ApiError> {
+    let levels = level_exprs(input, &input.expr)?;
+    let group = rule_group(target, input, &input.message, &levels);
+    Ok(Rendered {
+        expr: input.expr.clone(),
+        message: input.message.clone(),
+        levels,
+        group,
+    })
+}
+
+/// Routes to the rule's channels and the history receiver with placeholders where the server
+/// puts its address and tokens (shown in previews and on the detail page: tokens are secrets).
+pub fn placeholder_routes(input: &AlertRuleInput) -> Vec<RouteTo> {
+    let hook = |name: String, path: String| AmReceiver {
+        name,
+        webhook_configs: vec![AmWebhookConfig {
+            url: format!("<gemscope>{path}"),
+            send_resolved: Some(true),
+        }],
+    };
+    let receivers: Vec<(AmReceiver, String)> = input
+        .receivers
+        .iter()
+        .map(|r| {
+            (
+                hook(
+                    channel_receiver(r.channel_id),
+                    format!("/api/notify/{}/<token>", r.channel_id),
+                ),
+                r.interval.clone(),
+            )
+        })
+        .collect();
+    let history = hook(
+        HISTORY_RECEIVER.into(),
+        "/api/alertmanager/webhook?cluster=<id>&token=<token>".into(),
+    );
+    routes_to(&receivers, history)
+}
+
+/// The objects of a rule as people see them (tokens as placeholders).
+pub fn shown_objects(
+    input: &AlertRuleInput,
+    target: &Target<'_>,
+    rendered: &Rendered,
+    grouping: &Grouping,
+) -> Result<RuleObjects, ApiError> {
+    let am = alertmanager_config(
+        target,
+        &input.name,
+        &input.inhibit_labels,
+        &placeholder_routes(input),
+        grouping,
+    );
+    objects(target, input, rendered, &am)
+}
+
+/// What the editor shows while the user types.
+pub fn preview(
+    input: &AlertRuleInput,
+    target: &Target<'_>,
+    template: Option<&TemplateRule>,
+    grouping: &Grouping,
+) -> Result<RulePreview, ApiError> {
+    let rendered = render(input, target, template)?;
+    Ok(RulePreview {
+        levels: rendered.levels.clone(),
+        message: rendered.message.clone(),
+        objects: shown_objects(input, target, &rendered, grouping)?,
+    })
+}
+
+/// The silence that disables a rule is found again by these (inventory §5.1).
+pub fn disable_comment(name: &str) -> String {
+    format!("silence for {name}")
+}
+
+/// `__namespace__` in imported rules (exporter charts' `alerts.yaml`) is the target namespace.
+pub fn substitute_namespace(input: &mut AlertRuleInput, namespace: &str) {
+    const PLACEHOLDER: &str = "__namespace__";
+    input.expr = input.expr.replace(PLACEHOLDER, namespace);
+    input.message = input.message.replace(PLACEHOLDER, namespace);
+    for g in input.promql_generator.iter_mut() {
+        for m in &mut g.label_matchers {
+            m.value = m.value.replace(PLACEHOLDER, namespace);
+        }
+    }
+    for g in input.logql_generator.iter_mut() {
+        for m in &mut g.label_matchers {
+            m.value = m.value.replace(PLACEHOLDER, namespace);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

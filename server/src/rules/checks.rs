@@ -1,0 +1,275 @@
+//! What an editor asks before saving: which series would fire now at each level, and when each
+//! level would have fired over a past range (a backtest, `for` approximated by the step).
+
+use std::collections::BTreeMap;
+
+use app::domain::alert_rules as domain;
+use app::domain::promql_scope::auto_step;
+use app::error::ApiError;
+use app::model::{
+    AlertRuleInput, AlertType, Backtest, FiringSeries, LevelBands, LevelCheck, Series,
+};
+use serde_json::Value;
+
+use super::{AlertRulesService, Place};
+use crate::observe::endpoint::Endpoint;
+use crate::observe::prometheus::Prometheus;
+
+/// The longest backtest: a week.
+const MAX_RANGE_SECS: i64 = 7 * 24 * 3600;
+
+fn upstream(e: String) -> ApiError {
+    ApiError::new(http::StatusCode::BAD_GATEWAY, e)
+}
+
+fn number(v: &Value) -> Option<f64> {
+    v.as_str().and_then(|s| s.parse::<f64>().ok())
+}
+
+fn labels(v: &Value) -> BTreeMap<String, String> {
+    serde_json::from_value(v["metric"].clone()).unwrap_or_default()
+}
+
+/// A Loki query answer (the same shape as Prometheus') as series.
+fn loki_series(body: &str) -> Result<Vec<Series>, ApiError> {
+    let v: Value = serde_json::from_str(body)
+        .map_err(|e| upstream(format!("Loki answered something that is not a query result: {e}")))?;
+    if v["status"] != "success" {
+        return Err(ApiError::invalid(
+            "expr",
+            format!("Loki: {}", v["error"].as_str().unwrap_or("the query failed")),
+        ));
+    }
+    let result = v["data"]["result"].as_array().cloned().unwrap_or_default();
+    Ok(result
+        .iter()
+        .map(|r| {
+            let mut points: Vec<(f64, Option<f64>)> = Vec::new();
+            if let Some(p) = r["value"].as_array() {
+                points.push((p[0].as_f64().unwrap_or_default(), number(&p[1])));
+            }
+            for p in r["values"].as_array().into_iter().flatten() {
+                points.push((p[0].as_f64().unwrap_or_default(), number(&p[1])));
+            }
+            Series {
+                labels: labels(r),
+                points,
+            }
+        })
+        .collect())
+}
+
+/// Intervals where a level's series exist (are over the threshold), kept only when they last at
+/// least `for`; the band starts once `for` has passed, as Prometheus would fire.
+pub fn bands(series: &[Series], step: i64, for_secs: i64) -> Vec<(i64, i64)> {
+    let mut times: Vec<i64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(|p| p.1.is_some()).map(|p| p.0 as i64))
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut out = Vec::new();
+    let mut run: Option<(i64, i64)> = None;
+    let close = |run: Option<(i64, i64)>, out: &mut Vec<(i64, i64)>| {
+        if let Some((start, end)) = run
+            && end - start >= for_secs
+        {
+            out.push((start + for_secs, end));
+        }
+    };
+    for t in times {
+        run = match run {
+            Some((start, end)) if t - end <= step => Some((start, t)),
+            other => {
+                close(other, &mut out);
+                Some((t, t))
+            }
+        };
+    }
+    close(run, &mut out);
+    out
+}
+
+impl AlertRulesService {
+    fn component(&self, place: &Place, name: &str) -> Result<Endpoint, ApiError> {
+        crate::observe::endpoint::endpoints(
+            place.handle.kind,
+            &place.handle.settings,
+            place.handle.client.as_ref(),
+        )
+        .into_iter()
+        .find(|(c, _, _)| *c == name)
+        .map(|(_, e, _)| e)
+        .ok_or_else(|| {
+            ApiError::new(
+                http::StatusCode::CONFLICT,
+                format!("cluster {} has no {name} configured", place.handle.name),
+            )
+        })
+    }
+
+    async fn rendered(
+        &self,
+        place: &Place,
+        input: &AlertRuleInput,
+    ) -> Result<domain::Rendered, ApiError> {
+        let template = self.template(place, input).await?;
+        domain::render(input, &place.target(), template.as_ref())
+    }
+
+    async fn instant(&self, place: &Place, kind: AlertType, expr: &str) -> Result<Vec<Series>, ApiError> {
+        match kind {
+            AlertType::Monitor => {
+                let p = Prometheus::new(self.component(place, "prometheus")?, self.http.clone());
+                Ok(p.query(expr, None)
+                    .await
+                    .map_err(|e| e.into_api("expr"))?
+                    .into_iter()
+                    .map(|s| Series {
+                        labels: s.labels,
+                        points: vec![(s.time, s.value)],
+                    })
+                    .collect())
+            }
+            AlertType::Logging => {
+                let e = self.component(place, "loki")?;
+                let qs = serde_urlencoded::to_string([("query", expr)]).map_err(|_| ApiError::internal())?;
+                let body = e
+                    .get(&self.http, &format!("/loki/api/v1/query?{qs}"))
+                    .await
+                    .map_err(|e| upstream(format!("Loki: {e}")))?;
+                loki_series(&body)
+            }
+        }
+    }
+
+    async fn range(
+        &self,
+        place: &Place,
+        kind: AlertType,
+        expr: &str,
+        (start, end, step): (i64, i64, i64),
+    ) -> Result<Vec<Series>, ApiError> {
+        match kind {
+            AlertType::Monitor => {
+                let p = Prometheus::new(self.component(place, "prometheus")?, self.http.clone());
+                Ok(p.query_range(expr, start, end, step)
+                    .await
+                    .map_err(|e| e.into_api("expr"))?
+                    .series)
+            }
+            AlertType::Logging => {
+                let e = self.component(place, "loki")?;
+                let qs = serde_urlencoded::to_string([
+                    ("query", expr.to_string()),
+                    ("start", start.to_string()),
+                    ("end", end.to_string()),
+                    ("step", step.to_string()),
+                ])
+                .map_err(|_| ApiError::internal())?;
+                let body = e
+                    .get(&self.http, &format!("/loki/api/v1/query_range?{qs}"))
+                    .await
+                    .map_err(|e| upstream(format!("Loki: {e}")))?;
+                loki_series(&body)
+            }
+        }
+    }
+
+    pub async fn check_now(
+        &self,
+        place: &Place,
+        input: &AlertRuleInput,
+    ) -> Result<Vec<LevelCheck>, ApiError> {
+        let rendered = self.rendered(place, input).await?;
+        let mut out = Vec::new();
+        for level in &rendered.levels {
+            let series = self.instant(place, input.alert_type, &level.expr).await?;
+            out.push(LevelCheck {
+                severity: level.severity,
+                expr: level.expr.clone(),
+                series: series
+                    .into_iter()
+                    .filter_map(|s| {
+                        let value = s.points.last().and_then(|p| p.1)?;
+                        Some(FiringSeries {
+                            labels: s.labels,
+                            value,
+                        })
+                    })
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn run_backtest(
+        &self,
+        place: &Place,
+        input: &AlertRuleInput,
+        range_secs: i64,
+    ) -> Result<Backtest, ApiError> {
+        if !(60..=MAX_RANGE_SECS).contains(&range_secs) {
+            return Err(ApiError::invalid("range", "choose a range from 1m to 7d"));
+        }
+        let rendered = self.rendered(place, input).await?;
+        let end = crate::db::now();
+        let start = end - range_secs;
+        let step = auto_step(range_secs);
+        let for_secs = app::domain::logql::duration::parse_ms(input.for_.trim())
+            .map(|ms| i64::try_from(ms / 1000).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let series = self
+            .range(place, input.alert_type, &rendered.expr, (start, end, step))
+            .await?;
+        let mut levels = Vec::new();
+        for level in &rendered.levels {
+            let over = self
+                .range(place, input.alert_type, &level.expr, (start, end, step))
+                .await?;
+            levels.push(LevelBands {
+                severity: level.severity,
+                bands: bands(&over, step, for_secs),
+            });
+        }
+        Ok(Backtest {
+            start,
+            end,
+            step,
+            series,
+            levels,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(times: &[i64]) -> Series {
+        Series {
+            labels: BTreeMap::new(),
+            points: times.iter().map(|t| (*t as f64, Some(1.0))).collect(),
+        }
+    }
+
+    #[test]
+    fn bands_need_for_and_join_steps() {
+        let cases: Vec<(Vec<i64>, i64, Vec<(i64, i64)>)> = vec![
+            (vec![], 0, vec![]),
+            (vec![0, 60, 120], 0, vec![(0, 120)]),
+            (vec![0, 60, 120], 60, vec![(60, 120)]),
+            (vec![0, 60, 120], 180, vec![]),
+            (vec![0, 60, 240, 300], 0, vec![(0, 60), (240, 300)]),
+            (vec![0, 60, 240, 300, 360], 120, vec![(360, 360)]),
+        ];
+        for (times, for_secs, want) in cases {
+            assert_eq!(bands(&[series(&times)], 60, for_secs), want, "{times:?} for {for_secs}");
+        }
+        assert_eq!(
+            bands(&[series(&[0, 60]), series(&[120])], 60, 0),
+            vec![(0, 120)],
+            "series together"
+        );
+    }
+}

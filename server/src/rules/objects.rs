@@ -1,0 +1,408 @@
+//! Writing rules into a cluster. Kubernetes: a PrometheusRule per monitor rule, the namespace's
+//! key of the Loki rules ConfigMap for logging rules, an AlertmanagerConfig per rule. Standalone:
+//! a rule file per monitor rule, a Loki rule file per namespace, and alertmanager.yml merged
+//! from every rule's routing. An object that is already what Gemscope would write is not
+//! written again, so a re-sync with nothing changed sends no write.
+
+use std::collections::BTreeMap;
+
+use ::kube::core::ApiResource;
+use app::domain::{alert_rules as domain, am_config, rule_file};
+use app::model::{AlertType, AmConfigSpec, ClusterKind, NamespacedAmConfig, RuleGroup};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
+use crate::cluster::kube::{self as k, FIELD_MANAGER};
+use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
+use crate::cluster::records::ClusterHandle;
+use crate::cluster::standalone::{self, Outcome, RuleTarget};
+
+/// One rule as the cluster gets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleObject {
+    pub namespace: String,
+    pub name: String,
+    pub kind: AlertType,
+    pub group: RuleGroup,
+    pub am: AmConfigSpec,
+}
+
+/// What changes for one rule. `rules` is every rule of the cluster as it will be afterwards (the
+/// files and ConfigMap keys that hold several rules are rendered from it).
+pub struct Change<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    /// The rule afterwards; `None` when it is deleted.
+    pub after: Option<&'a RuleObject>,
+    /// The type it had before, when it existed (a type change removes the old kind's object).
+    pub before: Option<AlertType>,
+    pub rules: &'a [RuleObject],
+}
+
+/// How many objects a write changed (0: everything was current).
+pub type Writes = usize;
+
+fn standalone_rule_file(ns: &str, name: &str) -> String {
+    // `_` cannot occur in either DNS label, so the file name is unique per rule.
+    format!("alert_{ns}_{name}")
+}
+
+fn loki_groups(rules: &[RuleObject], ns: &str) -> Vec<RuleGroup> {
+    rules
+        .iter()
+        .filter(|r| r.kind == AlertType::Logging && r.namespace == ns)
+        .map(|r| r.group.clone())
+        .collect()
+}
+
+pub async fn write(
+    handle: &ClusterHandle,
+    http: &reqwest::Client,
+    change: &Change<'_>,
+) -> Result<Writes, String> {
+    match (handle.kind, &handle.client) {
+        (ClusterKind::Kubernetes, Some(client)) => write_kube(handle, client, change).await,
+        (ClusterKind::Kubernetes, None) => Err("no Kubernetes client".into()),
+        (ClusterKind::Standalone, _) => write_standalone(handle, http, change).await,
+    }
+}
+
+fn counted(o: Outcome) -> Writes {
+    usize::from(o == Outcome::Written)
+}
+
+async fn write_standalone(
+    handle: &ClusterHandle,
+    http: &reqwest::Client,
+    change: &Change<'_>,
+) -> Result<Writes, String> {
+    let s = &handle.settings;
+    if s.alertmanager_config_path.is_empty() {
+        return Err(format!(
+            "cluster {} has no Alertmanager config path, so its rules could not notify anyone",
+            handle.name
+        ));
+    }
+    let mut writes = 0;
+    let prometheus = Some(s.prometheus_url.as_str()).filter(|u| !u.is_empty());
+    let rule_target = RuleTarget {
+        dir: &s.rules_dir,
+        name: &standalone_rule_file(change.namespace, change.name),
+        reload: prometheus,
+    };
+    let is_monitor = change.after.is_some_and(|a| a.kind == AlertType::Monitor);
+    match change.after {
+        Some(a) if is_monitor => {
+            writes += counted(
+                standalone::apply_rules(
+                    http,
+                    &rule_target,
+                    &app::model::RuleFile {
+                        groups: vec![a.group.clone()],
+                    },
+                )
+                .await?,
+            );
+        }
+        _ if change.before == Some(AlertType::Monitor) => {
+            writes += counted(standalone::remove_rules(http, &rule_target).await?);
+        }
+        _ => {}
+    }
+    let touches_logs = change.after.is_some_and(|a| a.kind == AlertType::Logging)
+        || change.before == Some(AlertType::Logging);
+    if touches_logs {
+        if s.loki_rules_dir.is_empty() {
+            return Err(format!(
+                "cluster {} has no Loki rules directory for logging rules",
+                handle.name
+            ));
+        }
+        let file = format!("alert_{}", change.namespace);
+        let target = RuleTarget {
+            dir: &s.loki_rules_dir,
+            name: &file,
+            reload: None,
+        };
+        let groups = loki_groups(change.rules, change.namespace);
+        writes += counted(if groups.is_empty() {
+            standalone::remove_rules(http, &target).await?
+        } else {
+            standalone::apply_rules(http, &target, &domain::loki_namespace_rules(groups)).await?
+        });
+    }
+    let configs: Vec<NamespacedAmConfig> = change
+        .rules
+        .iter()
+        .map(|r| NamespacedAmConfig {
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+            spec: r.am.clone(),
+        })
+        .collect();
+    let content = am_config::merge(&am_config::global_spec(), &configs)?;
+    let reload = Some(s.alertmanager_url.as_str()).filter(|u| !u.is_empty());
+    writes += counted(
+        standalone::apply_file(
+            http,
+            std::path::Path::new(&s.alertmanager_config_path),
+            &content,
+            reload,
+        )
+        .await?,
+    );
+    Ok(writes)
+}
+
+/// Applies an object unless the live one already has these labels and this `spec`/`data`.
+async fn put(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: &str,
+    name: &str,
+    body: &Value,
+) -> Result<Writes, String> {
+    if let Some(live) = k::get(client, ar, Some(ns), name).await? {
+        let live = serde_json::to_value(&live).unwrap_or(Value::Null);
+        let labels_current = body["metadata"]["labels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(key, v)| live["metadata"]["labels"][key] == *v);
+        if labels_current && live["spec"] == body["spec"] {
+            return Ok(0);
+        }
+    }
+    k::apply(client, ar, Some(ns), name, body).await?;
+    Ok(1)
+}
+
+async fn remove(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: &str,
+    name: &str,
+) -> Result<Writes, String> {
+    if k::get(client, ar, Some(ns), name).await?.is_none() {
+        return Ok(0);
+    }
+    k::delete(client, ar, Some(ns), name).await?;
+    Ok(1)
+}
+
+fn object(
+    ar_kind: (&str, &str),
+    ns: &str,
+    name: &str,
+    labels: BTreeMap<String, String>,
+    spec: Value,
+) -> Value {
+    json!({
+        "apiVersion": ar_kind.0,
+        "kind": ar_kind.1,
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": spec,
+    })
+}
+
+fn api_version<C: Crd>() -> String {
+    format!("{}/{}", C::GROUP, C::VERSION)
+}
+
+/// Sets (or, with `None`, removes) one key of the Loki rules ConfigMap with a merge patch, so the
+/// other keys (other namespaces, the recording rules) are left alone.
+async fn loki_key(
+    client: &kube::Client,
+    logging_ns: &str,
+    key: &str,
+    value: Option<String>,
+) -> Result<Writes, String> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), logging_ns);
+    let live = api
+        .get_opt(LOKI_RULES_CONFIGMAP)
+        .await
+        .map_err(|e| k::describe(&e))?;
+    let current = live
+        .as_ref()
+        .and_then(|cm| cm.data.as_ref())
+        .and_then(|d| d.get(key))
+        .cloned();
+    if current == value {
+        return Ok(0);
+    }
+    if live.is_none() {
+        let Some(v) = value else { return Ok(0) };
+        let cm = ConfigMap {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(LOKI_RULES_CONFIGMAP.into()),
+                namespace: Some(logging_ns.into()),
+                labels: Some(BTreeMap::from([(
+                    k::MANAGED_BY.0.to_string(),
+                    k::MANAGED_BY.1.to_string(),
+                )])),
+                ..Default::default()
+            },
+            data: Some(BTreeMap::from([(key.to_string(), v)])),
+            ..Default::default()
+        };
+        api.create(&PostParams::default(), &cm)
+            .await
+            .map_err(|e| k::describe(&e))?;
+        return Ok(1);
+    }
+    let patch = json!({"data": {key: value}});
+    api.patch(
+        LOKI_RULES_CONFIGMAP,
+        &PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        },
+        &Patch::Merge(&patch),
+    )
+    .await
+    .map_err(|e| k::describe(&e))?;
+    Ok(1)
+}
+
+async fn write_kube(
+    handle: &ClusterHandle,
+    client: &kube::Client,
+    change: &Change<'_>,
+) -> Result<Writes, String> {
+    let (ns, name) = (change.namespace, change.name);
+    let pr = PrometheusRule::api_resource();
+    let amc = AlertmanagerConfig::api_resource();
+    let mut writes = 0;
+    match change.after {
+        Some(a) if a.kind == AlertType::Monitor => {
+            let body = object(
+                (&api_version::<PrometheusRule>(), PrometheusRule::KIND),
+                ns,
+                name,
+                domain::prometheus_rule_labels(name),
+                json!({"groups": [&a.group]}),
+            );
+            writes += put(client, &pr, ns, name, &body).await?;
+        }
+        _ if change.before == Some(AlertType::Monitor) => {
+            writes += remove(client, &pr, ns, name).await?;
+        }
+        _ => {}
+    }
+    let touches_logs = change.after.is_some_and(|a| a.kind == AlertType::Logging)
+        || change.before == Some(AlertType::Logging);
+    if touches_logs {
+        let groups = loki_groups(change.rules, ns);
+        let value = if groups.is_empty() {
+            None
+        } else {
+            let file = domain::loki_namespace_rules(groups);
+            Some(serde_norway::to_string(&file).map_err(|e| e.to_string())?)
+        };
+        writes += loki_key(client, handle.settings.logging_ns(), ns, value).await?;
+    }
+    match change.after {
+        Some(a) => {
+            let spec = serde_json::to_value(&a.am).map_err(|e| e.to_string())?;
+            let body = object(
+                (
+                    &api_version::<AlertmanagerConfig>(),
+                    AlertmanagerConfig::KIND,
+                ),
+                ns,
+                name,
+                domain::am_config_labels(a.kind, name),
+                spec,
+            );
+            writes += put(client, &amc, ns, name, &body).await?;
+        }
+        None => writes += remove(client, &amc, ns, name).await?,
+    }
+    Ok(writes)
+}
+
+/// Whether the cluster holds exactly what Gemscope would write for this rule (the detail page's
+/// sync status and the config check).
+pub async fn is_current(
+    handle: &ClusterHandle,
+    rule: &RuleObject,
+    rules: &[RuleObject],
+) -> Result<bool, String> {
+    match (&handle.client, handle.kind) {
+        (Some(client), ClusterKind::Kubernetes) => {
+            let am = k::get(
+                client,
+                &AlertmanagerConfig::api_resource(),
+                Some(&rule.namespace),
+                &rule.name,
+            )
+            .await?;
+            let am_ok = am.is_some_and(|o| {
+                serde_json::to_value(&o).unwrap_or(Value::Null)["spec"]
+                    == serde_json::to_value(&rule.am).unwrap_or(Value::Null)
+            });
+            if !am_ok {
+                return Ok(false);
+            }
+            match rule.kind {
+                AlertType::Monitor => {
+                    let pr = k::get(
+                        client,
+                        &PrometheusRule::api_resource(),
+                        Some(&rule.namespace),
+                        &rule.name,
+                    )
+                    .await?;
+                    Ok(pr.is_some_and(|o| {
+                        serde_json::to_value(&o).unwrap_or(Value::Null)["spec"]
+                            == json!({"groups": [&rule.group]})
+                    }))
+                }
+                AlertType::Logging => {
+                    let api: Api<ConfigMap> =
+                        Api::namespaced(client.clone(), handle.settings.logging_ns());
+                    let cm = api
+                        .get_opt(LOKI_RULES_CONFIGMAP)
+                        .await
+                        .map_err(|e| k::describe(&e))?;
+                    let want = serde_norway::to_string(&domain::loki_namespace_rules(
+                        loki_groups(rules, &rule.namespace),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                    Ok(cm
+                        .and_then(|c| c.data)
+                        .and_then(|d| d.get(&rule.namespace).cloned())
+                        == Some(want))
+                }
+            }
+        }
+        _ => {
+            let s = &handle.settings;
+            let path = match rule.kind {
+                AlertType::Monitor => RuleTarget {
+                    dir: &s.rules_dir,
+                    name: &standalone_rule_file(&rule.namespace, &rule.name),
+                    reload: None,
+                }
+                .path()?,
+                AlertType::Logging => RuleTarget {
+                    dir: &s.loki_rules_dir,
+                    name: &format!("alert_{}", rule.namespace),
+                    reload: None,
+                }
+                .path()?,
+            };
+            let content = match rule.kind {
+                AlertType::Monitor => rule_file::render(&app::model::RuleFile {
+                    groups: vec![rule.group.clone()],
+                })?,
+                AlertType::Logging => rule_file::render(&domain::loki_namespace_rules(
+                    loki_groups(rules, &rule.namespace),
+                ))?,
+            };
+            Ok(standalone::file_state(&path, &content)?.1)
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! The server functions' side of alert rules: who may do what, and the shapes the UI reads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use app::api::alert_rules::AlertRulesPort;
+use app::api::context::Caller;
+use app::domain::alert_rules::{self as domain, Grouping, substitute_namespace};
+use app::error::ApiError;
+use app::model::{
+    AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, ImportItem, LevelCheck,
+    Role, RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
+};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+
+use super::store::{self, Stored};
+use super::{AlertRulesService, Place, silences, state};
+use crate::db::entities::{alert_rule, channel};
+use crate::db::internal;
+
+/// Import files larger than this are refused before parsing.
+const MAX_IMPORT_BYTES: usize = 1 << 20;
+
+impl AlertRulesService {
+    async fn channel_names(&self, rules: &[Stored]) -> Result<HashMap<i64, String>, ApiError> {
+        let ids: Vec<i64> = rules
+            .iter()
+            .flat_map(|s| s.receivers.iter().map(|r| r.channel_id))
+            .collect();
+        Ok(store::channels(&self.db, ids)
+            .await?
+            .into_iter()
+            .map(|(id, c)| (id, c.name))
+            .collect())
+    }
+
+    /// The state of each rule from the rules APIs this cluster has; the error when one could
+    /// not be asked (its rules are then unknown).
+    async fn states(&self, place: &Place, rules: &[Stored]) -> (state::States, String) {
+        let mut all = state::States::new();
+        let mut errors = Vec::new();
+        for (kind, component) in [(AlertType::Monitor, "prometheus"), (AlertType::Logging, "loki")] {
+            if !rules.iter().any(|s| s.kind() == kind) {
+                continue;
+            }
+            let endpoint = crate::observe::endpoint::endpoints(
+                place.handle.kind,
+                &place.handle.settings,
+                place.handle.client.as_ref(),
+            )
+            .into_iter()
+            .find(|(c, _, _)| *c == component)
+            .map(|(_, e, _)| e);
+            let Some(endpoint) = endpoint else {
+                errors.push(format!("cluster {} has no {component} configured", place.handle.name));
+                continue;
+            };
+            match state::fetch(&endpoint, &self.http, kind == AlertType::Logging).await {
+                Ok(s) => all.extend(s),
+                Err(e) => errors.push(format!("{component}: {e}")),
+            }
+        }
+        (all, errors.join("; "))
+    }
+
+    fn state_of(
+        states: &state::States,
+        failed: bool,
+        s: &Stored,
+    ) -> (RuleState, Vec<app::model::LiveAlert>) {
+        let key = (s.row.namespace.clone(), s.row.name.clone());
+        match states.get(&key) {
+            Some((st, alerts)) => (*st, alerts.clone()),
+            // A rule the API does not list is inactive only when the API answered.
+            None if failed => (RuleState::Unknown, Vec::new()),
+            None => (RuleState::Inactive, Vec::new()),
+        }
+    }
+
+    async fn in_scope(&self, place: &Place) -> Result<Vec<Stored>, ApiError> {
+        let mut cond = place.condition();
+        if let Some(env) = place.environment_id {
+            cond = cond.add(alert_rule::Column::EnvironmentId.eq(env));
+        }
+        store::load(&self.db, cond).await
+    }
+
+    async fn find(&self, place: &Place, name: &str) -> Result<Stored, ApiError> {
+        store::one(&self.db, place.handle.id, &place.namespace, name)
+            .await?
+            .filter(|s| place.environment_id.is_none() || s.row.environment_id == place.environment_id)
+            .ok_or_else(|| ApiError::not_found("alert rule"))
+    }
+
+    async fn view(&self, place: &Place, s: &Stored) -> Result<AlertRule, ApiError> {
+        let names = self.channel_names(std::slice::from_ref(s)).await?;
+        Ok(s.view(&place.handle.name, &names, RuleState::Unknown))
+    }
+}
+
+/// Moves a raw expression's namespace matcher to the copy's namespace.
+fn renamespace(input: &mut AlertRuleInput, from: &str, to: &str) {
+    if from == to {
+        return;
+    }
+    let quoted = |ns: &str| format!("namespace={}", app::domain::promql_scope::quote(ns));
+    input.expr = input.expr.replace(&quoted(from), &quoted(to));
+    if input.promql_generator.is_some() || input.logql_generator.is_some() {
+        input.expr.clear();
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertRulesPort for AlertRulesService {
+    async fn context(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+    ) -> Result<RuleEditorContext, ApiError> {
+        let place = self.place(caller, scope, Role::Viewer).await?;
+        let can_edit = self.place(caller, scope, Role::Member).await.is_ok();
+        let mut owner = Condition::any().add(channel::Column::TenantId.is_null());
+        if let Some(t) = place.tenant_id {
+            owner = owner.add(channel::Column::TenantId.eq(t));
+        }
+        let channels = channel::Entity::find()
+            .filter(owner)
+            .order_by_asc(channel::Column::Name)
+            .all(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        let templates = self
+            .templates
+            .search(caller, place.tenant_id, String::new())
+            .await?;
+        let grouping = Grouping::of(&place.handle.settings);
+        Ok(RuleEditorContext {
+            cluster_id: place.handle.id,
+            cluster: place.handle.name.clone(),
+            namespace: place.namespace.clone(),
+            global: place.global,
+            group_wait: grouping.wait,
+            group_interval: grouping.interval,
+            channels,
+            templates,
+            can_edit,
+        })
+    }
+
+    async fn list(&self, caller: &Caller, scope: RuleScope) -> Result<RuleList, ApiError> {
+        let place = self.place(caller, scope, Role::Viewer).await?;
+        let rules = self.in_scope(&place).await?;
+        let names = self.channel_names(&rules).await?;
+        let (states, state_error) = self.states(&place, &rules).await;
+        let failed = !state_error.is_empty();
+        let mut out = RuleList {
+            namespace: place.namespace.clone(),
+            cluster_id: place.handle.id,
+            state_error,
+            ..Default::default()
+        };
+        for s in &rules {
+            let (st, _) = Self::state_of(&states, failed, s);
+            match st {
+                RuleState::Inactive => out.counts.inactive += 1,
+                RuleState::Pending => out.counts.pending += 1,
+                RuleState::Firing => out.counts.firing += 1,
+                RuleState::Unknown => out.counts.unknown += 1,
+            }
+            out.rules.push(s.view(&place.handle.name, &names, st));
+        }
+        Ok(out)
+    }
+
+    async fn get(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        name: String,
+    ) -> Result<RuleDetail, ApiError> {
+        let place = self.place(caller, scope, Role::Viewer).await?;
+        let s = self.find(&place, &name).await?;
+        let names = self.channel_names(std::slice::from_ref(&s)).await?;
+        let (states, state_error) = self.states(&place, std::slice::from_ref(&s)).await;
+        let (st, alerts) = Self::state_of(&states, !state_error.is_empty(), &s);
+        let input = s.input();
+        let target = s.target();
+        let rendered = domain::from_stored(&input, &target)?;
+        let objects = domain::shown_objects(
+            &input,
+            &target,
+            &rendered,
+            &Grouping::of(&place.handle.settings),
+        )?;
+        Ok(RuleDetail {
+            rule: s.view(&place.handle.name, &names, st),
+            objects,
+            alerts,
+            state_error,
+        })
+    }
+
+    async fn create(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        input: AlertRuleInput,
+    ) -> Result<AlertRule, ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        let s = self.create_in(&place, input).await?;
+        self.view(&place, &s).await
+    }
+
+    async fn update(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        name: String,
+        input: AlertRuleInput,
+    ) -> Result<AlertRule, ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        self.find(&place, &name).await?;
+        let s = self.update_in(&place, &name, input).await?;
+        self.view(&place, &s).await
+    }
+
+    async fn delete(&self, caller: &Caller, scope: RuleScope, name: String) -> Result<(), ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        self.find(&place, &name).await?;
+        self.delete_in(&place, &name).await
+    }
+
+    async fn set_enabled(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        name: String,
+        enabled: bool,
+    ) -> Result<AlertRule, ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        self.find(&place, &name).await?;
+        let s = self.set_enabled_in(&place, &name, enabled).await?;
+        self.view(&place, &s).await
+    }
+
+    async fn sync(&self, caller: &Caller, scope: RuleScope) -> Result<Vec<ImportItem>, ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        let mut out = Vec::new();
+        for s in self.in_scope(&place).await? {
+            let r = self.resync_one(&place, &s).await;
+            self.record_sync(s.row.id, &r).await;
+            out.push(ImportItem {
+                name: s.row.name.clone(),
+                created: matches!(r, Ok(n) if n > 0),
+                error: r.err().map(|e| e.message).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn import(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        yaml: String,
+    ) -> Result<Vec<ImportItem>, ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        if yaml.len() > MAX_IMPORT_BYTES {
+            return Err(ApiError::invalid("yaml", "the file is larger than 1 MiB"));
+        }
+        let items: Vec<serde_norway::Value> = serde_norway::from_str(&yaml)
+            .map_err(|e| ApiError::invalid("yaml", format!("not a YAML list of rules: {e}")))?;
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let name = item
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("item {}", i + 1));
+            let parsed: Result<AlertRuleInput, ApiError> = serde_norway::from_value(item)
+                .map_err(|e| ApiError::invalid("yaml", format!("{name}: {e}")));
+            let result = match parsed {
+                Ok(mut input) => {
+                    substitute_namespace(&mut input, &place.namespace);
+                    self.create_in(&place, input).await.map(|_| ())
+                }
+                Err(e) => Err(e),
+            };
+            out.push(ImportItem {
+                name,
+                created: result.is_ok(),
+                error: result
+                    .err()
+                    .map(|e| match e.field {
+                        Some(f) if !e.message.starts_with(&f) => format!("{f}: {}", e.message),
+                        _ => e.message,
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn copy(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        name: String,
+        to: RuleScope,
+    ) -> Result<AlertRule, ApiError> {
+        let from = self.place(caller, scope, Role::Viewer).await?;
+        let s = self.find(&from, &name).await?;
+        let dest = self.place(caller, to, Role::Member).await?;
+        let mut input = s.input();
+        renamespace(&mut input, &from.namespace, &dest.namespace);
+        let created = self.create_in(&dest, input).await?;
+        self.view(&dest, &created).await
+    }
+
+    async fn fires_now(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        input: AlertRuleInput,
+    ) -> Result<Vec<LevelCheck>, ApiError> {
+        let place = self.place(caller, scope, Role::Viewer).await?;
+        self.check_now(&place, &input).await
+    }
+
+    async fn backtest(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        input: AlertRuleInput,
+        range_secs: i64,
+    ) -> Result<Backtest, ApiError> {
+        let place = self.place(caller, scope, Role::Viewer).await?;
+        self.run_backtest(&place, &input, range_secs).await
+    }
+
+    async fn blacklist(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+    ) -> Result<Vec<BlacklistEntry>, ApiError> {
+        let place = self.place(caller, scope, Role::Viewer).await?;
+        let am = self.alertmanager(&place)?;
+        let ns = (!place.global).then_some(place.namespace.as_str());
+        silences::blacklist(&am, ns)
+            .await
+            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
+    }
+
+    async fn blacklist_add(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        labels: BTreeMap<String, String>,
+    ) -> Result<BlacklistEntry, ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        if labels.is_empty() {
+            return Err(ApiError::invalid("labels", "an alert has labels; none were given"));
+        }
+        for k in labels.keys() {
+            app::domain::templates::label_name("labels", k)?;
+        }
+        if !place.global && labels.get("gems_namespace") != Some(&place.namespace) {
+            return Err(ApiError::invalid(
+                "labels",
+                format!(
+                    "only alerts of namespace {} can be blacklisted here (gems_namespace)",
+                    place.namespace
+                ),
+            ));
+        }
+        let am = self.alertmanager(&place)?;
+        let fingerprint = crate::notify::history::label_fingerprint(&labels);
+        silences::blacklist_add(&am, &labels, &fingerprint, &caller.username)
+            .await
+            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
+    }
+
+    async fn blacklist_remove(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        id: String,
+    ) -> Result<(), ApiError> {
+        let place = self.place(caller, scope, Role::Member).await?;
+        let am = self.alertmanager(&place)?;
+        let ns = (!place.global).then_some(place.namespace.as_str());
+        let listed = silences::blacklist(&am, ns)
+            .await
+            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))?;
+        if !listed.iter().any(|e| e.id == id) {
+            return Err(ApiError::not_found("blacklist entry"));
+        }
+        am.expire(&id)
+            .await
+            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
+    }
+}

@@ -1,0 +1,126 @@
+//! Silences Gemscope keeps in Alertmanager: exactly one per disabled rule (matchers
+//! `gems_namespace` and `gems_alertname`, found again by them and its comment, inventory §5.1),
+//! and blacklist entries, each silencing one exact label set until removed (§5.3).
+
+use std::collections::BTreeMap;
+
+use app::domain::alert_rules::disable_comment;
+use app::model::BlacklistEntry;
+
+use crate::observe::alertmanager::{Alertmanager, Silence, SilenceMatcher};
+
+/// Blacklist silences are told apart by this comment prefix (KubeGems' convention).
+pub const BLACKLIST_PREFIX: &str = "fingerprint-";
+/// Long enough to mean "until removed".
+const FOREVER_YEARS: i64 = 100;
+
+fn until_removed() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc() + time::Duration::days(365 * FOREVER_YEARS)
+}
+
+fn rule_labels(ns: &str, name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("gems_namespace".to_string(), ns.to_string()),
+        ("gems_alertname".to_string(), name.to_string()),
+    ])
+}
+
+/// The silences in force that disable this rule.
+async fn rule_silences(am: &Alertmanager, ns: &str, name: &str) -> Result<Vec<Silence>, String> {
+    let labels = rule_labels(ns, name);
+    let comment = disable_comment(name);
+    Ok(am
+        .silences(&[("gems_namespace", ns), ("gems_alertname", name)])
+        .await?
+        .into_iter()
+        .filter(|s| s.comment == comment && s.matches_exactly(&labels))
+        .collect())
+}
+
+/// Makes Alertmanager agree with `enabled`: no silence, or exactly one. Calling it again with
+/// the same value changes nothing; a duplicate left by someone else is expired.
+/// Returns how many silences it created or expired.
+pub async fn ensure_rule(
+    am: &Alertmanager,
+    ns: &str,
+    name: &str,
+    enabled: bool,
+) -> Result<usize, String> {
+    let existing = rule_silences(am, ns, name).await?;
+    let keep = usize::from(!enabled);
+    let mut changes = 0;
+    for s in existing.iter().skip(keep) {
+        am.expire(&s.id).await?;
+        changes += 1;
+    }
+    if !enabled && existing.is_empty() {
+        let matchers: Vec<SilenceMatcher> = rule_labels(ns, name)
+            .iter()
+            .map(|(k, v)| SilenceMatcher::eq(k, v))
+            .collect();
+        am.create(&matchers, until_removed(), "gemscope", &disable_comment(name))
+            .await?;
+        changes += 1;
+    }
+    Ok(changes)
+}
+
+fn entry(s: Silence) -> BlacklistEntry {
+    BlacklistEntry {
+        labels: s
+            .matchers
+            .iter()
+            .map(|m| (m.name.clone(), m.value.clone()))
+            .collect(),
+        id: s.id,
+        created_by: s.created_by,
+        comment: s.comment,
+        ends_at: s.ends_at,
+    }
+}
+
+/// The blacklist entries whose silence is limited to `namespace` (`None`: every entry).
+pub async fn blacklist(am: &Alertmanager, namespace: Option<&str>) -> Result<Vec<BlacklistEntry>, String> {
+    let filters: Vec<(&str, &str)> = namespace.map(|ns| ("gems_namespace", ns)).into_iter().collect();
+    let mut out: Vec<BlacklistEntry> = am
+        .silences(&filters)
+        .await?
+        .into_iter()
+        .filter(|s| s.comment.starts_with(BLACKLIST_PREFIX))
+        .filter(|s| s.matchers.iter().all(|m| m.is_equal && !m.is_regex))
+        .map(entry)
+        .collect();
+    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(out)
+}
+
+/// Silences exactly `labels` until removed; the same labels again reuse the entry.
+pub async fn blacklist_add(
+    am: &Alertmanager,
+    labels: &BTreeMap<String, String>,
+    fingerprint: &str,
+    created_by: &str,
+) -> Result<BlacklistEntry, String> {
+    let filters: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let existing = am
+        .silences(&filters)
+        .await?
+        .into_iter()
+        .find(|s| s.comment.starts_with(BLACKLIST_PREFIX) && s.matches_exactly(labels));
+    if let Some(s) = existing {
+        return Ok(entry(s));
+    }
+    let matchers: Vec<SilenceMatcher> = labels.iter().map(|(k, v)| SilenceMatcher::eq(k, v)).collect();
+    let comment = format!("{BLACKLIST_PREFIX}{fingerprint}");
+    let until = until_removed();
+    let id = am.create(&matchers, until, created_by, &comment).await?;
+    Ok(BlacklistEntry {
+        id,
+        labels: labels.clone(),
+        created_by: created_by.to_string(),
+        comment,
+        ends_at: until
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    })
+}
