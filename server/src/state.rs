@@ -89,6 +89,7 @@ impl AppState {
             channels: Arc::new(crate::notify::channels::ChannelsService {
                 db: db.clone(),
                 notifier: notifier.clone(),
+                rules: alert_rules.clone(),
             }),
             collectors: Arc::new(crate::observe::collectors::CollectorsService {
                 db: db.clone(),

@@ -52,6 +52,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dashboards") view=pages::DashboardsPage ssr=SsrMode::Async />
                     <Route path=path!("collectors") view=pages::CollectorsPage ssr=SsrMode::Async />
                     <Route path=path!("channels") view=pages::ChannelsPage ssr=SsrMode::Async />
+                    <Route path=path!("alert-rules") view=pages::AlertRulesPage ssr=SsrMode::Async />
+                    <Route path=path!("blacklist") view=pages::BlacklistPage ssr=SsrMode::Async />
                     <Route path=path!("templates") view=pages::TemplatesPage ssr=SsrMode::Async />
                     <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
                     <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />

@@ -26,6 +26,8 @@ use crate::db::{conflict_or_internal, internal, now, rfc3339};
 pub struct ChannelsService {
     pub db: DatabaseConnection,
     pub notifier: Arc<Notifier>,
+    /// Rules route to channels: a change re-renders them, a channel in use cannot go.
+    pub rules: Arc<crate::rules::AlertRulesService>,
 }
 
 impl ChannelsService {
@@ -146,6 +148,7 @@ impl ChannelsPort for ChannelsService {
         let stored = self.notifier.open(&row)?;
         input.config = keep_secrets(input.config, &stored);
         validate(&input)?;
+        let receiver_changed = row.send_resolved != input.send_resolved;
         let mut active: channel::ActiveModel = row.into();
         active.name = Set(input.name.clone());
         active.description = Set(input.description.clone());
@@ -157,12 +160,29 @@ impl ChannelsPort for ChannelsService {
             .update(&self.db)
             .await
             .map_err(|e| conflict_or_internal(e, "name", "a channel of this name exists"))?;
+        if receiver_changed {
+            // Every rule's receiver for this channel says whether resolved alerts are sent.
+            let started = std::time::Instant::now();
+            let (rules, writes) = self.rules.resync_channel(row.id).await?;
+            tracing::info!(channel = row.id, rules, writes, ms = started.elapsed().as_millis() as u64, "re-rendered the rules of a changed channel");
+        }
         self.read(&row)
     }
 
     async fn delete(&self, caller: &Caller, id: i64) -> Result<(), ApiError> {
         let row = self.find(caller, id).await?;
         self.may_change(caller, row.tenant_id).await?;
+        let users = self.rules.rules_using(row.id).await?;
+        if !users.is_empty() {
+            return Err(ApiError::conflict(
+                "channel",
+                format!(
+                    "{} alert rule(s) notify this channel ({}); change their receivers first",
+                    users.len(),
+                    users.join(", ")
+                ),
+            ));
+        }
         channel::Entity::delete_by_id(row.id)
             .exec(&self.db)
             .await

@@ -54,6 +54,8 @@ fn Frame(me: Me) -> impl IntoView {
                 <A href="/dashboards">{move || t().nav_dashboards}</A>
                 <A href="/explore">{move || t().nav_metrics}</A>
                 <A href="/collectors">{move || t().nav_collectors}</A>
+                <A href="/alert-rules">{move || t().nav_alert_rules}</A>
+                <A href="/blacklist">{move || t().nav_blacklist}</A>
                 <A href="/channels">{move || t().nav_channels}</A>
                 <A href="/templates">{move || t().nav_templates}</A>
                 <A href="/audit">{move || t().nav_audit}</A>

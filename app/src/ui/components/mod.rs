@@ -3,6 +3,7 @@ mod env_picker;
 mod form;
 pub mod graphs_editor;
 mod layout;
+pub mod rule_editor;
 pub mod switchers;
 mod time_range;
 

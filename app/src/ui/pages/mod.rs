@@ -1,4 +1,6 @@
 mod account;
+mod alert_rules;
+mod blacklist;
 mod alert_templates;
 mod audit;
 mod channels;
@@ -17,6 +19,8 @@ mod tenants;
 mod users;
 
 pub use account::AccountPage;
+pub use alert_rules::AlertRulesPage;
+pub use blacklist::BlacklistPage;
 pub use audit::AuditPage;
 pub use channels::ChannelsPage;
 pub use clusters::{ClusterPage, ClustersPage};

@@ -1,0 +1,641 @@
+//! The alert rule editor: template or raw expression, label matchers with suggestions, levels,
+//! inhibit labels, receivers and message, with a live preview rendered in the browser by the
+//! same code the server writes with, and the "fires now?" and backtest checks.
+
+use leptos::prelude::*;
+
+use crate::api::alert_rules::{
+    AlertRuleBacktest, AlertRuleFiresNow, CreateAlertRule, UpdateAlertRule,
+};
+use crate::domain::alert_rules::{COMPARE_OPS, Grouping, Target, preview};
+use crate::domain::units;
+use crate::error::ApiError;
+use crate::model::{
+    AlertLevel, AlertRuleInput, AlertType, FilterOp, LabelMatcher, LogqlGenerator,
+    PromqlGenerator, RangeResult, RuleEditorContext, RuleReceiver, RuleScope, Severity,
+};
+use crate::ui::components::chart::TimeSeriesChart;
+use crate::ui::components::{ErrorNote, last_error};
+use crate::ui::use_t;
+
+#[derive(Clone, Copy)]
+struct MatcherRow {
+    op: RwSignal<String>,
+    name: RwSignal<String>,
+    value: RwSignal<String>,
+}
+
+impl MatcherRow {
+    fn new(m: &LabelMatcher) -> Self {
+        MatcherRow {
+            op: RwSignal::new(m.op.as_str().to_string()),
+            name: RwSignal::new(m.name.clone()),
+            value: RwSignal::new(m.value.clone()),
+        }
+    }
+
+    fn get(&self) -> LabelMatcher {
+        LabelMatcher {
+            op: FilterOp::parse(&self.op.get()).unwrap_or_default(),
+            name: self.name.get(),
+            value: self.value.get(),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LevelRow {
+    op: RwSignal<String>,
+    value: RwSignal<String>,
+    severity: RwSignal<String>,
+}
+
+#[derive(Clone, Copy)]
+struct ReceiverRow {
+    channel: RwSignal<String>,
+    interval: RwSignal<String>,
+}
+
+/// The form's state: one signal per input, so typing re-renders only the preview.
+#[derive(Clone, Copy)]
+struct Form {
+    name: RwSignal<String>,
+    kind: RwSignal<String>,
+    raw: RwSignal<bool>,
+    template: RwSignal<String>,
+    unit: RwSignal<String>,
+    matchers: RwSignal<Vec<MatcherRow>>,
+    duration: RwSignal<String>,
+    log_match: RwSignal<String>,
+    expr: RwSignal<String>,
+    for_: RwSignal<String>,
+    levels: RwSignal<Vec<LevelRow>>,
+    inhibit: RwSignal<String>,
+    receivers: RwSignal<Vec<ReceiverRow>>,
+    message: RwSignal<String>,
+    is_open: RwSignal<bool>,
+}
+
+impl Form {
+    fn new(r: &AlertRuleInput, first_channel: Option<i64>) -> Self {
+        let (template, unit, matchers) = match (&r.promql_generator, &r.logql_generator) {
+            (Some(g), _) => (
+                format!("{}.{}.{}", g.scope, g.resource, g.rule),
+                g.unit.clone(),
+                g.label_matchers.clone(),
+            ),
+            (None, Some(g)) => (String::new(), String::new(), g.label_matchers.clone()),
+            _ => Default::default(),
+        };
+        let levels = if r.alert_levels.is_empty() {
+            vec![AlertLevel {
+                compare_op: ">".into(),
+                compare_value: String::new(),
+                severity: Severity::Error,
+            }]
+        } else {
+            r.alert_levels.clone()
+        };
+        let receivers = if r.receivers.is_empty() {
+            vec![RuleReceiver {
+                channel_id: first_channel.unwrap_or_default(),
+                interval: "1h".into(),
+            }]
+        } else {
+            r.receivers.clone()
+        };
+        let generated = r.promql_generator.is_some() || r.logql_generator.is_some();
+        Form {
+            name: RwSignal::new(r.name.clone()),
+            kind: RwSignal::new(r.alert_type.as_str().into()),
+            raw: RwSignal::new(!r.name.is_empty() && !generated),
+            template: RwSignal::new(template),
+            unit: RwSignal::new(unit),
+            matchers: RwSignal::new(matchers.iter().map(MatcherRow::new).collect()),
+            duration: RwSignal::new(
+                r.logql_generator
+                    .as_ref()
+                    .map(|g| g.duration.clone())
+                    .unwrap_or_else(|| "5m".into()),
+            ),
+            log_match: RwSignal::new(
+                r.logql_generator
+                    .as_ref()
+                    .map(|g| g.match_.clone())
+                    .unwrap_or_default(),
+            ),
+            expr: RwSignal::new(if generated { String::new() } else { r.expr.clone() }),
+            for_: RwSignal::new(if r.for_.is_empty() { "1m".into() } else { r.for_.clone() }),
+            levels: RwSignal::new(
+                levels
+                    .iter()
+                    .map(|l| LevelRow {
+                        op: RwSignal::new(if l.compare_op.is_empty() { ">".into() } else { l.compare_op.clone() }),
+                        value: RwSignal::new(l.compare_value.clone()),
+                        severity: RwSignal::new(l.severity.as_str().into()),
+                    })
+                    .collect(),
+            ),
+            inhibit: RwSignal::new(r.inhibit_labels.join(", ")),
+            receivers: RwSignal::new(
+                receivers
+                    .iter()
+                    .map(|x| ReceiverRow {
+                        channel: RwSignal::new(x.channel_id.to_string()),
+                        interval: RwSignal::new(x.interval.clone()),
+                    })
+                    .collect(),
+            ),
+            message: RwSignal::new(r.message.clone()),
+            is_open: RwSignal::new(r.is_open || r.name.is_empty()),
+        }
+    }
+
+    fn input(&self) -> AlertRuleInput {
+        let kind = AlertType::parse(&self.kind.get()).unwrap_or_default();
+        let raw = self.raw.get();
+        let matchers: Vec<LabelMatcher> = self
+            .matchers
+            .get()
+            .iter()
+            .map(MatcherRow::get)
+            .filter(|m| !m.name.trim().is_empty())
+            .collect();
+        let promql_generator = (kind == AlertType::Monitor && !raw).then(|| {
+            let key = self.template.get();
+            let mut parts = key.splitn(3, '.');
+            PromqlGenerator {
+                scope: parts.next().unwrap_or_default().to_string(),
+                resource: parts.next().unwrap_or_default().to_string(),
+                rule: parts.next().unwrap_or_default().to_string(),
+                unit: self.unit.get(),
+                label_matchers: matchers.clone(),
+            }
+        });
+        let logql_generator = (kind == AlertType::Logging && !raw).then(|| LogqlGenerator {
+            duration: self.duration.get(),
+            match_: self.log_match.get(),
+            label_matchers: matchers.clone(),
+        });
+        AlertRuleInput {
+            name: self.name.get().trim().to_string(),
+            alert_type: kind,
+            expr: if raw { self.expr.get() } else { String::new() },
+            for_: self.for_.get(),
+            message: self.message.get(),
+            inhibit_labels: self
+                .inhibit
+                .get()
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            alert_levels: self
+                .levels
+                .get()
+                .iter()
+                .map(|l| AlertLevel {
+                    compare_op: if raw { String::new() } else { l.op.get() },
+                    compare_value: if raw { String::new() } else { l.value.get() },
+                    severity: Severity::parse(&l.severity.get()).unwrap_or_default(),
+                })
+                .collect(),
+            receivers: self
+                .receivers
+                .get()
+                .iter()
+                .map(|r| RuleReceiver {
+                    channel_id: r.channel.get().parse().unwrap_or_default(),
+                    interval: r.interval.get(),
+                })
+                .collect(),
+            promql_generator,
+            logql_generator,
+            is_open: self.is_open.get(),
+        }
+    }
+}
+
+fn field_error(error: Signal<Option<ApiError>>, prefix: &'static str) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| e.field.as_deref().is_some_and(|f| f.starts_with(prefix)))
+            .map(|e| view! { <small class="field-error" data-field=e.field.clone().unwrap_or_default()>{e.message}</small> })
+    }
+}
+
+/// Renders the rule exactly as the server would, in the browser, on every keystroke.
+#[component]
+fn Preview(form: Form, ctx: RuleEditorContext) -> impl IntoView {
+    let t = use_t();
+    let ctx = StoredValue::new(ctx);
+    let result = Memo::new(move |_| {
+        let input = form.input();
+        ctx.with_value(|ctx| {
+            let template = ctx
+                .templates
+                .iter()
+                .find(|t| t.key() == form.template.get())
+                .map(|t| t.rule.clone());
+            let target = Target {
+                namespace: &ctx.namespace,
+                global: ctx.global,
+            };
+            let grouping = Grouping {
+                wait: ctx.group_wait.clone(),
+                interval: ctx.group_interval.clone(),
+            };
+            preview(&input, &target, template.as_ref(), &grouping)
+        })
+    });
+    view! {
+        <section class="card preview" data-testid="rule-preview">
+            <h3>{move || t().preview}</h3>
+            {move || match result.get() {
+                Err(e) => view! {
+                    <p class="warning" data-testid="preview-error" data-field=e.field.clone().unwrap_or_default()>
+                        {format!("{}: {}{}", t().preview_invalid, e.field.clone().map(|f| format!("{f}: ")).unwrap_or_default(), e.message)}
+                    </p>
+                }.into_any(),
+                Ok(p) => view! {
+                    <ul class="plain" data-testid="preview-levels">
+                        {p.levels.into_iter().map(|l| view! {
+                            <li><span class=format!("badge {}", l.severity.as_str())>{l.severity.as_str()}</span>" "<code data-testid="preview-expr">{l.expr}</code></li>
+                        }).collect_view()}
+                    </ul>
+                    <p class="small"><strong>{t().message}": "</strong><span data-testid="preview-message">{p.message}</span></p>
+                    <details open>
+                        <summary>{t().objects}</summary>
+                        <pre class="yaml" data-testid="preview-rule-yaml">{if p.objects.prometheus_rule.is_empty() { p.objects.loki_rules } else { p.objects.prometheus_rule }}</pre>
+                        <pre class="yaml" data-testid="preview-am-yaml">{p.objects.alertmanager_config}</pre>
+                    </details>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Where each level would have fired over the range, as bands under the chart.
+#[component]
+fn Bands(start: i64, end: i64, levels: Vec<crate::model::LevelBands>) -> impl IntoView {
+    let t = use_t();
+    let width = (end - start).max(1) as f64;
+    view! {
+        <div class="bands" data-testid="backtest-bands">
+            {levels.into_iter().map(|l| {
+                let sev = l.severity.as_str();
+                let empty = l.bands.is_empty();
+                view! {
+                    <div class="band-row" data-severity=sev data-count=l.bands.len().to_string()>
+                        <span class=format!("badge {sev}")>{sev}</span>
+                        <svg viewBox="0 0 1000 12" preserveAspectRatio="none" class="band-strip">
+                            <rect x="0" y="0" width="1000" height="12" class="band-bg" />
+                            {l.bands.iter().map(|(a, b)| {
+                                let x = ((*a - start) as f64 / width * 1000.0).max(0.0);
+                                let w = (((*b - *a) as f64 / width) * 1000.0).max(2.0);
+                                view! { <rect x=x.to_string() y="0" width=w.to_string() height="12" class=format!("band {sev}") /> }
+                            }).collect_view()}
+                        </svg>
+                        {empty.then(|| view! { <span class="muted small">{t().never_fired}</span> })}
+                    </div>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+pub fn RuleEditor(
+    scope: RuleScope,
+    ctx: RuleEditorContext,
+    initial: AlertRuleInput,
+    /// The name of the rule being edited; `None` creates.
+    editing: Option<String>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let t = use_t();
+    let form = Form::new(&initial, ctx.channels.first().map(|c| c.0));
+    let create = ServerAction::<CreateAlertRule>::new();
+    let update = ServerAction::<UpdateAlertRule>::new();
+    let fires = ServerAction::<AlertRuleFiresNow>::new();
+    let backtest = ServerAction::<AlertRuleBacktest>::new();
+    let range = RwSignal::new("86400".to_string());
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
+            on_done.run(());
+        }
+    });
+    let save_error = Signal::derive(move || {
+        last_error(create.value()).get().or_else(|| last_error(update.value()).get())
+    });
+    let editing_name = editing.clone();
+    let is_new = editing.is_none();
+    let templates = ctx.templates.clone();
+    let channels = ctx.channels.clone();
+    let units = units::catalogue();
+    let env_target = match scope {
+        RuleScope::Environment(id) => Some(crate::model::QueryTarget::Environment(id)),
+        RuleScope::System(id) => Some(crate::model::QueryTarget::Cluster(id)),
+    };
+    // Value suggestions for matcher `name`, from the template's series in this scope.
+    let suggest_for = move |name: String| {
+        let key = form.template.get_untracked();
+        let mut parts = key.splitn(3, '.');
+        let template = match (parts.next(), parts.next(), parts.next()) {
+            (Some(s), Some(r), Some(x)) if !x.is_empty() => Some(crate::model::TemplateKey {
+                scope: s.into(),
+                resource: r.into(),
+                rule: x.into(),
+            }),
+            _ => None,
+        };
+        (name, template)
+    };
+    let save = move |_| {
+        let input = form.input();
+        match editing_name.clone() {
+            None => {
+                create.dispatch(CreateAlertRule { scope, rule: input });
+            }
+            Some(name) => {
+                update.dispatch(UpdateAlertRule { scope, name, rule: input });
+            }
+        }
+    };
+    let raw = move || form.raw.get();
+    let logging = move || form.kind.get() == "logging";
+    view! {
+        <div class="rule-editor" data-testid="rule-editor">
+            <form class="card form-grid" on:submit=move |ev| ev.prevent_default()>
+                <label class="field">
+                    <span>{move || t().rule_name}</span>
+                    <input name="name" data-testid="rule-name" bind:value=form.name disabled=!is_new />
+                    {field_error(save_error, "name")}
+                </label>
+                <label class="field">
+                    <span>{move || t().rule_type}</span>
+                    <select name="alertType" data-testid="rule-type" prop:value=move || form.kind.get()
+                        on:change=move |ev| form.kind.set(event_target_value(&ev))>
+                        <option value="monitor">{move || t().type_monitor}</option>
+                        <option value="logging">{move || t().type_logging}</option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>{move || t().mode}</span>
+                    <select data-testid="rule-mode" prop:value=move || if raw() { "raw" } else { "template" }
+                        on:change=move |ev| form.raw.set(event_target_value(&ev) == "raw")>
+                        <option value="template">{move || t().mode_template}</option>
+                        <option value="raw">{move || t().mode_raw}</option>
+                    </select>
+                </label>
+                <Show when=move || raw()>
+                    <label class="field wide">
+                        <span>{move || t().rule_expression}</span>
+                        <textarea name="expr" data-testid="rule-expr" rows="3" bind:value=form.expr></textarea>
+                        {field_error(save_error, "expr")}
+                    </label>
+                </Show>
+                <Show when=move || !raw() && !logging()>
+                    <label class="field wide">
+                        <span>{move || t().template}</span>
+                        <select data-testid="rule-template" prop:value=move || form.template.get()
+                            on:change=move |ev| form.template.set(event_target_value(&ev))>
+                            <option value="">{move || t().choose_template}</option>
+                            {templates.iter().map(|x| {
+                                let key = x.key();
+                                let label = format!("{} / {} / {}", x.scope_show_name, x.resource_show_name, x.rule.show_name);
+                                view! { <option value=key.clone() selected=key == form.template.get_untracked()>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                        {field_error(save_error, "promqlGenerator")}
+                    </label>
+                    <label class="field">
+                        <span>{move || t().unit}</span>
+                        <select data-testid="rule-unit" prop:value=move || form.unit.get()
+                            on:change=move |ev| form.unit.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {units.iter().map(|u| {
+                                let s = u.to_string();
+                                view! { <option value=s.clone() selected=s == form.unit.get_untracked()>{s.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || !raw() && logging()>
+                    <label class="field">
+                        <span>{move || t().log_window}</span>
+                        <input data-testid="rule-log-window" bind:value=form.duration />
+                        {field_error(save_error, "logqlGenerator.duration")}
+                    </label>
+                    <label class="field">
+                        <span>{move || t().log_match}</span>
+                        <input data-testid="rule-log-match" bind:value=form.log_match />
+                        {field_error(save_error, "logqlGenerator.match")}
+                    </label>
+                </Show>
+                <Show when=move || !raw()>
+                    <fieldset class="wide" data-testid="rule-matchers">
+                        <legend>{move || t().label_matchers}</legend>
+                        <For each=move || indexed(form.matchers)
+                            key=|(i, _)| *i let:item>
+                            {
+                                let (i, m) = item;
+                                let list_id = format!("matcher-values-{i}");
+                                let values = Resource::new(
+                                    move || suggest_for(m.name.get()),
+                                    move |(name, template)| async move {
+                                        let (Some(target), false) = (env_target, name.trim().is_empty()) else { return Vec::new() };
+                                        let end = chrono::Utc::now().timestamp();
+                                        crate::api::metrics::label_values(crate::model::LabelValuesQuery {
+                                            target,
+                                            query: crate::model::MetricExpr { expr: String::new(), template, filters: vec![] },
+                                            label: name,
+                                            start: end - 3600,
+                                            end,
+                                        }).await.unwrap_or_default()
+                                    },
+                                );
+                                view! {
+                                    <div class="form-row compact" data-testid="matcher">
+                                        <input placeholder="label" data-testid="matcher-name" bind:value=m.name />
+                                        <select data-testid="matcher-op" prop:value=move || m.op.get()
+                                            on:change=move |ev| m.op.set(event_target_value(&ev))>
+                                            {FilterOp::ALL.iter().map(|o| view! { <option value=o.as_str()>{o.as_str()}</option> }).collect_view()}
+                                        </select>
+                                        <input placeholder="value" data-testid="matcher-value" list=list_id.clone() bind:value=m.value />
+                                        <datalist id=list_id>
+                                            <Transition>
+                                                {move || values.get().unwrap_or_default().into_iter().map(|v| view! { <option value=v /> }).collect_view()}
+                                            </Transition>
+                                        </datalist>
+                                        <button type="button" class="small" on:click=move |_| form.matchers.update(|l| { l.remove(i); })>"×"</button>
+                                    </div>
+                                }
+                            }
+                        </For>
+                        <button type="button" class="small" data-testid="add-matcher"
+                            on:click=move |_| form.matchers.update(|l| l.push(MatcherRow::new(&LabelMatcher::default())))>
+                            {move || t().add_matcher}
+                        </button>
+                        {field_error(save_error, "promqlGenerator.labelMatchers")}
+                        {field_error(save_error, "logqlGenerator.labelMatchers")}
+                    </fieldset>
+                </Show>
+                <label class="field">
+                    <span>{move || t().for_duration}</span>
+                    <input name="for" data-testid="rule-for" bind:value=form.for_ />
+                    {field_error(save_error, "for")}
+                </label>
+                <fieldset class="wide" data-testid="rule-levels">
+                    <legend>{move || t().alert_levels}</legend>
+                    <For each=move || indexed(form.levels)
+                        key=|(i, _)| *i let:item>
+                        {
+                            let (i, l) = item;
+                            view! {
+                                <div class="form-row compact" data-testid="level">
+                                    <Show when=move || !raw()>
+                                        <select data-testid="level-op" prop:value=move || l.op.get()
+                                            on:change=move |ev| l.op.set(event_target_value(&ev))>
+                                            {COMPARE_OPS.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+                                        </select>
+                                        <input placeholder=move || t().threshold data-testid="level-value" bind:value=l.value />
+                                    </Show>
+                                    <select data-testid="level-severity" prop:value=move || l.severity.get()
+                                        on:change=move |ev| l.severity.set(event_target_value(&ev))>
+                                        {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                                    </select>
+                                    <button type="button" class="small" on:click=move |_| form.levels.update(|v| { v.remove(i); })>"×"</button>
+                                </div>
+                            }
+                        }
+                    </For>
+                    <button type="button" class="small" data-testid="add-level" on:click=move |_| form.levels.update(|v| v.push(LevelRow {
+                        op: RwSignal::new(">".into()),
+                        value: RwSignal::new(String::new()),
+                        severity: RwSignal::new("critical".into()),
+                    }))>{move || t().add_level}</button>
+                    {field_error(save_error, "alertLevels")}
+                </fieldset>
+                <label class="field wide">
+                    <span>{move || t().inhibit_labels}</span>
+                    <input data-testid="rule-inhibit" bind:value=form.inhibit />
+                    {field_error(save_error, "inhibitLabels")}
+                </label>
+                <fieldset class="wide" data-testid="rule-receivers">
+                    <legend>{move || t().receivers}</legend>
+                    <For each=move || indexed(form.receivers)
+                        key=|(i, _)| *i let:item>
+                        {
+                            let (i, r) = item;
+                            let channels = channels.clone();
+                            view! {
+                                <div class="form-row compact" data-testid="receiver">
+                                    <select data-testid="receiver-channel" prop:value=move || r.channel.get()
+                                        on:change=move |ev| r.channel.set(event_target_value(&ev))>
+                                        {channels.iter().map(|(id, name)| {
+                                            let v = id.to_string();
+                                            view! { <option value=v.clone() selected=v == r.channel.get_untracked()>{name.clone()}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <label class="inline">{move || t().repeat_interval}" "
+                                        <input class="narrow" data-testid="receiver-interval" bind:value=r.interval />
+                                    </label>
+                                    <button type="button" class="small" on:click=move |_| form.receivers.update(|v| { v.remove(i); })>"×"</button>
+                                </div>
+                            }
+                        }
+                    </For>
+                    <button type="button" class="small" data-testid="add-receiver" on:click={
+                        let first = ctx.channels.first().map(|c| c.0.to_string()).unwrap_or_default();
+                        move |_| form.receivers.update(|v| v.push(ReceiverRow {
+                            channel: RwSignal::new(first.clone()),
+                            interval: RwSignal::new("1h".into()),
+                        }))
+                    }>{move || t().add_receiver}</button>
+                    {field_error(save_error, "receivers")}
+                </fieldset>
+                <label class="field wide">
+                    <span>{move || t().message}</span>
+                    <textarea data-testid="rule-message" rows="2" placeholder=move || t().message_auto bind:value=form.message></textarea>
+                </label>
+                <Show when=move || is_new>
+                    <label class="field checkbox">
+                        <input type="checkbox" data-testid="rule-enabled" prop:checked=move || form.is_open.get()
+                            on:change=move |ev| form.is_open.set(event_target_checked(&ev)) />
+                        <span>{move || t().enabled}</span>
+                    </label>
+                </Show>
+                <div class="form-row wide">
+                    <button type="button" class="primary" data-testid="rule-save" on:click=save
+                        disabled=move || create.pending().get() || update.pending().get()>{move || t().save}</button>
+                    <button type="button" data-testid="rule-fires-now"
+                        on:click=move |_| { fires.dispatch(AlertRuleFiresNow { scope, rule: form.input() }); }>{move || t().fires_now}</button>
+                    <select data-testid="backtest-range" prop:value=move || range.get() on:change=move |ev| range.set(event_target_value(&ev))>
+                        <option value="3600">"1h"</option>
+                        <option value="21600">"6h"</option>
+                        <option value="86400">"24h"</option>
+                        <option value="604800">"7d"</option>
+                    </select>
+                    <button type="button" data-testid="rule-backtest"
+                        on:click=move |_| { backtest.dispatch(AlertRuleBacktest { scope, rule: form.input(), range_secs: range.get_untracked().parse().unwrap_or(86400) }); }>{move || t().backtest}</button>
+                    <button type="button" class="link" on:click=move |_| on_done.run(())>{move || t().close}</button>
+                </div>
+                <div data-testid="rule-save-error">
+                    <ErrorNote error=Signal::derive(move || save_error.get().filter(|e| e.field.is_none())) />
+                </div>
+            </form>
+            <Preview form ctx=ctx.clone() />
+            <section class="card" data-testid="fires-now">
+                {move || fires.value().get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(levels) => levels.into_iter().map(|l| {
+                        let none = l.series.is_empty();
+                        let count = l.series.len().to_string();
+                        view! {
+                            <div data-testid="fires-level" data-severity=l.severity.as_str() data-count=count>
+                                <h4><span class=format!("badge {}", l.severity.as_str())>{l.severity.as_str()}</span>" "<code>{l.expr}</code></h4>
+                                {none.then(|| view! { <p class="muted">{t().no_series_fire}</p> })}
+                                <ul class="plain small">
+                                    {l.series.into_iter().map(|s| view! {
+                                        <li data-testid="firing-series"><code>{format_labels(&s.labels)}</code>" = "{s.value.to_string()}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    }).collect_view().into_any(),
+                })}
+            </section>
+            <section class="card" data-testid="backtest">
+                {move || backtest.value().get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(b) => {
+                        let result = RangeResult {
+                            expr: String::new(),
+                            unit: form.unit.get_untracked(),
+                            start: b.start,
+                            end: b.end,
+                            step: b.step,
+                            series: b.series.clone(),
+                            warnings: vec![],
+                        };
+                        view! {
+                            <TimeSeriesChart result height=200.0 />
+                            <Bands start=b.start end=b.end levels=b.levels />
+                        }.into_any()
+                    }
+                })}
+            </section>
+        </div>
+    }
+}
+
+fn indexed<T: Clone + Send + Sync + 'static>(rows: RwSignal<Vec<T>>) -> Vec<(usize, T)> {
+    rows.get().into_iter().enumerate().collect()
+}
+
+pub fn format_labels(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
