@@ -20,11 +20,18 @@ use super::context::Caller;
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait AlertRulesPort: Send + Sync {
-    async fn context(&self, caller: &Caller, scope: RuleScope)
-    -> Result<RuleEditorContext, ApiError>;
+    async fn context(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+    ) -> Result<RuleEditorContext, ApiError>;
     async fn list(&self, caller: &Caller, scope: RuleScope) -> Result<RuleList, ApiError>;
-    async fn get(&self, caller: &Caller, scope: RuleScope, name: String)
-    -> Result<RuleDetail, ApiError>;
+    async fn get(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        name: String,
+    ) -> Result<RuleDetail, ApiError>;
     async fn create(
         &self,
         caller: &Caller,
@@ -77,8 +84,11 @@ pub trait AlertRulesPort: Send + Sync {
         input: AlertRuleInput,
         range_secs: i64,
     ) -> Result<Backtest, ApiError>;
-    async fn blacklist(&self, caller: &Caller, scope: RuleScope)
-    -> Result<Vec<BlacklistEntry>, ApiError>;
+    async fn blacklist(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+    ) -> Result<Vec<BlacklistEntry>, ApiError>;
     async fn blacklist_add(
         &self,
         caller: &Caller,
@@ -133,7 +143,13 @@ where
 #[server(prefix = "/api", endpoint = "alert-rules/context", input = Json)]
 pub async fn alert_rule_context(scope: RuleScope) -> Result<RuleEditorContext, ApiError> {
     use super::context::*;
-    respond(async { services()?.alert_rules.context(&caller().await?, scope).await }).await
+    respond(async {
+        services()?
+            .alert_rules
+            .context(&caller().await?, scope)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "alert-rules/list", input = Json)]
@@ -145,7 +161,13 @@ pub async fn list_alert_rules(scope: RuleScope) -> Result<RuleList, ApiError> {
 #[server(prefix = "/api", endpoint = "alert-rules/get", input = Json)]
 pub async fn get_alert_rule(scope: RuleScope, name: String) -> Result<RuleDetail, ApiError> {
     use super::context::*;
-    respond(async { services()?.alert_rules.get(&caller().await?, scope, name).await }).await
+    respond(async {
+        services()?
+            .alert_rules
+            .get(&caller().await?, scope, name)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "alert-rules/create", input = Json)]
@@ -155,9 +177,12 @@ pub async fn create_alert_rule(
 ) -> Result<AlertRule, ApiError> {
     use super::context::*;
     let name = rule.name.clone();
-    respond(mutate("alert_rule.create", scope, &name, |c, p| async move {
-        p.create(&c, scope, rule).await
-    }))
+    respond(mutate(
+        "alert_rule.create",
+        scope,
+        &name,
+        |c, p| async move { p.create(&c, scope, rule).await },
+    ))
     .await
 }
 
@@ -169,9 +194,12 @@ pub async fn update_alert_rule(
 ) -> Result<AlertRule, ApiError> {
     use super::context::*;
     let what = name.clone();
-    respond(mutate("alert_rule.update", scope, &what, |c, p| async move {
-        p.update(&c, scope, name, rule).await
-    }))
+    respond(mutate(
+        "alert_rule.update",
+        scope,
+        &what,
+        |c, p| async move { p.update(&c, scope, name, rule).await },
+    ))
     .await
 }
 
@@ -179,9 +207,12 @@ pub async fn update_alert_rule(
 pub async fn delete_alert_rule(scope: RuleScope, name: String) -> Result<(), ApiError> {
     use super::context::*;
     let what = name.clone();
-    respond(mutate("alert_rule.delete", scope, &what, |c, p| async move {
-        p.delete(&c, scope, name).await
-    }))
+    respond(mutate(
+        "alert_rule.delete",
+        scope,
+        &what,
+        |c, p| async move { p.delete(&c, scope, name).await },
+    ))
     .await
 }
 
@@ -214,7 +245,10 @@ pub async fn sync_alert_rules(scope: RuleScope) -> Result<Vec<ImportItem>, ApiEr
 }
 
 #[server(prefix = "/api", endpoint = "alert-rules/import", input = Json)]
-pub async fn import_alert_rules(scope: RuleScope, yaml: String) -> Result<Vec<ImportItem>, ApiError> {
+pub async fn import_alert_rules(
+    scope: RuleScope,
+    yaml: String,
+) -> Result<Vec<ImportItem>, ApiError> {
     use super::context::*;
     respond(mutate("alert_rule.import", scope, "*", |c, p| async move {
         p.import(&c, scope, yaml).await
@@ -270,7 +304,13 @@ pub async fn alert_rule_backtest(
 #[server(prefix = "/api", endpoint = "blacklist/list", input = Json)]
 pub async fn list_blacklist(scope: RuleScope) -> Result<Vec<BlacklistEntry>, ApiError> {
     use super::context::*;
-    respond(async { services()?.alert_rules.blacklist(&caller().await?, scope).await }).await
+    respond(async {
+        services()?
+            .alert_rules
+            .blacklist(&caller().await?, scope)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "blacklist/add", input = Json)]
@@ -293,8 +333,11 @@ pub async fn add_to_blacklist(
 pub async fn remove_from_blacklist(scope: RuleScope, id: String) -> Result<(), ApiError> {
     use super::context::*;
     let what = id.clone();
-    respond(mutate("blacklist.remove", scope, &what, |c, p| async move {
-        p.blacklist_remove(&c, scope, id).await
-    }))
+    respond(mutate(
+        "blacklist.remove",
+        scope,
+        &what,
+        |c, p| async move { p.blacklist_remove(&c, scope, id).await },
+    ))
     .await
 }

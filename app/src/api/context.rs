@@ -9,9 +9,9 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, alert_rules::AlertRulesPort, audit::AuditPort, channels::ChannelsPort, clusters::ClustersPort,
-    collectors::CollectorsPort, dashboards::DashboardsPort, metrics::MetricsPort,
-    templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
+    account::AccountPort, alert_rules::AlertRulesPort, audit::AuditPort, channels::ChannelsPort,
+    clusters::ClustersPort, collectors::CollectorsPort, dashboards::DashboardsPort,
+    metrics::MetricsPort, templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
 use crate::i18n::{Lang, localize_error};

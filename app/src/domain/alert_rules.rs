@@ -108,7 +108,10 @@ impl Rendered {
 
 fn duration(field: &str, value: &str) -> Result<u64, ApiError> {
     logql::duration::parse_ms(value.trim()).ok_or_else(|| {
-        ApiError::invalid(field, format!("{value:?} is not a duration like 30s, 5m or 1h"))
+        ApiError::invalid(
+            field,
+            format!("{value:?} is not a duration like 30s, 5m or 1h"),
+        )
     })
 }
 
@@ -174,7 +177,10 @@ fn check_levels(input: &AlertRuleInput) -> Result<(), ApiError> {
 
 fn check_receivers(input: &AlertRuleInput) -> Result<(), ApiError> {
     if input.receivers.is_empty() {
-        return Err(ApiError::invalid("receivers", "choose at least one channel"));
+        return Err(ApiError::invalid(
+            "receivers",
+            "choose at least one channel",
+        ));
     }
     let mut seen = HashSet::new();
     for (i, r) in input.receivers.iter().enumerate() {
@@ -303,7 +309,10 @@ pub fn base_expr(
                 let mf = "logqlGenerator.labelMatchers";
                 let matchers = check_matchers(mf, &g.label_matchers)?;
                 if matchers.is_empty() {
-                    return Err(ApiError::invalid(mf, "select the logs with at least one label"));
+                    return Err(ApiError::invalid(
+                        mf,
+                        "select the logs with at least one label",
+                    ));
                 }
                 if matchers.iter().any(|m| m.name == "namespace") {
                     return Err(ApiError::invalid(
@@ -395,10 +404,7 @@ pub fn level_exprs(input: &AlertRuleInput, base: &str) -> Result<Vec<LevelExpr>,
 
 /// The message annotation: the user's, or one generated from the rule (inventory §3.4). Unlike
 /// KubeGems the logging message keeps the selected labels (§12.3).
-pub fn message(
-    input: &AlertRuleInput,
-    template: Option<&TemplateRule>,
-) -> String {
+pub fn message(input: &AlertRuleInput, template: Option<&TemplateRule>) -> String {
     if !input.message.trim().is_empty() {
         return input.message.clone();
     }
@@ -419,7 +425,9 @@ pub fn message(
                 ));
                 m
             }
-            _ => format!("{name}: [cluster:{{{{ $externalLabels.cluster }}}}] trigger alert, value: {value}"),
+            _ => format!(
+                "{name}: [cluster:{{{{ $externalLabels.cluster }}}}] trigger alert, value: {value}"
+            ),
         },
         AlertType::Logging => match &input.logql_generator {
             Some(g) => {
@@ -439,9 +447,9 @@ pub fn message(
                 ));
                 m
             }
-            None => format!(
-                "{name}: [cluster:{{{{ $labels.cluster }}}}] trigger alert, value: {value}"
-            ),
+            None => {
+                format!("{name}: [cluster:{{{{ $labels.cluster }}}}] trigger alert, value: {value}")
+            }
         },
     }
 }
@@ -576,10 +584,7 @@ pub fn alertmanager_config(
 
 /// The receivers of a rule in route order: its channels, then the history receiver with the
 /// first channel's interval (inventory §3.1 step 5).
-pub fn routes_to(
-    receivers: &[(AmReceiver, String)],
-    history: AmReceiver,
-) -> Vec<RouteTo> {
+pub fn routes_to(receivers: &[(AmReceiver, String)], history: AmReceiver) -> Vec<RouteTo> {
     let first = receivers
         .first()
         .map(|(_, i)| i.clone())
@@ -601,8 +606,14 @@ pub fn routes_to(
 pub fn prometheus_rule_labels(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
-        ("prometheusrule.kubegems.io/type".to_string(), "monitor".to_string()),
-        ("prometheusrule.kubegems.io/name".to_string(), name.to_string()),
+        (
+            "prometheusrule.kubegems.io/type".to_string(),
+            "monitor".to_string(),
+        ),
+        (
+            "prometheusrule.kubegems.io/name".to_string(),
+            name.to_string(),
+        ),
     ])
 }
 
@@ -610,8 +621,14 @@ pub fn prometheus_rule_labels(name: &str) -> BTreeMap<String, String> {
 pub fn am_config_labels(kind: AlertType, name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
-        ("alertmanagerconfig.kubegems.io/type".to_string(), kind.as_str().to_string()),
-        ("alertmanagerconfig.kubegems.io/name".to_string(), name.to_string()),
+        (
+            "alertmanagerconfig.kubegems.io/type".to_string(),
+            kind.as_str().to_string(),
+        ),
+        (
+            "alertmanagerconfig.kubegems.io/name".to_string(),
+            name.to_string(),
+        ),
     ])
 }
 

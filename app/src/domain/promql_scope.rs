@@ -54,7 +54,8 @@ pub fn alert_expr(
     filters: &[LabelFilter],
 ) -> Result<String, ApiError> {
     let mut e = parse("promqlGenerator", expr)?;
-    narrow(&mut e, namespace, filters).map_err(|e| ApiError::invalid("promqlGenerator", e.message))?;
+    narrow(&mut e, namespace, filters)
+        .map_err(|e| ApiError::invalid("promqlGenerator", e.message))?;
     for_each_selector(&mut e, &mut |v| {
         for g in groups(v) {
             g.sort_by(|a, b| a.name.cmp(&b.name));
@@ -77,7 +78,9 @@ pub fn require_namespace(field: &str, expr: &str, ns: &str) -> Result<(), ApiErr
             if !scoped {
                 return Err(ApiError::invalid(
                     field,
-                    format!("{shown} must select namespace=\"{ns}\" (a rule of this namespace reads only its own series)"),
+                    format!(
+                        "{shown} must select namespace=\"{ns}\" (a rule of this namespace reads only its own series)"
+                    ),
                 ));
             }
         }

@@ -134,7 +134,10 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
         let ok = v.is_empty()
             || crate::domain::logql::duration::parse_ms(v).is_some_and(|ms| ms >= 1000);
         if !ok {
-            return Err(ApiError::invalid(field, "use a duration of at least 1s, like 30s or 1m"));
+            return Err(ApiError::invalid(
+                field,
+                "use a duration of at least 1s, like 30s or 1m",
+            ));
         }
     }
     for (field, v) in [

@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
                 faults: testkit::kube::Faults {
                     error_rate,
                     latency: Duration::from_millis(latency_ms),
+                    reject_writes_to: None,
                 },
             };
             let (bound, _fake, task) = testkit::kube::serve(addr, options).await?;

@@ -164,7 +164,13 @@ impl ChannelsPort for ChannelsService {
             // Every rule's receiver for this channel says whether resolved alerts are sent.
             let started = std::time::Instant::now();
             let (rules, writes) = self.rules.resync_channel(row.id).await?;
-            tracing::info!(channel = row.id, rules, writes, ms = started.elapsed().as_millis() as u64, "re-rendered the rules of a changed channel");
+            tracing::info!(
+                channel = row.id,
+                rules,
+                writes,
+                ms = started.elapsed().as_millis() as u64,
+                "re-rendered the rules of a changed channel"
+            );
         }
         self.read(&row)
     }

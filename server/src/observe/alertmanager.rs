@@ -72,9 +72,10 @@ impl Silence {
     /// Exactly these equality matchers, in any order.
     pub fn matches_exactly(&self, labels: &BTreeMap<String, String>) -> bool {
         self.matchers.len() == labels.len()
-            && self.matchers.iter().all(|m| {
-                !m.is_regex && m.is_equal && labels.get(&m.name) == Some(&m.value)
-            })
+            && self
+                .matchers
+                .iter()
+                .all(|m| !m.is_regex && m.is_equal && labels.get(&m.name) == Some(&m.value))
     }
 }
 
@@ -111,7 +112,12 @@ impl Alertmanager {
     pub async fn silences(&self, filters: &[(&str, &str)]) -> Result<Vec<Silence>, String> {
         let query: Vec<(&str, String)> = filters
             .iter()
-            .map(|(k, v)| ("filter", format!("{k}={}", app::domain::promql_scope::quote(v))))
+            .map(|(k, v)| {
+                (
+                    "filter",
+                    format!("{k}={}", app::domain::promql_scope::quote(v)),
+                )
+            })
             .collect();
         let qs = serde_urlencoded::to_string(&query).map_err(|e| e.to_string())?;
         let path = if qs.is_empty() {
@@ -121,8 +127,9 @@ impl Alertmanager {
         };
         let r = self.endpoint.fetch(&self.http, &path, Some(TIMEOUT)).await;
         let body = self.answer("listing silences", r)?;
-        let all: Vec<Silence> = serde_json::from_str(&body)
-            .map_err(|e| format!("Alertmanager answered something that is not a silence list: {e}"))?;
+        let all: Vec<Silence> = serde_json::from_str(&body).map_err(|e| {
+            format!("Alertmanager answered something that is not a silence list: {e}")
+        })?;
         Ok(all.into_iter().filter(Silence::in_force).collect())
     }
 

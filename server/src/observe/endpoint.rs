@@ -53,7 +53,8 @@ impl Endpoint {
         path: &str,
         timeout: Option<Duration>,
     ) -> Result<(u16, String), String> {
-        self.send(http, http::Method::GET, path, None, timeout).await
+        self.send(http, http::Method::GET, path, None, timeout)
+            .await
     }
 
     /// Any method, with an optional JSON body; the same answer as `fetch`.

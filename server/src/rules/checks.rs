@@ -32,12 +32,18 @@ fn labels(v: &Value) -> BTreeMap<String, String> {
 
 /// A Loki query answer (the same shape as Prometheus') as series.
 fn loki_series(body: &str) -> Result<Vec<Series>, ApiError> {
-    let v: Value = serde_json::from_str(body)
-        .map_err(|e| upstream(format!("Loki answered something that is not a query result: {e}")))?;
+    let v: Value = serde_json::from_str(body).map_err(|e| {
+        upstream(format!(
+            "Loki answered something that is not a query result: {e}"
+        ))
+    })?;
     if v["status"] != "success" {
         return Err(ApiError::invalid(
             "expr",
-            format!("Loki: {}", v["error"].as_str().unwrap_or("the query failed")),
+            format!(
+                "Loki: {}",
+                v["error"].as_str().unwrap_or("the query failed")
+            ),
         ));
     }
     let result = v["data"]["result"].as_array().cloned().unwrap_or_default();
@@ -64,7 +70,12 @@ fn loki_series(body: &str) -> Result<Vec<Series>, ApiError> {
 pub fn bands(series: &[Series], step: i64, for_secs: i64) -> Vec<(i64, i64)> {
     let mut times: Vec<i64> = series
         .iter()
-        .flat_map(|s| s.points.iter().filter(|p| p.1.is_some()).map(|p| p.0 as i64))
+        .flat_map(|s| {
+            s.points
+                .iter()
+                .filter(|p| p.1.is_some())
+                .map(|p| p.0 as i64)
+        })
         .collect();
     times.sort_unstable();
     times.dedup();
@@ -117,7 +128,12 @@ impl AlertRulesService {
         domain::render(input, &place.target(), template.as_ref())
     }
 
-    async fn instant(&self, place: &Place, kind: AlertType, expr: &str) -> Result<Vec<Series>, ApiError> {
+    async fn instant(
+        &self,
+        place: &Place,
+        kind: AlertType,
+        expr: &str,
+    ) -> Result<Vec<Series>, ApiError> {
         match kind {
             AlertType::Monitor => {
                 let p = Prometheus::new(self.component(place, "prometheus")?, self.http.clone());
@@ -133,7 +149,8 @@ impl AlertRulesService {
             }
             AlertType::Logging => {
                 let e = self.component(place, "loki")?;
-                let qs = serde_urlencoded::to_string([("query", expr)]).map_err(|_| ApiError::internal())?;
+                let qs = serde_urlencoded::to_string([("query", expr)])
+                    .map_err(|_| ApiError::internal())?;
                 let body = e
                     .get(&self.http, &format!("/loki/api/v1/query?{qs}"))
                     .await
@@ -264,7 +281,11 @@ mod tests {
             (vec![0, 60, 240, 300, 360], 120, vec![(360, 360)]),
         ];
         for (times, for_secs, want) in cases {
-            assert_eq!(bands(&[series(&times)], 60, for_secs), want, "{times:?} for {for_secs}");
+            assert_eq!(
+                bands(&[series(&times)], 60, for_secs),
+                want,
+                "{times:?} for {for_secs}"
+            );
         }
         assert_eq!(
             bands(&[series(&[0, 60]), series(&[120])], 60, 0),

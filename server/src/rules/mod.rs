@@ -156,7 +156,10 @@ impl AlertRulesService {
         .ok_or_else(|| {
             ApiError::new(
                 http::StatusCode::CONFLICT,
-                format!("cluster {} has no Alertmanager configured", place.handle.name),
+                format!(
+                    "cluster {} has no Alertmanager configured",
+                    place.handle.name
+                ),
             )
         })?;
         Ok(Alertmanager {
@@ -185,7 +188,10 @@ impl AlertRulesService {
         };
         match crate::templates::resolve(&self.db, place.tenant_id, &key).await {
             Ok(t) => Ok(Some(t.rule)),
-            Err(e) if e.status == 400 => Err(ApiError::invalid("promqlGenerator", e.message)),
+            Err(e) if e.field.is_some() => Err(ApiError::invalid(
+                "promqlGenerator",
+                e.message.trim_start_matches("template: "),
+            )),
             Err(e) => Err(e),
         }
     }
@@ -331,7 +337,8 @@ impl AlertRulesService {
             Ok(n) => match txn.commit().await {
                 Ok(()) => Ok(n),
                 Err(e) => {
-                    self.restore(handle, namespace, name, attempted).await;
+                    self.restore(handle, namespace, name, attempted, enabled.is_some())
+                        .await;
                     Err(internal(e))
                 }
             },
@@ -339,7 +346,8 @@ impl AlertRulesService {
                 if let Err(re) = txn.rollback().await {
                     tracing::error!(error = %re, "rollback failed");
                 }
-                self.restore(handle, namespace, name, attempted).await;
+                self.restore(handle, namespace, name, attempted, enabled.is_some())
+                    .await;
                 Err(e)
             }
         }
@@ -373,13 +381,17 @@ impl AlertRulesService {
         namespace: &str,
         name: &str,
         attempted: Option<AlertType>,
+        silence: bool,
     ) {
-        for attempt in 0..10 {
-            match self.try_restore(handle, namespace, name, attempted).await {
+        for attempt in 0..40 {
+            match self
+                .try_restore(handle, namespace, name, attempted, silence)
+                .await
+            {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(cluster = %handle.name, %namespace, %name, attempt, error = %e.message, "restoring the cluster after a failed save");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
         }
@@ -392,6 +404,7 @@ impl AlertRulesService {
         namespace: &str,
         name: &str,
         attempted: Option<AlertType>,
+        silence: bool,
     ) -> Result<(), ApiError> {
         let stored = store::one(&self.db, handle.id, namespace, name).await?;
         let after = match &stored {
@@ -400,8 +413,15 @@ impl AlertRulesService {
                 let target = s.target();
                 let rendered = domain::from_stored(&input, &target)?;
                 Some(
-                    self.object(&self.db, handle, s.row.tenant_id, &target, &input, &rendered)
-                        .await?,
+                    self.object(
+                        &self.db,
+                        handle,
+                        s.row.tenant_id,
+                        &target,
+                        &input,
+                        &rendered,
+                    )
+                    .await?,
                 )
             }
             None => None,
@@ -429,8 +449,10 @@ impl AlertRulesService {
         )
         .await
         .map_err(|e| cluster_error(handle, e))?;
-        let enabled = stored.as_ref().is_none_or(|s| s.row.is_open);
-        self.silence(handle, namespace, name, enabled).await?;
+        if silence {
+            let enabled = stored.as_ref().is_none_or(|s| s.row.is_open);
+            self.silence(handle, namespace, name, enabled).await?;
+        }
         Ok(())
     }
 
@@ -459,7 +481,14 @@ impl AlertRulesService {
             ));
         }
         let obj = self
-            .object(&txn, &place.handle, place.tenant_id, &target, &stored_input, &rendered)
+            .object(
+                &txn,
+                &place.handle,
+                place.tenant_id,
+                &target,
+                &stored_input,
+                &rendered,
+            )
             .await?;
         let t = now();
         let mut row = alert_rule::ActiveModel {
@@ -488,7 +517,9 @@ impl AlertRulesService {
             &input.name,
             Some(&obj),
             None,
-            Some(input.is_open),
+            // A new rule has no silence (deleting a rule expires its silence); only a rule
+            // created disabled needs one.
+            (!input.is_open).then_some(false),
         )
         .await?;
         store::one(&self.db, place.handle.id, &place.namespace, &input.name)
@@ -518,7 +549,14 @@ impl AlertRulesService {
             .await?
             .ok_or_else(|| ApiError::not_found("alert rule"))?;
         let obj = self
-            .object(&txn, &place.handle, place.tenant_id, &target, &stored_input, &rendered)
+            .object(
+                &txn,
+                &place.handle,
+                place.tenant_id,
+                &target,
+                &stored_input,
+                &rendered,
+            )
             .await?;
         let mut row: alert_rule::ActiveModel = old.row.clone().into();
         store::columns(&mut row, &stored_input)?;
@@ -534,7 +572,7 @@ impl AlertRulesService {
             name,
             Some(&obj),
             Some(old.kind()),
-            Some(old.row.is_open),
+            None,
         )
         .await?;
         store::one(&self.db, place.handle.id, &place.namespace, name)
@@ -624,7 +662,14 @@ impl AlertRulesService {
             row.update(&txn).await.map_err(internal)?;
         }
         let obj = self
-            .object(&txn, &place.handle, s.row.tenant_id, &target, &stored_input, &rendered)
+            .object(
+                &txn,
+                &place.handle,
+                s.row.tenant_id,
+                &target,
+                &stored_input,
+                &rendered,
+            )
             .await?;
         self.commit_with_cluster(
             txn,

@@ -175,7 +175,7 @@ async fn put(
             return Ok(0);
         }
     }
-    k::apply(client, ar, Some(ns), name, body).await?;
+    k::apply_only(client, ar, Some(ns), name, body).await?;
     Ok(1)
 }
 
@@ -367,9 +367,10 @@ pub async fn is_current(
                         .get_opt(LOKI_RULES_CONFIGMAP)
                         .await
                         .map_err(|e| k::describe(&e))?;
-                    let want = serde_norway::to_string(&domain::loki_namespace_rules(
-                        loki_groups(rules, &rule.namespace),
-                    ))
+                    let want = serde_norway::to_string(&domain::loki_namespace_rules(loki_groups(
+                        rules,
+                        &rule.namespace,
+                    )))
                     .map_err(|e| e.to_string())?;
                     Ok(cm
                         .and_then(|c| c.data)

@@ -7,8 +7,8 @@ use app::api::context::Caller;
 use app::domain::alert_rules::{self as domain, Grouping, substitute_namespace};
 use app::error::ApiError;
 use app::model::{
-    AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, ImportItem, LevelCheck,
-    Role, RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
+    AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, ImportItem, LevelCheck, Role,
+    RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
@@ -38,7 +38,10 @@ impl AlertRulesService {
     async fn states(&self, place: &Place, rules: &[Stored]) -> (state::States, String) {
         let mut all = state::States::new();
         let mut errors = Vec::new();
-        for (kind, component) in [(AlertType::Monitor, "prometheus"), (AlertType::Logging, "loki")] {
+        for (kind, component) in [
+            (AlertType::Monitor, "prometheus"),
+            (AlertType::Logging, "loki"),
+        ] {
             if !rules.iter().any(|s| s.kind() == kind) {
                 continue;
             }
@@ -51,7 +54,10 @@ impl AlertRulesService {
             .find(|(c, _, _)| *c == component)
             .map(|(_, e, _)| e);
             let Some(endpoint) = endpoint else {
-                errors.push(format!("cluster {} has no {component} configured", place.handle.name));
+                errors.push(format!(
+                    "cluster {} has no {component} configured",
+                    place.handle.name
+                ));
                 continue;
             };
             match state::fetch(&endpoint, &self.http, kind == AlertType::Logging).await {
@@ -87,7 +93,9 @@ impl AlertRulesService {
     async fn find(&self, place: &Place, name: &str) -> Result<Stored, ApiError> {
         store::one(&self.db, place.handle.id, &place.namespace, name)
             .await?
-            .filter(|s| place.environment_id.is_none() || s.row.environment_id == place.environment_id)
+            .filter(|s| {
+                place.environment_id.is_none() || s.row.environment_id == place.environment_id
+            })
             .ok_or_else(|| ApiError::not_found("alert rule"))
     }
 
@@ -226,7 +234,12 @@ impl AlertRulesPort for AlertRulesService {
         self.view(&place, &s).await
     }
 
-    async fn delete(&self, caller: &Caller, scope: RuleScope, name: String) -> Result<(), ApiError> {
+    async fn delete(
+        &self,
+        caller: &Caller,
+        scope: RuleScope,
+        name: String,
+    ) -> Result<(), ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         self.find(&place, &name).await?;
         self.delete_in(&place, &name).await
@@ -361,7 +374,10 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<BlacklistEntry, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         if labels.is_empty() {
-            return Err(ApiError::invalid("labels", "an alert has labels; none were given"));
+            return Err(ApiError::invalid(
+                "labels",
+                "an alert has labels; none were given",
+            ));
         }
         for k in labels.keys() {
             app::domain::templates::label_name("labels", k)?;

@@ -58,8 +58,13 @@ pub async fn ensure_rule(
             .iter()
             .map(|(k, v)| SilenceMatcher::eq(k, v))
             .collect();
-        am.create(&matchers, until_removed(), "gemscope", &disable_comment(name))
-            .await?;
+        am.create(
+            &matchers,
+            until_removed(),
+            "gemscope",
+            &disable_comment(name),
+        )
+        .await?;
         changes += 1;
     }
     Ok(changes)
@@ -80,8 +85,14 @@ fn entry(s: Silence) -> BlacklistEntry {
 }
 
 /// The blacklist entries whose silence is limited to `namespace` (`None`: every entry).
-pub async fn blacklist(am: &Alertmanager, namespace: Option<&str>) -> Result<Vec<BlacklistEntry>, String> {
-    let filters: Vec<(&str, &str)> = namespace.map(|ns| ("gems_namespace", ns)).into_iter().collect();
+pub async fn blacklist(
+    am: &Alertmanager,
+    namespace: Option<&str>,
+) -> Result<Vec<BlacklistEntry>, String> {
+    let filters: Vec<(&str, &str)> = namespace
+        .map(|ns| ("gems_namespace", ns))
+        .into_iter()
+        .collect();
     let mut out: Vec<BlacklistEntry> = am
         .silences(&filters)
         .await?
@@ -101,7 +112,10 @@ pub async fn blacklist_add(
     fingerprint: &str,
     created_by: &str,
 ) -> Result<BlacklistEntry, String> {
-    let filters: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let filters: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let existing = am
         .silences(&filters)
         .await?
@@ -110,7 +124,10 @@ pub async fn blacklist_add(
     if let Some(s) = existing {
         return Ok(entry(s));
     }
-    let matchers: Vec<SilenceMatcher> = labels.iter().map(|(k, v)| SilenceMatcher::eq(k, v)).collect();
+    let matchers: Vec<SilenceMatcher> = labels
+        .iter()
+        .map(|(k, v)| SilenceMatcher::eq(k, v))
+        .collect();
     let comment = format!("{BLACKLIST_PREFIX}{fingerprint}");
     let until = until_removed();
     let id = am.create(&matchers, until, created_by, &comment).await?;

@@ -38,7 +38,9 @@ pub fn parse(body: &Value) -> States {
         let entry = out
             .entry((ns.to_string(), name.to_string()))
             .or_insert((RuleState::Inactive, Vec::new()));
-        entry.0 = entry.0.max(state_of(rule["state"].as_str().unwrap_or_default()));
+        entry.0 = entry
+            .0
+            .max(state_of(rule["state"].as_str().unwrap_or_default()));
         for a in rule["alerts"].as_array().into_iter().flatten() {
             entry.1.push(LiveAlert {
                 labels: serde_json::from_value(a["labels"].clone()).unwrap_or_default(),
@@ -56,15 +58,23 @@ pub fn parse(body: &Value) -> States {
 
 /// Asks one rules API: Prometheus' `/api/v1/rules` or the Loki ruler's
 /// `/prometheus/api/v1/rules`.
-pub async fn fetch(endpoint: &Endpoint, http: &reqwest::Client, loki: bool) -> Result<States, String> {
+pub async fn fetch(
+    endpoint: &Endpoint,
+    http: &reqwest::Client,
+    loki: bool,
+) -> Result<States, String> {
     let path = if loki {
         "/prometheus/api/v1/rules"
     } else {
         "/api/v1/rules?type=alert"
     };
     let body = endpoint.get(http, path).await?;
-    let v: Value = serde_json::from_str(&body)
-        .map_err(|e| format!("{} answered something that is not a rules list: {e}", endpoint.describe()))?;
+    let v: Value = serde_json::from_str(&body).map_err(|e| {
+        format!(
+            "{} answered something that is not a rules list: {e}",
+            endpoint.describe()
+        )
+    })?;
     if v["status"] != "success" {
         return Err(format!(
             "{}: {}",

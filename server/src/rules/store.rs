@@ -4,9 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::domain::alert_rules::Target;
 use app::error::ApiError;
-use app::model::{
-    AlertRule, AlertRuleInput, AlertType, RuleReceiver, RuleState, SyncStatus,
-};
+use app::model::{AlertRule, AlertRuleInput, AlertType, RuleReceiver, RuleState, SyncStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };

@@ -210,8 +210,12 @@ fn golden(name: &str, got: &str) {
     if std::env::var_os("GEMSCOPE_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, got).unwrap();
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (GEMSCOPE_UPDATE_GOLDEN=1 writes it)", path.display()));
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (GEMSCOPE_UPDATE_GOLDEN=1 writes it)",
+            path.display()
+        )
+    });
     assert_eq!(got, want, "{name} differs from {}", path.display());
 }
 
@@ -231,8 +235,18 @@ fn golden_renderings() {
         ("pod-cpu-high", pod_cpu_high(), ns("demo"), Some(&cpu)),
         ("err-log", err_log(), ns("demo"), None),
         ("host-high-load5", host_high_load5(), global(), Some(&load)),
-        ("generated-single-namespaced", cpu_single, ns("demo"), Some(&cpu)),
-        ("generated-single-global", load_single, global(), Some(&load)),
+        (
+            "generated-single-namespaced",
+            cpu_single,
+            ns("demo"),
+            Some(&cpu),
+        ),
+        (
+            "generated-single-global",
+            load_single,
+            global(),
+            Some(&load),
+        ),
         (
             "raw-single-namespaced",
             raw(
@@ -275,9 +289,18 @@ fn golden_renderings() {
 fn worked_examples_match_the_inventory() {
     let cpu = pod_cpu_template();
     let r = render(&pod_cpu_high(), &ns("demo"), Some(&cpu)).unwrap();
-    assert_eq!(r.expr, r#"gems_container_cpu_usage_percent{namespace="demo",pod=~"web-.*"}"#);
-    assert_eq!(r.levels[0].expr, r#"gems_container_cpu_usage_percent{namespace="demo",pod=~"web-.*"}>80"#);
-    assert_eq!(r.levels[1].expr, r#"gems_container_cpu_usage_percent{namespace="demo",pod=~"web-.*"}>90"#);
+    assert_eq!(
+        r.expr,
+        r#"gems_container_cpu_usage_percent{namespace="demo",pod=~"web-.*"}"#
+    );
+    assert_eq!(
+        r.levels[0].expr,
+        r#"gems_container_cpu_usage_percent{namespace="demo",pod=~"web-.*"}>80"#
+    );
+    assert_eq!(
+        r.levels[1].expr,
+        r#"gems_container_cpu_usage_percent{namespace="demo",pod=~"web-.*"}>90"#
+    );
     assert_eq!(
         r.message,
         r#"pod-cpu-high: [cluster:{{ $externalLabels.cluster }}] [node:{{ $labels.node }}] [namespace:{{ $labels.namespace }}] [pod:{{ $labels.pod }}] [owner_kind:{{ $labels.owner_kind }}] [workload:{{ $labels.workload }}] Pod CPU Usage Ratio (%) trigger alert, value: {{ $value | printf "%.1f" }}%"#
@@ -289,8 +312,14 @@ fn worked_examples_match_the_inventory() {
     );
     let load = load5_template();
     let r = render(&host_high_load5(), &global(), Some(&load)).unwrap();
-    assert_eq!(r.levels[0].expr, "gems_node_load5>gems_node_cpu_total_cores");
-    assert_eq!(r.levels[1].expr, "gems_node_load5>1.5 * gems_node_cpu_total_cores");
+    assert_eq!(
+        r.levels[0].expr,
+        "gems_node_load5>gems_node_cpu_total_cores"
+    );
+    assert_eq!(
+        r.levels[1].expr,
+        "gems_node_load5>1.5 * gems_node_cpu_total_cores"
+    );
 }
 
 #[test]
@@ -305,7 +334,9 @@ fn rendering_is_byte_stable() {
     }
     assert_eq!(
         render(&reordered, &ns("demo"), Some(&cpu)).unwrap().expr,
-        render(&pod_cpu_high(), &ns("demo"), Some(&cpu)).unwrap().expr,
+        render(&pod_cpu_high(), &ns("demo"), Some(&cpu))
+            .unwrap()
+            .expr,
         "a repeated matcher is dropped"
     );
 }
@@ -398,17 +429,32 @@ fn bad_input_names_the_field() {
 #[test]
 fn raw_expressions_are_parsed_and_kept_in_their_namespace() {
     let cases: Vec<(AlertType, &str, bool, Option<&str>)> = vec![
-        (AlertType::Monitor, r#"up{namespace="demo"} == 0"#, false, None),
+        (
+            AlertType::Monitor,
+            r#"up{namespace="demo"} == 0"#,
+            false,
+            None,
+        ),
         (AlertType::Monitor, "up == 0", false, Some("expr")),
         (AlertType::Monitor, "up == 0", true, None),
-        (AlertType::Monitor, r#"up{namespace=~"demo|prod"} == 0"#, false, Some("expr")),
+        (
+            AlertType::Monitor,
+            r#"up{namespace=~"demo|prod"} == 0"#,
+            false,
+            Some("expr"),
+        ),
         (
             AlertType::Monitor,
             r#"up{namespace="demo"} / on() group_left sum(up) > 1"#,
             false,
             Some("expr"),
         ),
-        (AlertType::Monitor, r#"up{namespace="demo"} == "#, false, Some("expr")),
+        (
+            AlertType::Monitor,
+            r#"up{namespace="demo"} == "#,
+            false,
+            Some("expr"),
+        ),
         (AlertType::Monitor, "", false, Some("expr")),
         (
             AlertType::Logging,
@@ -416,7 +462,12 @@ fn raw_expressions_are_parsed_and_kept_in_their_namespace() {
             false,
             None,
         ),
-        (AlertType::Logging, r#"{namespace="demo"} |= "x""#, false, Some("expr")),
+        (
+            AlertType::Logging,
+            r#"{namespace="demo"} |= "x""#,
+            false,
+            Some("expr"),
+        ),
         (
             AlertType::Logging,
             r#"count_over_time({app="x"} |= "x" [1m]) > 0"#,
@@ -504,9 +555,19 @@ fn the_namespace_placeholder_is_replaced() {
 #[test]
 fn preview_shows_placeholders_for_server_secrets() {
     let cpu = pod_cpu_template();
-    let p = preview(&pod_cpu_high(), &ns("demo"), Some(&cpu), &Grouping::default()).unwrap();
+    let p = preview(
+        &pod_cpu_high(),
+        &ns("demo"),
+        Some(&cpu),
+        &Grouping::default(),
+    )
+    .unwrap();
     assert_eq!(p.levels.len(), 2);
-    assert!(p.objects.alertmanager_config.contains("<gemscope>/api/notify/2/<token>"));
+    assert!(
+        p.objects
+            .alertmanager_config
+            .contains("<gemscope>/api/notify/2/<token>")
+    );
     assert!(p.objects.alertmanager_config.contains(HISTORY_RECEIVER));
     assert!(p.objects.prometheus_rule.contains("kind: PrometheusRule"));
     assert!(p.objects.loki_rules.is_empty());

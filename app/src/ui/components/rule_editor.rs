@@ -11,8 +11,8 @@ use crate::domain::alert_rules::{COMPARE_OPS, Grouping, Target, preview};
 use crate::domain::units;
 use crate::error::ApiError;
 use crate::model::{
-    AlertLevel, AlertRuleInput, AlertType, FilterOp, LabelMatcher, LogqlGenerator,
-    PromqlGenerator, RangeResult, RuleEditorContext, RuleReceiver, RuleScope, Severity,
+    AlertLevel, AlertRuleInput, AlertType, FilterOp, LabelMatcher, LogqlGenerator, PromqlGenerator,
+    RangeResult, RuleEditorContext, RuleReceiver, RuleScope, Severity,
 };
 use crate::ui::components::chart::TimeSeriesChart;
 use crate::ui::components::{ErrorNote, last_error};
@@ -124,13 +124,25 @@ impl Form {
                     .map(|g| g.match_.clone())
                     .unwrap_or_default(),
             ),
-            expr: RwSignal::new(if generated { String::new() } else { r.expr.clone() }),
-            for_: RwSignal::new(if r.for_.is_empty() { "1m".into() } else { r.for_.clone() }),
+            expr: RwSignal::new(if generated {
+                String::new()
+            } else {
+                r.expr.clone()
+            }),
+            for_: RwSignal::new(if r.for_.is_empty() {
+                "1m".into()
+            } else {
+                r.for_.clone()
+            }),
             levels: RwSignal::new(
                 levels
                     .iter()
                     .map(|l| LevelRow {
-                        op: RwSignal::new(if l.compare_op.is_empty() { ">".into() } else { l.compare_op.clone() }),
+                        op: RwSignal::new(if l.compare_op.is_empty() {
+                            ">".into()
+                        } else {
+                            l.compare_op.clone()
+                        }),
                         value: RwSignal::new(l.compare_value.clone()),
                         severity: RwSignal::new(l.severity.as_str().into()),
                     })
@@ -322,12 +334,16 @@ pub fn RuleEditor(
     let backtest = ServerAction::<AlertRuleBacktest>::new();
     let range = RwSignal::new("86400".to_string());
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
+        if matches!(create.value().get(), Some(Ok(_)))
+            || matches!(update.value().get(), Some(Ok(_)))
+        {
             on_done.run(());
         }
     });
     let save_error = Signal::derive(move || {
-        last_error(create.value()).get().or_else(|| last_error(update.value()).get())
+        last_error(create.value())
+            .get()
+            .or_else(|| last_error(update.value()).get())
     });
     let editing_name = editing.clone();
     let is_new = editing.is_none();
@@ -359,7 +375,11 @@ pub fn RuleEditor(
                 create.dispatch(CreateAlertRule { scope, rule: input });
             }
             Some(name) => {
-                update.dispatch(UpdateAlertRule { scope, name, rule: input });
+                update.dispatch(UpdateAlertRule {
+                    scope,
+                    name,
+                    rule: input,
+                });
             }
         }
     };

@@ -132,7 +132,11 @@ pub fn AlertRulesPage() -> impl IntoView {
         let ty = filter_type.get();
         let text = filter_text.get().to_lowercase();
         (st.is_empty() || r.state.as_str() == st)
-            && (sev.is_empty() || r.spec.alert_levels.iter().any(|l| l.severity.as_str() == sev))
+            && (sev.is_empty()
+                || r.spec
+                    .alert_levels
+                    .iter()
+                    .any(|l| l.severity.as_str() == sev))
             && (ty.is_empty() || r.spec.alert_type.as_str() == ty)
             && (text.is_empty()
                 || r.spec.name.to_lowercase().contains(&text)
@@ -270,7 +274,8 @@ fn EditorSlot(
     scope: RuleScope,
     on_done: Callback<()>,
 ) -> impl IntoView {
-    move || match editing.get() {
+    move || {
+        match editing.get() {
         Editing::Closed => ().into_any(),
         Editing::New => view! {
             <RuleEditor scope ctx=ctx.clone() initial=AlertRuleInput::default() editing=None on_done />
@@ -280,6 +285,7 @@ fn EditorSlot(
             <RuleEditor scope ctx=ctx.clone() initial=*input editing=Some(name) on_done />
         }
         .into_any(),
+    }
     }
 }
 
@@ -318,7 +324,12 @@ fn RuleRow(
     let open = r.spec.is_open;
     let copy_to = RwSignal::new(None::<i64>);
     let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
-    let severities: Vec<&str> = r.spec.alert_levels.iter().map(|l| l.severity.as_str()).collect();
+    let severities: Vec<&str> = r
+        .spec
+        .alert_levels
+        .iter()
+        .map(|l| l.severity.as_str())
+        .collect();
     view! {
         <tr data-testid="rule" data-name=name.clone() data-state=r.state.as_str()>
             <td><a href=page_link(scope, Some(&name)) data-testid="rule-link">{name.clone()}</a>

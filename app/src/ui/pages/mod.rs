@@ -1,8 +1,8 @@
 mod account;
 mod alert_rules;
-mod blacklist;
 mod alert_templates;
 mod audit;
+mod blacklist;
 mod channels;
 mod clusters;
 mod collectors;
@@ -20,8 +20,8 @@ mod users;
 
 pub use account::AccountPage;
 pub use alert_rules::AlertRulesPage;
-pub use blacklist::BlacklistPage;
 pub use audit::AuditPage;
+pub use blacklist::BlacklistPage;
 pub use channels::ChannelsPage;
 pub use clusters::{ClusterPage, ClustersPage};
 pub use collectors::CollectorsPage;

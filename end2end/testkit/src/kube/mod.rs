@@ -31,6 +31,9 @@ pub struct Faults {
     pub error_rate: f64,
     /// Added to every answer.
     pub latency: Duration,
+    /// Writes (POST, PUT, PATCH) to this resource (plural, e.g. `alertmanagerconfigs`) are
+    /// refused with 422 Invalid, as an admission webhook or schema would.
+    pub reject_writes_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,6 +49,7 @@ pub struct Fake {
     options: Mutex<Options>,
     http: reqwest::Client,
     requests: AtomicU64,
+    writes: AtomicU64,
 }
 
 pub type Shared = Arc<Fake>;
@@ -62,6 +66,7 @@ impl Fake {
                 .timeout(Duration::from_secs(30))
                 .build()?,
             requests: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
         }))
     }
 
@@ -89,6 +94,11 @@ impl Fake {
     /// How many requests arrived, for tests that check a client did (or did not) call.
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many writes (anything but GET and HEAD) arrived, counted before faults apply.
+    pub fn write_count(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
     }
 }
 
@@ -252,12 +262,23 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     fake.requests.fetch_add(1, Ordering::Relaxed);
+    let is_write = !matches!(method, Method::GET | Method::HEAD);
+    if is_write {
+        fake.writes.fetch_add(1, Ordering::Relaxed);
+    }
     let options = fake.options();
     if !options.faults.latency.is_zero() {
         tokio::time::sleep(options.faults.latency).await;
     }
     if options.faults.error_rate > 0.0 && chance() < options.faults.error_rate {
         return json_response(status::internal("injected fault"));
+    }
+    if let Some(plural) = &options.faults.reject_writes_to
+        && is_write
+        && method != Method::DELETE
+        && uri.path().contains(&format!("/{plural}"))
+    {
+        return json_response(status::injected_invalid(plural));
     }
     let q = query_pairs(&uri);
     let target = route(&fake.catalog, uri.path());

@@ -165,6 +165,16 @@ pub fn invalid(res: &Resource, name: &str, problems: &[Problem]) -> Reply {
     )
 }
 
+/// 422 for a write a test wants refused (what an admission webhook's denial looks like).
+pub fn injected_invalid(plural: &str) -> Reply {
+    failure(
+        422,
+        &format!("admission webhook \"validate.{plural}\" denied the request: injected rejection"),
+        Some("Invalid"),
+        None,
+    )
+}
+
 /// 500 without a reason: what an apply that does not fit the schema gets (recorded 27, 29).
 pub fn typed_patch(res: &Resource, ns: Option<&str>, name: &str, why: &str) -> Reply {
     let at = match ns {

@@ -111,6 +111,22 @@ pub async fn apply<T: Serialize + std::fmt::Debug>(
     })
 }
 
+/// Server-side apply without first reading the object (the caller already compared it).
+pub async fn apply_only<T: Serialize + std::fmt::Debug>(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    object: &T,
+) -> Result<(), String> {
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    api(client, ar, namespace)
+        .patch(name, &params, &Patch::Apply(object))
+        .await
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
 pub async fn get(
     client: &kube::Client,
     ar: &ApiResource,
