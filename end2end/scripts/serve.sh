@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${GEMSCOPE_BIN:-$here/target/debug/gemscope}
 testkit=${TESTKIT_BIN:-$here/target/debug/testkit}
 state=/tmp/gemscope-e2e-$port
-rm -rf "$state" && mkdir -p "$state/data" "$state/rules" "$state/prom" "$state/am" "$state/data-rules" "$state/data-prom"
+rm -rf "$state" && mkdir -p "$state/data" "$state/rules" "$state/prom" "$state/am" "$state/data-rules" "$state/data-prom" \
+  "$state/alert-rules" "$state/alert-prom" "$state/alert-am"
 cd "$state"
 
 pids=()
@@ -17,6 +18,7 @@ trap cleanup EXIT INT TERM
 
 am_port=$((port + 1)); prom_port=$((port + 2)); kube_port=$((port + 3)); loki_port=$((port + 4))
 data_prom_port=$((port + 5)); sink_port=$((port + 6)); smtp_port=$((port + 7)); live_kube_port=$((port + 8))
+alert_am_port=$((port + 9)); alert_prom_port=$((port + 10))
 kube_token=e2e-kube-token
 kube_json='"kube_url":null,"loki_url":null'
 if [ -x "$testkit" ]; then
@@ -53,8 +55,18 @@ if [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ]; then
   /usr/bin/prometheus --config.file=data-prom.yml --storage.tsdb.path=data-prom --web.enable-lifecycle \
     --web.listen-address=127.0.0.1:$data_prom_port >data-prom.log 2>&1 &
   pids+=($!)
-  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules","data_prometheus_url":"http://127.0.0.1:%s","data_rules_dir":"%s/data-rules",%s}\n' \
-    "$prom_port" "$am_port" "$prom_pid" "$state" "$data_prom_port" "$state" "$kube_json" > stack.json
+  # A Prometheus and Alertmanager pair for alert rules that no test stops: rules evaluated every
+  # second, and an Alertmanager whose configuration Gemscope writes (alert-am.yml).
+  printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' > alert-am.yml
+  printf 'global:\n  scrape_interval: 15s\n  evaluation_interval: 1s\nrule_files:\n  - %s/alert-rules/*.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["127.0.0.1:%s"]\n' "$state" "$alert_am_port" > alert-prom.yml
+  /usr/bin/prometheus-alertmanager --config.file=alert-am.yml --storage.path=alert-am \
+    --web.listen-address=127.0.0.1:$alert_am_port --cluster.listen-address= >alert-am.log 2>&1 &
+  pids+=($!)
+  /usr/bin/prometheus --config.file=alert-prom.yml --storage.tsdb.path=alert-prom --web.enable-lifecycle \
+    --web.listen-address=127.0.0.1:$alert_prom_port --rules.alert.resend-delay=2s >alert-prom.log 2>&1 &
+  pids+=($!)
+  printf '{"prometheus_url":"http://127.0.0.1:%s","alertmanager_url":"http://127.0.0.1:%s","prometheus_pid":%s,"rules_dir":"%s/rules","data_prometheus_url":"http://127.0.0.1:%s","data_rules_dir":"%s/data-rules","alert_prometheus_url":"http://127.0.0.1:%s","alert_alertmanager_url":"http://127.0.0.1:%s","alert_rules_dir":"%s/alert-rules","alert_am_config":"%s/alert-am.yml","gemscope_url":"http://127.0.0.1:%s",%s}\n' \
+    "$prom_port" "$am_port" "$prom_pid" "$state" "$data_prom_port" "$state" "$alert_prom_port" "$alert_am_port" "$state" "$state" "$port" "$kube_json" > stack.json
 fi
 
 export GEMSCOPE_LISTEN=127.0.0.1:$port

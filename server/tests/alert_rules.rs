@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fake_kube::{TOKEN, install_monitoring, kubeconfig};
+use common::fake_kube::{TOKEN, kubeconfig, serve_monitored};
 use common::real::RealStack;
 use common::remote_write::{push, series};
 use common::{ADMIN_PW, Auth, Backend, TestApp, backends};
@@ -546,17 +546,7 @@ async fn kubernetes_writes_are_all_or_nothing() {
     let Some(stack) = RealStack::start() else {
         return;
     };
-    let (addr, fake, _task) = testkit::kube::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        testkit::kube::Options {
-            token: Some(TOKEN.into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{addr}");
-    install_monitoring(&base, &stack).await;
+    let (addr, fake, _task, base) = serve_monitored(&stack).await;
     for ns in ["shop", "kubegems-logging"] {
         common::fake_kube::create(
             &base,

@@ -57,6 +57,17 @@ pub struct Place {
 }
 
 impl Place {
+    /// Where a stored rule lives, for work the system does on it (re-syncs).
+    pub fn of_rule(handle: ClusterHandle, s: &Stored) -> Place {
+        Place {
+            handle,
+            namespace: s.row.namespace.clone(),
+            global: s.row.environment_id.is_none(),
+            environment_id: s.row.environment_id,
+            tenant_id: s.row.tenant_id,
+        }
+    }
+
     pub fn target(&self) -> Target<'_> {
         Target {
             namespace: &self.namespace,
@@ -456,16 +467,33 @@ impl AlertRulesService {
         Ok(())
     }
 
+    /// The rule checked and rendered with its template, and the input as it is stored.
+    async fn rendered_input(
+        &self,
+        place: &Place,
+        input: &AlertRuleInput,
+    ) -> Result<(Rendered, AlertRuleInput), ApiError> {
+        let template = self.template(place, input).await?;
+        let rendered = domain::render(input, &place.target(), template.as_ref())?;
+        let stored = rendered.stored(input);
+        Ok((rendered, stored))
+    }
+
+    /// A rule as committed, after a write.
+    async fn reread(&self, place: &Place, name: &str) -> Result<Stored, ApiError> {
+        store::one(&self.db, place.handle.id, &place.namespace, name)
+            .await?
+            .ok_or_else(ApiError::internal)
+    }
+
     /// Creates a rule: row, receivers, cluster objects and silence, all or nothing.
     pub async fn create_in(
         &self,
         place: &Place,
         input: AlertRuleInput,
     ) -> Result<Stored, ApiError> {
-        let template = self.template(place, &input).await?;
         let target = place.target();
-        let rendered = domain::render(&input, &target, template.as_ref())?;
-        let stored_input = rendered.stored(&input);
+        let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
         let txn = self.db.begin().await.map_err(internal)?;
         if store::one(&txn, place.handle.id, &place.namespace, &input.name)
@@ -522,9 +550,7 @@ impl AlertRulesService {
             (!input.is_open).then_some(false),
         )
         .await?;
-        store::one(&self.db, place.handle.id, &place.namespace, &input.name)
-            .await?
-            .ok_or_else(ApiError::internal)
+        self.reread(place, &input.name).await
     }
 
     pub async fn update_in(
@@ -539,10 +565,8 @@ impl AlertRulesService {
                 "a rule cannot be renamed; copy it under the new name and delete this one",
             ));
         }
-        let template = self.template(place, &input).await?;
         let target = place.target();
-        let rendered = domain::render(&input, &target, template.as_ref())?;
-        let stored_input = rendered.stored(&input);
+        let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
         let txn = self.db.begin().await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
@@ -575,9 +599,7 @@ impl AlertRulesService {
             None,
         )
         .await?;
-        store::one(&self.db, place.handle.id, &place.namespace, name)
-            .await?
-            .ok_or_else(ApiError::internal)
+        self.reread(place, name).await
     }
 
     pub async fn delete_in(&self, place: &Place, name: &str) -> Result<(), ApiError> {
@@ -636,9 +658,7 @@ impl AlertRulesService {
                 .await;
             return Err(internal(e));
         }
-        store::one(&self.db, place.handle.id, &place.namespace, name)
-            .await?
-            .ok_or_else(ApiError::internal)
+        self.reread(place, name).await
     }
 
     /// Writes one stored rule again (re-rendered from its template, so a template edit reaches
@@ -717,15 +737,17 @@ impl AlertRulesService {
         )
         .await?;
         let (mut count, mut writes) = (0, 0);
+        let mut handles: HashMap<i64, ClusterHandle> = HashMap::new();
         for s in rules {
-            let handle = self.clusters.handle(s.row.cluster_id).await?;
-            let place = Place {
-                handle,
-                namespace: s.row.namespace.clone(),
-                global: s.row.environment_id.is_none(),
-                environment_id: s.row.environment_id,
-                tenant_id: s.row.tenant_id,
+            let handle = match handles.get(&s.row.cluster_id) {
+                Some(h) => h.clone(),
+                None => {
+                    let h = self.clusters.handle(s.row.cluster_id).await?;
+                    handles.insert(s.row.cluster_id, h.clone());
+                    h
+                }
             };
+            let place = Place::of_rule(handle, &s);
             let r = self.resync_one(&place, &s).await;
             self.record_sync(s.row.id, &r).await;
             count += 1;

@@ -260,12 +260,23 @@ impl AlertRulesPort for AlertRulesService {
 
     async fn sync(&self, caller: &Caller, scope: RuleScope) -> Result<Vec<ImportItem>, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
+        // A system administrator's re-sync covers every rule of the cluster.
+        let rules = if place.global {
+            store::load(
+                &self.db,
+                Condition::all().add(alert_rule::Column::ClusterId.eq(place.handle.id)),
+            )
+            .await?
+        } else {
+            self.in_scope(&place).await?
+        };
         let mut out = Vec::new();
-        for s in self.in_scope(&place).await? {
-            let r = self.resync_one(&place, &s).await;
+        for s in rules {
+            let own = Place::of_rule(place.handle.clone(), &s);
+            let r = self.resync_one(&own, &s).await;
             self.record_sync(s.row.id, &r).await;
             out.push(ImportItem {
-                name: s.row.name.clone(),
+                name: format!("{}/{}", s.row.namespace, s.row.name),
                 created: matches!(r, Ok(n) if n > 0),
                 error: r.err().map(|e| e.message).unwrap_or_default(),
             });

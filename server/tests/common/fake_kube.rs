@@ -100,3 +100,28 @@ pub async fn start() -> (
     .unwrap();
     (addr, fake, task)
 }
+
+/// A fake API server (admin token [`TOKEN`]) with the monitoring plugin's services in front of
+/// the real stack: its address, the fake (for faults and counters), the serving task, and the
+/// base URL.
+pub async fn serve_monitored(
+    stack: &RealStack,
+) -> (
+    std::net::SocketAddr,
+    testkit::kube::Shared,
+    tokio::task::JoinHandle<()>,
+    String,
+) {
+    let (addr, fake, task) = testkit::kube::serve(
+        "127.0.0.1:0".parse().expect("address"),
+        testkit::kube::Options {
+            token: Some(TOKEN.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("fake API server");
+    let base = format!("http://{addr}");
+    install_monitoring(&base, stack).await;
+    (addr, fake, task, base)
+}

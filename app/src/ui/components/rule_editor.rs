@@ -20,14 +20,16 @@ use crate::ui::use_t;
 
 #[derive(Clone, Copy)]
 struct MatcherRow {
+    key: usize,
     op: RwSignal<String>,
     name: RwSignal<String>,
     value: RwSignal<String>,
 }
 
 impl MatcherRow {
-    fn new(m: &LabelMatcher) -> Self {
+    fn new(key: usize, m: &LabelMatcher) -> Self {
         MatcherRow {
+            key,
             op: RwSignal::new(m.op.as_str().to_string()),
             name: RwSignal::new(m.name.clone()),
             value: RwSignal::new(m.value.clone()),
@@ -45,6 +47,7 @@ impl MatcherRow {
 
 #[derive(Clone, Copy)]
 struct LevelRow {
+    key: usize,
     op: RwSignal<String>,
     value: RwSignal<String>,
     severity: RwSignal<String>,
@@ -52,6 +55,7 @@ struct LevelRow {
 
 #[derive(Clone, Copy)]
 struct ReceiverRow {
+    key: usize,
     channel: RwSignal<String>,
     interval: RwSignal<String>,
 }
@@ -74,9 +78,22 @@ struct Form {
     receivers: RwSignal<Vec<ReceiverRow>>,
     message: RwSignal<String>,
     is_open: RwSignal<bool>,
+    next_key: StoredValue<usize>,
+    /// The editor's owner: rows added in event handlers must live as long as the editor.
+    owner: StoredValue<Option<Owner>>,
 }
 
 impl Form {
+    /// A new row with a fresh key, its signals owned by the editor.
+    fn make<T>(&self, f: impl FnOnce(usize) -> T) -> T {
+        let key = self.next_key.get_value();
+        self.next_key.set_value(key + 1);
+        match self.owner.get_value() {
+            Some(owner) => owner.with(|| f(key)),
+            None => f(key),
+        }
+    }
+
     fn new(r: &AlertRuleInput, first_channel: Option<i64>) -> Self {
         let (template, unit, matchers) = match (&r.promql_generator, &r.logql_generator) {
             (Some(g), _) => (
@@ -111,7 +128,13 @@ impl Form {
             raw: RwSignal::new(!r.name.is_empty() && !generated),
             template: RwSignal::new(template),
             unit: RwSignal::new(unit),
-            matchers: RwSignal::new(matchers.iter().map(MatcherRow::new).collect()),
+            matchers: RwSignal::new(
+                matchers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| MatcherRow::new(i, m))
+                    .collect(),
+            ),
             duration: RwSignal::new(
                 r.logql_generator
                     .as_ref()
@@ -137,7 +160,9 @@ impl Form {
             levels: RwSignal::new(
                 levels
                     .iter()
-                    .map(|l| LevelRow {
+                    .enumerate()
+                    .map(|(i, l)| LevelRow {
+                        key: 100 + i,
                         op: RwSignal::new(if l.compare_op.is_empty() {
                             ">".into()
                         } else {
@@ -152,7 +177,9 @@ impl Form {
             receivers: RwSignal::new(
                 receivers
                     .iter()
-                    .map(|x| ReceiverRow {
+                    .enumerate()
+                    .map(|(i, x)| ReceiverRow {
+                        key: 200 + i,
                         channel: RwSignal::new(x.channel_id.to_string()),
                         interval: RwSignal::new(x.interval.clone()),
                     })
@@ -160,6 +187,8 @@ impl Form {
             ),
             message: RwSignal::new(r.message.clone()),
             is_open: RwSignal::new(r.is_open || r.name.is_empty()),
+            next_key: StoredValue::new(1000),
+            owner: StoredValue::new(Owner::current()),
         }
     }
 
@@ -457,10 +486,10 @@ pub fn RuleEditor(
                 <Show when=move || !raw()>
                     <fieldset class="wide" data-testid="rule-matchers">
                         <legend>{move || t().label_matchers}</legend>
-                        <For each=move || indexed(form.matchers)
-                            key=|(i, _)| *i let:item>
+                        <For each=move || form.matchers.get()
+                            key=|m| m.key let:m>
                             {
-                                let (i, m) = item;
+                                let i = m.key;
                                 let list_id = format!("matcher-values-{i}");
                                 let values = Resource::new(
                                     move || suggest_for(m.name.get()),
@@ -489,13 +518,16 @@ pub fn RuleEditor(
                                                 {move || values.get().unwrap_or_default().into_iter().map(|v| view! { <option value=v /> }).collect_view()}
                                             </Transition>
                                         </datalist>
-                                        <button type="button" class="small" on:click=move |_| form.matchers.update(|l| { l.remove(i); })>"×"</button>
+                                        <button type="button" class="small" on:click=move |_| form.matchers.update(|l| l.retain(|x| x.key != i))>"×"</button>
                                     </div>
                                 }
                             }
                         </For>
                         <button type="button" class="small" data-testid="add-matcher"
-                            on:click=move |_| form.matchers.update(|l| l.push(MatcherRow::new(&LabelMatcher::default())))>
+                            on:click=move |_| {
+                                let row = form.make(|k| MatcherRow::new(k, &LabelMatcher::default()));
+                                form.matchers.update(|l| l.push(row));
+                            }>
                             {move || t().add_matcher}
                         </button>
                         {field_error(save_error, "promqlGenerator.labelMatchers")}
@@ -509,10 +541,10 @@ pub fn RuleEditor(
                 </label>
                 <fieldset class="wide" data-testid="rule-levels">
                     <legend>{move || t().alert_levels}</legend>
-                    <For each=move || indexed(form.levels)
-                        key=|(i, _)| *i let:item>
+                    <For each=move || form.levels.get()
+                        key=|l| l.key let:l>
                         {
-                            let (i, l) = item;
+                            let i = l.key;
                             view! {
                                 <div class="form-row compact" data-testid="level">
                                     <Show when=move || !raw()>
@@ -526,16 +558,20 @@ pub fn RuleEditor(
                                         on:change=move |ev| l.severity.set(event_target_value(&ev))>
                                         {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                                     </select>
-                                    <button type="button" class="small" on:click=move |_| form.levels.update(|v| { v.remove(i); })>"×"</button>
+                                    <button type="button" class="small" on:click=move |_| form.levels.update(|v| v.retain(|x| x.key != i))>"×"</button>
                                 </div>
                             }
                         }
                     </For>
-                    <button type="button" class="small" data-testid="add-level" on:click=move |_| form.levels.update(|v| v.push(LevelRow {
-                        op: RwSignal::new(">".into()),
-                        value: RwSignal::new(String::new()),
-                        severity: RwSignal::new("critical".into()),
-                    }))>{move || t().add_level}</button>
+                    <button type="button" class="small" data-testid="add-level" on:click=move |_| {
+                        let row = form.make(|key| LevelRow {
+                            key,
+                            op: RwSignal::new(">".into()),
+                            value: RwSignal::new(String::new()),
+                            severity: RwSignal::new("critical".into()),
+                        });
+                        form.levels.update(|v| v.push(row));
+                    }>{move || t().add_level}</button>
                     {field_error(save_error, "alertLevels")}
                 </fieldset>
                 <label class="field wide">
@@ -545,10 +581,10 @@ pub fn RuleEditor(
                 </label>
                 <fieldset class="wide" data-testid="rule-receivers">
                     <legend>{move || t().receivers}</legend>
-                    <For each=move || indexed(form.receivers)
-                        key=|(i, _)| *i let:item>
+                    <For each=move || form.receivers.get()
+                        key=|r| r.key let:r>
                         {
-                            let (i, r) = item;
+                            let i = r.key;
                             let channels = channels.clone();
                             view! {
                                 <div class="form-row compact" data-testid="receiver">
@@ -562,17 +598,21 @@ pub fn RuleEditor(
                                     <label class="inline">{move || t().repeat_interval}" "
                                         <input class="narrow" data-testid="receiver-interval" bind:value=r.interval />
                                     </label>
-                                    <button type="button" class="small" on:click=move |_| form.receivers.update(|v| { v.remove(i); })>"×"</button>
+                                    <button type="button" class="small" on:click=move |_| form.receivers.update(|v| v.retain(|x| x.key != i))>"×"</button>
                                 </div>
                             }
                         }
                     </For>
                     <button type="button" class="small" data-testid="add-receiver" on:click={
                         let first = ctx.channels.first().map(|c| c.0.to_string()).unwrap_or_default();
-                        move |_| form.receivers.update(|v| v.push(ReceiverRow {
-                            channel: RwSignal::new(first.clone()),
-                            interval: RwSignal::new("1h".into()),
-                        }))
+                        move |_| {
+                            let row = form.make(|key| ReceiverRow {
+                                key,
+                                channel: RwSignal::new(first.clone()),
+                                interval: RwSignal::new("1h".into()),
+                            });
+                            form.receivers.update(|v| v.push(row));
+                        }
                     }>{move || t().add_receiver}</button>
                     {field_error(save_error, "receivers")}
                 </fieldset>
@@ -649,10 +689,6 @@ pub fn RuleEditor(
             </section>
         </div>
     }
-}
-
-fn indexed<T: Clone + Send + Sync + 'static>(rows: RwSignal<Vec<T>>) -> Vec<(usize, T)> {
-    rows.get().into_iter().enumerate().collect()
 }
 
 pub fn format_labels(labels: &std::collections::BTreeMap<String, String>) -> String {

@@ -202,7 +202,7 @@ pub fn AlertRulesPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || detail.get().flatten().map(|d| match d {
                     Err(e) => view! { <p class="error" role="alert" data-testid="rule-detail-error">{e.message}</p> }.into_any(),
-                    Ok(d) => view! { <Detail d scope=scope.get_untracked().unwrap_or(RuleScope::Environment(0)) on_edit=Callback::new(move |input: AlertRuleInput| {
+                    Ok(d) => view! { <Detail d copy scope=scope.get_untracked().unwrap_or(RuleScope::Environment(0)) on_edit=Callback::new(move |input: AlertRuleInput| {
                         editing.set(Editing::Rule(input.name.clone(), Box::new(input)));
                     }) /> }.into_any(),
                 })}
@@ -256,7 +256,7 @@ pub fn AlertRulesPage() -> impl IntoView {
                                     <th>{t().state}</th><th>{t().enabled}</th><th>{t().sync_status}</th><th></th>
                                 </tr></thead>
                                 <tbody>
-                                    {rows.into_iter().map(|r| view! { <RuleRow r scope=sc enable delete copy /> }).collect_view()}
+                                    {rows.into_iter().map(|r| view! { <RuleRow r scope=sc enable delete /> }).collect_view()}
                                 </tbody>
                             </table>
                         }.into_any()
@@ -317,13 +317,11 @@ fn RuleRow(
     scope: RuleScope,
     enable: ServerAction<SetAlertRuleEnabled>,
     delete: ServerAction<DeleteAlertRule>,
-    copy: ServerAction<CopyAlertRule>,
 ) -> impl IntoView {
     let t = use_t();
     let name = r.spec.name.clone();
     let open = r.spec.is_open;
-    let copy_to = RwSignal::new(None::<i64>);
-    let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+    let (n1, n3) = (name.clone(), name.clone());
     let severities: Vec<&str> = r
         .spec
         .alert_levels
@@ -351,13 +349,6 @@ fn RuleRow(
             </td>
             <td class="actions">
                 <div class="form-row compact">
-                    <EnvironmentPicker env=Signal::derive(move || copy_to.get()) testid="rule-copy-env"
-                        on_pick=Callback::new(move |e| copy_to.set(Some(e))) />
-                    <button type="button" class="small" data-testid="rule-copy" on:click=move |_| {
-                        if let Some(e) = copy_to.get_untracked() {
-                            copy.dispatch(CopyAlertRule { scope, name: n2.clone(), to: RuleScope::Environment(e) });
-                        }
-                    }>{move || t().copy_to}</button>
                     <span data-testid="rule-delete">
                         <ConfirmButton label=t().delete question=t().delete_rule_q
                             on_confirm=Callback::new(move |_| { delete.dispatch(DeleteAlertRule { scope, name: n3.clone() }); }) />
@@ -369,8 +360,15 @@ fn RuleRow(
 }
 
 #[component]
-fn Detail(d: RuleDetail, scope: RuleScope, on_edit: Callback<AlertRuleInput>) -> impl IntoView {
+fn Detail(
+    d: RuleDetail,
+    scope: RuleScope,
+    copy: ServerAction<CopyAlertRule>,
+    on_edit: Callback<AlertRuleInput>,
+) -> impl IntoView {
     let t = use_t();
+    let copy_to = RwSignal::new(None::<i64>);
+    let copy_name = d.rule.spec.name.clone();
     let blacklist = ServerAction::<AddToBlacklist>::new();
     let input = d.rule.spec.clone();
     let rule_yaml = if d.objects.prometheus_rule.is_empty() {
@@ -385,6 +383,16 @@ fn Detail(d: RuleDetail, scope: RuleScope, on_edit: Callback<AlertRuleInput>) ->
             <div class="form-row">
                 <button type="button" data-testid="rule-edit" on:click=move |_| on_edit.run(input.clone())>{move || t().edit}</button>
                 <a href=page_link(scope, None)>{move || t().close}</a>
+            </div>
+            <div class="form-row">
+                <EnvironmentPicker env=Signal::derive(move || copy_to.get()) testid="rule-copy-env"
+                    on_pick=Callback::new(move |e| copy_to.set(Some(e))) />
+                <button type="button" class="small" data-testid="rule-copy" on:click=move |_| {
+                    if let Some(e) = copy_to.get_untracked() {
+                        copy.dispatch(CopyAlertRule { scope, name: copy_name.clone(), to: RuleScope::Environment(e) });
+                    }
+                }>{move || t().copy_to}</button>
+                {move || matches!(copy.value().get(), Some(Ok(_))).then(|| view! { <span class="ok" data-testid="rule-copied">"✓"</span> })}
             </div>
             {(!d.state_error.is_empty()).then(|| view! { <p class="warning" data-testid="detail-state-error">{d.state_error.clone()}</p> })}
             <p data-testid="detail-sync" data-ok=d.rule.sync.ok.to_string()>

@@ -1,0 +1,156 @@
+//! Load script (run with `cargo bench -p server --bench rules_apply`): 10,000 alert rules
+//! rendered and applied across 50 fake Kubernetes API servers (200 per cluster, each rule with a
+//! template, two levels and a channel), then a second pass (a re-sync of every rule, which must
+//! write nothing), then a change to one channel that 200 rules use, re-rendered into their
+//! AlertmanagerConfigs. Prints the times and the write counts.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use common::fake_kube::{TOKEN, create, kubeconfig, serve_monitored};
+use common::real::RealStack;
+use common::{ADMIN_PW, Auth, Backend, TestApp};
+use serde_json::{Value, json};
+
+const CLUSTERS: usize = 50;
+const RULES_PER_CLUSTER: usize = 200;
+
+fn rule(name: &str, channel: i64) -> Value {
+    json!({
+        "name": name,
+        "alertType": "monitor",
+        "promqlGenerator": {"scope": "containers", "resource": "container", "rule": "cpuUsagePercent",
+            "unit": "percent-0-100", "labelMatchers": [{"type": "=~", "name": "pod", "value": "web-.*"}]},
+        "for": "1m",
+        "alertLevels": [{"compareOp": ">", "compareValue": "80", "severity": "error"},
+                        {"compareOp": ">", "compareValue": "90", "severity": "critical"}],
+        "inhibitLabels": ["pod"],
+        "receivers": [{"alertChannelID": channel, "interval": "1h"}],
+    })
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let Some(stack) = RealStack::start() else {
+        eprintln!("prometheus/alertmanager are not installed: nothing to measure");
+        return;
+    };
+    let app = TestApp::start_with(Backend::Sqlite, |c| {
+        c.public_url = Some("https://gemscope.example".into())
+    })
+    .await;
+    server::templates::seed(&app.db).await.unwrap();
+    let admin = app.login("admin", ADMIN_PW).await;
+    let mut fakes = Vec::new();
+    let mut places = Vec::new();
+    for c in 0..CLUSTERS {
+        let (addr, fake, task, base) = serve_monitored(&stack).await;
+        create(
+            &base,
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        )
+        .await;
+        let cluster = app
+            .ok(
+                "/api/clusters/create",
+                json!({"cluster": {"name": format!("c{c}"), "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
+                Auth::Cookie(&admin),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let env = app
+            .environment(
+                &admin,
+                &format!("team-{c}"),
+                ("admin", "admin"),
+                cluster,
+                "shop",
+            )
+            .await;
+        let channel = app
+            .ok(
+                "/api/channels/create",
+                json!({"tenant_id": env.tenant, "channel": {"name": "hook", "send_resolved": true, "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
+                Auth::Cookie(&admin),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        fakes.push((fake, task));
+        places.push((env.environment, channel));
+    }
+    let writes = |fakes: &Vec<(testkit::kube::Shared, _)>| -> u64 {
+        fakes.iter().map(|(f, _)| f.write_count()).sum()
+    };
+
+    // First pass: every rule created (rendered, two objects applied, one transaction each).
+    let before = writes(&fakes);
+    let started = Instant::now();
+    for (env, channel) in &places {
+        for i in 0..RULES_PER_CLUSTER {
+            let r = app
+                .call(
+                    "/api/alert-rules/create",
+                    json!({"scope": {"kind": "environment", "id": env}, "rule": rule(&format!("rule-{i}"), *channel)}),
+                    Auth::Cookie(&admin),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+    let first = started.elapsed();
+    let first_writes = writes(&fakes) - before;
+
+    // Second pass: a re-sync of every rule; nothing changed, so nothing may be written.
+    let before = writes(&fakes);
+    let started = Instant::now();
+    for (env, _) in &places {
+        let items = app
+            .ok(
+                "/api/alert-rules/sync",
+                json!({"scope": {"kind": "environment", "id": env}}),
+                Auth::Cookie(&admin),
+            )
+            .await;
+        assert!(items.as_array().unwrap().iter().all(|i| i["error"] == ""));
+    }
+    let second = started.elapsed();
+    let second_writes = writes(&fakes) - before;
+
+    // A channel edit reaching the 200 rules of one cluster that use it.
+    let (_, channel) = places[0];
+    let before = writes(&fakes);
+    let started = Instant::now();
+    app.ok(
+        "/api/channels/update",
+        json!({"channel_id": channel, "channel": {"name": "hook", "send_resolved": false, "config": {"type": "webhook"}}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let edit = started.elapsed();
+    let edit_writes = writes(&fakes) - before;
+    let total = CLUSTERS * RULES_PER_CLUSTER;
+    println!("rules: {total} across {CLUSTERS} clusters");
+    println!(
+        "first pass: {:.1} s ({:.2} ms per rule), {first_writes} writes",
+        first.as_secs_f64(),
+        first.as_secs_f64() * 1000.0 / total as f64
+    );
+    println!(
+        "second pass (re-sync of every rule): {:.1} s, {second_writes} writes (goal 0)",
+        second.as_secs_f64()
+    );
+    println!(
+        "channel edit reaching {RULES_PER_CLUSTER} rules: {:.2} s (goal ≤ 5 s), {edit_writes} writes",
+        edit.as_secs_f64()
+    );
+    assert_eq!(second_writes, 0, "a second pass must write nothing");
+    assert_eq!(
+        edit_writes, RULES_PER_CLUSTER as u64,
+        "one AlertmanagerConfig per rule"
+    );
+}
