@@ -273,6 +273,7 @@ async fn injected_faults_answer_internal_errors() {
     fake.set_faults(testkit::kube::Faults {
         error_rate: 1.0,
         latency: std::time::Duration::from_millis(50),
+        ..Default::default()
     });
     let started = std::time::Instant::now();
     let res = http.get(&url).send().await.expect("get");
@@ -281,5 +282,36 @@ async fn injected_faults_answer_internal_errors() {
     let body: Value = res.json().await.expect("status body");
     assert_eq!(body["kind"], "Status");
     assert_eq!(body["reason"], "InternalError");
+    task.abort();
+}
+
+#[tokio::test]
+async fn refused_writes_answer_invalid_and_writes_are_counted() {
+    let (addr, fake, task) =
+        testkit::kube::serve("127.0.0.1:0".parse().expect("addr"), Options::default())
+            .await
+            .expect("serve");
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/namespaces");
+    fake.set_faults(testkit::kube::Faults {
+        reject_writes_to: Some("namespaces".into()),
+        ..Default::default()
+    });
+    let ns =
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+    let res = http.post(&url).json(&ns).send().await.expect("post");
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.expect("status body");
+    assert_eq!(body["reason"], "Invalid");
+    assert_eq!(http.get(&url).send().await.expect("get").status(), 200);
+    assert_eq!(
+        fake.write_count(),
+        1,
+        "the refused write was counted, the read was not"
+    );
+    fake.set_faults(testkit::kube::Faults::default());
+    let res = http.post(&url).json(&ns).send().await.expect("post");
+    assert_eq!(res.status(), 201);
+    assert_eq!(fake.write_count(), 2);
     task.abort();
 }

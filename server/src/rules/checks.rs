@@ -272,7 +272,8 @@ mod tests {
 
     #[test]
     fn bands_need_for_and_join_steps() {
-        let cases: Vec<(Vec<i64>, i64, Vec<(i64, i64)>)> = vec![
+        type Case = (Vec<i64>, i64, Vec<(i64, i64)>);
+        let cases: Vec<Case> = vec![
             (vec![], 0, vec![]),
             (vec![0, 60, 120], 0, vec![(0, 120)]),
             (vec![0, 60, 120], 60, vec![(60, 120)]),

@@ -302,8 +302,7 @@ impl AlertRulesService {
     }
 
     fn needs_all(handle: &ClusterHandle, kinds: &[Option<AlertType>]) -> bool {
-        handle.kind == ClusterKind::Standalone
-            || kinds.iter().any(|k| *k == Some(AlertType::Logging))
+        handle.kind == ClusterKind::Standalone || kinds.contains(&Some(AlertType::Logging))
     }
 
     /// Writes one rule's change and settles its silence, then commits; if anything fails the

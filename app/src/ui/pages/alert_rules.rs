@@ -39,18 +39,11 @@ fn page_link(scope: RuleScope, rule: Option<&str>) -> String {
     }
 }
 
-/// What the editor is open for.
-#[derive(Clone, PartialEq)]
-enum Editing {
-    Closed,
-    New,
-    Rule(String, Box<AlertRuleInput>),
-}
-
-#[component]
-pub fn AlertRulesPage() -> impl IntoView {
-    let t = use_t();
-    let query = use_query_map();
+/// The scope a page's link names (`env=N`, or `cluster=N` for a cluster's monitoring
+/// namespace), and the environment picker's value.
+pub(crate) fn scope_from_query(
+    query: Memo<leptos_router::params::ParamsMap>,
+) -> (Memo<Option<RuleScope>>, Signal<Option<i64>>) {
     let scope = Memo::new(move |_| {
         query.with(|q| {
             let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
@@ -63,6 +56,22 @@ pub fn AlertRulesPage() -> impl IntoView {
         Some(RuleScope::Environment(e)) => Some(e),
         _ => None,
     });
+    (scope, env)
+}
+
+/// What the editor is open for.
+#[derive(Clone, PartialEq)]
+enum Editing {
+    Closed,
+    New,
+    Rule(String, Box<AlertRuleInput>),
+}
+
+#[component]
+pub fn AlertRulesPage() -> impl IntoView {
+    let t = use_t();
+    let query = use_query_map();
+    let (scope, env) = scope_from_query(query);
     let selected = Memo::new(move |_| query.with(|q| q.get("rule")));
     let refresh = RwSignal::new(0usize);
     let bump = move || refresh.update(|n| *n += 1);

@@ -15,18 +15,7 @@ use crate::ui::use_t;
 pub fn BlacklistPage() -> impl IntoView {
     let t = use_t();
     let query = use_query_map();
-    let scope = Memo::new(move |_| {
-        query.with(|q| {
-            let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
-            num("env")
-                .map(RuleScope::Environment)
-                .or_else(|| num("cluster").map(RuleScope::System))
-        })
-    });
-    let env = Signal::derive(move || match scope.get() {
-        Some(RuleScope::Environment(e)) => Some(e),
-        _ => None,
-    });
+    let (scope, env) = super::alert_rules::scope_from_query(query);
     let remove = ServerAction::<RemoveFromBlacklist>::new();
     let refresh = RwSignal::new(0usize);
     Effect::new(move |_| {
