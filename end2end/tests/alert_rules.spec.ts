@@ -188,4 +188,30 @@ test("bad input is refused in the editor with the field named", async ({ page }:
   await editor.getByTestId("rule-save").click();
   await expect(editor.locator("small.field-error[data-field=expr]")).toContainText('namespace="shop"');
   await expect(page.locator("[data-testid=rule][data-name=other-namespace]")).toHaveCount(0);
+
+  // Import: each item is reported; the bad one does not stop the good one.
+  await page.getByTestId("rule-editor").getByRole("button", { name: /close|关闭/i }).click();
+  const channels = await (await page.request.post("/api/channels/list", { data: { tenant_id: tenant.id } })).json();
+  const mine = channels.find((c: any) => c.tenant_id === tenant.id);
+  await page.getByTestId("rules-import").locator("summary").click();
+  await page.getByTestId("import-yaml").fill(
+    `- name: imported-up\n  alertType: monitor\n  expr: 'up{namespace="__namespace__"} == 0'\n  for: 1m\n  alertLevels: [{severity: error}]\n  receivers: [{alertChannelID: ${mine.id}, interval: 1h}]\n` +
+      `- name: imported-bad\n  alertType: monitor\n  expr: 'up == 0'\n  for: 1m\n  alertLevels: [{severity: error}]\n  receivers: [{alertChannelID: ${mine.id}, interval: 1h}]\n`,
+  );
+  await page.getByTestId("import-run").click();
+  const items = page.getByTestId("import-item");
+  await expect(items).toHaveCount(2);
+  await expect(items.nth(0)).toHaveAttribute("data-ok", "true");
+  await expect(items.nth(1)).toHaveAttribute("data-ok", "false");
+  await expect(items.nth(1)).toContainText('namespace="shop"');
+  await expect(page.locator("[data-testid=rule][data-name=imported-up]")).toBeVisible();
+  await expect(page.locator("[data-testid=rule][data-name=imported-up] code")).toHaveText('up{namespace="shop"} == 0');
+
+  // A cluster's system rules (its monitoring namespace) are one click from the cluster page.
+  await page.goto(`/clusters/${cluster.id}`);
+  await hydrated(page);
+  await page.getByTestId("cluster-rules").click();
+  await expect(page).toHaveURL(new RegExp(`/alert-rules\\?cluster=${cluster.id}`));
+  await expect(page.getByText("kubegems-monitoring")).toBeVisible();
+  await expect(page.getByTestId("rule-new")).toBeVisible();
 });

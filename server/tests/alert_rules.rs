@@ -224,6 +224,17 @@ async fn a_rule_fires_notifies_and_disabling_silences_it() {
             .is_some_and(|i| i.environment_id == Some(w.env))
     })
     .await;
+    // The backtest sees the queue over the threshold since the sample was written.
+    let bt = w
+        .rules(
+            "alert-rules/backtest",
+            json!({"scope": scope(w.env), "rule": w.queue_rule("queue-deep"), "range_secs": 600}),
+        )
+        .await;
+    assert_eq!(bt["series"].as_array().unwrap().len(), 1, "{bt}");
+    let bands = bt["levels"][0]["bands"].as_array().unwrap();
+    assert!(!bands.is_empty(), "{bt}");
+    assert!(bands[0][1].as_i64().unwrap() >= now - 60, "{bt}");
     let detail = w
         .rules(
             "alert-rules/get",
@@ -861,4 +872,38 @@ async fn kubernetes_writes_are_all_or_nothing() {
     let writes = fake.write_count();
     call("/api/alert-rules/sync", json!({"scope": sc})).await;
     assert_eq!(fake.write_count(), writes);
+
+    // A cluster that cannot be asked shows unknown, with the reason, never inactive.
+    let list = call("/api/alert-rules/list", json!({"scope": sc})).await;
+    assert!(
+        list.body["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "inactive"),
+        "{}",
+        list.body
+    );
+    fake.set_faults(testkit::kube::Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    let list = call("/api/alert-rules/list", json!({"scope": sc})).await;
+    fake.set_faults(Default::default());
+    assert_eq!(list.status, 200, "{}", list.body);
+    let rules = list.body["rules"].as_array().unwrap();
+    assert!(
+        rules.iter().all(|r| r["state"] == "unknown"),
+        "{}",
+        list.body
+    );
+    assert_eq!(list.body["counts"]["unknown"], rules.len());
+    assert!(
+        list.body["state_error"]
+            .as_str()
+            .unwrap()
+            .contains("injected fault"),
+        "{}",
+        list.body
+    );
 }

@@ -340,4 +340,5 @@ pub const TEXTS: Texts = Texts {
     written: "written",
     current: "current",
     import_created: "created",
+    system_rules: "System alert rules (monitoring namespace, all namespaces)",
 };

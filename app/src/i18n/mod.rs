@@ -411,6 +411,7 @@ pub struct Texts {
     pub written: &'static str,
     pub current: &'static str,
     pub import_created: &'static str,
+    pub system_rules: &'static str,
 }
 
 #[cfg(test)]

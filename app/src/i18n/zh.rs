@@ -340,4 +340,5 @@ pub const TEXTS: Texts = Texts {
     written: "已写入",
     current: "已是最新",
     import_created: "已创建",
+    system_rules: "系统告警规则（监控命名空间，覆盖所有命名空间）",
 };

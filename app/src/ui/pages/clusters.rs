@@ -425,6 +425,10 @@ pub fn ClusterPage() -> impl IntoView {
                             <Title text=c.name.clone() />
                             <h1><span class="muted">{t().cluster}" / "</span>{c.name.clone()}</h1>
                             <p class="muted">{c.description.clone()}</p>
+                            <p>
+                                <a href=format!("/alert-rules?cluster={}", c.id) data-testid="cluster-rules">{t().system_rules}</a>" · "
+                                <a href=format!("/blacklist?cluster={}", c.id)>{t().nav_blacklist}</a>
+                            </p>
                             <div class="grid2">
                                 <section class="card" data-testid="cluster-settings">
                                     <table class="table">
