@@ -873,14 +873,22 @@ async fn kubernetes_writes_are_all_or_nothing() {
     call("/api/alert-rules/sync", json!({"scope": sc})).await;
     assert_eq!(fake.write_count(), writes);
 
-    // A cluster that cannot be asked shows unknown, with the reason, never inactive.
+    // A cluster that cannot be asked shows unknown, with the reason, never inactive. This one
+    // has no Loki: its logging rule is unknown, its monitor rules are what Prometheus says.
     let list = call("/api/alert-rules/list", json!({"scope": sc})).await;
+    for r in list.body["rules"].as_array().unwrap() {
+        let want = if r["spec"]["alertType"] == "logging" {
+            "unknown"
+        } else {
+            "inactive"
+        };
+        assert_eq!(r["state"], want, "{}", list.body);
+    }
     assert!(
-        list.body["rules"]
-            .as_array()
+        list.body["state_error"]
+            .as_str()
             .unwrap()
-            .iter()
-            .all(|r| r["state"] == "inactive"),
+            .starts_with("loki: "),
         "{}",
         list.body
     );

@@ -33,10 +33,15 @@ impl AlertRulesService {
             .collect())
     }
 
-    /// The state of each rule from the rules APIs this cluster has; the error when one could
-    /// not be asked (its rules are then unknown).
-    async fn states(&self, place: &Place, rules: &[Stored]) -> (state::States, String) {
+    /// The state of each rule from the rules APIs this cluster has, the types whose API could
+    /// not be asked (their rules are then unknown), and why.
+    async fn states(
+        &self,
+        place: &Place,
+        rules: &[Stored],
+    ) -> (state::States, Vec<AlertType>, String) {
         let mut all = state::States::new();
+        let mut failed = Vec::new();
         let mut errors = Vec::new();
         for (kind, component) in [
             (AlertType::Monitor, "prometheus"),
@@ -53,31 +58,34 @@ impl AlertRulesService {
             .into_iter()
             .find(|(c, _, _)| *c == component)
             .map(|(_, e, _)| e);
-            let Some(endpoint) = endpoint else {
-                errors.push(format!(
+            let result = match endpoint {
+                Some(e) => state::fetch(&e, &self.http, kind == AlertType::Logging).await,
+                None => Err(format!(
                     "cluster {} has no {component} configured",
                     place.handle.name
-                ));
-                continue;
+                )),
             };
-            match state::fetch(&endpoint, &self.http, kind == AlertType::Logging).await {
+            match result {
                 Ok(s) => all.extend(s),
-                Err(e) => errors.push(format!("{component}: {e}")),
+                Err(e) => {
+                    failed.push(kind);
+                    errors.push(format!("{component}: {e}"));
+                }
             }
         }
-        (all, errors.join("; "))
+        (all, failed, errors.join("; "))
     }
 
     fn state_of(
         states: &state::States,
-        failed: bool,
+        failed: &[AlertType],
         s: &Stored,
     ) -> (RuleState, Vec<app::model::LiveAlert>) {
         let key = (s.row.namespace.clone(), s.row.name.clone());
         match states.get(&key) {
             Some((st, alerts)) => (*st, alerts.clone()),
-            // A rule the API does not list is inactive only when the API answered.
-            None if failed => (RuleState::Unknown, Vec::new()),
+            // A rule the API does not list is inactive only when that API answered.
+            None if failed.contains(&s.kind()) => (RuleState::Unknown, Vec::new()),
             None => (RuleState::Inactive, Vec::new()),
         }
     }
@@ -161,8 +169,7 @@ impl AlertRulesPort for AlertRulesService {
         let place = self.place(caller, scope, Role::Viewer).await?;
         let rules = self.in_scope(&place).await?;
         let names = self.channel_names(&rules).await?;
-        let (states, state_error) = self.states(&place, &rules).await;
-        let failed = !state_error.is_empty();
+        let (states, failed, state_error) = self.states(&place, &rules).await;
         let mut out = RuleList {
             namespace: place.namespace.clone(),
             cluster_id: place.handle.id,
@@ -170,7 +177,7 @@ impl AlertRulesPort for AlertRulesService {
             ..Default::default()
         };
         for s in &rules {
-            let (st, _) = Self::state_of(&states, failed, s);
+            let (st, _) = Self::state_of(&states, &failed, s);
             match st {
                 RuleState::Inactive => out.counts.inactive += 1,
                 RuleState::Pending => out.counts.pending += 1,
@@ -191,8 +198,8 @@ impl AlertRulesPort for AlertRulesService {
         let place = self.place(caller, scope, Role::Viewer).await?;
         let s = self.find(&place, &name).await?;
         let names = self.channel_names(std::slice::from_ref(&s)).await?;
-        let (states, state_error) = self.states(&place, std::slice::from_ref(&s)).await;
-        let (st, alerts) = Self::state_of(&states, !state_error.is_empty(), &s);
+        let (states, failed, state_error) = self.states(&place, std::slice::from_ref(&s)).await;
+        let (st, alerts) = Self::state_of(&states, &failed, &s);
         let input = s.input();
         let target = s.target();
         let rendered = domain::from_stored(&input, &target)?;
