@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use ::kube::core::ApiResource;
-use app::domain::{alert_rules as domain, am_config, rule_file};
+use app::domain::{alert_rules as domain, am_config};
 use app::model::{AlertType, AmConfigSpec, ClusterKind, NamespacedAmConfig, RuleGroup};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -321,89 +321,4 @@ async fn write_kube(
         None => writes += remove(client, &amc, ns, name).await?,
     }
     Ok(writes)
-}
-
-/// Whether the cluster holds exactly what Gemscope would write for this rule (the detail page's
-/// sync status and the config check).
-pub async fn is_current(
-    handle: &ClusterHandle,
-    rule: &RuleObject,
-    rules: &[RuleObject],
-) -> Result<bool, String> {
-    match (&handle.client, handle.kind) {
-        (Some(client), ClusterKind::Kubernetes) => {
-            let am = k::get(
-                client,
-                &AlertmanagerConfig::api_resource(),
-                Some(&rule.namespace),
-                &rule.name,
-            )
-            .await?;
-            let am_ok = am.is_some_and(|o| {
-                serde_json::to_value(&o).unwrap_or(Value::Null)["spec"]
-                    == serde_json::to_value(&rule.am).unwrap_or(Value::Null)
-            });
-            if !am_ok {
-                return Ok(false);
-            }
-            match rule.kind {
-                AlertType::Monitor => {
-                    let pr = k::get(
-                        client,
-                        &PrometheusRule::api_resource(),
-                        Some(&rule.namespace),
-                        &rule.name,
-                    )
-                    .await?;
-                    Ok(pr.is_some_and(|o| {
-                        serde_json::to_value(&o).unwrap_or(Value::Null)["spec"]
-                            == json!({"groups": [&rule.group]})
-                    }))
-                }
-                AlertType::Logging => {
-                    let api: Api<ConfigMap> =
-                        Api::namespaced(client.clone(), handle.settings.logging_ns());
-                    let cm = api
-                        .get_opt(LOKI_RULES_CONFIGMAP)
-                        .await
-                        .map_err(|e| k::describe(&e))?;
-                    let want = serde_norway::to_string(&domain::loki_namespace_rules(loki_groups(
-                        rules,
-                        &rule.namespace,
-                    )))
-                    .map_err(|e| e.to_string())?;
-                    Ok(cm
-                        .and_then(|c| c.data)
-                        .and_then(|d| d.get(&rule.namespace).cloned())
-                        == Some(want))
-                }
-            }
-        }
-        _ => {
-            let s = &handle.settings;
-            let path = match rule.kind {
-                AlertType::Monitor => RuleTarget {
-                    dir: &s.rules_dir,
-                    name: &standalone_rule_file(&rule.namespace, &rule.name),
-                    reload: None,
-                }
-                .path()?,
-                AlertType::Logging => RuleTarget {
-                    dir: &s.loki_rules_dir,
-                    name: &format!("alert_{}", rule.namespace),
-                    reload: None,
-                }
-                .path()?,
-            };
-            let content = match rule.kind {
-                AlertType::Monitor => rule_file::render(&app::model::RuleFile {
-                    groups: vec![rule.group.clone()],
-                })?,
-                AlertType::Logging => rule_file::render(&domain::loki_namespace_rules(
-                    loki_groups(rules, &rule.namespace),
-                ))?,
-            };
-            Ok(standalone::file_state(&path, &content)?.1)
-        }
-    }
 }
