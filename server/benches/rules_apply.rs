@@ -14,8 +14,13 @@ use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use serde_json::{Value, json};
 
-const CLUSTERS: usize = 50;
-const RULES_PER_CLUSTER: usize = 200;
+/// `GEMSCOPE_BENCH_CLUSTERS` and `GEMSCOPE_BENCH_RULES` scale it down for a quick run.
+fn size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn rule(name: &str, channel: i64) -> Value {
     json!({
@@ -33,6 +38,8 @@ fn rule(name: &str, channel: i64) -> Value {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    let clusters = size("GEMSCOPE_BENCH_CLUSTERS", 50);
+    let rules_per_cluster = size("GEMSCOPE_BENCH_RULES", 200);
     let Some(stack) = RealStack::start() else {
         eprintln!("prometheus/alertmanager are not installed: nothing to measure");
         return;
@@ -45,7 +52,7 @@ async fn main() {
     let admin = app.login("admin", ADMIN_PW).await;
     let mut fakes = Vec::new();
     let mut places = Vec::new();
-    for c in 0..CLUSTERS {
+    for c in 0..clusters {
         let (addr, fake, task, base) = serve_monitored(&stack).await;
         create(
             &base,
@@ -91,7 +98,7 @@ async fn main() {
     let before = writes(&fakes);
     let started = Instant::now();
     for (env, channel) in &places {
-        for i in 0..RULES_PER_CLUSTER {
+        for i in 0..rules_per_cluster {
             let r = app
                 .call(
                     "/api/alert-rules/create",
@@ -127,14 +134,14 @@ async fn main() {
     let started = Instant::now();
     app.ok(
         "/api/channels/update",
-        json!({"channel_id": channel, "channel": {"name": "hook", "send_resolved": false, "config": {"type": "webhook"}}}),
+        json!({"channel_id": channel, "channel": {"name": "hook", "send_resolved": false, "config": {"type": "webhook", "url": {}}}}),
         Auth::Cookie(&admin),
     )
     .await;
     let edit = started.elapsed();
     let edit_writes = writes(&fakes) - before;
-    let total = CLUSTERS * RULES_PER_CLUSTER;
-    println!("rules: {total} across {CLUSTERS} clusters");
+    let total = clusters * rules_per_cluster;
+    println!("rules: {total} across {clusters} clusters");
     println!(
         "first pass: {:.1} s ({:.2} ms per rule), {first_writes} writes",
         first.as_secs_f64(),
@@ -145,12 +152,12 @@ async fn main() {
         second.as_secs_f64()
     );
     println!(
-        "channel edit reaching {RULES_PER_CLUSTER} rules: {:.2} s (goal ≤ 5 s), {edit_writes} writes",
+        "channel edit reaching {rules_per_cluster} rules: {:.2} s (goal ≤ 5 s), {edit_writes} writes",
         edit.as_secs_f64()
     );
     assert_eq!(second_writes, 0, "a second pass must write nothing");
     assert_eq!(
-        edit_writes, RULES_PER_CLUSTER as u64,
+        edit_writes, rules_per_cluster as u64,
         "one AlertmanagerConfig per rule"
     );
 }

@@ -663,10 +663,20 @@ impl AlertRulesService {
     /// Writes one stored rule again (re-rendered from its template, so a template edit reaches
     /// the rule, inventory §12.5) and settles its silence. Returns how many writes it took.
     pub async fn resync_one(&self, place: &Place, s: &Stored) -> Result<usize, ApiError> {
+        self.rewrite(place, s, true).await
+    }
+
+    /// `full`: re-render from the template and settle the silence too; otherwise only the
+    /// routing can have changed (a channel edit), so the stored rendering is written again.
+    async fn rewrite(&self, place: &Place, s: &Stored, full: bool) -> Result<usize, ApiError> {
         let input = s.input();
-        let template = self.template(place, &input).await?;
+        let template = if full {
+            self.template(place, &input).await?
+        } else {
+            None
+        };
         let target = s.target();
-        let rendered = if template.is_some() || input.logql_generator.is_some() {
+        let rendered = if full && (template.is_some() || input.logql_generator.is_some()) {
             domain::render(&input, &target, template.as_ref())?
         } else {
             domain::from_stored(&input, &target)?
@@ -697,7 +707,7 @@ impl AlertRulesService {
             &s.row.name,
             Some(&obj),
             Some(s.kind()),
-            Some(s.row.is_open),
+            full.then_some(s.row.is_open),
         )
         .await
     }
@@ -747,7 +757,7 @@ impl AlertRulesService {
                 }
             };
             let place = Place::of_rule(handle, &s);
-            let r = self.resync_one(&place, &s).await;
+            let r = self.rewrite(&place, &s, false).await;
             self.record_sync(s.row.id, &r).await;
             count += 1;
             writes += r.unwrap_or(0);
