@@ -12,7 +12,6 @@ use app::model::{
 use serde_json::Value;
 
 use super::{AlertRulesService, Place};
-use crate::observe::endpoint::Endpoint;
 use crate::observe::prometheus::Prometheus;
 
 /// The longest backtest: a week.
@@ -102,23 +101,6 @@ pub fn bands(series: &[Series], step: i64, for_secs: i64) -> Vec<(i64, i64)> {
 }
 
 impl AlertRulesService {
-    fn component(&self, place: &Place, name: &str) -> Result<Endpoint, ApiError> {
-        crate::observe::endpoint::endpoints(
-            place.handle.kind,
-            &place.handle.settings,
-            place.handle.client.as_ref(),
-        )
-        .into_iter()
-        .find(|(c, _, _)| *c == name)
-        .map(|(_, e, _)| e)
-        .ok_or_else(|| {
-            ApiError::new(
-                http::StatusCode::CONFLICT,
-                format!("cluster {} has no {name} configured", place.handle.name),
-            )
-        })
-    }
-
     async fn rendered(
         &self,
         place: &Place,
@@ -136,7 +118,10 @@ impl AlertRulesService {
     ) -> Result<Vec<Series>, ApiError> {
         match kind {
             AlertType::Monitor => {
-                let p = Prometheus::new(self.component(place, "prometheus")?, self.http.clone());
+                let p = Prometheus::new(
+                    self.component(&place.handle, "prometheus")?,
+                    self.http.clone(),
+                );
                 Ok(p.query(expr, None)
                     .await
                     .map_err(|e| e.into_api("expr"))?
@@ -148,7 +133,7 @@ impl AlertRulesService {
                     .collect())
             }
             AlertType::Logging => {
-                let e = self.component(place, "loki")?;
+                let e = self.component(&place.handle, "loki")?;
                 let qs = serde_urlencoded::to_string([("query", expr)])
                     .map_err(|_| ApiError::internal())?;
                 let body = e
@@ -169,14 +154,17 @@ impl AlertRulesService {
     ) -> Result<Vec<Series>, ApiError> {
         match kind {
             AlertType::Monitor => {
-                let p = Prometheus::new(self.component(place, "prometheus")?, self.http.clone());
+                let p = Prometheus::new(
+                    self.component(&place.handle, "prometheus")?,
+                    self.http.clone(),
+                );
                 Ok(p.query_range(expr, start, end, step)
                     .await
                     .map_err(|e| e.into_api("expr"))?
                     .series)
             }
             AlertType::Logging => {
-                let e = self.component(place, "loki")?;
+                let e = self.component(&place.handle, "loki")?;
                 let qs = serde_urlencoded::to_string([
                     ("query", expr.to_string()),
                     ("start", start.to_string()),

@@ -155,26 +155,27 @@ impl AlertRulesService {
         }
     }
 
-    pub fn alertmanager(&self, place: &Place) -> Result<Alertmanager, ApiError> {
-        let endpoint = crate::observe::endpoint::endpoints(
-            place.handle.kind,
-            &place.handle.settings,
-            place.handle.client.as_ref(),
-        )
-        .into_iter()
-        .find(|(c, _, _)| *c == "alertmanager")
-        .map(|(_, e, _)| e)
-        .ok_or_else(|| {
-            ApiError::new(
-                http::StatusCode::CONFLICT,
-                format!(
-                    "cluster {} has no Alertmanager configured",
-                    place.handle.name
-                ),
-            )
-        })?;
+    /// How to reach one of the cluster's components (from the handle already loaded).
+    pub fn component(
+        &self,
+        handle: &ClusterHandle,
+        name: &str,
+    ) -> Result<crate::observe::endpoint::Endpoint, ApiError> {
+        crate::observe::endpoint::endpoints(handle.kind, &handle.settings, handle.client.as_ref())
+            .into_iter()
+            .find(|(c, _, _)| *c == name)
+            .map(|(_, e, _)| e)
+            .ok_or_else(|| {
+                ApiError::new(
+                    http::StatusCode::CONFLICT,
+                    format!("cluster {} has no {name} configured", handle.name),
+                )
+            })
+    }
+
+    pub fn alertmanager(&self, handle: &ClusterHandle) -> Result<Alertmanager, ApiError> {
         Ok(Alertmanager {
-            endpoint,
+            endpoint: self.component(handle, "alertmanager")?,
             http: self.http.clone(),
         })
     }
@@ -370,14 +371,7 @@ impl AlertRulesService {
         name: &str,
         enabled: bool,
     ) -> Result<usize, ApiError> {
-        let place = Place {
-            handle: handle.clone(),
-            namespace: namespace.into(),
-            global: false,
-            environment_id: None,
-            tenant_id: None,
-        };
-        let am = self.alertmanager(&place)?;
+        let am = self.alertmanager(handle)?;
         silences::ensure_rule(&am, namespace, name, enabled)
             .await
             .map_err(|e| cluster_error(handle, e))

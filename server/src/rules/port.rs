@@ -50,20 +50,9 @@ impl AlertRulesService {
             if !rules.iter().any(|s| s.kind() == kind) {
                 continue;
             }
-            let endpoint = crate::observe::endpoint::endpoints(
-                place.handle.kind,
-                &place.handle.settings,
-                place.handle.client.as_ref(),
-            )
-            .into_iter()
-            .find(|(c, _, _)| *c == component)
-            .map(|(_, e, _)| e);
-            let result = match endpoint {
-                Some(e) => state::fetch(&e, &self.http, kind == AlertType::Logging).await,
-                None => Err(format!(
-                    "cluster {} has no {component} configured",
-                    place.handle.name
-                )),
+            let result = match self.component(&place.handle, component) {
+                Ok(e) => state::fetch(&e, &self.http, kind == AlertType::Logging).await,
+                Err(e) => Err(e.message),
             };
             match result {
                 Ok(s) => all.extend(s),
@@ -377,7 +366,7 @@ impl AlertRulesPort for AlertRulesService {
         scope: RuleScope,
     ) -> Result<Vec<BlacklistEntry>, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        let am = self.alertmanager(&place)?;
+        let am = self.alertmanager(&place.handle)?;
         let ns = (!place.global).then_some(place.namespace.as_str());
         silences::blacklist(&am, ns)
             .await
@@ -409,7 +398,7 @@ impl AlertRulesPort for AlertRulesService {
                 ),
             ));
         }
-        let am = self.alertmanager(&place)?;
+        let am = self.alertmanager(&place.handle)?;
         let fingerprint = crate::notify::history::label_fingerprint(&labels);
         silences::blacklist_add(&am, &labels, &fingerprint, &caller.username)
             .await
@@ -423,7 +412,7 @@ impl AlertRulesPort for AlertRulesService {
         id: String,
     ) -> Result<(), ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        let am = self.alertmanager(&place)?;
+        let am = self.alertmanager(&place.handle)?;
         let ns = (!place.global).then_some(place.namespace.as_str());
         let listed = silences::blacklist(&am, ns)
             .await
