@@ -9,6 +9,7 @@ mod m20261125_000003_templates;
 mod m20261125_000004_dashboards;
 mod m20261125_000005_channels;
 mod m20261126_000006_alert_rules;
+mod m20261126_000007_alert_centre;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_dashboards::Migration),
             Box::new(m20261125_000005_channels::Migration),
             Box::new(m20261126_000006_alert_rules::Migration),
+            Box::new(m20261126_000007_alert_centre::Migration),
         ]
     }
 }

@@ -143,7 +143,9 @@ impl MigrationTrait for Migration {
             "channel_deliveries",
             "channels",
         ] {
-            m.drop_table(Table::drop().table(t).to_owned()).await?;
+            // The history tables are gone after the alert-centre step.
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

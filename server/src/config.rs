@@ -39,6 +39,9 @@ pub struct Config {
     /// Override of the Alibaba Cloud SMS API endpoint (a private gateway, or a test stand-in).
     pub aliyun_sms_endpoint: Option<String>,
     pub aliyun_voice_endpoint: Option<String>,
+    /// Alert history older than this many days is archived to CSV and deleted
+    /// (`gemscope history archive`, and the daily job).
+    pub history_retention_days: u32,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             local_stack: false,
             in_cluster: false,
             notify_allow: String::new(),
+            history_retention_days: 30,
             aliyun_sms_endpoint: None,
             aliyun_voice_endpoint: None,
         }

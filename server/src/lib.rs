@@ -1,6 +1,7 @@
 //! The Gemscope server: implements every port of the `app` crate and serves the web UI and API.
 #![recursion_limit = "512"]
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cluster;

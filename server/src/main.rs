@@ -46,6 +46,22 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesCommand,
     },
+    /// Alert history maintenance.
+    History {
+        #[command(subcommand)]
+        action: HistoryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HistoryCommand {
+    /// Append alert notifications older than the retention age to CSV files under
+    /// `<data_dir>/archive/`, then delete them.
+    Archive {
+        /// Overrides `history_retention_days`.
+        #[arg(long)]
+        older_than_days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +141,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let conn = db::connect(&config.database_url).await?;
             db::migrate(&conn).await?;
             templates_command(&conn, action).await
+        }
+        Command::History {
+            action: HistoryCommand::Archive { older_than_days },
+        } => {
+            let conn = db::connect(&config.database_url).await?;
+            db::migrate(&conn).await?;
+            let days = older_than_days.unwrap_or(config.history_retention_days);
+            let cutoff = server::db::now() - i64::from(days) * 86_400;
+            let done = server::alerts::archive::archive(&conn, &config.data_dir, cutoff)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!(
+                "archived {} notifications older than {days} days ({} alerts removed) into {}",
+                done.notifications,
+                done.instances,
+                if done.files.is_empty() {
+                    "no file".to_string()
+                } else {
+                    done.files.join(", ")
+                }
+            );
+            Ok(())
         }
     }
 }

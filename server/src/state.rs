@@ -25,6 +25,7 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub metrics: Arc<Metrics>,
     pub notifier: Arc<crate::notify::deliver::Notifier>,
+    pub alert_centre: Arc<crate::alerts::AlertCentreService>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -62,6 +63,10 @@ impl AppState {
             http.clone(),
             config.public_url.clone(),
         ));
+        let alert_centre = Arc::new(crate::alerts::AlertCentreService::new(
+            db.clone(),
+            alert_rules.clone(),
+        ));
         let metrics = Arc::new(crate::observe::metrics::MetricsService {
             db: db.clone(),
             clusters: clusters.clone(),
@@ -97,6 +102,7 @@ impl AppState {
                 metrics,
             }),
             alert_rules,
+            alert_centre: alert_centre.clone(),
         };
         let leptos = LeptosOptions::builder()
             .output_name("gemscope")
@@ -111,6 +117,7 @@ impl AppState {
             leptos,
             metrics: Arc::new(Metrics::default()),
             notifier,
+            alert_centre,
         })
     }
 }

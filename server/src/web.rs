@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(form_logout))
         .route("/api/notify/{channel}/{token}", post(notify))
         .route("/api/alertmanager/webhook", post(history))
+        .route("/api/messages/stream", get(message_stream))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -252,7 +253,65 @@ async fn history(
     )
     .await
     {
-        Ok(stored) => axum::Json(stored).into_response(),
+        Ok(stored) => {
+            state.alert_centre.changed();
+            axum::Json(stored).into_response()
+        }
         Err(e) => fail(e),
     }
+}
+
+/// The message centre's live count: a server-sent event `unread` with the caller's unread count,
+/// sent at once, after every stored webhook or change, and at least every 15 s (which also picks
+/// up what other replicas stored). Unchanged counts are not sent again.
+async fn message_stream(State(state): State<AppState>, req: Request<Body>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let (parts, _) = req.into_parts();
+    let caller = match state
+        .services
+        .account
+        .authenticate(&Credentials::from_parts(&parts))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return (e.status_code(), axum::Json(e)).into_response(),
+    };
+    let centre = state.alert_centre.clone();
+    let events = centre.events.subscribe();
+    let stream = futures_util::stream::unfold(
+        (events, None::<u64>, true),
+        move |(mut events, last, first)| {
+            let centre = centre.clone();
+            let user = caller.user_id;
+            async move {
+                let mut wait = !first;
+                loop {
+                    if wait {
+                        tokio::select! {
+                            r = events.recv() => {
+                                if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
+                                    return None;
+                                }
+                            }
+                            _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+                        }
+                    }
+                    wait = true;
+                    let Ok(count) = centre.unread_of(user).await else {
+                        continue;
+                    };
+                    if last != Some(count) {
+                        let event = Event::default().event("unread").data(count.to_string());
+                        return Some((
+                            Ok::<_, std::convert::Infallible>(event),
+                            (events, Some(count), false),
+                        ));
+                    }
+                }
+            }
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

@@ -216,8 +216,8 @@ async fn a_rule_fires_notifies_and_disabling_silences_it() {
     .await;
     // The history receiver stored it for the tenant's environment.
     wait_for("the history receiver", 30, async || {
-        server::db::entities::alert_info::Entity::find()
-            .filter(server::db::entities::alert_info::Column::AlertName.eq("queue-deep"))
+        server::db::entities::alert_instance::Entity::find()
+            .filter(server::db::entities::alert_instance::Column::AlertName.eq("queue-deep"))
             .one(&w.app.db)
             .await
             .unwrap()

@@ -508,11 +508,12 @@ async fn a_real_alertmanager_delivers_through_gemscope() {
     );
 }
 
-/// The history receiver stores each alert once per status, under the tenant whose environment
-/// holds its namespace, and a repeated payload stores nothing new.
+/// The history receiver keeps one instance per alert under the tenant whose environment holds its
+/// namespace, and one notification per alert in every webhook (repeats included); a wrong token
+/// stores nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alert_history_is_idempotent_and_per_tenant() {
-    use server::db::entities::{alert_info, alert_message};
+async fn alert_history_is_stored_per_tenant() {
+    use server::db::entities::{alert_instance, alert_label, alert_notification};
     for backend in common::backends() {
         let app = TestApp::start(backend).await;
         let admin = app.login("admin", ADMIN_PW).await;
@@ -520,6 +521,9 @@ async fn alert_history_is_idempotent_and_per_tenant() {
         app.create_user(&admin, "bob", "bob-password").await;
         let cluster = app
             .standalone_cluster(&admin, "vm", "http://127.0.0.1:9")
+            .await;
+        let other = app
+            .standalone_cluster(&admin, "vm2", "http://127.0.0.1:9")
             .await;
         let shop = app
             .environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop")
@@ -534,7 +538,7 @@ async fn alert_history_is_idempotent_and_per_tenant() {
         )));
         let alert = |name: &str, ns: &str, status: &str, fp: &str| {
             json!({"status": status, "labels": {"alertname": name, "gems_namespace": ns, "severity": "error"},
-                "annotations": {"message": format!("{name} in {ns}")},
+                "annotations": {"message": format!("{name} in {ns}"), "value": "97"},
                 "startsAt": "2026-11-25T10:00:00Z", "endsAt": if status == "resolved" { "2026-11-25T10:05:00Z" } else { "0001-01-01T00:00:00Z" },
                 "fingerprint": fp})
         };
@@ -543,26 +547,28 @@ async fn alert_history_is_idempotent_and_per_tenant() {
                        alert("Orphan", "nowhere", "firing", "cccc000000000003")]});
         let first = app.call(&url, payload.clone(), Auth::None).await;
         assert_eq!(first.status, 200, "[{backend}] {}", first.body);
-        assert_eq!(
-            first.body,
-            json!({"alerts": 3, "new_messages": 3}),
-            "[{backend}]"
-        );
-        // Alertmanager repeating the notification: nothing new.
+        assert_eq!(first.body["alerts"], 3, "[{backend}]");
+        assert_eq!(first.body["new_alerts"], 3, "[{backend}]");
+        // Alertmanager repeating the notification: a repeat of known alerts.
         let again = app.call(&url, payload.clone(), Auth::None).await;
-        assert_eq!(
-            again.body,
-            json!({"alerts": 3, "new_messages": 0}),
-            "[{backend}]"
-        );
-        // Resolution is a new status of the same alert.
+        assert_eq!(again.body["new_alerts"], 0, "[{backend}] {}", again.body);
         let resolved = json!({"status": "resolved", "alerts": [alert("CpuHigh", "shop", "resolved", "aaaa000000000001")]});
         let r = app.call(&url, resolved, Auth::None).await;
-        assert_eq!(
-            r.body,
-            json!({"alerts": 1, "new_messages": 1}),
-            "[{backend}]"
-        );
+        assert_eq!(r.body["alerts"], 1, "[{backend}] {}", r.body);
+        // The same fingerprint from another cluster is another alert (KubeGems keyed by
+        // fingerprint alone, §12.16).
+        let other_url = server::notify::history::receiver(&app.state.notifier.secrets, "", other)
+            .webhook_configs[0]
+            .url
+            .clone();
+        let o = app
+            .call(
+                &other_url,
+                json!({"alerts": [alert("CpuHigh", "shop", "firing", "aaaa000000000001")]}),
+                Auth::None,
+            )
+            .await;
+        assert_eq!(o.body["new_alerts"], 1, "[{backend}] {}", o.body);
         let bad = app
             .call(
                 &format!("/api/alertmanager/webhook?cluster={cluster}&token=wrong-token-000000000"),
@@ -572,31 +578,38 @@ async fn alert_history_is_idempotent_and_per_tenant() {
             .await;
         assert_eq!(bad.status, 401, "[{backend}]");
 
-        let infos = alert_info::Entity::find().all(&app.db).await.unwrap();
-        let tenant_of = |fp: &str| {
+        let infos = alert_instance::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(infos.len(), 4, "[{backend}]");
+        let info = |fp: &str| {
             infos
                 .iter()
-                .find(|i| i.fingerprint == fp)
+                .find(|i| i.fingerprint == fp && i.cluster_id == cluster)
                 .unwrap()
-                .tenant_id
         };
-        assert_eq!(infos.len(), 3);
-        assert_eq!(tenant_of("aaaa000000000001"), Some(shop.tenant));
-        assert_eq!(tenant_of("bbbb000000000002"), Some(db.tenant));
-        assert_eq!(tenant_of("cccc000000000003"), None);
-        let shop_info = infos
-            .iter()
-            .find(|i| i.fingerprint == "aaaa000000000001")
+        assert_eq!(info("aaaa000000000001").tenant_id, Some(shop.tenant));
+        assert_eq!(
+            info("aaaa000000000001").environment_id,
+            Some(shop.environment)
+        );
+        assert_eq!(info("aaaa000000000001").project_id, Some(shop.project));
+        assert_eq!(info("aaaa000000000001").alert_name, "CpuHigh");
+        assert_eq!(info("bbbb000000000002").tenant_id, Some(db.tenant));
+        assert_eq!(info("cccc000000000003").tenant_id, None);
+        let labels = alert_label::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(labels.len(), 4 * 3, "[{backend}] three labels per alert");
+        let messages = alert_notification::Entity::find()
+            .all(&app.db)
+            .await
             .unwrap();
-        assert_eq!(shop_info.environment_id, Some(shop.environment));
-        assert_eq!(shop_info.alert_name, "CpuHigh");
-        let messages = alert_message::Entity::find().all(&app.db).await.unwrap();
-        assert_eq!(messages.len(), 4);
-        let statuses: Vec<(&str, &str)> = messages
+        assert_eq!(messages.len(), 3 + 3 + 1 + 1, "[{backend}]");
+        let cpu = info("aaaa000000000001").id;
+        let of_cpu: Vec<&str> = messages
             .iter()
-            .map(|m| (m.fingerprint.as_str(), m.status.as_str()))
+            .filter(|m| m.instance_id == cpu)
+            .map(|m| m.status.as_str())
             .collect();
-        assert!(statuses.contains(&("aaaa000000000001", "resolved")));
+        assert_eq!(of_cpu, ["firing", "firing", "resolved"], "[{backend}]");
+        assert!(messages.iter().all(|m| m.value == "97"));
         app.cleanup().await;
     }
 }

@@ -9,9 +9,10 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use super::{
-    account::AccountPort, alert_rules::AlertRulesPort, audit::AuditPort, channels::ChannelsPort,
-    clusters::ClustersPort, collectors::CollectorsPort, dashboards::DashboardsPort,
-    metrics::MetricsPort, templates::TemplatesPort, tenancy::TenancyPort, users::UsersPort,
+    account::AccountPort, alert_rules::AlertRulesPort, alerts::AlertCentrePort, audit::AuditPort,
+    channels::ChannelsPort, clusters::ClustersPort, collectors::CollectorsPort,
+    dashboards::DashboardsPort, metrics::MetricsPort, templates::TemplatesPort,
+    tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
 use crate::i18n::{Lang, localize_error};
@@ -67,6 +68,7 @@ pub struct Services {
     pub collectors: Arc<dyn CollectorsPort>,
     pub channels: Arc<dyn ChannelsPort>,
     pub alert_rules: Arc<dyn AlertRulesPort>,
+    pub alert_centre: Arc<dyn AlertCentrePort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alert_rules;
+pub mod alerts;
 pub mod audit;
 pub mod channels;
 pub mod clusters;

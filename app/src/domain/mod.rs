@@ -1,5 +1,6 @@
 //! Pure logic shared by browser and server: no I/O.
 
+pub mod alert_centre;
 pub mod alert_rules;
 pub mod am_config;
 pub mod channels;

@@ -3,6 +3,7 @@
 mod account;
 mod alert_rules;
 mod alertmanager;
+mod alerts;
 mod channels;
 mod cluster;
 mod collectors;
@@ -14,6 +15,7 @@ mod tenancy;
 pub use account::*;
 pub use alert_rules::*;
 pub use alertmanager::*;
+pub use alerts::*;
 pub use channels::*;
 pub use cluster::*;
 pub use collectors::*;

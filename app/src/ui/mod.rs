@@ -54,6 +54,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("channels") view=pages::ChannelsPage ssr=SsrMode::Async />
                     <Route path=path!("alert-rules") view=pages::AlertRulesPage ssr=SsrMode::Async />
                     <Route path=path!("blacklist") view=pages::BlacklistPage ssr=SsrMode::Async />
+                    <Route path=path!("alerts") view=pages::AlertHistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("alerts/overview") view=pages::AlertOverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("messages") view=pages::MessagesPage ssr=SsrMode::Async />
                     <Route path=path!("templates") view=pages::TemplatesPage ssr=SsrMode::Async />
                     <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
                     <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />

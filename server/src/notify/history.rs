@@ -1,21 +1,29 @@
-//! Gemscope's own receiver, which every rule also routes to (KubeGems' default webhook): one
-//! alert-info row per fingerprint and one alert-message row per status received, with the
-//! tenant, project and environment the cluster and namespace belong to. Idempotent: Alertmanager
-//! re-sending the same status stores nothing new, and nothing is acknowledged before it is
-//! committed, so a crash only means Alertmanager sends again.
+//! Gemscope's own receiver, which every rule also routes to (KubeGems' default webhook, §11.1):
+//! one instance row per (cluster, fingerprint) with its labels as rows, one notification row per
+//! alert in every notification received (repeats are what episodes count), and one inbox row per
+//! user who should see it. A whole payload is one transaction, acknowledged only once committed,
+//! so a crash only means Alertmanager sends again.
+//!
+//! Statements are batched per payload rather than per alert: the receiver must keep up with
+//! Alertmanager during an alert storm (see the `history_ingest` load script).
 
 use app::error::ApiError;
 use app::model::{AmReceiver, AmWebhookConfig};
 use http::StatusCode;
-use sea_orm::sea_query::OnConflict;
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
     TransactionTrait,
 };
 
 use super::payload::{Alert, Group};
 use crate::auth::secrets::SecretBox;
-use crate::db::entities::{alert_info, alert_message, cluster, environment};
+use crate::db::entities::{
+    alert_instance, alert_label, alert_notification, cluster, environment, inbox_item,
+    tenant_member, user,
+};
 use crate::db::{internal, now};
 
 pub const RECEIVER: &str = app::domain::alert_rules::HISTORY_RECEIVER;
@@ -76,7 +84,20 @@ pub fn label_fingerprint(labels: &std::collections::BTreeMap<String, String>) ->
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Stored {
     pub alerts: usize,
-    pub new_messages: u64,
+    /// Instances seen for the first time.
+    pub new_alerts: usize,
+    /// Inbox rows written (notifications times recipients).
+    pub delivered: usize,
+}
+
+/// Who owns a namespace of the cluster: (tenant, project, environment).
+type Owner = (i64, i64, i64);
+
+/// Label values are cut to what the index holds; search cuts its needle the same way.
+pub const LABEL_VALUE_MAX: usize = 255;
+
+pub fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
 }
 
 pub async fn ingest(
@@ -97,113 +118,205 @@ pub async fn ingest(
             "unknown cluster or wrong history token",
         ));
     }
-    // Namespace → (tenant, project, environment) on this cluster.
-    let envs = environment::Entity::find()
+    let owners: HashMap<String, Owner> = environment::Entity::find()
         .filter(environment::Column::ClusterId.eq(cluster_id))
         .all(db)
         .await
-        .map_err(internal)?;
-    let owner = |ns: &str| {
-        envs.iter()
-            .find(|e| e.namespace == ns)
-            .map(|e| (Some(e.tenant_id), e.project_id, e.id))
-    };
+        .map_err(internal)?
+        .into_iter()
+        .map(|e| (e.namespace, (e.tenant_id, e.project_id, e.id)))
+        .collect();
     let t = now();
     let txn = db.begin().await.map_err(internal)?;
-    let mut new_messages = 0;
-    for a in &group.alerts {
-        let fp = fingerprint(a);
-        let ns = a.namespace().to_string();
-        let (tenant, project, env) = match owner(&ns) {
-            Some((tenant, p, e)) => (tenant, Some(p), Some(e)),
-            None => (None, None, None),
-        };
-        let labels = serde_json::to_string(&a.labels).map_err(|_| ApiError::internal())?;
-        match alert_info::Entity::find_by_id(fp.clone())
-            .one(&txn)
-            .await
-            .map_err(internal)?
-        {
-            Some(existing) => {
-                let mut row: alert_info::ActiveModel = existing.into();
-                row.last_seen = Set(t);
-                row.update(&txn).await.map_err(internal)?;
-            }
-            None => {
-                alert_info::Entity::insert(alert_info::ActiveModel {
-                    fingerprint: Set(fp.clone()),
-                    cluster_id: Set(cluster_id),
-                    namespace: Set(ns.chars().take(63).collect()),
-                    alert_name: Set(a.name().chars().take(255).collect()),
-                    tenant_id: Set(tenant),
-                    project_id: Set(project),
-                    environment_id: Set(env),
-                    labels: Set(labels),
-                    first_seen: Set(t),
-                    last_seen: Set(t),
-                })
-                .on_conflict(
-                    OnConflict::column(alert_info::Column::Fingerprint)
-                        .update_column(alert_info::Column::LastSeen)
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await
-                .map_err(internal)?;
-            }
-        }
-        let annotations =
-            serde_json::to_string(&a.annotations).map_err(|_| ApiError::internal())?;
+    let (ids, new_alerts) = instances(&txn, cluster_id, group, &owners, t).await?;
+    let mut recipients = Recipients::default();
+    let mut inbox = Vec::new();
+    for (a, id) in group.alerts.iter().zip(&ids) {
+        let owner = owners.get(a.namespace()).copied();
         let status = if a.status == "resolved" {
             "resolved"
         } else {
             "firing"
         };
-        let starts_at = unix(&a.starts_at);
-        // Row counts of an upsert differ between databases (MySQL counts matched rows): look first.
-        let seen = alert_message::Entity::find()
-            .filter(alert_message::Column::Fingerprint.eq(fp.as_str()))
-            .filter(alert_message::Column::StartsAt.eq(starts_at))
-            .filter(alert_message::Column::Status.eq(status))
-            .one(&txn)
-            .await
-            .map_err(internal)?
-            .is_some();
-        if seen {
-            continue;
-        }
-        alert_message::Entity::insert(alert_message::ActiveModel {
-            fingerprint: Set(fp),
+        let row = alert_notification::ActiveModel {
+            instance_id: Set(*id),
+            tenant_id: Set(owner.map(|o| o.0)),
+            project_id: Set(owner.map(|o| o.1)),
             status: Set(status.into()),
-            starts_at: Set(starts_at),
+            starts_at: Set(unix(&a.starts_at)),
             ends_at: Set(if status == "resolved" {
                 unix(&a.ends_at)
             } else {
                 0
             }),
-            annotations: Set(annotations),
+            message: Set(a.message().to_string()),
+            value: Set(cut(
+                a.annotations.get("value").map(String::as_str).unwrap_or(""),
+                LABEL_VALUE_MAX,
+            )),
             received_at: Set(t),
             ..Default::default()
-        })
-        // A concurrent request may have stored it meanwhile: that is fine, not an error.
-        // (MySQL has no DO NOTHING: `ON DUPLICATE KEY UPDATE id = id` changes no row.)
-        .on_conflict(
-            OnConflict::columns([
-                alert_message::Column::Fingerprint,
-                alert_message::Column::StartsAt,
-                alert_message::Column::Status,
-            ])
-            .do_nothing_on([alert_message::Column::Id])
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await
-        .map_err(internal)?;
-        new_messages += 1;
+        };
+        // One by one: the id of each row is needed for the inbox, and MySQL returns no ids
+        // from a multi-row insert.
+        let notification = alert_notification::Entity::insert(row)
+            .exec(&txn)
+            .await
+            .map_err(internal)?
+            .last_insert_id;
+        for user_id in recipients.of(&txn, owner.map(|o| o.0)).await? {
+            inbox.push(inbox_item::ActiveModel {
+                user_id: Set(*user_id),
+                notification_id: Set(notification),
+                is_read: Set(false),
+                created_at: Set(t),
+                ..Default::default()
+            });
+        }
+    }
+    let delivered = inbox.len();
+    for chunk in chunks(inbox) {
+        inbox_item::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(internal)?;
     }
     txn.commit().await.map_err(internal)?;
     Ok(Stored {
         alerts: group.alerts.len(),
-        new_messages,
+        new_alerts,
+        delivered,
     })
+}
+
+/// Rows per multi-row insert: well under every database's bound-parameter limit.
+const CHUNK: usize = 400;
+
+fn chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(CHUNK).collect());
+    }
+    out
+}
+
+/// The instance id of every alert of the payload, in order, creating the unseen ones and
+/// moving `last_seen` of the others; also how many were new.
+async fn instances(
+    txn: &DatabaseTransaction,
+    cluster_id: i64,
+    group: &Group,
+    owners: &HashMap<String, Owner>,
+    t: i64,
+) -> Result<(Vec<i64>, usize), ApiError> {
+    let fps: Vec<String> = group.alerts.iter().map(fingerprint).collect();
+    let mut known: HashMap<String, i64> = HashMap::new();
+    for chunk in fps.chunks(CHUNK) {
+        for row in alert_instance::Entity::find()
+            .filter(alert_instance::Column::ClusterId.eq(cluster_id))
+            .filter(alert_instance::Column::Fingerprint.is_in(chunk.iter().cloned()))
+            .all(txn)
+            .await
+            .map_err(internal)?
+        {
+            known.insert(row.fingerprint, row.id);
+        }
+    }
+    let seen: Vec<i64> = known.values().copied().collect();
+    for chunk in seen.chunks(CHUNK) {
+        alert_instance::Entity::update_many()
+            .col_expr(alert_instance::Column::LastSeen, Expr::value(t))
+            .filter(alert_instance::Column::Id.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await
+            .map_err(internal)?;
+    }
+    let mut new_alerts = 0;
+    let mut labels = Vec::new();
+    for (a, fp) in group.alerts.iter().zip(&fps) {
+        if known.contains_key(fp) {
+            continue;
+        }
+        let owner = owners.get(a.namespace()).copied();
+        let id = alert_instance::Entity::insert(alert_instance::ActiveModel {
+            cluster_id: Set(cluster_id),
+            fingerprint: Set(fp.clone()),
+            namespace: Set(cut(a.namespace(), 63)),
+            alert_name: Set(cut(a.name(), 255)),
+            tenant_id: Set(owner.map(|o| o.0)),
+            project_id: Set(owner.map(|o| o.1)),
+            environment_id: Set(owner.map(|o| o.2)),
+            labels: Set(serde_json::to_string(&a.labels).map_err(|_| ApiError::internal())?),
+            first_seen: Set(t),
+            last_seen: Set(t),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await
+        .map_err(internal)?
+        .last_insert_id;
+        known.insert(fp.clone(), id);
+        new_alerts += 1;
+        labels.extend(label_rows(id, &a.labels));
+    }
+    for chunk in chunks(labels) {
+        alert_label::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await
+            .map_err(internal)?;
+    }
+    let ids = fps.iter().map(|fp| known[fp]).collect();
+    Ok((ids, new_alerts))
+}
+
+fn label_rows(id: i64, labels: &BTreeMap<String, String>) -> Vec<alert_label::ActiveModel> {
+    labels
+        .iter()
+        .map(|(k, v)| alert_label::ActiveModel {
+            instance_id: Set(id),
+            name: Set(cut(k, 255)),
+            value: Set(cut(v, LABEL_VALUE_MAX)),
+        })
+        .collect()
+}
+
+/// Who sees an alert in the message centre: every member of the tenant whose environment holds
+/// its namespace (Gemscope's roles are per tenant, so every member can read the environment);
+/// system admins for the monitoring namespace and namespaces no environment owns.
+#[derive(Default)]
+struct Recipients {
+    by_tenant: HashMap<Option<i64>, Vec<i64>>,
+}
+
+impl Recipients {
+    async fn of(
+        &mut self,
+        txn: &DatabaseTransaction,
+        tenant: Option<i64>,
+    ) -> Result<&Vec<i64>, ApiError> {
+        if !self.by_tenant.contains_key(&tenant) {
+            let users = match tenant {
+                Some(t) => tenant_member::Entity::find()
+                    .filter(tenant_member::Column::TenantId.eq(t))
+                    .all(txn)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .map(|m| m.user_id)
+                    .collect(),
+                None => user::Entity::find()
+                    .filter(user::Column::IsSystemAdmin.eq(true))
+                    .filter(user::Column::Active.eq(true))
+                    .all(txn)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .map(|u| u.id)
+                    .collect(),
+            };
+            self.by_tenant.insert(tenant, users);
+        }
+        Ok(&self.by_tenant[&tenant])
+    }
 }

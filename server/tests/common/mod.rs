@@ -295,6 +295,7 @@ impl TestApp {
 /// What `TestApp::environment` made.
 pub struct TenantEnv {
     pub tenant: i64,
+    pub project: i64,
     pub environment: i64,
 }
 
@@ -340,6 +341,7 @@ impl TestApp {
             .await);
         TenantEnv {
             tenant: t,
+            project: p,
             environment,
         }
     }

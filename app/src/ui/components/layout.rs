@@ -40,6 +40,7 @@ fn Frame(me: Me) -> impl IntoView {
             <A href="/" attr:class="brand">{move || t().app_name}</A>
             <ScopeSwitchers />
             <div class="topbar-right">
+                <crate::ui::pages::MessageBell />
                 <PreferenceSwitch />
                 <A href="/account" attr:class="user">{name}</A>
                 <form method="post" action="/logout" class="inline">
@@ -55,7 +56,10 @@ fn Frame(me: Me) -> impl IntoView {
                 <A href="/explore">{move || t().nav_metrics}</A>
                 <A href="/collectors">{move || t().nav_collectors}</A>
                 <A href="/alert-rules">{move || t().nav_alert_rules}</A>
+                <A href="/alerts/overview">{move || t().nav_alert_overview}</A>
+                <A href="/alerts" exact=true>{move || t().nav_alert_history}</A>
                 <A href="/blacklist">{move || t().nav_blacklist}</A>
+                <A href="/messages">{move || t().nav_messages}</A>
                 <A href="/channels">{move || t().nav_channels}</A>
                 <A href="/templates">{move || t().nav_templates}</A>
                 <A href="/audit">{move || t().nav_audit}</A>

@@ -386,6 +386,7 @@ fn Detail(
         d.objects.prometheus_rule.clone()
     };
     let none = d.alerts.is_empty();
+    let history_rule = d.rule.spec.name.clone();
     view! {
         <section class="card" data-testid="rule-detail" data-name=d.rule.spec.name.clone() data-state=d.rule.state.as_str()>
             <h2>{d.rule.spec.name.clone()}" "<span class=format!("badge {}", d.rule.state.as_str())>{state_text(d.rule.state)}</span></h2>
@@ -437,6 +438,7 @@ fn Detail(
                     RuleScope::System(c) => format!("cluster={c}"),
                 })>{t().blacklist_title}</a></p>
             })}
+            <super::alert_history::RuleHistory scope rule=history_rule />
             <h3>{move || t().objects}</h3>
             <pre class="yaml" data-testid="detail-rule-yaml">{rule_yaml}</pre>
             <pre class="yaml" data-testid="detail-am-yaml">{d.objects.alertmanager_config}</pre>

@@ -1,7 +1,8 @@
 //! sea-orm entities, one per table (see the `migration` crate for the schema).
 
-pub mod alert_info;
-pub mod alert_message;
+pub mod alert_instance;
+pub mod alert_label;
+pub mod alert_notification;
 pub mod alert_receiver;
 pub mod alert_rule;
 pub mod alert_template;
@@ -13,6 +14,7 @@ pub mod cluster;
 pub mod dashboard;
 pub mod dashboard_template;
 pub mod environment;
+pub mod inbox_item;
 pub mod project;
 pub mod session;
 pub mod template_resource;
