@@ -21,7 +21,7 @@ fn payload(batch: usize, size: usize) -> Value {
         .map(|i| {
             // 2,000 distinct alerts, so most notifications repeat a known one.
             let n = (batch * 37 + i) % 2000;
-            let status = if (batch + i) % 5 == 0 { "resolved" } else { "firing" };
+            let status = if (batch + i).is_multiple_of(5) { "resolved" } else { "firing" };
             json!({
                 "status": status,
                 "labels": {"alertname": "pod-cpu-high-error", "gems_alertname": "pod-cpu-high",

@@ -44,15 +44,9 @@ pub trait AlertCentrePort: Send + Sync {
     async fn mark_read(&self, caller: &Caller, ids: Vec<i64>) -> Result<u64, ApiError>;
 }
 
+#[cfg(feature = "ssr")]
 fn port() -> Result<std::sync::Arc<dyn AlertCentrePort>, ApiError> {
-    #[cfg(feature = "ssr")]
-    {
-        Ok(super::context::services()?.alert_centre)
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        Err(ApiError::internal())
-    }
+    Ok(super::context::services()?.alert_centre)
 }
 
 #[server(prefix = "/api", endpoint = "alerts/episodes", input = Json)]

@@ -295,7 +295,7 @@ impl Recipients {
         txn: &DatabaseTransaction,
         tenant: Option<i64>,
     ) -> Result<&Vec<i64>, ApiError> {
-        if !self.by_tenant.contains_key(&tenant) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.by_tenant.entry(tenant) {
             let users = match tenant {
                 Some(t) => tenant_member::Entity::find()
                     .filter(tenant_member::Column::TenantId.eq(t))
@@ -315,7 +315,7 @@ impl Recipients {
                     .map(|u| u.id)
                     .collect(),
             };
-            self.by_tenant.insert(tenant, users);
+            slot.insert(users);
         }
         Ok(&self.by_tenant[&tenant])
     }

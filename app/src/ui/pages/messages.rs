@@ -120,12 +120,12 @@ fn listen(count: RwSignal<Option<u64>>, changed: InboxChanged) {
     };
     let on_unread =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            if let Some(n) = ev.data().as_string().and_then(|s| s.parse::<u64>().ok()) {
-                if count.get_untracked() != Some(n) {
-                    count.set(Some(n));
-                    // Open lists (the message centre) re-read.
-                    changed.0.update(|x| *x += 1);
-                }
+            if let Some(n) = ev.data().as_string().and_then(|s| s.parse::<u64>().ok())
+                && count.get_untracked() != Some(n)
+            {
+                count.set(Some(n));
+                // Open lists (the message centre) re-read.
+                changed.0.update(|x| *x += 1);
             }
         });
     let _ = source.add_event_listener_with_callback("unread", on_unread.as_ref().unchecked_ref());
