@@ -47,17 +47,21 @@ test("alerts from the real Alertmanager reach history, overview, blacklist and t
     "groups:\n  - name: e2e-centre-seed\n    interval: 1s\n    rules:\n      - record: shop_backlog\n        expr: vector(70)\n        labels: {namespace: shop, queue: invoices}\n",
   );
   expect((await page.request.post(`${st.alert_prometheus_url}/-/reload`)).ok()).toBeTruthy();
+  const channel = await post("/api/channels/create", {
+    tenant_id: tenant.id,
+    channel: { name: uniq("hook"), config: { type: "webhook", url: { value: `${st.sink_url}/webhook/${uniq("centre")}` } } },
+  });
   const rule = uniq("backlog");
   const scope = { kind: "environment", id: env.id };
   await post("/api/alert-rules/create", {
     scope,
-    input: {
+    rule: {
       name: rule,
       alertType: "monitor",
-      expr: 'shop_backlog{namespace="shop"}',
+      expr: 'shop_backlog{namespace="shop"} > 10',
       for: "0s",
-      alertLevels: [{ compareOp: ">", compareValue: "10", severity: "error" }],
-      receivers: [],
+      alertLevels: [{ severity: "error" }],
+      receivers: [{ alertChannelID: channel.id, interval: "1h" }],
     },
   });
 

@@ -242,6 +242,10 @@ async fn episodes_search_messages_and_isolation() {
             1
         );
         assert_eq!(search(&w.bob, json!({})).await.status, 422);
+        // An environment alone names its tenant, with the same checks.
+        let by_env = json!({"environment_id": w.shop.environment});
+        assert_eq!(count(&search(&w.alice, by_env.clone()).await), 5);
+        assert_eq!(search(&w.bob, by_env).await.status, 404);
         assert_eq!(count(&search(&w.admin, json!({})).await), 7, "[{backend}]");
         let overview = w
             .app

@@ -22,7 +22,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::auth::authz::{require_system_admin, require_tenant};
+use crate::auth::authz::{environment_as, require_system_admin, require_tenant};
 use crate::db::entities::{alert_instance as i, alert_notification as n, inbox_item};
 use crate::db::{internal, now};
 use crate::rules::AlertRulesService;
@@ -133,7 +133,15 @@ impl AlertCentrePort for AlertCentreService {
         })
     }
 
-    async fn search(&self, caller: &Caller, s: HistorySearch) -> Result<HistoryPage, ApiError> {
+    async fn search(&self, caller: &Caller, mut s: HistorySearch) -> Result<HistoryPage, ApiError> {
+        // A link to one environment's history need not name its tenant.
+        if let (None, Some(e)) = (s.tenant_id, s.environment_id) {
+            s.tenant_id = Some(
+                environment_as(&self.db, caller, e, Role::Viewer)
+                    .await?
+                    .tenant_id,
+            );
+        }
         self.require_reader(caller, s.tenant_id).await?;
         check_status("status", &s.status)?;
         let text = parse_search(&s.text)?;
