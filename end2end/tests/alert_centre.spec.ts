@@ -113,6 +113,13 @@ test("alerts from the real Alertmanager reach history, overview, blacklist and t
   await episode.getByTestId("episode-open").click();
   await expect(page.getByTestId("episode-notifications").getByTestId("history-row").first()).toHaveAttribute("data-name", rule);
 
+  // "All history" opens the search, filtered to this rule of this environment.
+  await page.getByTestId("rule-all-history").click();
+  await expect(page).toHaveURL(new RegExp(`/alerts\\?env=${env.id}&text=gems_alertname%3D${rule}`));
+  await expect(page.getByTestId("history-linked")).toBeVisible();
+  await expect(page.getByTestId("history-text")).toHaveValue(`gems_alertname=${rule}`);
+  await expect(page.getByTestId("history-row").first()).toHaveAttribute("data-name", rule);
+
   // The bell counts unread messages and clears when they are read.
   await page.goto("/messages");
   await hydrated(page);

@@ -12,7 +12,7 @@ use app::model::{AmReceiver, AmWebhookConfig};
 use http::StatusCode;
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
     TransactionTrait,
@@ -126,6 +126,13 @@ pub async fn ingest(
         .into_iter()
         .map(|e| (e.namespace, (e.tenant_id, e.project_id, e.id)))
         .collect();
+    // SQLite has one writer: a transaction that read first and then writes fails at once
+    // (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile, so this process takes
+    // turns. Replicas sharing a database need PostgreSQL or MySQL anyway.
+    let _turn = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => Some(SQLITE_WRITER.lock().await),
+        _ => None,
+    };
     let t = now();
     let txn = db.begin().await.map_err(internal)?;
     let (ids, new_alerts) = instances(&txn, cluster_id, group, &owners, t).await?;
@@ -189,6 +196,8 @@ pub async fn ingest(
     })
 }
 
+static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Rows per multi-row insert: well under every database's bound-parameter limit.
 const CHUNK: usize = 400;
 
@@ -232,14 +241,16 @@ async fn instances(
             .await
             .map_err(internal)?;
     }
-    let mut new_alerts = 0;
-    let mut labels = Vec::new();
+    // Several webhooks may bring the same new alert at once: an insert that finds the row
+    // already there does nothing, and the ids are read back afterwards.
+    let mut fresh: Vec<(&Alert, &String)> = Vec::new();
     for (a, fp) in group.alerts.iter().zip(&fps) {
-        if known.contains_key(fp) {
+        if known.contains_key(fp) || fresh.iter().any(|(_, f)| *f == fp) {
             continue;
         }
+        fresh.push((a, fp));
         let owner = owners.get(a.namespace()).copied();
-        let id = alert_instance::Entity::insert(alert_instance::ActiveModel {
+        alert_instance::Entity::insert(alert_instance::ActiveModel {
             cluster_id: Set(cluster_id),
             fingerprint: Set(fp.clone()),
             namespace: Set(cut(a.namespace(), 63)),
@@ -252,16 +263,45 @@ async fn instances(
             last_seen: Set(t),
             ..Default::default()
         })
-        .exec(txn)
+        .on_conflict(
+            OnConflict::columns([
+                alert_instance::Column::ClusterId,
+                alert_instance::Column::Fingerprint,
+            ])
+            .do_nothing_on([alert_instance::Column::Id])
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
         .await
-        .map_err(internal)?
-        .last_insert_id;
-        known.insert(fp.clone(), id);
-        new_alerts += 1;
+        .map_err(internal)?;
+    }
+    let new_alerts = fresh.len();
+    let mut labels = Vec::new();
+    for chunk in fresh.chunks(CHUNK) {
+        for row in alert_instance::Entity::find()
+            .filter(alert_instance::Column::ClusterId.eq(cluster_id))
+            .filter(
+                alert_instance::Column::Fingerprint
+                    .is_in(chunk.iter().map(|(_, fp)| (*fp).clone())),
+            )
+            .all(txn)
+            .await
+            .map_err(internal)?
+        {
+            known.insert(row.fingerprint, row.id);
+        }
+    }
+    for (a, fp) in &fresh {
+        let id = *known.get(*fp).ok_or_else(ApiError::internal)?;
         labels.extend(label_rows(id, &a.labels));
     }
     for chunk in chunks(labels) {
         alert_label::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([alert_label::Column::InstanceId, alert_label::Column::Name])
+                    .do_nothing_on([alert_label::Column::InstanceId])
+                    .to_owned(),
+            )
             .exec_without_returning(txn)
             .await
             .map_err(internal)?;

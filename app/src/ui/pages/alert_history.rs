@@ -43,13 +43,23 @@ pub fn AlertHistoryPage() -> impl IntoView {
     let is_admin = me.as_ref().is_some_and(|m| m.is_system_admin);
     let tenants = me.map(|m| m.tenants).unwrap_or_default();
     let first_tenant = tenants.first().map(|t| t.tenant_id);
-    let tenant = RwSignal::new(if is_admin { None } else { first_tenant });
+    // A link may preset filters: `?tenant=`, `?env=` (its tenant is found by the server),
+    // `?cluster=`, `?text=` (a rule's detail links with `gems_alertname=<rule>`).
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let param = |k: &str| query.get(k).and_then(|v| v.parse::<i64>().ok());
+    let linked_env = param("env");
+    let tenant = RwSignal::new(param("tenant").or(if is_admin || linked_env.is_some() {
+        None
+    } else {
+        first_tenant
+    }));
     let project = RwSignal::new(None::<i64>);
-    let environment = RwSignal::new(None::<i64>);
+    let environment = RwSignal::new(linked_env);
+    let cluster = RwSignal::new(param("cluster"));
     let namespace = RwSignal::new(String::new());
     let alert_name = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
-    let text = RwSignal::new(String::new());
+    let text = RwSignal::new(query.get("text").unwrap_or_default());
     let range = RwSignal::new(86_400i64);
     let page = RwSignal::new(1u64);
     let submitted = RwSignal::new(0usize);
@@ -78,7 +88,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                 tenant_id: tenant.get_untracked(),
                 project_id: project.get_untracked(),
                 environment_id: environment.get_untracked(),
-                cluster_id: None,
+                cluster_id: cluster.get_untracked(),
                 namespace: namespace.get_untracked(),
                 alert_name: alert_name.get_untracked(),
                 status: status.get_untracked(),
@@ -100,7 +110,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
         <form class="search-filters" on:submit=move |ev| { ev.prevent_default(); page.set(1); submitted.update(|n| *n += 1); }>
             <label class="field"><span>{move || t().tenant}</span>
                 <select data-testid="history-tenant" on:change=move |ev| {
-                    tenant.set(num(event_target_value(&ev))); project.set(None); environment.set(None);
+                    tenant.set(num(event_target_value(&ev))); project.set(None); environment.set(None); cluster.set(None);
                 }>
                     {is_admin.then(|| view! { <option value="" selected=tenant.get_untracked().is_none()>{t().all_tenants}</option> })}
                     {tenants.iter().map(|tr| view! {
@@ -148,6 +158,16 @@ pub fn AlertHistoryPage() -> impl IntoView {
             <label class="field wide"><span>{move || t().search_text}</span>
                 <input data-testid="history-text" placeholder="pod=web-1 disk" prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) />
             </label>
+            {move || {
+                // Filters a link set that the selects above do not show.
+                let env = environment.get().filter(|_| project.get().is_none());
+                let linked = env.map(|e| format!("{} #{e}", t().environment))
+                    .or_else(|| cluster.get().map(|c| format!("{} #{c}", t().cluster)));
+                linked.map(|label| view! {
+                    <button type="button" class="small" data-testid="history-linked" title=move || t().remove
+                        on:click=move |_| { environment.set(None); cluster.set(None); }>{label}" ✕"</button>
+                })
+            }}
             <button type="submit" data-testid="history-search">{move || t().search}</button>
         </form>
         <ErrorNote error=last_error(blacklist.value()) />
@@ -224,45 +244,64 @@ pub fn HistoryTable(
     }
 }
 
-/// A rule's history on its detail page: episodes, each opening to its notifications.
+/// A rule's history on its detail page: episodes, each opening to its notifications. Shown
+/// while the page names a rule (`?rule=`).
 #[component]
-pub fn RuleHistory(scope: RuleScope, rule: String) -> impl IntoView {
+pub fn RuleHistory(
+    scope: Signal<Option<RuleScope>>,
+    rule: Signal<Option<String>>,
+) -> impl IntoView {
     use crate::api::alerts::{episode_notifications, rule_episodes};
     use crate::model::EpisodeFilter;
     let t = use_t();
+    let all_history = move || {
+        let place = match scope.get() {
+            Some(RuleScope::Environment(e)) => format!("env={e}"),
+            Some(RuleScope::System(c)) => format!("cluster={c}"),
+            None => String::new(),
+        };
+        format!(
+            "/alerts?{place}&text=gems_alertname%3D{}",
+            rule.get().unwrap_or_default()
+        )
+    };
     let status = RwSignal::new(String::new());
     let page = RwSignal::new(1u64);
     let open = RwSignal::new(None::<(i64, i64)>);
     let episodes = Resource::new(
-        move || (status.get(), page.get()),
-        move |(status, page)| {
-            let rule = rule.clone();
-            async move {
-                rule_episodes(
-                    scope,
-                    rule,
-                    EpisodeFilter {
-                        status,
-                        page,
-                        ..Default::default()
-                    },
-                )
-                .await
+        move || (scope.get(), rule.get(), status.get(), page.get()),
+        move |(scope, rule, status, page)| async move {
+            match (scope, rule) {
+                (Some(scope), Some(rule)) => Some(
+                    rule_episodes(
+                        scope,
+                        rule,
+                        EpisodeFilter {
+                            status,
+                            page,
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+                ),
+                _ => None,
             }
         },
     );
     let notes = Resource::new(
-        move || open.get(),
-        move |o| async move {
-            match o {
-                Some((instance_id, starts_at)) => {
+        move || (scope.get(), open.get()),
+        move |(scope, o)| async move {
+            match (scope, o) {
+                (Some(scope), Some((instance_id, starts_at))) => {
                     Some(episode_notifications(scope, instance_id, starts_at, 1).await)
                 }
-                None => None,
+                _ => None,
             }
         },
     );
     view! {
+        <Show when=move || rule.get().is_some()>
+        <section class="card" data-testid="rule-history">
         <h3 id="history">{move || t().rule_history}</h3>
         <p class="small muted">{move || t().episodes_hint}</p>
         <div class="form-row compact">
@@ -273,7 +312,7 @@ pub fn RuleHistory(scope: RuleScope, rule: String) -> impl IntoView {
             </select>
         </div>
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
-            {move || episodes.get().map(|r| match r {
+            {move || episodes.get().flatten().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 Ok(p) => {
                     let more = p.has_more;
@@ -319,6 +358,8 @@ pub fn RuleHistory(scope: RuleScope, rule: String) -> impl IntoView {
                 Ok(p) => view! { <div data-testid="episode-notifications"><HistoryTable rows=p.rows blacklist=None /></div> }.into_any(),
             })}
         </Transition>
-        <p><a href="/alerts" data-testid="rule-all-history">{move || t().all_history}</a></p>
+        <p><a href=all_history data-testid="rule-all-history">{move || t().all_history}</a></p>
+        </section>
+        </Show>
     }
 }

@@ -216,6 +216,9 @@ pub fn AlertRulesPage() -> impl IntoView {
                     }) /> }.into_any(),
                 })}
             </Suspense>
+            // Beside the detail rather than inside it: its resources then exist from the start on
+            // both server and browser, so the server's answer hydrates as it is.
+            <super::alert_history::RuleHistory scope=Signal::from(scope) rule=Signal::from(selected) />
             <div class="form-row" data-testid="rule-filters">
                 <label class="field narrow"><span>{move || t().state}</span>
                     <select data-testid="filter-state" on:change=move |ev| filter_state.set(event_target_value(&ev))>
@@ -386,7 +389,6 @@ fn Detail(
         d.objects.prometheus_rule.clone()
     };
     let none = d.alerts.is_empty();
-    let history_rule = d.rule.spec.name.clone();
     view! {
         <section class="card" data-testid="rule-detail" data-name=d.rule.spec.name.clone() data-state=d.rule.state.as_str()>
             <h2>{d.rule.spec.name.clone()}" "<span class=format!("badge {}", d.rule.state.as_str())>{state_text(d.rule.state)}</span></h2>
@@ -438,7 +440,6 @@ fn Detail(
                     RuleScope::System(c) => format!("cluster={c}"),
                 })>{t().blacklist_title}</a></p>
             })}
-            <super::alert_history::RuleHistory scope rule=history_rule />
             <h3>{move || t().objects}</h3>
             <pre class="yaml" data-testid="detail-rule-yaml">{rule_yaml}</pre>
             <pre class="yaml" data-testid="detail-am-yaml">{d.objects.alertmanager_config}</pre>
