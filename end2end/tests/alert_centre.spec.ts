@@ -39,12 +39,12 @@ test("alerts from the real Alertmanager reach history, overview, blacklist and t
   const env = await post("/api/environments/create", {
     tenant_id: tenant.id,
     project_id: project.id,
-    environment: { name: uniq("prod"), cluster_id: cluster.id, namespace: "shop", description: "" },
+    environment: { name: uniq("prod"), cluster_id: cluster.id, namespace: "billing", description: "" },
   });
   const fs = await import("node:fs");
   fs.writeFileSync(
     `${st.alert_rules_dir}/e2e-centre-seed.yml`,
-    "groups:\n  - name: e2e-centre-seed\n    interval: 1s\n    rules:\n      - record: shop_backlog\n        expr: vector(70)\n        labels: {namespace: shop, queue: invoices}\n",
+    "groups:\n  - name: e2e-centre-seed\n    interval: 1s\n    rules:\n      - record: shop_backlog\n        expr: vector(70)\n        labels: {namespace: billing, queue: invoices}\n",
   );
   expect((await page.request.post(`${st.alert_prometheus_url}/-/reload`)).ok()).toBeTruthy();
   const channel = await post("/api/channels/create", {
@@ -58,7 +58,7 @@ test("alerts from the real Alertmanager reach history, overview, blacklist and t
     rule: {
       name: rule,
       alertType: "monitor",
-      expr: 'shop_backlog{namespace="shop"} > 10',
+      expr: 'shop_backlog{namespace="billing"} > 10',
       for: "0s",
       alertLevels: [{ severity: "error" }],
       receivers: [{ alertChannelID: channel.id, interval: "1h" }],

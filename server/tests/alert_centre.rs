@@ -544,3 +544,53 @@ async fn overview_numbers_follow_the_time_zone() {
         w.app.cleanup().await;
     }
 }
+
+/// Alertmanager may post several groups at once that bring the same new alerts: every webhook is
+/// stored, each alert once, and no notification is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_webhooks_store_everything_once() {
+    for backend in common::backends() {
+        let w = std::sync::Arc::new(world(backend).await);
+        let alerts: Vec<Value> = (0..20)
+            .map(|i| {
+                alert(
+                    "burst",
+                    "shop",
+                    &format!("web-{i}"),
+                    "firing",
+                    "2026-11-25T10:00:00Z",
+                )
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (w, alerts) = (w.clone(), alerts.clone());
+            tasks.push(tokio::spawn(async move {
+                w.app
+                    .call(&w.url, json!({"alerts": alerts}), Auth::None)
+                    .await
+            }));
+        }
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert_eq!(r.status, 200, "[{backend}] {}", r.body);
+        }
+        let instances = alert_instance::Entity::find()
+            .count(&w.app.db)
+            .await
+            .unwrap();
+        let notes = alert_notification::Entity::find()
+            .count(&w.app.db)
+            .await
+            .unwrap();
+        let labels = alert_label::Entity::find().count(&w.app.db).await.unwrap();
+        assert_eq!((instances, notes, labels), (20, 160, 20 * 5), "[{backend}]");
+        // Alice is the only member of the shop's tenant.
+        let inbox = inbox_item::Entity::find().count(&w.app.db).await.unwrap();
+        assert_eq!(inbox, 160, "[{backend}]");
+        match std::sync::Arc::try_unwrap(w) {
+            Ok(w) => w.app.cleanup().await,
+            Err(_) => panic!("world still shared"),
+        }
+    }
+}

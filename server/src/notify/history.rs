@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
     TransactionTrait,
 };
 
@@ -133,9 +133,31 @@ pub async fn ingest(
         sea_orm::DbBackend::Sqlite => Some(SQLITE_WRITER.lock().await),
         _ => None,
     };
+    // Concurrent webhooks can deadlock on the same new rows (MySQL, PostgreSQL) or find the
+    // database busy: the whole payload is retried, as it was rolled back.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match store(db, cluster_id, group, &owners).await {
+            Ok(stored) => return Ok(stored),
+            Err(e) if attempt < 5 && retryable(&e) => {
+                tracing::debug!(error = %e, attempt, "history ingest retried");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+            }
+            Err(e) => return Err(internal(e)),
+        }
+    }
+}
+
+async fn store(
+    db: &DatabaseConnection,
+    cluster_id: i64,
+    group: &Group,
+    owners: &HashMap<String, Owner>,
+) -> Result<Stored, DbErr> {
     let t = now();
-    let txn = db.begin().await.map_err(internal)?;
-    let (ids, new_alerts) = instances(&txn, cluster_id, group, &owners, t).await?;
+    let txn = db.begin().await?;
+    let (ids, new_alerts) = instances(&txn, cluster_id, group, owners, t).await?;
     let mut recipients = Recipients::default();
     let mut inbox = Vec::new();
     for (a, id) in group.alerts.iter().zip(&ids) {
@@ -168,8 +190,7 @@ pub async fn ingest(
         // from a multi-row insert.
         let notification = alert_notification::Entity::insert(row)
             .exec(&txn)
-            .await
-            .map_err(internal)?
+            .await?
             .last_insert_id;
         for user_id in recipients.of(&txn, owner.map(|o| o.0)).await? {
             inbox.push(inbox_item::ActiveModel {
@@ -185,15 +206,27 @@ pub async fn ingest(
     for chunk in chunks(inbox) {
         inbox_item::Entity::insert_many(chunk)
             .exec_without_returning(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
-    txn.commit().await.map_err(internal)?;
+    txn.commit().await?;
     Ok(Stored {
         alerts: group.alerts.len(),
         new_alerts,
         delivered,
     })
+}
+
+/// Deadlocks, serialization failures and a busy SQLite: worth running the payload again.
+fn retryable(e: &DbErr) -> bool {
+    let text = e.to_string().to_lowercase();
+    [
+        "deadlock",
+        "could not serialize",
+        "database is locked",
+        "lock wait timeout",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -218,7 +251,7 @@ async fn instances(
     group: &Group,
     owners: &HashMap<String, Owner>,
     t: i64,
-) -> Result<(Vec<i64>, usize), ApiError> {
+) -> Result<(Vec<i64>, usize), DbErr> {
     let fps: Vec<String> = group.alerts.iter().map(fingerprint).collect();
     let mut known: HashMap<String, i64> = HashMap::new();
     for chunk in fps.chunks(CHUNK) {
@@ -226,8 +259,7 @@ async fn instances(
             .filter(alert_instance::Column::ClusterId.eq(cluster_id))
             .filter(alert_instance::Column::Fingerprint.is_in(chunk.iter().cloned()))
             .all(txn)
-            .await
-            .map_err(internal)?
+            .await?
         {
             known.insert(row.fingerprint, row.id);
         }
@@ -238,8 +270,7 @@ async fn instances(
             .col_expr(alert_instance::Column::LastSeen, Expr::value(t))
             .filter(alert_instance::Column::Id.is_in(chunk.iter().copied()))
             .exec(txn)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     // Several webhooks may bring the same new alert at once: an insert that finds the row
     // already there does nothing, and the ids are read back afterwards.
@@ -258,7 +289,7 @@ async fn instances(
             tenant_id: Set(owner.map(|o| o.0)),
             project_id: Set(owner.map(|o| o.1)),
             environment_id: Set(owner.map(|o| o.2)),
-            labels: Set(serde_json::to_string(&a.labels).map_err(|_| ApiError::internal())?),
+            labels: Set(serde_json::to_string(&a.labels).map_err(|e| DbErr::Custom(e.to_string()))?),
             first_seen: Set(t),
             last_seen: Set(t),
             ..Default::default()
@@ -273,7 +304,7 @@ async fn instances(
         )
         .exec_without_returning(txn)
         .await
-        .map_err(internal)?;
+        ?;
     }
     let new_alerts = fresh.len();
     let mut labels = Vec::new();
@@ -285,14 +316,15 @@ async fn instances(
                     .is_in(chunk.iter().map(|(_, fp)| (*fp).clone())),
             )
             .all(txn)
-            .await
-            .map_err(internal)?
+            .await?
         {
             known.insert(row.fingerprint, row.id);
         }
     }
     for (a, fp) in &fresh {
-        let id = *known.get(*fp).ok_or_else(ApiError::internal)?;
+        let id = *known
+            .get(*fp)
+            .ok_or_else(|| DbErr::Custom("an inserted alert was not found".into()))?;
         labels.extend(label_rows(id, &a.labels));
     }
     for chunk in chunks(labels) {
@@ -303,8 +335,7 @@ async fn instances(
                     .to_owned(),
             )
             .exec_without_returning(txn)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     let ids = fps.iter().map(|fp| known[fp]).collect();
     Ok((ids, new_alerts))
@@ -334,14 +365,13 @@ impl Recipients {
         &mut self,
         txn: &DatabaseTransaction,
         tenant: Option<i64>,
-    ) -> Result<&Vec<i64>, ApiError> {
+    ) -> Result<&Vec<i64>, DbErr> {
         if let std::collections::hash_map::Entry::Vacant(slot) = self.by_tenant.entry(tenant) {
             let users = match tenant {
                 Some(t) => tenant_member::Entity::find()
                     .filter(tenant_member::Column::TenantId.eq(t))
                     .all(txn)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .into_iter()
                     .map(|m| m.user_id)
                     .collect(),
@@ -349,8 +379,7 @@ impl Recipients {
                     .filter(user::Column::IsSystemAdmin.eq(true))
                     .filter(user::Column::Active.eq(true))
                     .all(txn)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .into_iter()
                     .map(|u| u.id)
                     .collect(),

@@ -118,21 +118,38 @@ pub fn AlertHistoryPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
+            // Whole selects inside the Transition: Suspense markers inside a <select> do not
+            // survive the browser's HTML parser.
             <label class="field"><span>{move || t().project}</span>
-                <select data-testid="history-project" on:change=move |ev| { project.set(num(event_target_value(&ev))); environment.set(None); }>
-                    <option value="">{move || t().any}</option>
-                    <Transition>{move || projects.get().map(|ps| ps.into_iter().map(|p| view! {
-                        <option value=p.id.to_string()>{p.name}</option>
-                    }).collect_view())}</Transition>
-                </select>
+                <Transition fallback=move || view! { <select disabled=true><option>{t().any}</option></select> }>
+                    {move || {
+                        let options = projects.get().unwrap_or_default();
+                        view! {
+                            <select data-testid="history-project" on:change=move |ev| { project.set(num(event_target_value(&ev))); environment.set(None); }>
+                                <option value="">{move || t().any}</option>
+                                {options.into_iter().map(|p| view! {
+                                    <option value=p.id.to_string() selected=Some(p.id) == project.get_untracked()>{p.name}</option>
+                                }).collect_view()}
+                            </select>
+                        }
+                    }}
+                </Transition>
             </label>
             <label class="field"><span>{move || t().environment}</span>
-                <select data-testid="history-env" on:change=move |ev| environment.set(num(event_target_value(&ev)))>
-                    <option value="">{move || t().any}</option>
-                    <Transition>{move || environments.get().map(|es| es.into_iter().map(|e| view! {
-                        <option value=e.id.to_string()>{format!("{} ({}/{})", e.name, e.cluster_name, e.namespace)}</option>
-                    }).collect_view())}</Transition>
-                </select>
+                <Transition fallback=move || view! { <select disabled=true><option>{t().any}</option></select> }>
+                    {move || {
+                        let options = environments.get().unwrap_or_default();
+                        view! {
+                            <select data-testid="history-env" on:change=move |ev| environment.set(num(event_target_value(&ev)))>
+                                <option value="">{move || t().any}</option>
+                                {options.into_iter().map(|e| view! {
+                                    <option value=e.id.to_string() selected=Some(e.id) == environment.get_untracked()>
+                                        {format!("{} ({}/{})", e.name, e.cluster_name, e.namespace)}</option>
+                                }).collect_view()}
+                            </select>
+                        }
+                    }}
+                </Transition>
             </label>
             <label class="field"><span>{move || t().namespace}</span>
                 <input data-testid="history-namespace" prop:value=namespace on:input=move |ev| namespace.set(event_target_value(&ev)) />
