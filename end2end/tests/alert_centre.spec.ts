@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ADMIN, hydrated, login, stack, uniq } from "./helpers";
+import { ADMIN, alertCluster, hydrated, login, poster, stack, uniq } from "./helpers";
 
 /** The alert centre fed by the REAL Alertmanager: a rule fires in the real Prometheus, the
  * Alertmanager posts to Gemscope's history receiver, and then the overview counts it, the search
@@ -11,26 +11,8 @@ test("alerts from the real Alertmanager reach history, overview, blacklist and t
   test.skip(!s?.alert_prometheus_url && process.env.GEMSCOPE_TEST_REQUIRE_REAL !== "1", "no Prometheus here");
   const st = s as any;
   await login(page, ADMIN.username, ADMIN.password);
-  const post = async (path: string, data: object) => {
-    const r = await page.request.post(path, { data });
-    expect(r.ok(), `${path}: ${await r.text()}`).toBeTruthy();
-    return r.json();
-  };
-  const cluster = await post("/api/clusters/create", {
-    cluster: {
-      name: uniq("centre"),
-      kind: "standalone",
-      settings: {
-        prometheus_url: st.alert_prometheus_url,
-        alertmanager_url: st.alert_alertmanager_url,
-        rules_dir: st.alert_rules_dir,
-        alertmanager_config_path: st.alert_am_config,
-        gemscope_url: st.gemscope_url,
-        alert_group_wait: "1s",
-        alert_group_interval: "1s",
-      },
-    },
-  });
+  const post = poster(page);
+  const cluster = await alertCluster(post, st, "centre");
   const tenantName = uniq("centre");
   const tenant = await post("/api/tenants/create", { name: tenantName, description: "" });
   // The admin joins, so the tenant's alerts reach their message centre.

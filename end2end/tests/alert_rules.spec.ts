@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { ADMIN, hydrated, login, stack, uniq } from "./helpers";
+import { ADMIN, alertCluster, hydrated, login, poster, stack, uniq } from "./helpers";
 
 /** The real alert flow: data over a threshold in a real Prometheus, a rule written in the
  * editor (with the live preview), the rule firing, the alert reaching the channel's sink through
@@ -11,26 +11,8 @@ test("an alert rule created in the editor fires, notifies, and can be silenced",
   test.skip(!s?.alert_prometheus_url && process.env.GEMSCOPE_TEST_REQUIRE_REAL !== "1", "no Prometheus here");
   const st = s as any;
   await login(page, ADMIN.username, ADMIN.password);
-  const post = async (path: string, data: object) => {
-    const r = await page.request.post(path, { data });
-    expect(r.ok(), `${path}: ${await r.text()}`).toBeTruthy();
-    return r.json();
-  };
-  const cluster = await post("/api/clusters/create", {
-    cluster: {
-      name: uniq("alerts"),
-      kind: "standalone",
-      settings: {
-        prometheus_url: st.alert_prometheus_url,
-        alertmanager_url: st.alert_alertmanager_url,
-        rules_dir: st.alert_rules_dir,
-        alertmanager_config_path: st.alert_am_config,
-        gemscope_url: st.gemscope_url,
-        alert_group_wait: "1s",
-        alert_group_interval: "1s",
-      },
-    },
-  });
+  const post = poster(page);
+  const cluster = await alertCluster(post, st, "alerts");
   const tenant = await post("/api/tenants/create", { name: uniq("ops"), description: "" });
   const project = await post("/api/projects/create", { tenant_id: tenant.id, name: "shop", description: "" });
   const env = await post("/api/environments/create", {

@@ -87,3 +87,31 @@ export async function environmentOnDataPrometheus(page: Page, s: Stack, ns: stri
   });
   return { cluster: cluster.id as number, tenant: tenant.id as number, tenantName: tenant.name as string, env: env.id as number, envName: env.name as string };
 }
+
+/** POSTs JSON as the signed-in page and returns the answer; fails the test on an error status. */
+export function poster(page: Page) {
+  return async (path: string, data: object) => {
+    const r = await page.request.post(path, { data });
+    expect(r.ok(), `${path}: ${await r.text()}`).toBeTruthy();
+    return r.json();
+  };
+}
+
+/** A standalone cluster on the stack's alert Prometheus and Alertmanager, grouping in 1 s. */
+export async function alertCluster(post: (path: string, data: object) => Promise<any>, st: any, prefix: string) {
+  return post("/api/clusters/create", {
+    cluster: {
+      name: uniq(prefix),
+      kind: "standalone",
+      settings: {
+        prometheus_url: st.alert_prometheus_url,
+        alertmanager_url: st.alert_alertmanager_url,
+        rules_dir: st.alert_rules_dir,
+        alertmanager_config_path: st.alert_am_config,
+        gemscope_url: st.gemscope_url,
+        alert_group_wait: "1s",
+        alert_group_interval: "1s",
+      },
+    },
+  });
+}

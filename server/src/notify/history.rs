@@ -140,7 +140,7 @@ pub async fn ingest(
         attempt += 1;
         match store(db, cluster_id, group, &owners).await {
             Ok(stored) => return Ok(stored),
-            Err(e) if attempt < 5 && retryable(&e) => {
+            Err(e) if attempt < 8 && retryable(&e) => {
                 tracing::debug!(error = %e, attempt, "history ingest retried");
                 tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
             }
@@ -216,10 +216,16 @@ async fn store(
     })
 }
 
-/// Deadlocks, serialization failures and a busy SQLite: worth running the payload again.
+/// MySQL's repeatable read keeps the transaction's first snapshot: a row another webhook
+/// committed after it (our insert found it and did nothing) is not seen until a new transaction.
+const NOT_VISIBLE: &str = "an alert stored by a concurrent webhook is not visible yet";
+
+/// Deadlocks, serialization failures, a busy SQLite, and a row of a concurrent webhook not yet
+/// visible: worth running the payload again in a new transaction.
 fn retryable(e: &DbErr) -> bool {
     let text = e.to_string().to_lowercase();
     [
+        NOT_VISIBLE,
         "deadlock",
         "could not serialize",
         "database is locked",
@@ -324,7 +330,7 @@ async fn instances(
     for (a, fp) in &fresh {
         let id = *known
             .get(*fp)
-            .ok_or_else(|| DbErr::Custom("an inserted alert was not found".into()))?;
+            .ok_or_else(|| DbErr::Custom(NOT_VISIBLE.into()))?;
         labels.extend(label_rows(id, &a.labels));
     }
     for chunk in chunks(labels) {

@@ -113,3 +113,18 @@ pub fn ConfirmButton(
         </button>
     }
 }
+
+/// Previous / next under a paged list; `more` says whether a next page exists.
+#[component]
+pub fn Pager(page: RwSignal<u64>, more: bool) -> impl IntoView {
+    let t = crate::ui::use_t();
+    view! {
+        <div class="form-row compact" data-testid="pager">
+            <button type="button" class="small" disabled=move || page.get() <= 1
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{move || t().previous}</button>
+            <span class="small">{move || page.get()}</span>
+            <button type="button" class="small" disabled=!more
+                on:click=move |_| page.update(|p| *p += 1)>{move || t().next}</button>
+        </div>
+    }
+}

@@ -9,7 +9,7 @@ use crate::api::alerts::{row_scope, search_history};
 use crate::api::tenancy::{list_environments, list_projects};
 use crate::model::{HistoryRow, HistorySearch, RuleScope};
 use crate::ui::components::rule_editor::format_labels;
-use crate::ui::components::{ErrorNote, last_error};
+use crate::ui::components::{ErrorNote, Pager, last_error};
 use crate::ui::{use_session, use_t};
 
 /// A Unix time as `YYYY-MM-DD HH:MM:SS` in UTC (the same text on server and browser).
@@ -200,13 +200,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
                     view! {
                         {empty.then(|| view! { <p class="muted" data-testid="history-empty">{t().no_history}</p> })}
                         <HistoryTable rows=p.rows blacklist=Some(blacklist) />
-                        <div class="form-row compact">
-                            <button type="button" class="small" disabled=move || page.get() <= 1
-                                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{move || t().previous}</button>
-                            <span class="small" data-testid="history-page">{move || page.get()}</span>
-                            <button type="button" class="small" disabled=!more data-testid="history-next"
-                                on:click=move |_| page.update(|p| *p += 1)>{move || t().next}</button>
-                        </div>
+                        <Pager page more />
                     }.into_any()
                 }
             })}
@@ -359,12 +353,7 @@ pub fn RuleHistory(
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <div class="form-row compact">
-                            <button type="button" class="small" disabled=move || page.get() <= 1
-                                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{move || t().previous}</button>
-                            <button type="button" class="small" disabled=!more
-                                on:click=move |_| page.update(|p| *p += 1)>{move || t().next}</button>
-                        </div>
+                        <Pager page more />
                     }.into_any()
                 }
             })}

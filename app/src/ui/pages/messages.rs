@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::alerts::{MarkMessagesRead, list_messages};
-use crate::ui::components::{ErrorNote, last_error};
+use crate::ui::components::{ErrorNote, Pager, last_error};
 use crate::ui::pages::alert_history::{rule_link, when};
 use crate::ui::use_t;
 
@@ -72,12 +72,7 @@ pub fn MessagesPage() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                        <div class="form-row compact">
-                            <button type="button" class="small" disabled=move || page.get() <= 1
-                                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>{move || t().previous}</button>
-                            <button type="button" class="small" disabled=!more
-                                on:click=move |_| page.update(|p| *p += 1)>{move || t().next}</button>
-                        </div>
+                        <Pager page more />
                     }.into_any()
                 }
             })}
