@@ -10,6 +10,7 @@ mod m20261125_000004_dashboards;
 mod m20261125_000005_channels;
 mod m20261126_000006_alert_rules;
 mod m20261126_000007_alert_centre;
+mod m20261126_000008_jobs;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_channels::Migration),
             Box::new(m20261126_000006_alert_rules::Migration),
             Box::new(m20261126_000007_alert_centre::Migration),
+            Box::new(m20261126_000008_jobs::Migration),
         ]
     }
 }

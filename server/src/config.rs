@@ -42,6 +42,25 @@ pub struct Config {
     /// Alert history older than this many days is archived to CSV and deleted
     /// (`gemscope history archive`, and the daily job).
     pub history_retention_days: u32,
+    /// Run scheduled jobs in this process. Every replica may: each tick runs once across them.
+    pub jobs_enabled: bool,
+    /// Job schedules, six-field cron with seconds first (`0 */5 * * * *`), in UTC; empty
+    /// switches a job off.
+    pub job_state_sync: String,
+    pub job_config_check: String,
+    pub job_system_rules: String,
+    pub job_history_archive: String,
+    /// A running job renews its lease this often (a third of it); a replica that stops renewing
+    /// loses the run to another after this many seconds.
+    pub job_lease_secs: u64,
+    /// Attempts per run before it is marked failed; retries wait `job_retry_base_secs`, doubled
+    /// each time (at most 10 minutes).
+    pub job_attempts: u32,
+    pub job_retry_base_secs: u64,
+    /// On SIGTERM, running jobs get this long to finish before they are handed back.
+    pub job_shutdown_secs: u64,
+    /// A cluster that does not answer within this long counts as failed for the run.
+    pub job_cluster_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -61,6 +80,16 @@ impl Default for Config {
             in_cluster: false,
             notify_allow: String::new(),
             history_retention_days: 30,
+            jobs_enabled: true,
+            job_state_sync: "0 */5 * * * *".into(),
+            job_config_check: "0 0 */12 * * *".into(),
+            job_system_rules: "0 30 3 * * *".into(),
+            job_history_archive: "0 0 4 * * *".into(),
+            job_lease_secs: 60,
+            job_attempts: 3,
+            job_retry_base_secs: 30,
+            job_shutdown_secs: 30,
+            job_cluster_timeout_secs: 30,
             aliyun_sms_endpoint: None,
             aliyun_voice_endpoint: None,
         }
@@ -87,6 +116,17 @@ impl std::fmt::Debug for Config {
             .field("notify_allow", &self.notify_allow)
             .field("aliyun_sms_endpoint", &self.aliyun_sms_endpoint)
             .field("aliyun_voice_endpoint", &self.aliyun_voice_endpoint)
+            .field("history_retention_days", &self.history_retention_days)
+            .field("jobs_enabled", &self.jobs_enabled)
+            .field("job_state_sync", &self.job_state_sync)
+            .field("job_config_check", &self.job_config_check)
+            .field("job_system_rules", &self.job_system_rules)
+            .field("job_history_archive", &self.job_history_archive)
+            .field("job_lease_secs", &self.job_lease_secs)
+            .field("job_attempts", &self.job_attempts)
+            .field("job_retry_base_secs", &self.job_retry_base_secs)
+            .field("job_shutdown_secs", &self.job_shutdown_secs)
+            .field("job_cluster_timeout_secs", &self.job_cluster_timeout_secs)
             .finish()
     }
 }

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod dashboards;
 pub mod db;
+pub mod jobs;
 pub mod local_stack;
 pub mod metrics;
 pub mod notify;

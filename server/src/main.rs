@@ -254,6 +254,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     {
         tracing::error!("in-cluster registration: {e:#}");
     }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown().await;
+        let _ = stop_tx.send(true);
+    });
+    let jobs = if state.jobs.config.enabled {
+        state.jobs.config.parsed().map_err(anyhow::Error::msg)?;
+        let jobs = state.jobs.clone();
+        let stop = stopped(stop_rx.clone());
+        Some(tokio::spawn(async move {
+            if let Err(e) = server::jobs::runner::run(jobs, stop).await {
+                tracing::error!("jobs: {e}");
+            }
+        }))
+    } else {
+        None
+    };
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, ready_in_ms = started.elapsed().as_millis() as u64, "Gemscope is serving on http://{addr}");
@@ -261,9 +278,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
+    .with_graceful_shutdown(stopped(stop_rx))
     .await?;
+    if let Some(jobs) = jobs {
+        // Running jobs get their grace period (the runner bounds it), then are handed back.
+        let _ = jobs.await;
+    }
     Ok(())
+}
+
+/// Resolves once the stop signal has been given.
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
 }
 
 /// The local default stack. A failure is logged and Gemscope serves anyway.

@@ -37,6 +37,13 @@ pub struct PoolLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub job: String,
+    /// `ok`, `retried` (failed, another attempt queued) or `failed`.
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
 }
@@ -46,6 +53,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     pool: Family<PoolLabels, Gauge>,
+    jobs: Family<JobLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -61,6 +69,12 @@ impl Default for Metrics {
         );
         let pool = Family::<PoolLabels, Gauge>::default();
         let build = Family::<BuildLabels, Gauge>::default();
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "job_runs",
+            "Finished job runs by job and result",
+            jobs.clone(),
+        );
         build
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
@@ -87,11 +101,21 @@ impl Default for Metrics {
             requests,
             latency,
             pool,
+            jobs,
         }
     }
 }
 
 impl Metrics {
+    pub fn job_finished(&self, job: &str, result: &'static str) {
+        self.jobs
+            .get_or_create(&JobLabels {
+                job: job.to_string(),
+                result,
+            })
+            .inc();
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {

@@ -26,6 +26,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub notifier: Arc<crate::notify::deliver::Notifier>,
     pub alert_centre: Arc<crate::alerts::AlertCentreService>,
+    pub jobs: Arc<crate::jobs::JobsService>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -67,6 +68,13 @@ impl AppState {
             db.clone(),
             alert_rules.clone(),
         ));
+        let app_metrics = Arc::new(Metrics::default());
+        let jobs = Arc::new(crate::jobs::JobsService::new(
+            db.clone(),
+            alert_rules.clone(),
+            crate::jobs::JobsConfig::from_config(&config),
+            app_metrics.clone(),
+        ));
         let metrics = Arc::new(crate::observe::metrics::MetricsService {
             db: db.clone(),
             clusters: clusters.clone(),
@@ -103,6 +111,7 @@ impl AppState {
             }),
             alert_rules,
             alert_centre: alert_centre.clone(),
+            jobs: jobs.clone(),
         };
         let leptos = LeptosOptions::builder()
             .output_name("gemscope")
@@ -115,9 +124,10 @@ impl AppState {
             config: Arc::new(config),
             services,
             leptos,
-            metrics: Arc::new(Metrics::default()),
+            metrics: app_metrics,
             notifier,
             alert_centre,
+            jobs,
         })
     }
 }

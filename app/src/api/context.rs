@@ -11,7 +11,7 @@ use leptos_axum::ResponseOptions;
 use super::{
     account::AccountPort, alert_rules::AlertRulesPort, alerts::AlertCentrePort, audit::AuditPort,
     channels::ChannelsPort, clusters::ClustersPort, collectors::CollectorsPort,
-    dashboards::DashboardsPort, metrics::MetricsPort, templates::TemplatesPort,
+    dashboards::DashboardsPort, jobs::JobsPort, metrics::MetricsPort, templates::TemplatesPort,
     tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
@@ -69,6 +69,7 @@ pub struct Services {
     pub channels: Arc<dyn ChannelsPort>,
     pub alert_rules: Arc<dyn AlertRulesPort>,
     pub alert_centre: Arc<dyn AlertCentrePort>,
+    pub jobs: Arc<dyn JobsPort>,
 }
 
 /// The client address; the server's middleware puts it into the request extensions.

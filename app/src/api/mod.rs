@@ -9,6 +9,7 @@ pub mod channels;
 pub mod clusters;
 pub mod collectors;
 pub mod dashboards;
+pub mod jobs;
 pub mod metrics;
 pub mod templates;
 pub mod tenancy;

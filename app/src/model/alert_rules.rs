@@ -212,6 +212,9 @@ pub struct AlertRule {
     pub spec: AlertRuleInput,
     pub state: RuleState,
     pub sync: SyncStatus,
+    /// The last config check (drift) of this rule.
+    #[serde(default)]
+    pub check: super::RuleCheck,
     /// Channel id → name, for showing receivers.
     pub channels: BTreeMap<i64, String>,
     pub updated_at: String,

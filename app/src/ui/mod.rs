@@ -62,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />
                     <Route path=path!("users") view=pages::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=pages::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("jobs") view=pages::JobsPage ssr=SsrMode::Async />
+                    <Route path=path!("drift") view=pages::DriftPage ssr=SsrMode::Async />
                     <Route path=path!("account") view=pages::AccountPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -110,7 +110,7 @@ impl AlertRulesService {
         domain::render(input, &place.target(), template.as_ref())
     }
 
-    async fn instant(
+    pub(crate) async fn instant(
         &self,
         place: &Place,
         kind: AlertType,

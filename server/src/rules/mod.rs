@@ -3,6 +3,7 @@
 //! blacklist silences (§5.3).
 
 pub mod checks;
+pub mod drift;
 pub mod objects;
 pub mod port;
 pub mod silences;

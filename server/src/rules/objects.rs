@@ -44,12 +44,12 @@ pub struct Change<'a> {
 /// How many objects a write changed (0: everything was current).
 pub type Writes = usize;
 
-fn standalone_rule_file(ns: &str, name: &str) -> String {
+pub(crate) fn standalone_rule_file(ns: &str, name: &str) -> String {
     // `_` cannot occur in either DNS label, so the file name is unique per rule.
     format!("alert_{ns}_{name}")
 }
 
-fn loki_groups(rules: &[RuleObject], ns: &str) -> Vec<RuleGroup> {
+pub(crate) fn loki_groups(rules: &[RuleObject], ns: &str) -> Vec<RuleGroup> {
     rules
         .iter()
         .filter(|r| r.kind == AlertType::Logging && r.namespace == ns)
@@ -192,7 +192,7 @@ async fn remove(
     Ok(1)
 }
 
-fn object(
+pub(crate) fn object(
     ar_kind: (&str, &str),
     ns: &str,
     name: &str,
@@ -207,7 +207,7 @@ fn object(
     })
 }
 
-fn api_version<C: Crd>() -> String {
+pub(crate) fn api_version<C: Crd>() -> String {
     format!("{}/{}", C::GROUP, C::VERSION)
 }
 

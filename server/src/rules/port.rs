@@ -35,9 +35,9 @@ impl AlertRulesService {
 
     /// The state of each rule from the rules APIs this cluster has, the types whose API could
     /// not be asked (their rules are then unknown), and why.
-    async fn states(
+    pub(crate) async fn states(
         &self,
-        place: &Place,
+        handle: &crate::cluster::records::ClusterHandle,
         rules: &[Stored],
     ) -> (state::States, Vec<AlertType>, String) {
         let mut all = state::States::new();
@@ -50,7 +50,7 @@ impl AlertRulesService {
             if !rules.iter().any(|s| s.kind() == kind) {
                 continue;
             }
-            let result = match self.component(&place.handle, component) {
+            let result = match self.component(handle, component) {
                 Ok(e) => state::fetch(&e, &self.http, kind == AlertType::Logging).await,
                 Err(e) => Err(e.message),
             };
@@ -65,7 +65,7 @@ impl AlertRulesService {
         (all, failed, errors.join("; "))
     }
 
-    fn state_of(
+    pub(crate) fn state_of(
         states: &state::States,
         failed: &[AlertType],
         s: &Stored,
@@ -158,7 +158,7 @@ impl AlertRulesPort for AlertRulesService {
         let place = self.place(caller, scope, Role::Viewer).await?;
         let rules = self.in_scope(&place).await?;
         let names = self.channel_names(&rules).await?;
-        let (states, failed, state_error) = self.states(&place, &rules).await;
+        let (states, failed, state_error) = self.states(&place.handle, &rules).await;
         let mut out = RuleList {
             namespace: place.namespace.clone(),
             cluster_id: place.handle.id,
@@ -187,7 +187,8 @@ impl AlertRulesPort for AlertRulesService {
         let place = self.place(caller, scope, Role::Viewer).await?;
         let s = self.find(&place, &name).await?;
         let names = self.channel_names(std::slice::from_ref(&s)).await?;
-        let (states, failed, state_error) = self.states(&place, std::slice::from_ref(&s)).await;
+        let (states, failed, state_error) =
+            self.states(&place.handle, std::slice::from_ref(&s)).await;
         let (st, alerts) = Self::state_of(&states, &failed, &s);
         let input = s.input();
         let target = s.target();

@@ -95,7 +95,36 @@ impl Stored {
                 error: self.row.sync_error.clone(),
             },
             updated_at: rfc3339(self.row.updated_at),
+            check: check_of(&self.row),
         }
+    }
+}
+
+/// What `check_detail` holds besides the status.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+pub struct CheckDetail {
+    #[serde(default)]
+    pub problems: Vec<String>,
+    #[serde(default)]
+    pub diff: String,
+}
+
+/// The last config check of a rule, as the API shows it.
+pub fn check_of(row: &alert_rule::Model) -> app::model::RuleCheck {
+    let detail: CheckDetail = row
+        .check_detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    app::model::RuleCheck {
+        status: row.check_status.clone(),
+        problems: detail.problems,
+        diff: detail.diff,
+        checked_at: if row.checked_at > 0 {
+            rfc3339(row.checked_at)
+        } else {
+            String::new()
+        },
     }
 }
 

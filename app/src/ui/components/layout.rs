@@ -68,6 +68,8 @@ fn Frame(me: Me) -> impl IntoView {
                     <h4>{move || t().nav_admin}</h4>
                     <A href="/clusters">{move || t().nav_clusters}</A>
                     <A href="/users">{move || t().nav_users}</A>
+                    <A href="/jobs">{move || t().nav_jobs}</A>
+                    <A href="/drift">{move || t().nav_drift}</A>
                 </Show>
             </nav>
             <main class="content">

@@ -265,7 +265,7 @@ pub fn AlertRulesPage() -> impl IntoView {
                             <table class="table" data-testid="rules">
                                 <thead><tr>
                                     <th>{t().rule_name}</th><th>{t().rule_type}</th><th>{t().rule_expression}</th>
-                                    <th>{t().state}</th><th>{t().enabled}</th><th>{t().sync_status}</th><th></th>
+                                    <th>{t().state}</th><th>{t().enabled}</th><th>{t().sync_status}</th><th>{t().drift}</th><th></th>
                                 </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|r| view! { <RuleRow r scope=sc enable delete /> }).collect_view()}
@@ -357,6 +357,17 @@ fn RuleRow(
             <td data-testid="rule-sync" data-ok=r.sync.ok.to_string()>
                 {if r.sync.ok { view! { <span class="badge ok">{t().sync_ok}</span> }.into_any() } else {
                     view! { <span class="badge error" title=r.sync.error.clone()>{t().sync_error}</span><div class="small error">{r.sync.error.clone()}</div> }.into_any()
+                }}
+            </td>
+            <td data-testid="rule-drift" data-status=r.check.status.clone()>
+                {match r.check.status.as_str() {
+                    "" => view! { <span class="muted small">{t().drift_unchecked}</span> }.into_any(),
+                    "ok" => view! { <span class="badge ok" title=r.check.checked_at.clone()>{t().drift_ok}</span> }.into_any(),
+                    status => view! {
+                        <a href="/drift" class=format!("badge {status}") title=r.check.problems.join("\n")>
+                            {if status == "error" { t().drift_error } else { t().drift_warning }}
+                        </a>
+                    }.into_any(),
                 }}
             </td>
             <td class="actions">

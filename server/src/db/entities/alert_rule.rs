@@ -32,6 +32,13 @@ pub struct Model {
     pub sync_status: String,
     #[sea_orm(column_type = "Text")]
     pub sync_error: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub state_error: Option<String>,
+    pub state_at: i64,
+    pub check_status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub check_detail: Option<String>,
+    pub checked_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }

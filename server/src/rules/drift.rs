@@ -1,0 +1,743 @@
+//! The config check (inventory §5.5): every rule of a cluster re-rendered from the database and
+//! compared with what the cluster holds, template-based expressions generated again, and the
+//! expression run once as a sanity query. Objects labelled as Gemscope's alert rules that no row
+//! owns are orphans. Kubernetes: PrometheusRule, AlertmanagerConfig and the Loki rules ConfigMap
+//! key (three list calls per cluster). Standalone: the rule files.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use app::domain::alert_rules::{self as domain, am_config_labels, prometheus_rule_labels};
+use app::domain::rule_file;
+use app::error::ApiError;
+use app::model::{AlertType, ClusterKind, RuleFile, RuleGroup};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, Patch, PatchParams};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::objects::{self, RuleObject};
+use super::store::{self, CheckDetail, Stored};
+use super::{AlertRulesService, Place};
+use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
+use crate::cluster::kube::{self as k, FIELD_MANAGER};
+use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
+use crate::cluster::records::ClusterHandle;
+use crate::cluster::standalone::{self, RuleTarget};
+use crate::db::entities::{alert_rule, rule_orphan};
+use crate::db::{internal, now};
+
+pub const OK: &str = "ok";
+pub const WARNING: &str = "warning";
+pub const ERROR: &str = "error";
+
+pub const KIND_PROMETHEUS_RULE: &str = "PrometheusRule";
+pub const KIND_AM_CONFIG: &str = "AlertmanagerConfig";
+pub const KIND_LOKI_RULES: &str = "LokiRules";
+pub const KIND_RULE_FILE: &str = "RuleFile";
+
+/// One rule's result.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Finding {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub diff: String,
+}
+
+impl Finding {
+    pub fn status(&self) -> &'static str {
+        if !self.errors.is_empty() {
+            ERROR
+        } else if !self.warnings.is_empty() {
+            WARNING
+        } else {
+            OK
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrphanFound {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub content: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ClusterCheck {
+    pub rules: Vec<(i64, String, Finding)>,
+    pub orphans: Vec<OrphanFound>,
+}
+
+/// Drops what a server may leave out of what it stores: nulls, empty strings, lists and maps
+/// (the API server prunes them; KubeGems compared "empty" and "nil" as equal too).
+pub fn normalize(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, normalize(v)))
+                .filter(|(_, v)| !is_empty(v))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(normalize).collect()),
+        other => other,
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn yaml(v: &Value) -> String {
+    serde_norway::to_string(&normalize(v.clone())).unwrap_or_default()
+}
+
+/// A unified diff, the database's rendering first.
+pub fn unified(what: &str, expected: &str, live: &str) -> String {
+    similar::TextDiff::from_lines(expected, live)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("{what} (Gemscope database)"),
+            &format!("{what} (cluster)"),
+        )
+        .to_string()
+}
+
+/// Compares one object: `None` live means missing.
+fn compare(f: &mut Finding, what: &str, expected: &str, live: Option<&str>) {
+    match live {
+        None => f.errors.push(format!("{what} is missing in the cluster")),
+        Some(l) if l != expected => {
+            f.errors.push(format!("{what} differs from the database"));
+            f.diff.push_str(&unified(what, expected, l));
+        }
+        Some(_) => {}
+    }
+}
+
+/// An object's labels (only the keys Gemscope sets) and spec, for comparing.
+fn labelled(labels: &BTreeMap<String, String>, live: &Value) -> String {
+    let kept: BTreeMap<&String, &Value> = labels
+        .keys()
+        .filter_map(|k| live["metadata"]["labels"].get(k).map(|v| (k, v)))
+        .collect();
+    yaml(&json!({"metadata": {"labels": kept}, "spec": live["spec"]}))
+}
+
+fn expected_labelled(labels: &BTreeMap<String, String>, spec: Value) -> String {
+    yaml(&json!({"metadata": {"labels": labels}, "spec": spec}))
+}
+
+fn group_of(file: &RuleFile, name: &str) -> Option<String> {
+    file.groups
+        .iter()
+        .find(|g| g.name == name)
+        .map(|g| yaml(&serde_json::to_value(g).unwrap_or(Value::Null)))
+}
+
+fn group_yaml(g: &RuleGroup) -> String {
+    yaml(&serde_json::to_value(g).unwrap_or(Value::Null))
+}
+
+/// What a Kubernetes cluster holds of Gemscope's alert rules.
+struct KubeLive {
+    rules: HashMap<(String, String), Value>,
+    configs: HashMap<(String, String), Value>,
+    /// Loki ConfigMap key (a namespace) → its rule file.
+    loki: BTreeMap<String, String>,
+}
+
+fn by_name(items: Vec<kube::api::DynamicObject>) -> HashMap<(String, String), Value> {
+    items
+        .into_iter()
+        .filter_map(|o| {
+            let key = (o.metadata.namespace.clone()?, o.metadata.name.clone()?);
+            Some((key, serde_json::to_value(&o).ok()?))
+        })
+        .collect()
+}
+
+async fn kube_live(handle: &ClusterHandle, client: &kube::Client) -> Result<KubeLive, String> {
+    let rules = k::list_ours(
+        client,
+        &PrometheusRule::api_resource(),
+        None,
+        "prometheusrule.kubegems.io/name",
+    )
+    .await?;
+    let configs = k::list_ours(
+        client,
+        &AlertmanagerConfig::api_resource(),
+        None,
+        "alertmanagerconfig.kubegems.io/name",
+    )
+    .await?;
+    let cm: Api<ConfigMap> = Api::namespaced(client.clone(), handle.settings.logging_ns());
+    let loki = cm
+        .get_opt(LOKI_RULES_CONFIGMAP)
+        .await
+        .map_err(|e| k::describe(&e))?
+        .and_then(|c| c.data)
+        .unwrap_or_default()
+        .into_iter()
+        // Namespace names have no dots; keys with one are other files (the recording rules).
+        .filter(|(key, _)| !key.contains('.'))
+        .collect();
+    Ok(KubeLive {
+        rules: by_name(rules),
+        configs: by_name(configs),
+        loki,
+    })
+}
+
+fn read(path: &std::path::Path) -> Result<Option<String>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("reading {}: {e}", path.display())),
+    }
+}
+
+/// `alert_*.yml` in a directory, by file stem.
+fn rule_files(dir: &str) -> Result<Vec<String>, String> {
+    if dir.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("reading {dir}: {e}")),
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter_map(|n| n.strip_suffix(".yml").map(str::to_string))
+        .filter(|n| n.starts_with("alert_"))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+impl AlertRulesService {
+    /// Every rule of the cluster and what it renders to now, from the database.
+    async fn rendered_rules(
+        &self,
+        handle: &ClusterHandle,
+    ) -> Result<Vec<(Stored, Result<RuleObject, ApiError>)>, ApiError> {
+        let stored = store::load(
+            &self.db,
+            Condition::all().add(alert_rule::Column::ClusterId.eq(handle.id)),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(stored.len());
+        for s in stored {
+            let input = s.input();
+            let target = s.target();
+            let obj = match domain::from_stored(&input, &target) {
+                Ok(r) => {
+                    self.object(&self.db, handle, s.row.tenant_id, &target, &input, &r)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            out.push((s, obj));
+        }
+        Ok(out)
+    }
+
+    /// Template-based expressions generated again, and the expression run once.
+    async fn second_opinion(&self, handle: &ClusterHandle, s: &Stored, f: &mut Finding) {
+        let place = Place::of_rule(handle.clone(), s);
+        let input = s.input();
+        if input.promql_generator.is_some() && s.kind() == AlertType::Monitor {
+            match self.template(&place, &input).await {
+                Ok(t) => match domain::render(&input, &s.target(), t.as_ref()) {
+                    Ok(r) => {
+                        let now = r.stored(&input).expr;
+                        if now != s.row.expr {
+                            f.warnings.push(format!(
+                                "its template changed: the expression would now be {now}"
+                            ));
+                        }
+                    }
+                    Err(e) => f
+                        .errors
+                        .push(format!("its template no longer renders: {}", e.message)),
+                },
+                Err(e) => f.errors.push(format!("its template: {}", e.message)),
+            }
+        }
+        match self.instant(&place, s.kind(), &s.row.expr).await {
+            Ok(series) if series.is_empty() => f
+                .warnings
+                .push("the expression returns no series now".to_string()),
+            Ok(series) => {
+                let namespaced = s.row.environment_id.is_some();
+                if namespaced && series.iter().any(|x| !x.labels.contains_key("namespace")) {
+                    f.warnings.push(
+                        "some series of the expression have no namespace label, so they cannot be routed to the environment".to_string(),
+                    );
+                }
+            }
+            Err(e) => f
+                .warnings
+                .push(format!("the sanity query failed: {}", e.message)),
+        }
+    }
+
+    /// Checks one cluster. An error means the cluster could not be read at all.
+    pub async fn check_cluster(&self, handle: &ClusterHandle) -> Result<ClusterCheck, String> {
+        let rules = self.rendered_rules(handle).await.map_err(|e| e.message)?;
+        let mut check = ClusterCheck::default();
+        match (handle.kind, &handle.client) {
+            (ClusterKind::Kubernetes, Some(client)) => {
+                let live = kube_live(handle, client).await?;
+                self.check_kube(handle, &rules, &live, &mut check).await;
+            }
+            (ClusterKind::Kubernetes, None) => return Err("no Kubernetes client".into()),
+            (ClusterKind::Standalone, _) => self.check_files(handle, &rules, &mut check).await?,
+        }
+        Ok(check)
+    }
+
+    async fn check_kube(
+        &self,
+        handle: &ClusterHandle,
+        rules: &[(Stored, Result<RuleObject, ApiError>)],
+        live: &KubeLive,
+        check: &mut ClusterCheck,
+    ) {
+        let mut owned_rules = HashSet::new();
+        let mut owned_configs = HashSet::new();
+        let mut owned_groups = HashSet::new();
+        for (s, obj) in rules {
+            let key = (s.row.namespace.clone(), s.row.name.clone());
+            owned_configs.insert(key.clone());
+            let mut f = Finding::default();
+            match obj {
+                Err(e) => f.errors.push(format!("it does not render: {}", e.message)),
+                Ok(obj) => {
+                    let (ns, name) = (&obj.namespace, &obj.name);
+                    match obj.kind {
+                        AlertType::Monitor => {
+                            owned_rules.insert(key.clone());
+                            let labels = prometheus_rule_labels(name);
+                            let expected =
+                                expected_labelled(&labels, json!({"groups": [&obj.group]}));
+                            let got = live.rules.get(&key).map(|v| labelled(&labels, v));
+                            compare(
+                                &mut f,
+                                &format!("{KIND_PROMETHEUS_RULE} {ns}/{name}"),
+                                &expected,
+                                got.as_deref(),
+                            );
+                        }
+                        AlertType::Logging => {
+                            owned_groups.insert((ns.clone(), obj.group.name.clone()));
+                            let got = live
+                                .loki
+                                .get(ns)
+                                .and_then(|text| rule_file::parse(text).ok())
+                                .and_then(|file| group_of(&file, &obj.group.name));
+                            compare(
+                                &mut f,
+                                &format!("Loki rules {ns}/{}", obj.group.name),
+                                &group_yaml(&obj.group),
+                                got.as_deref(),
+                            );
+                        }
+                    }
+                    let labels = am_config_labels(obj.kind, name);
+                    let expected = expected_labelled(
+                        &labels,
+                        serde_json::to_value(&obj.am).unwrap_or(Value::Null),
+                    );
+                    let got = live.configs.get(&key).map(|v| labelled(&labels, v));
+                    compare(
+                        &mut f,
+                        &format!("{KIND_AM_CONFIG} {ns}/{name}"),
+                        &expected,
+                        got.as_deref(),
+                    );
+                }
+            }
+            self.second_opinion(handle, s, &mut f).await;
+            check.rules.push((s.row.id, s.row.name.clone(), f));
+        }
+        for ((ns, name), v) in &live.rules {
+            if !owned_rules.contains(&(ns.clone(), name.clone())) {
+                check.orphans.push(OrphanFound {
+                    kind: KIND_PROMETHEUS_RULE,
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    content: yaml(&v["spec"]),
+                });
+            }
+        }
+        for ((ns, name), v) in &live.configs {
+            if !owned_configs.contains(&(ns.clone(), name.clone())) {
+                check.orphans.push(OrphanFound {
+                    kind: KIND_AM_CONFIG,
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    content: yaml(&v["spec"]),
+                });
+            }
+        }
+        for (ns, text) in &live.loki {
+            let Ok(file) = rule_file::parse(text) else {
+                continue;
+            };
+            for g in &file.groups {
+                if !owned_groups.contains(&(ns.clone(), g.name.clone())) {
+                    check.orphans.push(OrphanFound {
+                        kind: KIND_LOKI_RULES,
+                        namespace: ns.clone(),
+                        name: g.name.clone(),
+                        content: group_yaml(g),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn check_files(
+        &self,
+        handle: &ClusterHandle,
+        rules: &[(Stored, Result<RuleObject, ApiError>)],
+        check: &mut ClusterCheck,
+    ) -> Result<(), String> {
+        let s = &handle.settings;
+        let mut owned = HashSet::new();
+        let mut loki_files: HashMap<String, Option<RuleFile>> = HashMap::new();
+        for (stored, obj) in rules {
+            let mut f = Finding::default();
+            match obj {
+                Err(e) => f.errors.push(format!("it does not render: {}", e.message)),
+                Ok(obj) if obj.kind == AlertType::Monitor => {
+                    let stem = objects::standalone_rule_file(&obj.namespace, &obj.name);
+                    let path = RuleTarget {
+                        dir: &s.rules_dir,
+                        name: &stem,
+                        reload: None,
+                    }
+                    .path()?;
+                    owned.insert(stem);
+                    let expected = rule_file::render(&RuleFile {
+                        groups: vec![obj.group.clone()],
+                    })?;
+                    compare(
+                        &mut f,
+                        &format!("{KIND_RULE_FILE} {}", path.display()),
+                        &expected,
+                        read(&path)?.as_deref(),
+                    );
+                }
+                Ok(obj) => {
+                    let stem = format!("alert_{}", obj.namespace);
+                    let path = RuleTarget {
+                        dir: &s.loki_rules_dir,
+                        name: &stem,
+                        reload: None,
+                    }
+                    .path()?;
+                    if !loki_files.contains_key(&obj.namespace) {
+                        let file = read(&path)?.and_then(|t| rule_file::parse(&t).ok());
+                        loki_files.insert(obj.namespace.clone(), file);
+                    }
+                    let got = loki_files
+                        .get(&obj.namespace)
+                        .and_then(|f| f.as_ref())
+                        .and_then(|file| group_of(file, &obj.group.name));
+                    compare(
+                        &mut f,
+                        &format!("Loki rules {}", path.display()),
+                        &group_yaml(&obj.group),
+                        got.as_deref(),
+                    );
+                }
+            }
+            self.second_opinion(handle, stored, &mut f).await;
+            check
+                .rules
+                .push((stored.row.id, stored.row.name.clone(), f));
+        }
+        for stem in rule_files(&s.rules_dir)? {
+            if !owned.contains(&stem) {
+                let path = std::path::Path::new(&s.rules_dir).join(format!("{stem}.yml"));
+                check.orphans.push(OrphanFound {
+                    kind: KIND_RULE_FILE,
+                    namespace: String::new(),
+                    name: stem,
+                    content: read(&path)?.unwrap_or_default(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a cluster's results: each rule's status, and the orphans found (replacing the
+    /// previous ones), in one transaction. Returns (drifted, orphans).
+    pub async fn record_check(
+        &self,
+        cluster_id: i64,
+        check: &ClusterCheck,
+    ) -> Result<(u64, u64), ApiError> {
+        let t = now();
+        let txn = self.db.begin().await.map_err(internal)?;
+        let mut drifted = 0;
+        for (id, _, f) in &check.rules {
+            if f.status() == ERROR {
+                drifted += 1;
+            }
+            let detail = CheckDetail {
+                problems: f.errors.iter().chain(&f.warnings).cloned().collect(),
+                diff: f.diff.clone(),
+            };
+            let update = alert_rule::ActiveModel {
+                id: Set(*id),
+                check_status: Set(f.status().to_string()),
+                check_detail: Set(Some(
+                    serde_json::to_string(&detail).map_err(|_| ApiError::internal())?,
+                )),
+                checked_at: Set(t),
+                ..Default::default()
+            };
+            match alert_rule::Entity::update(update).exec(&txn).await {
+                Ok(_) | Err(sea_orm::DbErr::RecordNotUpdated) => {}
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        rule_orphan::Entity::delete_many()
+            .filter(rule_orphan::Column::ClusterId.eq(cluster_id))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        if !check.orphans.is_empty() {
+            rule_orphan::Entity::insert_many(check.orphans.iter().map(|o| {
+                rule_orphan::ActiveModel {
+                    cluster_id: Set(cluster_id),
+                    kind: Set(o.kind.to_string()),
+                    namespace: Set(o.namespace.clone()),
+                    name: Set(o.name.clone()),
+                    content: Set(Some(o.content.clone())),
+                    found_at: Set(t),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(internal)?;
+        }
+        txn.commit().await.map_err(internal)?;
+        Ok((drifted, check.orphans.len() as u64))
+    }
+
+    /// Writes a rule again from the database (server-side apply), then checks its cluster again
+    /// so the page shows the result.
+    pub async fn repair_rule(&self, id: i64) -> Result<String, ApiError> {
+        let s = store::load(
+            &self.db,
+            Condition::all().add(alert_rule::Column::Id.eq(id)),
+        )
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("alert rule"))?;
+        let handle = self.clusters.handle(s.row.cluster_id).await?;
+        let place = Place::of_rule(handle.clone(), &s);
+        let r = self.resync_one(&place, &s).await;
+        self.record_sync(s.row.id, &r).await;
+        r?;
+        self.recheck(&handle).await?;
+        Ok(format!("{}/{}", s.row.namespace, s.row.name))
+    }
+
+    pub async fn recheck(&self, handle: &ClusterHandle) -> Result<(), ApiError> {
+        let check = self.check_cluster(handle).await.map_err(|e| {
+            ApiError::new(
+                http::StatusCode::BAD_GATEWAY,
+                format!("cluster {}: {e}", handle.name),
+            )
+        })?;
+        self.record_check(handle.id, &check).await.map(|_| ())
+    }
+
+    /// Deletes an orphan from its cluster, unless a rule owns it by now.
+    pub async fn remove_orphan(&self, id: i64) -> Result<String, ApiError> {
+        let o = rule_orphan::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("orphan"))?;
+        let handle = self.clusters.handle(o.cluster_id).await?;
+        let owned = match o.kind.as_str() {
+            KIND_LOKI_RULES => false,
+            KIND_RULE_FILE => store::load(
+                &self.db,
+                Condition::all().add(alert_rule::Column::ClusterId.eq(o.cluster_id)),
+            )
+            .await?
+            .iter()
+            .any(|s| objects::standalone_rule_file(&s.row.namespace, &s.row.name) == o.name),
+            _ => store::one(&self.db, o.cluster_id, &o.namespace, &o.name)
+                .await?
+                .is_some(),
+        };
+        if owned {
+            return Err(ApiError::new(
+                http::StatusCode::CONFLICT,
+                format!(
+                    "{} {}/{} belongs to a rule now; run the check again",
+                    o.kind, o.namespace, o.name
+                ),
+            ));
+        }
+        let _guard = self.lock(o.cluster_id).await;
+        delete_object(&handle, &self.http, &o)
+            .await
+            .map_err(|e| super::cluster_error(&handle, e))?;
+        rule_orphan::Entity::delete_by_id(o.id)
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(format!("{} {}/{}", o.kind, o.namespace, o.name))
+    }
+}
+
+async fn delete_object(
+    handle: &ClusterHandle,
+    http: &reqwest::Client,
+    o: &rule_orphan::Model,
+) -> Result<(), String> {
+    match (o.kind.as_str(), &handle.client) {
+        (KIND_PROMETHEUS_RULE, Some(c)) => {
+            k::delete(
+                c,
+                &PrometheusRule::api_resource(),
+                Some(&o.namespace),
+                &o.name,
+            )
+            .await
+        }
+        (KIND_AM_CONFIG, Some(c)) => {
+            k::delete(
+                c,
+                &AlertmanagerConfig::api_resource(),
+                Some(&o.namespace),
+                &o.name,
+            )
+            .await
+        }
+        (KIND_LOKI_RULES, Some(c)) => remove_loki_group(handle, c, &o.namespace, &o.name).await,
+        (KIND_RULE_FILE, _) => {
+            let reload = Some(handle.settings.prometheus_url.as_str()).filter(|u| !u.is_empty());
+            standalone::remove_rules(
+                http,
+                &RuleTarget {
+                    dir: &handle.settings.rules_dir,
+                    name: &o.name,
+                    reload,
+                },
+            )
+            .await
+            .map(|_| ())
+        }
+        (kind, _) => Err(format!("cannot delete a {kind} from this cluster")),
+    }
+}
+
+/// Takes one group out of a namespace's key of the Loki rules ConfigMap.
+async fn remove_loki_group(
+    handle: &ClusterHandle,
+    client: &kube::Client,
+    ns: &str,
+    group: &str,
+) -> Result<(), String> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), handle.settings.logging_ns());
+    let Some(cm) = api
+        .get_opt(LOKI_RULES_CONFIGMAP)
+        .await
+        .map_err(|e| k::describe(&e))?
+    else {
+        return Ok(());
+    };
+    let Some(text) = cm.data.as_ref().and_then(|d| d.get(ns)) else {
+        return Ok(());
+    };
+    let mut file = rule_file::parse(text)?;
+    file.groups.retain(|g| g.name != group);
+    let value = if file.groups.is_empty() {
+        Value::Null
+    } else {
+        Value::String(serde_norway::to_string(&file).map_err(|e| e.to_string())?)
+    };
+    api.patch(
+        LOKI_RULES_CONFIGMAP,
+        &PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        },
+        &Patch::Merge(&json!({"data": {ns: value}})),
+    )
+    .await
+    .map_err(|e| k::describe(&e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_do_not_count_as_drift() {
+        let ours = json!({"spec": {"groups": [{"name": "a", "interval": null, "rules": [{"alert": "a", "labels": {}, "annotations": {"m": "x"}}]}]}});
+        let theirs = json!({"spec": {"groups": [{"name": "a", "rules": [{"alert": "a", "annotations": {"m": "x"}}]}]}});
+        assert_eq!(yaml(&ours), yaml(&theirs));
+        let edited = json!({"spec": {"groups": [{"name": "a", "rules": [{"alert": "a", "annotations": {"m": "y"}}]}]}});
+        assert_ne!(yaml(&ours), yaml(&edited));
+    }
+
+    #[test]
+    fn a_finding_is_as_bad_as_its_worst_problem() {
+        let cases = [
+            (vec![], vec![], OK),
+            (vec![], vec!["w".to_string()], WARNING),
+            (vec!["e".to_string()], vec!["w".to_string()], ERROR),
+        ];
+        for (errors, warnings, want) in cases {
+            let f = Finding {
+                errors,
+                warnings,
+                diff: String::new(),
+            };
+            assert_eq!(f.status(), want);
+        }
+    }
+
+    #[test]
+    fn comparing_reports_missing_and_changed_objects_with_a_diff() {
+        let mut f = Finding::default();
+        compare(&mut f, "PrometheusRule a/b", "x: 1\n", None);
+        compare(&mut f, "AlertmanagerConfig a/b", "x: 1\n", Some("x: 2\n"));
+        compare(&mut f, "same", "x: 1\n", Some("x: 1\n"));
+        assert_eq!(
+            f.errors,
+            vec![
+                "PrometheusRule a/b is missing in the cluster",
+                "AlertmanagerConfig a/b differs from the database"
+            ]
+        );
+        assert!(f.diff.contains("-x: 1\n+x: 2\n"), "{}", f.diff);
+        assert!(f.diff.contains("(Gemscope database)"));
+    }
+}
