@@ -225,9 +225,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!(username = %config.admin_username, password = %pw, "created the first administrator with a generated password; change it after signing in");
         }
     }
-    let seeded = server::templates::seed(&conn)
-        .await
-        .map_err(|e| anyhow::anyhow!("seeding template presets: {}", e.message))?;
+    let seeded = seed_presets(&conn).await?;
     if !seeded.added.is_empty() {
         tracing::info!(added = seeded.added.len(), "seeded template presets");
     }
@@ -285,6 +283,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = jobs.await;
     }
     Ok(())
+}
+
+/// Seeds the presets. Replicas starting together on a new database race on the same rows; the
+/// loser finds them there on its next attempt.
+async fn seed_presets(
+    conn: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<app::model::ImportSummary> {
+    let mut attempt = 0;
+    loop {
+        match server::templates::seed(conn).await {
+            Ok(s) => return Ok(s),
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                tracing::warn!(attempt, error = %e.message, "seeding template presets; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+            }
+            Err(e) => anyhow::bail!("seeding template presets: {}", e.message),
+        }
+    }
 }
 
 /// Resolves once the stop signal has been given.

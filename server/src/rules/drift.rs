@@ -517,26 +517,54 @@ impl AlertRulesService {
                 Err(e) => return Err(internal(e)),
             }
         }
-        rule_orphan::Entity::delete_many()
+        // Orphans still there keep their row (and id, which an open page may act on); gone ones
+        // are dropped, new ones added.
+        let known = rule_orphan::Entity::find()
             .filter(rule_orphan::Column::ClusterId.eq(cluster_id))
-            .exec(&txn)
+            .all(&txn)
             .await
             .map_err(internal)?;
-        if !check.orphans.is_empty() {
-            rule_orphan::Entity::insert_many(check.orphans.iter().map(|o| {
-                rule_orphan::ActiveModel {
-                    cluster_id: Set(cluster_id),
-                    kind: Set(o.kind.to_string()),
-                    namespace: Set(o.namespace.clone()),
-                    name: Set(o.name.clone()),
-                    content: Set(Some(o.content.clone())),
-                    found_at: Set(t),
-                    ..Default::default()
-                }
-            }))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(internal)?;
+        let key = |kind: &str, ns: &str, name: &str| format!("{kind}\u{0}{ns}\u{0}{name}");
+        let found: HashSet<String> = check
+            .orphans
+            .iter()
+            .map(|o| key(o.kind, &o.namespace, &o.name))
+            .collect();
+        let gone: Vec<i64> = known
+            .iter()
+            .filter(|o| !found.contains(&key(&o.kind, &o.namespace, &o.name)))
+            .map(|o| o.id)
+            .collect();
+        if !gone.is_empty() {
+            rule_orphan::Entity::delete_many()
+                .filter(rule_orphan::Column::Id.is_in(gone))
+                .exec(&txn)
+                .await
+                .map_err(internal)?;
+        }
+        let kept: HashSet<String> = known
+            .iter()
+            .map(|o| key(&o.kind, &o.namespace, &o.name))
+            .collect();
+        let fresh: Vec<rule_orphan::ActiveModel> = check
+            .orphans
+            .iter()
+            .filter(|o| !kept.contains(&key(o.kind, &o.namespace, &o.name)))
+            .map(|o| rule_orphan::ActiveModel {
+                cluster_id: Set(cluster_id),
+                kind: Set(o.kind.to_string()),
+                namespace: Set(o.namespace.clone()),
+                name: Set(o.name.clone()),
+                content: Set(Some(o.content.clone())),
+                found_at: Set(t),
+                ..Default::default()
+            })
+            .collect();
+        if !fresh.is_empty() {
+            rule_orphan::Entity::insert_many(fresh)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(internal)?;
         }
         txn.commit().await.map_err(internal)?;
         Ok((drifted, check.orphans.len() as u64))

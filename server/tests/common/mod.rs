@@ -69,6 +69,8 @@ pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
     pub state: AppState,
+    /// The database URL, for processes started beside the test.
+    pub url: String,
     admin_url: Option<String>,
     db_name: Option<String>,
     _dir: tempfile::TempDir,
@@ -130,6 +132,7 @@ impl TestApp {
             router,
             db,
             state,
+            url,
             admin_url,
             db_name: Some(db_name).filter(|_| backend != Backend::Sqlite),
             _dir: dir,

@@ -1,0 +1,652 @@
+//! Scheduled jobs: state sync against the real Prometheus, the config check and its repairs
+//! against the fake API server, the system rules, and the queue itself across real processes on
+//! PostgreSQL (every tick once, a killed replica's run completed by the other, a stop mid-run
+//! neither lost nor doubled).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use app::model::{JobKind, RunCounts};
+use common::fake_kube::{TOKEN, kubeconfig, serve_monitored};
+use common::real::RealStack;
+use common::remote_write::{push, series};
+use common::{ADMIN_PW, Auth, Backend, TestApp};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use server::db::entities::{alert_rule, job_run, rule_orphan};
+
+async fn wait_for(what: &str, secs: u64, mut ok: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn rule_row(app: &TestApp, name: &str) -> alert_rule::Model {
+    alert_rule::Entity::find()
+        .filter(alert_rule::Column::Name.eq(name))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("rule {name}"))
+}
+
+async fn run(app: &TestApp, job: JobKind) -> RunCounts {
+    app.state
+        .jobs
+        .execute(job)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", job.as_str()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_sync_marks_firing_pending_inactive_then_unknown() {
+    let Some(mut stack) = RealStack::start() else {
+        return;
+    };
+    let app = TestApp::start(Backend::Sqlite).await;
+    server::templates::seed(&app.db).await.unwrap();
+    let base = app.listen().await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    let d = stack.dir.path();
+    let cluster = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
+                "prometheus_url": stack.prometheus_url,
+                "alertmanager_url": stack.alertmanager_url,
+                "rules_dir": d.join("rules").display().to_string(),
+                "alertmanager_config_path": d.join("alertmanager.yml").display().to_string(),
+                "gemscope_url": base,
+            }}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let env = app
+        .environment(&admin, "jobs-team", ("admin", "admin"), cluster, "jobs")
+        .await;
+    let channel = app
+        .ok(
+            "/api/channels/create",
+            json!({"tenant_id": env.tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    push(
+        &stack.prometheus_url,
+        vec![series(
+            "jobs_probe",
+            &[("namespace", "jobs")],
+            &[(now, 5.0)],
+        )],
+    )
+    .await;
+    for (name, expr, for_) in [
+        ("fires", "jobs_probe{namespace=\"jobs\"} > 1", "0s"),
+        ("waits", "jobs_probe{namespace=\"jobs\"} > 1", "1h"),
+        ("quiet", "jobs_probe{namespace=\"jobs\"} > 100", "0s"),
+    ] {
+        app.ok(
+            "/api/alert-rules/create",
+            json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
+                "name": name, "alertType": "monitor", "expr": expr, "for": for_,
+                "alertLevels": [{"severity": "error"}],
+                "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    }
+    wait_for("states from Prometheus", 60, async || {
+        let counts = run(&app, JobKind::AlertStateSync).await;
+        assert_eq!(counts.errors, 0, "{counts:?}");
+        rule_row(&app, "fires").await.state == "firing"
+            && rule_row(&app, "waits").await.state == "pending"
+    })
+    .await;
+    let quiet = rule_row(&app, "quiet").await;
+    assert_eq!(quiet.state, "inactive");
+    assert_eq!(quiet.state_error, None);
+    assert!(
+        rule_row(&app, "fires").await.state_at > 0,
+        "when it changed"
+    );
+
+    // Prometheus gone: every rule unknown with the reason, never inactive.
+    stack.stop_prometheus();
+    let counts = run(&app, JobKind::AlertStateSync).await;
+    assert_eq!(counts.errors, 1, "{counts:?}");
+    assert_eq!(counts.changed, 3);
+    for name in ["fires", "waits", "quiet"] {
+        let r = rule_row(&app, name).await;
+        assert_eq!(r.state, "unknown", "{name}");
+        let why = r.state_error.unwrap_or_default();
+        assert!(why.starts_with("local: prometheus:"), "{why}");
+    }
+    // Nothing changed: nothing written.
+    assert_eq!(run(&app, JobKind::AlertStateSync).await.changed, 0);
+}
+
+/// A JSON merge patch on the fake API server.
+async fn patch(base: &str, path: &str, body: Value) {
+    let r = reqwest::Client::new()
+        .patch(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    assert!(
+        status.is_success(),
+        "{path}: {status} {}",
+        r.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let (addr, _fake, _task, base) = serve_monitored(&stack).await;
+    for ns in ["shop", "kubegems-logging"] {
+        common::fake_kube::create(
+            &base,
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .await;
+    }
+    let app = TestApp::start_with(Backend::Sqlite, |c| {
+        c.public_url = Some("https://gemscope.example".into())
+    })
+    .await;
+    server::templates::seed(&app.db).await.unwrap();
+    let admin = app.login("admin", ADMIN_PW).await;
+    let cluster = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let env = app
+        .environment(&admin, "shop-team", ("admin", "admin"), cluster, "shop")
+        .await;
+    let channel = app
+        .ok(
+            "/api/channels/create",
+            json!({"tenant_id": env.tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.ok(
+        "/api/alert-rules/create",
+        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
+            "name": "queue-deep", "alertType": "monitor",
+            "expr": "shop_queue_depth{namespace=\"shop\"} > 10", "for": "1m",
+            "alertLevels": [{"severity": "error"}],
+            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+
+    // In step: no drift; the sanity query finds no series, which is a warning only.
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!(
+        (counts.checked, counts.drifted, counts.errors),
+        (1, 0, 0),
+        "{counts:?}"
+    );
+    let r = rule_row(&app, "queue-deep").await;
+    assert_eq!(r.check_status, "warning");
+    assert!(
+        r.check_detail
+            .unwrap()
+            .contains("the expression returns no series now")
+    );
+
+    // Edited behind Gemscope's back, plus an object labelled as Gemscope's that no rule owns.
+    let pr_path = "/apis/monitoring.coreos.com/v1/namespaces/shop/prometheusrules/queue-deep";
+    let mut live = common::fake_kube::get(&base, pr_path).await.unwrap();
+    live["spec"]["groups"][0]["rules"][0]["expr"] =
+        json!("shop_queue_depth{namespace=\"shop\"} > 999");
+    patch(&base, pr_path, json!({"spec": live["spec"]})).await;
+    common::fake_kube::create(
+        &base,
+        "/apis/monitoring.coreos.com/v1/namespaces/shop/prometheusrules",
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+            "metadata": {"name": "ghost", "namespace": "shop", "labels": {
+                "app.kubernetes.io/managed-by": "gemscope",
+                "prometheusrule.kubegems.io/type": "monitor",
+                "prometheusrule.kubegems.io/name": "ghost"}},
+            "spec": {"groups": [{"name": "ghost", "rules": [{"alert": "ghost", "expr": "vector(1)"}]}]}}),
+    )
+    .await;
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!((counts.checked, counts.drifted), (1, 2), "{counts:?}");
+    let r = rule_row(&app, "queue-deep").await;
+    assert_eq!(r.check_status, "error");
+    let detail: Value = serde_json::from_str(&r.check_detail.unwrap()).unwrap();
+    assert_eq!(
+        detail["problems"][0],
+        "PrometheusRule shop/queue-deep differs from the database"
+    );
+    let diff = detail["diff"].as_str().unwrap();
+    assert!(diff.contains("> 999"), "{diff}");
+    assert!(diff.contains("(Gemscope database)"), "{diff}");
+
+    // The report, as the drift page reads it; other users may not.
+    let report = app
+        .ok("/api/drift/list", json!({}), Auth::Cookie(&admin))
+        .await;
+    let prod = &report[0];
+    assert_eq!(prod["cluster"], "prod");
+    assert_eq!(prod["rules"][0]["name"], "queue-deep");
+    assert_eq!(prod["orphans"][0]["name"], "ghost");
+    assert_eq!(prod["orphans"][0]["kind"], "PrometheusRule");
+    let orphan_id = prod["orphans"][0]["id"].as_i64().unwrap();
+    app.create_user(&admin, "eve", "eve-password-1").await;
+    let eve = app.login("eve", "eve-password-1").await;
+    let r = app
+        .call("/api/drift/list", json!({}), Auth::Cookie(&eve))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = app
+        .call(
+            "/api/drift/repair",
+            json!({"target": {"kind": "orphan", "id": orphan_id}}),
+            Auth::Cookie(&eve),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // Repair: the rule is written again from the database, the orphan deleted; both audited.
+    let out = app
+        .ok(
+            "/api/drift/repair",
+            json!({"target": {"kind": "rule", "id": r_id(&app, "queue-deep").await}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(out["repaired"], json!(["shop/queue-deep"]));
+    let live = common::fake_kube::get(&base, pr_path).await.unwrap();
+    assert_eq!(
+        live["spec"]["groups"][0]["rules"][0]["expr"],
+        "shop_queue_depth{namespace=\"shop\"} > 10"
+    );
+    assert_eq!(rule_row(&app, "queue-deep").await.check_status, "warning");
+    app.ok(
+        "/api/drift/repair",
+        json!({"target": {"kind": "orphan", "id": orphan_id}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let ghost = "/apis/monitoring.coreos.com/v1/namespaces/shop/prometheusrules/ghost";
+    assert!(common::fake_kube::get(&base, ghost).await.is_none());
+    assert_eq!(rule_orphan::Entity::find().count(&app.db).await.unwrap(), 0);
+    let audit = app
+        .ok(
+            "/api/audit/list",
+            json!({"filter": {"action": "drift.repair"}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    let audit = audit.as_array().unwrap();
+    let outcome = |a: &Value| {
+        (
+            a["username"].clone(),
+            a["target"].clone(),
+            a["success"].clone(),
+        )
+    };
+    assert_eq!(
+        audit.iter().map(outcome).collect::<Vec<_>>(),
+        vec![
+            (
+                json!("admin"),
+                json!(format!("orphan {orphan_id}")),
+                json!(true)
+            ),
+            (json!("admin"), json!("rule 1"), json!(true)),
+            (
+                json!("eve"),
+                json!(format!("orphan {orphan_id}")),
+                json!(false)
+            ),
+        ]
+    );
+
+    // System rules: none without a system-wide channel to notify.
+    let err = app
+        .state
+        .jobs
+        .execute(JobKind::SystemAlertRules)
+        .await
+        .unwrap_err();
+    assert!(err.contains("no system-wide alert channel"), "{err}");
+    app.ok(
+        "/api/channels/create",
+        json!({"tenant_id": null, "channel": {"name": "ops", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/ops"}}}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let system = || async {
+        alert_rule::Entity::find()
+            .filter(alert_rule::Column::Namespace.eq("kubegems-monitoring"))
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    let first = run(&app, JobKind::SystemAlertRules).await;
+    let templates = server::db::entities::alert_template::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(templates >= 20, "{templates} system templates");
+    assert_eq!(first.checked, templates);
+    assert_eq!((first.changed, first.errors), (templates, 0), "{first:?}");
+    assert_eq!(system().await, first.changed);
+    // Healthy ones are left alone, and nothing is created twice.
+    let second = run(&app, JobKind::SystemAlertRules).await;
+    assert_eq!(second.changed, 0, "{second:?}");
+    assert_eq!(system().await, first.changed);
+    // A deleted one comes back, once.
+    let victim = alert_rule::Entity::find()
+        .filter(alert_rule::Column::Namespace.eq("kubegems-monitoring"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    app.ok(
+        "/api/alert-rules/delete",
+        json!({"scope": {"kind": "system", "id": cluster}, "name": victim}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    assert_eq!(system().await, first.changed - 1);
+    let third = run(&app, JobKind::SystemAlertRules).await;
+    assert_eq!(third.changed, 1, "{third:?}");
+    assert_eq!(system().await, first.changed);
+    let pr = format!(
+        "/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/{victim}"
+    );
+    assert!(common::fake_kube::get(&base, &pr).await.is_some());
+}
+
+async fn r_id(app: &TestApp, name: &str) -> i64 {
+    rule_row(app, name).await.id
+}
+
+/// A Gemscope process on `url`, running jobs with the given settings.
+fn replica(url: &str, dir: &std::path::Path, name: &str, env: &[(&str, &str)]) -> Child {
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gemscope"));
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GEMSCOPE_DATABASE_URL", url)
+        .env("GEMSCOPE_DATA_DIR", dir)
+        .env("GEMSCOPE_SITE_ROOT", dir)
+        .env("GEMSCOPE_LISTEN", "127.0.0.1:0")
+        .env("GEMSCOPE_ADMIN_PASSWORD", ADMIN_PW)
+        .env("GEMSCOPE_LOG", "info")
+        .env("GEMSCOPE_JOB_STATE_SYNC", "")
+        .env("GEMSCOPE_JOB_CONFIG_CHECK", "")
+        .env("GEMSCOPE_JOB_SYSTEM_RULES", "")
+        .env("GEMSCOPE_JOB_HISTORY_ARCHIVE", "")
+        .env("GEMSCOPE_JOB_LEASE_SECS", "3")
+        .env("HOSTNAME", name);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
+fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+/// Waits for a process to exit; returns how long it took.
+fn reap(child: &mut Child, secs: u64) -> Duration {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(secs),
+            "process did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn runs(app: &TestApp) -> Vec<job_run::Model> {
+    job_run::Entity::find().all(&app.db).await.unwrap()
+}
+
+/// A Prometheus stand-in whose rules API takes `delay` to answer: a job that asks it runs that long.
+async fn slow_prometheus(delay: Duration) -> String {
+    let router = axum::Router::new().route(
+        "/api/v1/rules",
+        axum::routing::get(move || async move {
+            tokio::time::sleep(delay).await;
+            axum::Json(json!({"status": "success", "data": {"groups": []}}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}")
+}
+
+/// One rule row on a cluster, written directly (the cluster is a stand-in with no rule files).
+async fn bare_rule(app: &TestApp, cluster: i64, name: &str) {
+    alert_rule::ActiveModel {
+        cluster_id: Set(cluster),
+        namespace: Set("kubegems-monitoring".into()),
+        name: Set(name.into()),
+        alert_type: Set("monitor".into()),
+        expr: Set("up == 0".into()),
+        for_duration: Set("0s".into()),
+        message: Set(String::new()),
+        inhibit_labels: Set("[]".into()),
+        alert_levels: Set("[]".into()),
+        is_open: Set(true),
+        state: Set("inactive".into()),
+        sync_status: Set("ok".into()),
+        sync_error: Set(String::new()),
+        created_at: Set(0),
+        updated_at: Set(0),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() {
+    if std::env::var("GEMSCOPE_TEST_POSTGRES_URL").is_err() {
+        let required = std::env::var("GEMSCOPE_TEST_REQUIRE_ALL_DBS").is_ok_and(|v| v == "1");
+        assert!(!required, "GEMSCOPE_TEST_POSTGRES_URL is required");
+        eprintln!("GEMSCOPE_TEST_POSTGRES_URL not set: skipping");
+        return;
+    }
+    let app = TestApp::start(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // Two replicas ticking every second for 60 s: every tick exactly one row, run once.
+    let every_second = [("GEMSCOPE_JOB_STATE_SYNC", "* * * * * *")];
+    let mut a = replica(&app.url, dir.path(), "replica-a", &every_second);
+    let mut b = replica(&app.url, dir.path(), "replica-b", &every_second);
+    tokio::time::sleep(Duration::from_secs(62)).await;
+    terminate(&a);
+    terminate(&b);
+    reap(&mut a, 40);
+    reap(&mut b, 40);
+    let all = runs(&app).await;
+    let mut ticks: Vec<i64> = all.iter().map(|r| r.tick_key.parse().unwrap()).collect();
+    ticks.sort();
+    let n = ticks.len() as i64;
+    assert!(n >= 55, "{n} ticks in 62 s");
+    ticks.dedup();
+    assert_eq!(ticks.len() as i64, n, "a tick has two rows");
+    assert_eq!(
+        ticks[ticks.len() - 1] - ticks[0] + 1,
+        n,
+        "a tick is missing"
+    );
+    for r in &all {
+        assert_eq!((r.status.as_str(), r.attempts), ("ok", 1), "{r:?}");
+    }
+    for name in ["replica-a", "replica-b"] {
+        let log = std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap();
+        assert!(log.contains("job finished"), "{name} ran no tick:\n{log}");
+    }
+    job_run::Entity::delete_many().exec(&app.db).await.unwrap();
+
+    // A replica killed mid-run: the other takes the run over when the lease passes.
+    let slow = slow_prometheus(Duration::from_secs(5)).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    let cluster = app.standalone_cluster(&admin, "slow", &slow).await;
+    bare_rule(&app, cluster, "slow-rule").await;
+    let mut a = replica(&app.url, dir.path(), "replica-c", &[]);
+    let mut b = replica(&app.url, dir.path(), "replica-d", &[]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
+        .await
+        .unwrap();
+    let mut owner = String::new();
+    wait_for("the run to start", 20, async || {
+        let r = job_run::Entity::find_by_id(queued.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        owner = r.lease_owner.clone();
+        r.status == "running"
+    })
+    .await;
+    let (victim, survivor) = if owner.starts_with("replica-c") {
+        (&mut a, &mut b)
+    } else {
+        (&mut b, &mut a)
+    };
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    wait_for("the survivor to finish the run", 30, async || {
+        let r = job_run::Entity::find_by_id(queued.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        r.status == "ok"
+    })
+    .await;
+    let r = job_run::Entity::find_by_id(queued.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.attempts, 2, "{r:?}");
+    let counts: RunCounts = serde_json::from_str(r.counts.as_deref().unwrap()).unwrap();
+    assert_eq!(counts.checked, 1);
+    assert_eq!(runs(&app).await.len(), 1);
+
+    // SIGTERM mid-run with time to spare: the run finishes before the process exits.
+    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
+        .await
+        .unwrap();
+    wait_for("the second run to start", 20, async || {
+        let r = job_run::Entity::find_by_id(queued.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        r.status == "running"
+    })
+    .await;
+    terminate(survivor);
+    let took = reap(survivor, 30);
+    let r = job_run::Entity::find_by_id(queued.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.attempts),
+        ("ok", 1),
+        "{r:?} after {took:?}"
+    );
+
+    // SIGTERM with too short a grace: the run is handed back, and the next start completes it.
+    let short = [("GEMSCOPE_JOB_SHUTDOWN_SECS", "1")];
+    let mut e = replica(&app.url, dir.path(), "replica-e", &short);
+    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
+        .await
+        .unwrap();
+    wait_for("the third run to start", 20, async || {
+        let r = job_run::Entity::find_by_id(queued.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        r.status == "running"
+    })
+    .await;
+    terminate(&e);
+    reap(&mut e, 20);
+    let r = job_run::Entity::find_by_id(queued.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.lease_until),
+        ("running", 0),
+        "handed back: {r:?}"
+    );
+    let mut f = replica(&app.url, dir.path(), "replica-f", &[]);
+    wait_for("the restarted replica to finish the run", 30, async || {
+        let r = job_run::Entity::find_by_id(queued.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        r.status == "ok"
+    })
+    .await;
+    let r = job_run::Entity::find_by_id(queued.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.attempts, 2, "{r:?}");
+    assert_eq!(runs(&app).await.len(), 3, "nothing lost or doubled");
+    terminate(&f);
+    reap(&mut f, 30);
+    app.cleanup().await;
+}
