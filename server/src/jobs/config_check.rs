@@ -1,5 +1,5 @@
 //! The config check over every cluster: each cluster's rules compared with what it holds, the
-//! result stored per rule, the orphans replaced.
+//! result stored per rule, the orphans kept up to date.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,51 +15,65 @@ use crate::rules::drift::ERROR;
 
 const CONCURRENCY: usize = 4;
 
+/// What one cluster's check found.
+struct Checked {
+    rules: u64,
+    /// Drifted rules plus orphans.
+    drifted: u64,
+    notes: Vec<String>,
+}
+
+async fn one_cluster(
+    rules: &AlertRulesService,
+    c: &cluster::Model,
+    timeout: Duration,
+) -> Result<Checked, String> {
+    let handle = rules
+        .clusters
+        .handle(c.id)
+        .await
+        .map_err(|e| format!("{}: {}", c.name, e.message))?;
+    let check = tokio::time::timeout(timeout, rules.check_cluster(&handle))
+        .await
+        .map_err(|_| format!("{}: no answer within {} s", c.name, timeout.as_secs()))?
+        .map_err(|e| format!("{}: {e}", c.name))?;
+    let (drifted, orphans) = rules
+        .record_check(c.id, &check)
+        .await
+        .map_err(|e| format!("{}: {}", c.name, e.message))?;
+    Ok(Checked {
+        rules: check.rules.len() as u64,
+        drifted: drifted + orphans,
+        notes: check
+            .rules
+            .iter()
+            .filter(|(_, _, f)| f.status() == ERROR)
+            .map(|(_, name, f)| format!("{}: {name}: {}", c.name, f.errors.join("; ")))
+            .collect(),
+    })
+}
+
 pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<RunCounts, String> {
     let clusters = cluster::Entity::find()
         .order_by_asc(cluster::Column::Id)
         .all(&rules.db)
         .await
         .map_err(|e| internal(e).message)?;
-    let results: Vec<Result<(u64, u64, u64, Vec<String>), String>> =
-        futures_util::stream::iter(clusters)
-            .map(|c| {
-                let rules = rules.clone();
-                async move {
-                    let handle = rules
-                        .clusters
-                        .handle(c.id)
-                        .await
-                        .map_err(|e| format!("{}: {}", c.name, e.message))?;
-                    let check = tokio::time::timeout(timeout, rules.check_cluster(&handle))
-                        .await
-                        .map_err(|_| {
-                            format!("{}: no answer within {} s", c.name, timeout.as_secs())
-                        })?
-                        .map_err(|e| format!("{}: {e}", c.name))?;
-                    let (drifted, orphans) = rules
-                        .record_check(c.id, &check)
-                        .await
-                        .map_err(|e| format!("{}: {}", c.name, e.message))?;
-                    let notes = check
-                        .rules
-                        .iter()
-                        .filter(|(_, _, f)| f.status() == ERROR)
-                        .map(|(_, name, f)| format!("{}: {name}: {}", c.name, f.errors.join("; ")))
-                        .collect();
-                    Ok((check.rules.len() as u64, drifted, orphans, notes))
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+    let results: Vec<Result<Checked, String>> = futures_util::stream::iter(clusters)
+        .map(|c| {
+            let rules = rules.clone();
+            async move { one_cluster(&rules, &c, timeout).await }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
     let mut counts = RunCounts::default();
     for r in results {
         match r {
-            Ok((checked, drifted, orphans, notes)) => {
-                counts.checked += checked;
-                counts.drifted += drifted + orphans;
-                for n in notes {
+            Ok(c) => {
+                counts.checked += c.rules;
+                counts.drifted += c.drifted;
+                for n in c.notes {
                     counts.note(n);
                 }
             }

@@ -93,8 +93,8 @@ fn JobCard(j: JobInfo, run: ServerAction<RunJob>) -> impl IntoView {
     let key = job.as_str();
     view! {
         <section class="card job-card" data-testid=format!("job-{key}")>
-            <h2>{move || job_name(&t(), job)}</h2>
-            <p class="muted small">{move || job_hint(&t(), job)}</p>
+            <h2>{move || job_name(t(), job)}</h2>
+            <p class="muted small">{move || job_hint(t(), job)}</p>
             <p>
                 {move || t().job_schedule}": " <code data-testid="job-schedule">{if j.schedule.is_empty() { "-".to_string() } else { j.schedule.clone() }}</code>
                 " · "{move || t().job_next_run}": " <span data-testid="job-next">{j.next_run.as_deref().map(short_time).unwrap_or_else(|| "-".into())}</span>
@@ -113,7 +113,7 @@ fn JobCard(j: JobInfo, run: ServerAction<RunJob>) -> impl IntoView {
                         </tr></thead>
                         <tbody>
                             {j.runs.into_iter().map(|r| {
-                                let counts = counts_text(&t(), &r);
+                                let counts = counts_text(t(), &r);
                                 let notes = r.counts.notes.clone();
                                 view! {
                                     <tr data-testid="job-run" data-status=r.status.clone() data-run=r.id.to_string()>
