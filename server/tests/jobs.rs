@@ -43,7 +43,7 @@ async fn run(app: &TestApp, job: JobKind) -> RunCounts {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn state_sync_marks_firing_pending_inactive_then_unknown() {
+async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     let Some(mut stack) = RealStack::start() else {
         return;
     };
@@ -118,6 +118,40 @@ async fn state_sync_marks_firing_pending_inactive_then_unknown() {
         rule_row(&app, "fires").await.state_at > 0,
         "when it changed"
     );
+
+    // Standalone files: alertmanager.yml emptied by hand, and a rule file nobody owns.
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!((counts.checked, counts.drifted), (3, 0), "{counts:?}");
+    let am_path = d.join("alertmanager.yml");
+    let am = std::fs::read_to_string(&am_path).unwrap();
+    std::fs::write(
+        &am_path,
+        "route:\n  receiver: 'null'\nreceivers:\n- name: 'null'\n",
+    )
+    .unwrap();
+    let stray = d.join("rules").join("alert_jobs_ghost.yml");
+    std::fs::write(&stray, "groups: []\n").unwrap();
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!((counts.checked, counts.drifted), (3, 4), "{counts:?}");
+    let detail = rule_row(&app, "fires").await.check_detail.unwrap();
+    assert!(
+        detail.contains("alertmanager.yml routing of jobs/fires is missing in the cluster"),
+        "{detail}"
+    );
+    let out = app
+        .ok(
+            "/api/drift/repair",
+            json!({"target": {"kind": "cluster", "id": cluster}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(out["failed"], json!([]), "{out}");
+    assert_eq!(out["repaired"].as_array().unwrap().len(), 4, "{out}");
+    assert_eq!(std::fs::read_to_string(&am_path).unwrap(), am);
+    assert!(!stray.exists());
+    for name in ["fires", "waits", "quiet"] {
+        assert_ne!(rule_row(&app, name).await.check_status, "error", "{name}");
+    }
 
     // Prometheus gone: every rule unknown with the reason, never inactive.
     stack.stop_prometheus();
@@ -661,8 +695,14 @@ async fn row(app: &TestApp, id: i64) -> job_run::Model {
 
 async fn expire(app: &TestApp, id: i64) {
     job_run::Entity::update_many()
-        .col_expr(job_run::Column::LeaseUntil, sea_orm::sea_query::Expr::value(0i64))
-        .col_expr(job_run::Column::NotBefore, sea_orm::sea_query::Expr::value(0i64))
+        .col_expr(
+            job_run::Column::LeaseUntil,
+            sea_orm::sea_query::Expr::value(0i64),
+        )
+        .col_expr(
+            job_run::Column::NotBefore,
+            sea_orm::sea_query::Expr::value(0i64),
+        )
         .filter(job_run::Column::Id.eq(id))
         .exec(&app.db)
         .await
@@ -698,9 +738,18 @@ async fn the_queue_hands_each_row_to_one_replica_on_every_database() {
         let (id, owner) = (taken[0].id, taken[0].lease_owner.clone());
         assert_eq!(taken[0].attempts, 1);
         let other = if owner == "a" { "b" } else { "a" };
-        assert!(!queue::renew(db, id, other, 60_000).await.unwrap(), "{backend}");
-        assert!(queue::renew(db, id, &owner, 60_000).await.unwrap(), "{backend}");
-        assert!(queue::claim(db, other, 60_000, 3).await.unwrap().is_none(), "{backend}: held");
+        assert!(
+            !queue::renew(db, id, other, 60_000).await.unwrap(),
+            "{backend}"
+        );
+        assert!(
+            queue::renew(db, id, &owner, 60_000).await.unwrap(),
+            "{backend}"
+        );
+        assert!(
+            queue::claim(db, other, 60_000, 3).await.unwrap().is_none(),
+            "{backend}: held"
+        );
 
         // The holder stops renewing: another replica takes the run over, and the first one's
         // result no longer counts.
@@ -710,17 +759,29 @@ async fn the_queue_hands_each_row_to_one_replica_on_every_database() {
         };
         assert_eq!((r.attempts, r.lease_owner.as_str()), (2, other));
         let done = Outcome::Ok(RunCounts::default());
-        assert!(!queue::finish(db, id, &owner, &done).await.unwrap(), "{backend}");
+        assert!(
+            !queue::finish(db, id, &owner, &done).await.unwrap(),
+            "{backend}"
+        );
 
         // A failure with attempts left waits for its retry time.
         let retry = Outcome::Failed {
             error: "cluster down".into(),
             retry_at: Some(queue::now_ms() + 60_000),
         };
-        assert!(queue::finish(db, id, other, &retry).await.unwrap(), "{backend}");
+        assert!(
+            queue::finish(db, id, other, &retry).await.unwrap(),
+            "{backend}"
+        );
         let r = row(&app, id).await;
-        assert_eq!((r.status.as_str(), r.error.as_deref()), ("queued", Some("cluster down")));
-        assert!(queue::claim(db, "c", 60_000, 3).await.unwrap().is_none(), "{backend}: not yet");
+        assert_eq!(
+            (r.status.as_str(), r.error.as_deref()),
+            ("queued", Some("cluster down"))
+        );
+        assert!(
+            queue::claim(db, "c", 60_000, 3).await.unwrap().is_none(),
+            "{backend}: not yet"
+        );
         expire(&app, id).await;
         assert!(matches!(
             queue::claim(db, "c", 60_000, 3).await.unwrap(),
@@ -738,7 +799,10 @@ async fn the_queue_hands_each_row_to_one_replica_on_every_database() {
 
         // "Run now": one waiting at a time; a stopping replica hands its runs back.
         let manual = queue::enqueue_manual(db, job, 1).await.unwrap();
-        assert_eq!(queue::pending(db, job).await.unwrap().map(|p| p.id), Some(manual.id));
+        assert_eq!(
+            queue::pending(db, job).await.unwrap().map(|p| p.id),
+            Some(manual.id)
+        );
         assert!(queue::claim(db, "e", 60_000, 3).await.unwrap().is_some());
         assert_eq!(queue::release(db, "e").await.unwrap(), 1, "{backend}");
         assert!(matches!(

@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use app::domain::alert_rules::{self as domain, am_config_labels, prometheus_rule_labels};
-use app::domain::rule_file;
+use app::domain::{am_config, rule_file};
 use app::error::ApiError;
-use app::model::{AlertType, ClusterKind, RuleFile, RuleGroup};
+use app::model::{AlertType, ClusterKind, NamespacedAmConfig, RuleFile, RuleGroup};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use sea_orm::{
@@ -227,6 +227,66 @@ fn rule_files(dir: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+type Rendered = [(Stored, Result<RuleObject, ApiError>)];
+
+/// A standalone cluster's `alertmanager.yml` as Gemscope would write it from every rule, and as
+/// it is on disk (`None`: missing). `None` when no path is configured.
+fn am_files(
+    s: &app::model::ClusterSettings,
+    rules: &Rendered,
+) -> Result<Option<(Value, Option<Value>)>, String> {
+    if s.alertmanager_config_path.is_empty() {
+        return Ok(None);
+    }
+    let configs: Vec<NamespacedAmConfig> = rules
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().ok())
+        .map(|r| NamespacedAmConfig {
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+            spec: r.am.clone(),
+        })
+        .collect();
+    let expected = am_config::merge(&am_config::global_spec(), &configs)?;
+    let parse = |text: &str| serde_norway::from_str::<Value>(text).map_err(|e| e.to_string());
+    let live = read(std::path::Path::new(&s.alertmanager_config_path))?
+        .map(|t| parse(&t))
+        .transpose()
+        .map_err(|e| format!("{}: {e}", s.alertmanager_config_path))?;
+    Ok(Some((parse(&expected)?, live)))
+}
+
+/// The part of a merged `alertmanager.yml` that belongs to one rule: its routes and receivers,
+/// whose names carry the rule's `namespace/name/` prefix.
+fn am_part(file: &Value, prefix: &str) -> Value {
+    fn mentions(route: &Value, prefix: &str) -> bool {
+        route["receiver"]
+            .as_str()
+            .is_some_and(|r| r.starts_with(prefix))
+            || route["routes"]
+                .as_array()
+                .is_some_and(|rs| rs.iter().any(|r| mentions(r, prefix)))
+    }
+    let routes: Vec<&Value> = file["route"]["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| mentions(r, prefix))
+        .collect();
+    let receivers: Vec<&Value> = file["receivers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["name"].as_str().is_some_and(|n| n.starts_with(prefix)))
+        .collect();
+    json!({"routes": routes, "receivers": receivers})
+}
+
+fn is_empty_part(v: &Value) -> bool {
+    v["routes"].as_array().is_none_or(|a| a.is_empty())
+        && v["receivers"].as_array().is_none_or(|a| a.is_empty())
+}
+
 impl AlertRulesService {
     /// Every rule of the cluster and what it renders to now, from the database.
     async fn rendered_rules(
@@ -413,14 +473,28 @@ impl AlertRulesService {
     async fn check_files(
         &self,
         handle: &ClusterHandle,
-        rules: &[(Stored, Result<RuleObject, ApiError>)],
+        rules: &Rendered,
         check: &mut ClusterCheck,
     ) -> Result<(), String> {
         let s = &handle.settings;
         let mut owned = HashSet::new();
         let mut loki_files: HashMap<String, Option<RuleFile>> = HashMap::new();
+        let am = am_files(s, rules)?;
         for (stored, obj) in rules {
             let mut f = Finding::default();
+            if let (Ok(obj), Some((expected, live))) = (obj, &am) {
+                let prefix = format!("{}/{}/", obj.namespace, obj.name);
+                let got = live.as_ref().map(|l| am_part(l, &prefix));
+                compare(
+                    &mut f,
+                    &format!("alertmanager.yml routing of {}/{}", obj.namespace, obj.name),
+                    &yaml(&am_part(expected, &prefix)),
+                    got.as_ref()
+                        .filter(|v| !is_empty_part(v))
+                        .map(yaml)
+                        .as_deref(),
+                );
+            }
             match obj {
                 Err(e) => f.errors.push(format!("it does not render: {}", e.message)),
                 Ok(obj) if obj.kind == AlertType::Monitor => {
@@ -733,6 +807,25 @@ mod tests {
         assert_eq!(yaml(&ours), yaml(&theirs));
         let edited = json!({"spec": {"groups": [{"name": "a", "rules": [{"alert": "a", "annotations": {"m": "y"}}]}]}});
         assert_ne!(yaml(&ours), yaml(&edited));
+    }
+
+    #[test]
+    fn a_rules_part_of_alertmanager_yml_is_its_routes_and_receivers() {
+        let file = json!({
+            "route": {"receiver": "null", "routes": [
+                {"receiver": "shop/cpu/hook", "routes": []},
+                {"receiver": "null", "routes": [{"receiver": "shop/mem/hook"}]},
+            ]},
+            "receivers": [{"name": "null"}, {"name": "shop/cpu/hook", "webhook_configs": [{"url": "x"}]},
+                          {"name": "shop/mem/hook"}],
+        });
+        let cpu = am_part(&file, "shop/cpu/");
+        assert_eq!(cpu["routes"].as_array().unwrap().len(), 1);
+        assert_eq!(cpu["receivers"][0]["webhook_configs"][0]["url"], "x");
+        let mem = am_part(&file, "shop/mem/");
+        assert_eq!(mem["routes"][0]["routes"][0]["receiver"], "shop/mem/hook");
+        assert!(is_empty_part(&am_part(&file, "shop/gone/")));
+        assert!(!is_empty_part(&cpu));
     }
 
     #[test]
