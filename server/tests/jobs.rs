@@ -34,6 +34,31 @@ async fn rule_row(app: &TestApp, name: &str) -> alert_rule::Model {
         .unwrap_or_else(|| panic!("rule {name}"))
 }
 
+/// A webhook channel of the tenant.
+async fn webhook_channel(app: &TestApp, admin: &str, tenant: i64) -> i64 {
+    app.ok(
+        "/api/channels/create",
+        json!({"tenant_id": tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
+        Auth::Cookie(admin),
+    )
+    .await["id"]
+    .as_i64()
+    .unwrap()
+}
+
+/// A raw-PromQL rule of one level in the environment: (name, expr, for).
+async fn monitor_rule(app: &TestApp, admin: &str, env: i64, channel: i64, r: (&str, &str, &str)) {
+    app.ok(
+        "/api/alert-rules/create",
+        json!({"scope": {"kind": "environment", "id": env}, "rule": {
+            "name": r.0, "alertType": "monitor", "expr": r.1, "for": r.2,
+            "alertLevels": [{"severity": "error"}],
+            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+        Auth::Cookie(admin),
+    )
+    .await;
+}
+
 async fn run(app: &TestApp, job: JobKind) -> RunCounts {
     app.state
         .jobs
@@ -70,15 +95,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     let env = app
         .environment(&admin, "jobs-team", ("admin", "admin"), cluster, "jobs")
         .await;
-    let channel = app
-        .ok(
-            "/api/channels/create",
-            json!({"tenant_id": env.tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+    let channel = webhook_channel(&app, &admin, env.tenant).await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     push(
         &stack.prometheus_url,
@@ -94,15 +111,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         ("waits", "jobs_probe{namespace=\"jobs\"} > 1", "1h"),
         ("quiet", "jobs_probe{namespace=\"jobs\"} > 100", "0s"),
     ] {
-        app.ok(
-            "/api/alert-rules/create",
-            json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
-                "name": name, "alertType": "monitor", "expr": expr, "for": for_,
-                "alertLevels": [{"severity": "error"}],
-                "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+        monitor_rule(&app, &admin, env.environment, channel, (name, expr, for_)).await;
     }
     wait_for("states from Prometheus", 60, async || {
         let counts = run(&app, JobKind::AlertStateSync).await;
@@ -218,23 +227,14 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     let env = app
         .environment(&admin, "shop-team", ("admin", "admin"), cluster, "shop")
         .await;
-    let channel = app
-        .ok(
-            "/api/channels/create",
-            json!({"tenant_id": env.tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    app.ok(
-        "/api/alert-rules/create",
-        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
-            "name": "queue-deep", "alertType": "monitor",
-            "expr": "shop_queue_depth{namespace=\"shop\"} > 10", "for": "1m",
-            "alertLevels": [{"severity": "error"}],
-            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-        Auth::Cookie(&admin),
+    let channel = webhook_channel(&app, &admin, env.tenant).await;
+    let deep = "shop_queue_depth{namespace=\"shop\"} > 10";
+    monitor_rule(
+        &app,
+        &admin,
+        env.environment,
+        channel,
+        ("queue-deep", deep, "1m"),
     )
     .await;
 

@@ -164,16 +164,7 @@ impl AlertCentrePort for AlertCentreService {
             q.and_where(icol(i::Column::Namespace).eq(s.namespace.trim()));
         }
         if !s.alert_name.is_empty() {
-            let escaped = s
-                .alert_name
-                .trim()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            q.and_where(
-                icol(i::Column::AlertName)
-                    .like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-            );
+            q.and_where(icol(i::Column::AlertName).like(query::contains(s.alert_name.trim())));
         }
         if !s.status.is_empty() {
             q.and_where(ncol(n::Column::Status).eq(s.status.as_str()));

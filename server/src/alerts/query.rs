@@ -7,9 +7,7 @@ use app::domain::alert_centre::{SearchText, paging};
 use app::error::ApiError;
 use app::model::{Episode, HistoryRow};
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Func, Order, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 
 use crate::db::entities::{
     alert_instance as i, alert_label as l, alert_notification as n, cluster, environment, project,
@@ -82,16 +80,20 @@ pub fn text_filter(text: &SearchText) -> Cond {
         cond = cond.add(Expr::col((n::Entity, n::Column::InstanceId)).in_subquery(sub));
     }
     for w in &text.words {
-        let escaped = w
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
         cond = cond.add(
-            Expr::expr(Func::lower(Expr::col((n::Entity, n::Column::Message))))
-                .like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            Expr::expr(Func::lower(Expr::col((n::Entity, n::Column::Message)))).like(contains(w)),
         );
     }
     cond
+}
+
+/// A LIKE pattern that matches `needle` anywhere, its own `%`, `_` and backslash taken literally.
+pub fn contains(needle: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 /// Received within `[from, to)`; 0 leaves a bound open. Both bounds apply on their own (KubeGems
@@ -210,6 +212,8 @@ struct EpisodeRow {
     last_received: i64,
     status: String,
     count: i64,
+    /// The episode's newest notification, whose message the episode shows.
+    latest_id: i64,
 }
 
 /// Episodes of the instances `instances` selects, newest first: grouped by (instance, start),
@@ -239,6 +243,7 @@ pub async fn episodes(
             Func::count(Expr::col(sea_orm::sea_query::Asterisk)),
             "count",
         )
+        .expr_as(Func::max(col(n::Column::Id)), "latest_id")
         .cond_where(instances)
         .cond_where(within)
         .group_by_col((n::Entity, n::Column::InstanceId))
@@ -265,15 +270,16 @@ pub async fn episodes(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
+    let mut messages: HashMap<i64, String> = n::Entity::find()
+        .filter(n::Column::Id.is_in(rows.iter().map(|r| r.latest_id)))
+        .all(db)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|m| (m.id, m.message))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let latest = n::Entity::find()
-            .filter(n::Column::InstanceId.eq(r.instance_id))
-            .filter(n::Column::StartsAt.eq(r.starts_at))
-            .order_by_desc(n::Column::Id)
-            .one(db)
-            .await
-            .map_err(internal)?;
         let info = infos.get(&r.instance_id);
         out.push(Episode {
             instance_id: r.instance_id,
@@ -284,7 +290,7 @@ pub async fn episodes(
             last_received: r.last_received,
             status: r.status,
             count: u64::try_from(r.count).unwrap_or(0),
-            message: latest.map(|m| m.message).unwrap_or_default(),
+            message: messages.remove(&r.latest_id).unwrap_or_default(),
             labels: info.map(|i| labels(&i.labels)).unwrap_or_default(),
         });
     }
