@@ -185,4 +185,23 @@ mod tests {
         assert!(text.contains(r#"gemscope_db_pool_connections{state="open"} 3"#));
         assert!(text.contains("gemscope_build_info{version="));
     }
+
+    #[test]
+    fn counts_finished_job_runs_by_job_and_result() {
+        let m = Metrics::default();
+        m.job_finished("alert-state-sync", "ok");
+        m.job_finished("alert-state-sync", "ok");
+        m.job_finished("alert-config-check", "retried");
+        let text = m.render(0, 0);
+        assert!(
+            text.contains(r#"gemscope_job_runs_total{job="alert-state-sync",result="ok"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"gemscope_job_runs_total{job="alert-config-check",result="retried"} 1"#
+            )
+        );
+        assert!(!text.contains(r#"result="failed""#));
+    }
 }

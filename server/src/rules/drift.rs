@@ -112,13 +112,53 @@ pub fn unified(what: &str, expected: &str, live: &str) -> String {
         .to_string()
 }
 
-/// Compares one object: `None` live means missing.
+/// Hides the tokens in Gemscope's own receiver URLs (`/api/notify/<channel>/<token>` and
+/// `token=<token>`): the drift report is a read API, and secrets never come back from one.
+pub fn redact_tokens(text: &str) -> String {
+    let is_token = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let notify = rest.find("/api/notify/").map(|i| (i, "/api/notify/"));
+        let query = rest.find("token=").map(|i| (i, "token="));
+        let next = match (notify, query) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        let Some((at, marker)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let mut head = at + marker.len();
+        if marker == "/api/notify/" {
+            // The channel id stays; the segment after it is the token.
+            let id_len = rest[head..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - head);
+            head += id_len;
+            if rest[head..].starts_with('/') {
+                head += 1;
+            }
+        }
+        out.push_str(&rest[..head]);
+        let token_len = rest[head..]
+            .find(|c: char| !is_token(c))
+            .unwrap_or(rest.len() - head);
+        if token_len > 0 {
+            out.push_str("***");
+        }
+        rest = &rest[head + token_len..];
+    }
+}
+
+/// Compares one object: `None` live means missing. Both sides are compared as they are; the diff
+/// kept for the report has tokens hidden.
 fn compare(f: &mut Finding, what: &str, expected: &str, live: Option<&str>) {
     match live {
         None => f.errors.push(format!("{what} is missing in the cluster")),
         Some(l) if l != expected => {
             f.errors.push(format!("{what} differs from the database"));
-            f.diff.push_str(&unified(what, expected, l));
+            f.diff.push_str(&redact_tokens(&unified(what, expected, l)));
         }
         Some(_) => {}
     }
@@ -439,7 +479,7 @@ impl AlertRulesService {
                     kind: KIND_PROMETHEUS_RULE,
                     namespace: ns.clone(),
                     name: name.clone(),
-                    content: yaml(&v["spec"]),
+                    content: redact_tokens(&yaml(&v["spec"])),
                 });
             }
         }
@@ -449,7 +489,7 @@ impl AlertRulesService {
                     kind: KIND_AM_CONFIG,
                     namespace: ns.clone(),
                     name: name.clone(),
-                    content: yaml(&v["spec"]),
+                    content: redact_tokens(&yaml(&v["spec"])),
                 });
             }
         }
@@ -463,7 +503,7 @@ impl AlertRulesService {
                         kind: KIND_LOKI_RULES,
                         namespace: ns.clone(),
                         name: g.name.clone(),
-                        content: group_yaml(g),
+                        content: redact_tokens(&group_yaml(g)),
                     });
                 }
             }
@@ -552,7 +592,7 @@ impl AlertRulesService {
                     kind: KIND_RULE_FILE,
                     namespace: String::new(),
                     name: stem,
-                    content: read(&path)?.unwrap_or_default(),
+                    content: redact_tokens(&read(&path)?.unwrap_or_default()),
                 });
             }
         }
@@ -826,6 +866,29 @@ mod tests {
         assert_eq!(mem["routes"][0]["routes"][0]["receiver"], "shop/mem/hook");
         assert!(is_empty_part(&am_part(&file, "shop/gone/")));
         assert!(!is_empty_part(&cpu));
+    }
+
+    #[test]
+    fn receiver_tokens_never_reach_the_report() {
+        let cases = [
+            (
+                "url: https://g.example/api/notify/12/AbC-_9x\n",
+                "url: https://g.example/api/notify/12/***\n",
+            ),
+            (
+                "- url: http://g/api/alertmanager/webhook?cluster=3&token=s3cr3t\n",
+                "- url: http://g/api/alertmanager/webhook?cluster=3&token=***\n",
+            ),
+            (
+                "-  url: 'http://a/api/notify/1/t1' # token=t2&x=1",
+                "-  url: 'http://a/api/notify/1/***' # token=***&x=1",
+            ),
+            ("expr: up == 0\n", "expr: up == 0\n"),
+            ("token=", "token="),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact_tokens(input), want, "{input}");
+        }
     }
 
     #[test]
