@@ -420,6 +420,68 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         "/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/{victim}"
     );
     assert!(common::fake_kube::get(&base, &pr).await.is_some());
+
+    // A logging rule lives in its namespace's key of the Loki rules ConfigMap: an edited group
+    // there is drift, a group no rule owns is an orphan.
+    app.ok(
+        "/api/alert-rules/create",
+        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
+            "name": "err-log", "alertType": "logging",
+            "logqlGenerator": {"duration": "5m", "match": "error",
+                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
+            "for": "1m",
+            "alertLevels": [{"compareOp": ">", "compareValue": "10", "severity": "error"}],
+            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    run(&app, JobKind::AlertConfigCheck).await;
+    assert_ne!(rule_row(&app, "err-log").await.check_status, "error");
+    let cm_path = "/api/v1/namespaces/kubegems-logging/configmaps/kubegems-loki-rules";
+    let cm = common::fake_kube::get(&base, cm_path).await.unwrap();
+    let text = cm["data"]["shop"].as_str().unwrap().to_string();
+    assert!(text.contains(">10"), "{text}");
+    let mut file: Value = serde_norway::from_str(&text.replace(">10", ">99")).unwrap();
+    file["groups"].as_array_mut().unwrap().push(
+        json!({"name": "ghost-logs", "rules": [{"alert": "ghost-logs", "expr": "vector(1)"}]}),
+    );
+    let edited = serde_norway::to_string(&file).unwrap();
+    patch(&base, cm_path, json!({"data": {"shop": edited}})).await;
+    run(&app, JobKind::AlertConfigCheck).await;
+    let r = rule_row(&app, "err-log").await;
+    assert_eq!(r.check_status, "error");
+    let detail: Value = serde_json::from_str(&r.check_detail.unwrap()).unwrap();
+    assert_eq!(
+        detail["problems"][0],
+        "Loki rules shop/err-log differs from the database"
+    );
+    assert!(detail["diff"].as_str().unwrap().contains(">99"));
+    let orphan = rule_orphan::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            orphan.kind.as_str(),
+            orphan.namespace.as_str(),
+            orphan.name.as_str()
+        ),
+        ("LokiRules", "shop", "ghost-logs")
+    );
+    let out = app
+        .ok(
+            "/api/drift/repair",
+            json!({"target": {"kind": "cluster", "id": cluster}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(out["failed"], json!([]), "{out}");
+    let cm = common::fake_kube::get(&base, cm_path).await.unwrap();
+    let now = cm["data"]["shop"].as_str().unwrap();
+    assert!(now.contains(">10") && !now.contains(">99"), "{now}");
+    assert!(!now.contains("ghost-logs"), "{now}");
+    assert_ne!(rule_row(&app, "err-log").await.check_status, "error");
 }
 
 async fn r_id(app: &TestApp, name: &str) -> i64 {

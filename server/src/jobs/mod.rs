@@ -27,7 +27,7 @@ use crate::db::entities::{alert_rule, cluster, job_run, rule_orphan};
 use crate::db::{internal, rfc3339};
 use crate::metrics::Metrics;
 use crate::rules::AlertRulesService;
-use crate::rules::drift::OK as CHECK_OK;
+use crate::rules::drift::{ERROR as CHECK_ERROR, OK as CHECK_OK};
 
 /// The jobs' settings, from the configuration.
 #[derive(Debug, Clone)]
@@ -285,42 +285,44 @@ impl JobsPort for JobsService {
             RepairTarget::Rule(id) => out.repaired.push(self.rules.repair_rule(id).await?),
             RepairTarget::Orphan(id) => out.repaired.push(self.rules.remove_orphan(id).await?),
             RepairTarget::Cluster(cluster_id) => {
-                let drifted = alert_rule::Entity::find()
-                    .filter(
-                        Condition::all()
-                            .add(alert_rule::Column::ClusterId.eq(cluster_id))
-                            .add(alert_rule::Column::CheckStatus.ne(CHECK_OK))
-                            .add(alert_rule::Column::CheckStatus.ne("")),
-                    )
-                    .all(&self.db)
-                    .await
-                    .map_err(internal)?;
+                let handle = self.rules.clusters.handle(cluster_id).await?;
+                // Orphans first: writing a rule again can take an orphan with it (a Loki group
+                // in the same ConfigMap key), which then is simply gone.
                 let orphans = rule_orphan::Entity::find()
                     .filter(rule_orphan::Column::ClusterId.eq(cluster_id))
                     .all(&self.db)
                     .await
                     .map_err(internal)?;
-                if drifted.is_empty() && orphans.is_empty() {
-                    // Nothing known to repair: the cluster must exist, at least.
-                    self.rules.clusters.handle(cluster_id).await?;
-                }
-                for r in drifted {
-                    match self.rules.repair_rule(r.id).await {
-                        Ok(name) => out.repaired.push(name),
-                        Err(e) => out
-                            .failed
-                            .push(format!("{}/{}: {}", r.namespace, r.name, e.message)),
-                    }
-                }
                 for o in orphans {
                     match self.rules.remove_orphan(o.id).await {
                         Ok(name) => out.repaired.push(name),
+                        Err(e) if e.status == 404 => {}
                         Err(e) => out.failed.push(format!(
                             "{} {}/{}: {}",
                             o.kind, o.namespace, o.name, e.message
                         )),
                     }
                 }
+                // Drifted rules only; a warning (no series now, a changed template) is repaired
+                // one rule at a time, when someone decides to.
+                let drifted = alert_rule::Entity::find()
+                    .filter(
+                        Condition::all()
+                            .add(alert_rule::Column::ClusterId.eq(cluster_id))
+                            .add(alert_rule::Column::CheckStatus.eq(CHECK_ERROR)),
+                    )
+                    .all(&self.db)
+                    .await
+                    .map_err(internal)?;
+                for r in drifted {
+                    match self.rules.rewrite_rule(r.id).await {
+                        Ok((name, _)) => out.repaired.push(name),
+                        Err(e) => out
+                            .failed
+                            .push(format!("{}/{}: {}", r.namespace, r.name, e.message)),
+                    }
+                }
+                self.rules.recheck(&handle).await?;
             }
         }
         Ok(out)

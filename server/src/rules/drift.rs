@@ -684,9 +684,9 @@ impl AlertRulesService {
         Ok((drifted, check.orphans.len() as u64))
     }
 
-    /// Writes a rule again from the database (server-side apply), then checks its cluster again
-    /// so the page shows the result.
-    pub async fn repair_rule(&self, id: i64) -> Result<String, ApiError> {
+    /// Writes a rule again from the database (server-side apply, or its file). Returns its
+    /// `namespace/name` and cluster.
+    pub async fn rewrite_rule(&self, id: i64) -> Result<(String, ClusterHandle), ApiError> {
         let s = store::load(
             &self.db,
             Condition::all().add(alert_rule::Column::Id.eq(id)),
@@ -700,8 +700,14 @@ impl AlertRulesService {
         let r = self.resync_one(&place, &s).await;
         self.record_sync(s.row.id, &r).await;
         r?;
+        Ok((format!("{}/{}", s.row.namespace, s.row.name), handle))
+    }
+
+    /// Writes a rule again, then checks its cluster again so the page shows the result.
+    pub async fn repair_rule(&self, id: i64) -> Result<String, ApiError> {
+        let (name, handle) = self.rewrite_rule(id).await?;
         self.recheck(&handle).await?;
-        Ok(format!("{}/{}", s.row.namespace, s.row.name))
+        Ok(name)
     }
 
     pub async fn recheck(&self, handle: &ClusterHandle) -> Result<(), ApiError> {
