@@ -637,11 +637,7 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
         .unwrap();
     let mut owner = String::new();
     wait_for("the run to start", 20, async || {
-        let r = job_run::Entity::find_by_id(queued.id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = row(&app, queued.id).await;
         owner = r.lease_owner.clone();
         r.status == "running"
     })
@@ -654,19 +650,11 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
     victim.kill().unwrap();
     victim.wait().unwrap();
     wait_for("the survivor to finish the run", 30, async || {
-        let r = job_run::Entity::find_by_id(queued.id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = row(&app, queued.id).await;
         r.status == "ok"
     })
     .await;
-    let r = job_run::Entity::find_by_id(queued.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let r = row(&app, queued.id).await;
     assert_eq!(r.attempts, 2, "{r:?}");
     let counts: RunCounts = serde_json::from_str(r.counts.as_deref().unwrap()).unwrap();
     assert_eq!(counts.checked, 1);
@@ -677,21 +665,13 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
         .await
         .unwrap();
     wait_for("the second run to start", 20, async || {
-        let r = job_run::Entity::find_by_id(queued.id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = row(&app, queued.id).await;
         r.status == "running"
     })
     .await;
     terminate(survivor);
     let took = reap(survivor, 30);
-    let r = job_run::Entity::find_by_id(queued.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let r = row(&app, queued.id).await;
     assert_eq!(
         (r.status.as_str(), r.attempts),
         ("ok", 1),
@@ -705,21 +685,13 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
         .await
         .unwrap();
     wait_for("the third run to start", 20, async || {
-        let r = job_run::Entity::find_by_id(queued.id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = row(&app, queued.id).await;
         r.status == "running"
     })
     .await;
     terminate(&e);
     reap(&mut e, 20);
-    let r = job_run::Entity::find_by_id(queued.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let r = row(&app, queued.id).await;
     assert_eq!(
         (r.status.as_str(), r.lease_until),
         ("running", 0),
@@ -727,19 +699,11 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
     );
     let mut f = replica(&app.url, dir.path(), "replica-f", &[]);
     wait_for("the restarted replica to finish the run", 30, async || {
-        let r = job_run::Entity::find_by_id(queued.id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = row(&app, queued.id).await;
         r.status == "ok"
     })
     .await;
-    let r = job_run::Entity::find_by_id(queued.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let r = row(&app, queued.id).await;
     assert_eq!(r.attempts, 2, "{r:?}");
     assert_eq!(runs(&app).await.len(), 3, "nothing lost or doubled");
     terminate(&f);

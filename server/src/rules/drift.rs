@@ -239,14 +239,6 @@ async fn kube_live(handle: &ClusterHandle, client: &kube::Client) -> Result<Kube
     })
 }
 
-fn read(path: &std::path::Path) -> Result<Option<String>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("reading {}: {e}", path.display())),
-    }
-}
-
 /// `alert_*.yml` in a directory, by file stem.
 fn rule_files(dir: &str) -> Result<Vec<String>, String> {
     if dir.is_empty() {
@@ -289,7 +281,7 @@ fn am_files(
         .collect();
     let expected = am_config::merge(&am_config::global_spec(), &configs)?;
     let parse = |text: &str| serde_norway::from_str::<Value>(text).map_err(|e| e.to_string());
-    let live = read(std::path::Path::new(&s.alertmanager_config_path))?
+    let live = standalone::read_optional(std::path::Path::new(&s.alertmanager_config_path))?
         .map(|t| parse(&t))
         .transpose()
         .map_err(|e| format!("{}: {e}", s.alertmanager_config_path))?;
@@ -553,7 +545,7 @@ impl AlertRulesService {
                         &mut f,
                         &format!("{KIND_RULE_FILE} {}", path.display()),
                         &expected,
-                        read(&path)?.as_deref(),
+                        standalone::read_optional(&path)?.as_deref(),
                     );
                 }
                 Ok(obj) => {
@@ -565,7 +557,8 @@ impl AlertRulesService {
                     }
                     .path()?;
                     if !loki_files.contains_key(&obj.namespace) {
-                        let file = read(&path)?.and_then(|t| rule_file::parse(&t).ok());
+                        let file = standalone::read_optional(&path)?
+                            .and_then(|t| rule_file::parse(&t).ok());
                         loki_files.insert(obj.namespace.clone(), file);
                     }
                     let got = loki_files
@@ -592,7 +585,7 @@ impl AlertRulesService {
                     kind: KIND_RULE_FILE,
                     namespace: String::new(),
                     name: stem,
-                    content: redact_tokens(&read(&path)?.unwrap_or_default()),
+                    content: redact_tokens(&standalone::read_optional(&path)?.unwrap_or_default()),
                 });
             }
         }
