@@ -8,7 +8,7 @@ use app::error::ApiError;
 use app::model::{Environment, Member, NewEnvironment, Project, Role, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::auth::authz::{membership, require_system_admin, require_tenant, tenant_ids};
@@ -149,7 +149,7 @@ impl TenancyPort for TenancyService {
 
     async fn delete_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<(), ApiError> {
         require_system_admin(caller)?;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let projects = project::Entity::find()
             .filter(project::Column::TenantId.eq(tenant_id))
@@ -209,7 +209,7 @@ impl TenancyPort for TenancyService {
         username: &str,
         role: Role,
     ) -> Result<Member, ApiError> {
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let u = user::Entity::find()
             .filter(user::Column::Username.eq(username))
@@ -255,7 +255,7 @@ impl TenancyPort for TenancyService {
         tenant_id: i64,
         user_id: i64,
     ) -> Result<(), ApiError> {
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let m = membership(&txn, tenant_id, user_id)
             .await?
@@ -320,7 +320,7 @@ impl TenancyPort for TenancyService {
         tenant_id: i64,
         project_id: i64,
     ) -> Result<(), ApiError> {
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         project_in(&txn, tenant_id, project_id).await?;
         let envs = environment::Entity::find()
@@ -383,7 +383,7 @@ impl TenancyPort for TenancyService {
         validate::dns_label("name", &input.name)?;
         validate::dns_label("namespace", &input.namespace)?;
         validate::text("description", &input.description, 1024)?;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         project_in(&txn, tenant_id, project_id).await?;
         let cl = cluster::Entity::find_by_id(input.cluster_id)
@@ -432,7 +432,7 @@ impl TenancyPort for TenancyService {
         tenant_id: i64,
         environment_id: i64,
     ) -> Result<(), ApiError> {
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let res = environment::Entity::delete_many()
             .filter(environment::Column::Id.eq(environment_id))

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use app::error::ApiError;
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::query::{joined, page};
 use crate::db::entities::{alert_instance, alert_notification as n, inbox_item};
@@ -129,7 +129,7 @@ pub async fn archive(
             }
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let txn = db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(db).await.map_err(internal)?;
         inbox_item::Entity::delete_many()
             .filter(inbox_item::Column::NotificationId.is_in(ids.iter().copied()))
             .exec(&txn)

@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, HashMap};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use super::payload::{Alert, Group};
@@ -156,7 +155,7 @@ async fn store(
     owners: &HashMap<String, Owner>,
 ) -> Result<Stored, DbErr> {
     let t = now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (ids, new_alerts) = instances(&txn, cluster_id, group, owners, t).await?;
     let mut recipients = Recipients::default();
     let mut inbox = Vec::new();

@@ -12,9 +12,7 @@ use app::error::ApiError;
 use app::model::{AlertType, ClusterKind, NamespacedAmConfig, RuleFile, RuleGroup};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use super::objects::{self, RuleObject};
@@ -600,7 +598,7 @@ impl AlertRulesService {
         check: &ClusterCheck,
     ) -> Result<(u64, u64), ApiError> {
         let t = now();
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let mut drifted = 0;
         for (id, _, f) in &check.rules {
             if f.status() == ERROR {

@@ -23,7 +23,7 @@ use app::model::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, Set,
 };
 
 use crate::auth::authz::{environment_as, require_system_admin};
@@ -489,7 +489,7 @@ impl AlertRulesService {
         let target = place.target();
         let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         if store::one(&txn, place.handle.id, &place.namespace, &input.name)
             .await?
             .is_some()
@@ -562,7 +562,7 @@ impl AlertRulesService {
         let target = place.target();
         let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(|| ApiError::not_found("alert rule"))?;
@@ -598,7 +598,7 @@ impl AlertRulesService {
 
     pub async fn delete_in(&self, place: &Place, name: &str) -> Result<(), ApiError> {
         let _guard = self.lock(place.handle.id).await;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(|| ApiError::not_found("alert rule"))?;
@@ -631,7 +631,7 @@ impl AlertRulesService {
         enabled: bool,
     ) -> Result<Stored, ApiError> {
         let _guard = self.lock(place.handle.id).await;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(|| ApiError::not_found("alert rule"))?;
@@ -678,7 +678,7 @@ impl AlertRulesService {
         };
         let stored_input = rendered.stored(&input);
         let _guard = self.lock(place.handle.id).await;
-        let txn = self.db.begin().await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         if stored_input.expr != s.row.expr || stored_input.message != s.row.message {
             let mut row: alert_rule::ActiveModel = s.row.clone().into();
             store::columns(&mut row, &stored_input)?;

@@ -8,7 +8,7 @@ use app::error::ApiError;
 use app::model::{AlertTemplate, DashboardTemplate, ImportSummary};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 use crate::db::entities::{
@@ -101,7 +101,7 @@ pub async fn apply(
     mode: Mode,
     apply: bool,
 ) -> Result<ImportSummary, ApiError> {
-    let tx = db.begin().await.map_err(internal)?;
+    let tx = crate::db::begin_write(db).await.map_err(internal)?;
     let mut summary = ImportSummary {
         warnings: files.warnings.clone(),
         applied: apply,
