@@ -76,7 +76,8 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     server::templates::seed(&app.db).await.unwrap();
     let base = app.listen().await;
     let admin = app.login("admin", ADMIN_PW).await;
-    let d = stack.dir.path();
+    let d = stack.dir.path().to_path_buf();
+    let d = d.as_path();
     let cluster = app
         .ok(
             "/api/clusters/create",
@@ -84,6 +85,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
                 "prometheus_url": stack.prometheus_url,
                 "alertmanager_url": stack.alertmanager_url,
                 "rules_dir": d.join("rules").display().to_string(),
+                "loki_rules_dir": d.join("loki").display().to_string(),
                 "alertmanager_config_path": d.join("alertmanager.yml").display().to_string(),
                 "gemscope_url": base,
             }}}),
@@ -175,6 +177,240 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     }
     // Nothing changed: nothing written.
     assert_eq!(run(&app, JobKind::AlertStateSync).await.changed, 0);
+
+    // A logging rule's group lives in its namespace's Loki rule file: an edited group is drift;
+    // a group no rule owns, in that file or in another namespace's, is an orphan.
+    app.ok(
+        "/api/alert-rules/create",
+        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
+            "name": "err-log", "alertType": "logging",
+            "logqlGenerator": {"duration": "5m", "match": "error",
+                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
+            "for": "1m",
+            "alertLevels": [{"compareOp": ">", "compareValue": "10", "severity": "error"}],
+            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!((counts.checked, counts.drifted), (4, 0), "{counts:?}");
+    let loki_path = d.join("loki").join("alert_jobs.yml");
+    let original = std::fs::read_to_string(&loki_path).unwrap();
+    assert!(original.contains(">10"), "{original}");
+    let mut file: Value = serde_norway::from_str(&original.replace(">10", ">99")).unwrap();
+    file["groups"].as_array_mut().unwrap().push(
+        json!({"name": "ghost-logs", "rules": [{"alert": "ghost-logs", "expr": "vector(1)"}]}),
+    );
+    std::fs::write(&loki_path, serde_norway::to_string(&file).unwrap()).unwrap();
+    let other = d.join("loki").join("alert_other.yml");
+    std::fs::write(
+        &other,
+        "groups:\n- name: stray-logs\n  rules:\n  - alert: stray\n    expr: vector(1)\n",
+    )
+    .unwrap();
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!((counts.checked, counts.drifted), (4, 3), "{counts:?}");
+    let r = rule_row(&app, "err-log").await;
+    assert_eq!(r.check_status, "error");
+    let detail: Value = serde_json::from_str(&r.check_detail.unwrap()).unwrap();
+    assert_eq!(
+        detail["problems"][0],
+        format!(
+            "Loki rules {} differs from the database",
+            loki_path.display()
+        )
+    );
+    assert!(detail["diff"].as_str().unwrap().contains(">99"));
+    let mut orphans: Vec<(String, String, String)> = rule_orphan::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.kind, o.namespace, o.name))
+        .collect();
+    orphans.sort();
+    assert_eq!(
+        orphans,
+        [
+            ("LokiRules".into(), "jobs".into(), "ghost-logs".into()),
+            ("LokiRules".into(), "other".into(), "stray-logs".into()),
+        ]
+    );
+    let out = app
+        .ok(
+            "/api/drift/repair",
+            json!({"target": {"kind": "cluster", "id": cluster}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(out["failed"], json!([]), "{out}");
+    assert_eq!(out["repaired"].as_array().unwrap().len(), 3, "{out}");
+    assert_eq!(std::fs::read_to_string(&loki_path).unwrap(), original);
+    assert!(!other.exists());
+    assert_ne!(rule_row(&app, "err-log").await.check_status, "error");
+    assert_eq!(rule_orphan::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    // An orphan group that a new logging rule of that name owns by now is not deleted.
+    std::fs::write(
+        &loki_path,
+        format!("{original}- name: late-logs\n  rules:\n  - alert: late\n    expr: vector(1)\n"),
+    )
+    .unwrap();
+    run(&app, JobKind::AlertConfigCheck).await;
+    let late = rule_orphan::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(late.name, "late-logs");
+    app.ok(
+        "/api/alert-rules/create",
+        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
+            "name": "late-logs", "alertType": "logging",
+            "logqlGenerator": {"duration": "5m", "match": "late",
+                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
+            "for": "1m",
+            "alertLevels": [{"compareOp": ">", "compareValue": "1", "severity": "error"}],
+            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let r = app
+        .call(
+            "/api/drift/repair",
+            json!({"target": {"kind": "orphan", "id": late.id}}),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let kept = std::fs::read_to_string(&loki_path).unwrap();
+    assert!(
+        kept.contains("late-logs") && kept.contains("err-log"),
+        "{kept}"
+    );
+}
+
+/// A logging rule of one level in the environment: (name, line match, threshold).
+async fn logging_rule(app: &TestApp, admin: &str, env: i64, channel: i64, r: (&str, &str, &str)) {
+    app.ok(
+        "/api/alert-rules/create",
+        json!({"scope": {"kind": "environment", "id": env}, "rule": {
+            "name": r.0, "alertType": "logging",
+            "logqlGenerator": {"duration": "5m", "match": r.1,
+                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
+            "for": "1m",
+            "alertLevels": [{"compareOp": ">", "compareValue": r.2, "severity": "error"}],
+            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
+        Auth::Cookie(admin),
+    )
+    .await;
+}
+
+/// Logging rules against the Loki stand-in (`testkit::loki`, Loki's HTTP API and local rule
+/// store): the config check runs each LogQL expression once, and the state sync reads the
+/// ruler's rules API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_rules_are_checked_and_synced_against_loki() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let rules = tempfile::tempdir().unwrap();
+    let (addr, loki, _task) = testkit::loki::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        testkit::loki::Options {
+            rules_dir: Some(rules.path().to_path_buf()),
+            now: None,
+        },
+    )
+    .await
+    .unwrap();
+    let loki_url = format!("http://{addr}");
+    let app = TestApp::start(Backend::Sqlite).await;
+    let base = app.listen().await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    let d = stack.dir.path();
+    let cluster = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "logs", "kind": "standalone", "settings": {
+                "prometheus_url": stack.prometheus_url,
+                "alertmanager_url": stack.alertmanager_url,
+                "loki_url": loki_url,
+                // Loki's local rule store reads `<dir>/<tenant>/`; without auth the tenant is `fake`.
+                "loki_rules_dir": rules.path().join("fake").display().to_string(),
+                "rules_dir": d.join("rules").display().to_string(),
+                "alertmanager_config_path": d.join("alertmanager.yml").display().to_string(),
+                "gemscope_url": base,
+            }}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let env = app
+        .environment(&admin, "logs-team", ("admin", "admin"), cluster, "demo")
+        .await;
+    let channel = webhook_channel(&app, &admin, env.tenant).await;
+    let t = time::OffsetDateTime::now_utc().unix_timestamp_nanos() - 10_000_000_000;
+    let lines: Vec<Value> = (0..3i128)
+        .map(|i| {
+            json!([
+                (t + i * 1_000_000_000).to_string(),
+                format!("error: retry {i}")
+            ])
+        })
+        .collect();
+    let pushed = reqwest::Client::new()
+        .post(format!("{loki_url}/loki/api/v1/push"))
+        .json(&json!({"streams": [{
+            "stream": {"namespace": "demo", "pod": "app-1", "container": "app"},
+            "values": lines,
+        }]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 204);
+    logging_rule(
+        &app,
+        &admin,
+        env.environment,
+        channel,
+        ("errs", "error", "1"),
+    )
+    .await;
+    logging_rule(
+        &app,
+        &admin,
+        env.environment,
+        channel,
+        ("hush", "never-logged", "0"),
+    )
+    .await;
+
+    // The sanity query: a rule whose expression has series now is ok, one without is a warning.
+    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    assert_eq!(
+        (counts.checked, counts.drifted, counts.errors),
+        (2, 0, 0),
+        "{counts:?}"
+    );
+    let errs = rule_row(&app, "errs").await;
+    assert_eq!(errs.check_status, "ok", "{:?}", errs.check_detail);
+    let hush = rule_row(&app, "hush").await;
+    assert_eq!(hush.check_status, "warning");
+    let detail: Value = serde_json::from_str(&hush.check_detail.unwrap()).unwrap();
+    assert_eq!(
+        detail["problems"],
+        json!(["the expression returns no series now"])
+    );
+
+    // The ruler evaluates the rule file Gemscope wrote; its states reach the rules.
+    loki.evaluate_rules(true);
+    let counts = run(&app, JobKind::AlertStateSync).await;
+    assert_eq!((counts.checked, counts.errors), (2, 0), "{counts:?}");
+    assert_eq!(rule_row(&app, "errs").await.state, "pending");
+    assert_eq!(rule_row(&app, "hush").await.state, "inactive");
+    app.cleanup().await;
 }
 
 /// A JSON merge patch on the fake API server.

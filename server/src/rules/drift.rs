@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use app::domain::alert_rules::{self as domain, am_config_labels, prometheus_rule_labels};
 use app::domain::{am_config, rule_file};
 use app::error::ApiError;
-use app::model::{AlertType, ClusterKind, NamespacedAmConfig, RuleFile, RuleGroup};
+use app::model::{
+    AlertType, ClusterKind, ClusterSettings, NamespacedAmConfig, RuleFile, RuleGroup,
+};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
@@ -184,6 +186,47 @@ fn group_of(file: &RuleFile, name: &str) -> Option<String> {
 
 fn group_yaml(g: &RuleGroup) -> String {
     yaml(&serde_json::to_value(g).unwrap_or(Value::Null))
+}
+
+/// The groups of a namespace's Loki rules that no logging rule owns.
+fn loki_orphans(
+    ns: &str,
+    file: &RuleFile,
+    owned: &HashSet<(String, String)>,
+    check: &mut ClusterCheck,
+) {
+    for g in &file.groups {
+        if !owned.contains(&(ns.to_string(), g.name.clone())) {
+            check.orphans.push(OrphanFound {
+                kind: KIND_LOKI_RULES,
+                namespace: ns.to_string(),
+                name: g.name.clone(),
+                content: redact_tokens(&group_yaml(g)),
+            });
+        }
+    }
+}
+
+/// A namespace's Loki rules without one group; `None` when nothing is left.
+fn without_group(text: &str, group: &str) -> Result<Option<RuleFile>, String> {
+    let mut file = rule_file::parse(text)?;
+    file.groups.retain(|g| g.name != group);
+    Ok((!file.groups.is_empty()).then_some(file))
+}
+
+/// A standalone cluster's Loki rule file for a namespace.
+fn loki_file(s: &ClusterSettings, ns: &str) -> Result<std::path::PathBuf, String> {
+    RuleTarget {
+        dir: &s.loki_rules_dir,
+        name: &format!("alert_{ns}"),
+        reload: None,
+    }
+    .path()
+}
+
+/// A rule file that is missing or does not parse counts as absent.
+fn read_rule_file(path: &std::path::Path) -> Result<Option<RuleFile>, String> {
+    Ok(standalone::read_optional(path)?.and_then(|t| rule_file::parse(&t).ok()))
 }
 
 /// What a Kubernetes cluster holds of Gemscope's alert rules.
@@ -484,18 +527,8 @@ impl AlertRulesService {
             }
         }
         for (ns, text) in &live.loki {
-            let Ok(file) = rule_file::parse(text) else {
-                continue;
-            };
-            for g in &file.groups {
-                if !owned_groups.contains(&(ns.clone(), g.name.clone())) {
-                    check.orphans.push(OrphanFound {
-                        kind: KIND_LOKI_RULES,
-                        namespace: ns.clone(),
-                        name: g.name.clone(),
-                        content: redact_tokens(&group_yaml(g)),
-                    });
-                }
+            if let Ok(file) = rule_file::parse(text) {
+                loki_orphans(ns, &file, &owned_groups, check);
             }
         }
     }
@@ -508,6 +541,7 @@ impl AlertRulesService {
     ) -> Result<(), String> {
         let s = &handle.settings;
         let mut owned = HashSet::new();
+        let mut owned_groups = HashSet::new();
         let mut loki_files: HashMap<String, Option<RuleFile>> = HashMap::new();
         let am = am_files(s, rules)?;
         for (stored, obj) in rules {
@@ -547,17 +581,10 @@ impl AlertRulesService {
                     );
                 }
                 Ok(obj) => {
-                    let stem = format!("alert_{}", obj.namespace);
-                    let path = RuleTarget {
-                        dir: &s.loki_rules_dir,
-                        name: &stem,
-                        reload: None,
-                    }
-                    .path()?;
+                    let path = loki_file(s, &obj.namespace)?;
+                    owned_groups.insert((obj.namespace.clone(), obj.group.name.clone()));
                     if !loki_files.contains_key(&obj.namespace) {
-                        let file = standalone::read_optional(&path)?
-                            .and_then(|t| rule_file::parse(&t).ok());
-                        loki_files.insert(obj.namespace.clone(), file);
+                        loki_files.insert(obj.namespace.clone(), read_rule_file(&path)?);
                     }
                     let got = loki_files
                         .get(&obj.namespace)
@@ -585,6 +612,20 @@ impl AlertRulesService {
                     name: stem,
                     content: redact_tokens(&standalone::read_optional(&path)?.unwrap_or_default()),
                 });
+            }
+        }
+        // Every `alert_<namespace>.yml` in the Loki rules directory is Gemscope's; a group in one
+        // that no logging rule owns is an orphan.
+        for stem in rule_files(&s.loki_rules_dir)? {
+            let Some(ns) = stem.strip_prefix("alert_") else {
+                continue;
+            };
+            let file = match loki_files.remove(ns) {
+                Some(file) => file,
+                None => read_rule_file(&loki_file(s, ns)?)?,
+            };
+            if let Some(file) = file {
+                loki_orphans(ns, &file, &owned_groups, check);
             }
         }
         Ok(())
@@ -720,7 +761,10 @@ impl AlertRulesService {
             .ok_or_else(|| ApiError::not_found("orphan"))?;
         let handle = self.clusters.handle(o.cluster_id).await?;
         let owned = match o.kind.as_str() {
-            KIND_LOKI_RULES => false,
+            // A logging rule's group is named after the rule.
+            KIND_LOKI_RULES => store::one(&self.db, o.cluster_id, &o.namespace, &o.name)
+                .await?
+                .is_some_and(|s| s.kind() == AlertType::Logging),
             KIND_RULE_FILE => store::load(
                 &self.db,
                 Condition::all().add(alert_rule::Column::ClusterId.eq(o.cluster_id)),
@@ -778,6 +822,21 @@ async fn delete_object(
             .await
         }
         (KIND_LOKI_RULES, Some(c)) => remove_loki_group(handle, c, &o.namespace, &o.name).await,
+        (KIND_LOKI_RULES, None) => {
+            let target = RuleTarget {
+                dir: &handle.settings.loki_rules_dir,
+                name: &format!("alert_{}", o.namespace),
+                reload: None,
+            };
+            let Some(text) = standalone::read_optional(&target.path()?)? else {
+                return Ok(());
+            };
+            match without_group(&text, &o.name)? {
+                Some(rest) => standalone::apply_rules(http, &target, &rest).await,
+                None => standalone::remove_rules(http, &target).await,
+            }
+            .map(|_| ())
+        }
         (KIND_RULE_FILE, _) => {
             let reload = Some(handle.settings.prometheus_url.as_str()).filter(|u| !u.is_empty());
             standalone::remove_rules(
@@ -813,12 +872,9 @@ async fn remove_loki_group(
     let Some(text) = cm.data.as_ref().and_then(|d| d.get(ns)) else {
         return Ok(());
     };
-    let mut file = rule_file::parse(text)?;
-    file.groups.retain(|g| g.name != group);
-    let value = if file.groups.is_empty() {
-        Value::Null
-    } else {
-        Value::String(serde_norway::to_string(&file).map_err(|e| e.to_string())?)
+    let value = match without_group(text, group)? {
+        Some(rest) => Value::String(serde_norway::to_string(&rest).map_err(|e| e.to_string())?),
+        None => Value::Null,
     };
     api.patch(
         LOKI_RULES_CONFIGMAP,
