@@ -11,6 +11,8 @@ mod common;
 
 use std::time::Instant;
 
+use app::model::{JobKind, RunCounts};
+
 use common::fake_kube::{TOKEN, create, kubeconfig, serve_monitored};
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp};
@@ -36,6 +38,13 @@ fn rule(name: &str, channel: i64) -> Value {
         "inhibitLabels": ["pod"],
         "receivers": [{"alertChannelID": channel, "interval": "1h"}],
     })
+}
+
+/// Runs a job's body once, as a tick would.
+async fn timed(app: &TestApp, job: JobKind) -> (RunCounts, std::time::Duration) {
+    let started = Instant::now();
+    let counts = app.state.jobs.execute(job).await.unwrap();
+    (counts, started.elapsed())
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -159,23 +168,9 @@ async fn main() {
     );
 
     // The scheduled jobs over every rule, as a tick would run them.
-    let started = Instant::now();
-    let sync = app
-        .state
-        .jobs
-        .execute(app::model::JobKind::AlertStateSync)
-        .await
-        .unwrap();
-    let sync_time = started.elapsed();
+    let (sync, sync_time) = timed(&app, JobKind::AlertStateSync).await;
     let before = writes(&fakes);
-    let started = Instant::now();
-    let check = app
-        .state
-        .jobs
-        .execute(app::model::JobKind::AlertConfigCheck)
-        .await
-        .unwrap();
-    let check_time = started.elapsed();
+    let (check, check_time) = timed(&app, JobKind::AlertConfigCheck).await;
     let check_writes = writes(&fakes) - before;
     println!(
         "state sync job: {:.2} s, {} rules checked, {} errors",

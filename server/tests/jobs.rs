@@ -59,6 +59,43 @@ async fn monitor_rule(app: &TestApp, admin: &str, env: i64, channel: i64, r: (&s
     .await;
 }
 
+/// A standalone cluster on the real stack whose receivers call Gemscope at `base`; `more` adds
+/// settings. Returns its id.
+async fn standalone(app: &TestApp, admin: &str, stack: &RealStack, base: &str, more: Value) -> i64 {
+    let d = stack.dir.path();
+    let mut settings = json!({
+        "prometheus_url": stack.prometheus_url,
+        "alertmanager_url": stack.alertmanager_url,
+        "rules_dir": d.join("rules").display().to_string(),
+        "alertmanager_config_path": d.join("alertmanager.yml").display().to_string(),
+        "gemscope_url": base,
+    });
+    for (k, v) in more.as_object().into_iter().flatten() {
+        settings[k] = v.clone();
+    }
+    app.ok(
+        "/api/clusters/create",
+        json!({"cluster": {"name": "local", "kind": "standalone", "settings": settings}}),
+        Auth::Cookie(admin),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// "Repair all" on a cluster, which must not fail on anything; returns what it repaired.
+async fn repair_all(app: &TestApp, admin: &str, cluster: i64) -> Value {
+    let out = app
+        .ok(
+            "/api/drift/repair",
+            json!({"target": {"kind": "cluster", "id": cluster}}),
+            Auth::Cookie(admin),
+        )
+        .await;
+    assert_eq!(out["failed"], json!([]), "{out}");
+    out
+}
+
 async fn run(app: &TestApp, job: JobKind) -> RunCounts {
     app.state
         .jobs
@@ -78,22 +115,15 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     let admin = app.login("admin", ADMIN_PW).await;
     let d = stack.dir.path().to_path_buf();
     let d = d.as_path();
-    let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url,
-                "alertmanager_url": stack.alertmanager_url,
-                "rules_dir": d.join("rules").display().to_string(),
-                "loki_rules_dir": d.join("loki").display().to_string(),
-                "alertmanager_config_path": d.join("alertmanager.yml").display().to_string(),
-                "gemscope_url": base,
-            }}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+    let loki_rules = d.join("loki").display().to_string();
+    let cluster = standalone(
+        &app,
+        &admin,
+        &stack,
+        &base,
+        json!({"loki_rules_dir": loki_rules}),
+    )
+    .await;
     let env = app
         .environment(&admin, "jobs-team", ("admin", "admin"), cluster, "jobs")
         .await;
@@ -149,14 +179,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         detail.contains("alertmanager.yml routing of jobs/fires is missing in the cluster"),
         "{detail}"
     );
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "cluster", "id": cluster}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
-    assert_eq!(out["failed"], json!([]), "{out}");
+    let out = repair_all(&app, &admin, cluster).await;
     assert_eq!(out["repaired"].as_array().unwrap().len(), 4, "{out}");
     assert_eq!(std::fs::read_to_string(&am_path).unwrap(), am);
     assert!(!stray.exists());
@@ -180,16 +203,12 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
 
     // A logging rule's group lives in its namespace's Loki rule file: an edited group is drift;
     // a group no rule owns, in that file or in another namespace's, is an orphan.
-    app.ok(
-        "/api/alert-rules/create",
-        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
-            "name": "err-log", "alertType": "logging",
-            "logqlGenerator": {"duration": "5m", "match": "error",
-                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
-            "for": "1m",
-            "alertLevels": [{"compareOp": ">", "compareValue": "10", "severity": "error"}],
-            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-        Auth::Cookie(&admin),
+    logging_rule(
+        &app,
+        &admin,
+        env.environment,
+        channel,
+        ("err-log", "error", "10"),
     )
     .await;
     let counts = run(&app, JobKind::AlertConfigCheck).await;
@@ -236,14 +255,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
             ("LokiRules".into(), "other".into(), "stray-logs".into()),
         ]
     );
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "cluster", "id": cluster}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
-    assert_eq!(out["failed"], json!([]), "{out}");
+    let out = repair_all(&app, &admin, cluster).await;
     assert_eq!(out["repaired"].as_array().unwrap().len(), 3, "{out}");
     assert_eq!(std::fs::read_to_string(&loki_path).unwrap(), original);
     assert!(!other.exists());
@@ -263,16 +275,12 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         .unwrap()
         .unwrap();
     assert_eq!(late.name, "late-logs");
-    app.ok(
-        "/api/alert-rules/create",
-        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
-            "name": "late-logs", "alertType": "logging",
-            "logqlGenerator": {"duration": "5m", "match": "late",
-                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
-            "for": "1m",
-            "alertLevels": [{"compareOp": ">", "compareValue": "1", "severity": "error"}],
-            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-        Auth::Cookie(&admin),
+    logging_rule(
+        &app,
+        &admin,
+        env.environment,
+        channel,
+        ("late-logs", "late", "1"),
     )
     .await;
     let r = app
@@ -315,38 +323,19 @@ async fn logging_rules_are_checked_and_synced_against_loki() {
         return;
     };
     let rules = tempfile::tempdir().unwrap();
-    let (addr, loki, _task) = testkit::loki::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        testkit::loki::Options {
-            rules_dir: Some(rules.path().to_path_buf()),
-            now: None,
-        },
-    )
-    .await
-    .unwrap();
-    let loki_url = format!("http://{addr}");
+    let (loki_url, loki, _task) = common::loki_standin(rules.path()).await;
     let app = TestApp::start(Backend::Sqlite).await;
     let base = app.listen().await;
     let admin = app.login("admin", ADMIN_PW).await;
-    let d = stack.dir.path();
-    let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "logs", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url,
-                "alertmanager_url": stack.alertmanager_url,
-                "loki_url": loki_url,
-                // Loki's local rule store reads `<dir>/<tenant>/`; without auth the tenant is `fake`.
-                "loki_rules_dir": rules.path().join("fake").display().to_string(),
-                "rules_dir": d.join("rules").display().to_string(),
-                "alertmanager_config_path": d.join("alertmanager.yml").display().to_string(),
-                "gemscope_url": base,
-            }}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+    let loki_rules = rules.path().join("fake").display().to_string();
+    let cluster = standalone(
+        &app,
+        &admin,
+        &stack,
+        &base,
+        json!({"loki_url": loki_url, "loki_rules_dir": loki_rules}),
+    )
+    .await;
     let env = app
         .environment(&admin, "logs-team", ("admin", "admin"), cluster, "demo")
         .await;
@@ -659,16 +648,12 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
 
     // A logging rule lives in its namespace's key of the Loki rules ConfigMap: an edited group
     // there is drift, a group no rule owns is an orphan.
-    app.ok(
-        "/api/alert-rules/create",
-        json!({"scope": {"kind": "environment", "id": env.environment}, "rule": {
-            "name": "err-log", "alertType": "logging",
-            "logqlGenerator": {"duration": "5m", "match": "error",
-                "labelMatchers": [{"type": "=~", "name": "pod", "value": "app-.*"}]},
-            "for": "1m",
-            "alertLevels": [{"compareOp": ">", "compareValue": "10", "severity": "error"}],
-            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-        Auth::Cookie(&admin),
+    logging_rule(
+        &app,
+        &admin,
+        env.environment,
+        channel,
+        ("err-log", "error", "10"),
     )
     .await;
     run(&app, JobKind::AlertConfigCheck).await;
@@ -705,14 +690,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         ),
         ("LokiRules", "shop", "ghost-logs")
     );
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "cluster", "id": cluster}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
-    assert_eq!(out["failed"], json!([]), "{out}");
+    repair_all(&app, &admin, cluster).await;
     let cm = common::fake_kube::get(&base, cm_path).await.unwrap();
     let now = cm["data"]["shop"].as_str().unwrap();
     assert!(now.contains(">10") && !now.contains(">99"), "{now}");

@@ -24,16 +24,7 @@ async fn standalone_loki_is_probed_prepared_and_evaluates_gemscope_rules() {
         return;
     };
     let rules = tempfile::tempdir().unwrap();
-    let (addr, loki, _task) = testkit::loki::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        testkit::loki::Options {
-            rules_dir: Some(rules.path().to_path_buf()),
-            now: None,
-        },
-    )
-    .await
-    .unwrap();
-    let loki_url = format!("http://{addr}");
+    let (loki_url, loki, _task) = common::loki_standin(rules.path()).await;
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     // Loki's local rule store reads `<dir>/<tenant>/`; without auth the tenant is `fake`.

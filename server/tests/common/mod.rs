@@ -21,6 +21,23 @@ use tower::ServiceExt;
 
 pub const ADMIN_PW: &str = "integration-admin-pw";
 
+/// The Loki stand-in (`testkit::loki`) on 127.0.0.1, reading rules from `rules` like Loki's local
+/// rule store (without auth the tenant directory is `rules/fake`). Returns its URL.
+pub async fn loki_standin(
+    rules: &std::path::Path,
+) -> (String, testkit::loki::Shared, tokio::task::JoinHandle<()>) {
+    let (addr, loki, task) = testkit::loki::serve(
+        "127.0.0.1:0".parse().expect("address"),
+        testkit::loki::Options {
+            rules_dir: Some(rules.to_path_buf()),
+            now: None,
+        },
+    )
+    .await
+    .expect("loki stand-in");
+    (format!("http://{addr}"), loki, task)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
