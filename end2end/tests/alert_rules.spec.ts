@@ -33,6 +33,12 @@ test("an alert rule created in the editor fires, notifies, and can be silenced",
     "groups:\n  - name: e2e-seed\n    interval: 1s\n    rules:\n      - record: shop_queue_depth\n        expr: vector(50)\n        labels: {namespace: shop, queue: orders}\n",
   );
   expect((await page.request.post(`${st.alert_prometheus_url}/-/reload`)).ok()).toBeTruthy();
+  // The rule group's first evaluation can lag the reload on a busy machine; "fires now" asks
+  // Prometheus once, so the series must be there before it is clicked.
+  const seeded = `${st.alert_prometheus_url}/api/v1/query?query=${encodeURIComponent('shop_queue_depth{namespace="shop"}')}`;
+  await expect
+    .poll(async () => (await (await page.request.get(seeded)).json()).data.result.length, { timeout: 30_000 })
+    .toBe(1);
 
   await page.goto(`/alert-rules?env=${env.id}`);
   await hydrated(page);
