@@ -214,11 +214,16 @@ fn without_group(text: &str, group: &str) -> Result<Option<RuleFile>, String> {
     Ok((!file.groups.is_empty()).then_some(file))
 }
 
-/// A standalone cluster's Loki rule file for a namespace.
+/// The stem of a standalone cluster's Loki rule file for a namespace (the ruler polls the
+/// directory, so there is nothing to reload).
+fn loki_stem(ns: &str) -> String {
+    format!("alert_{ns}")
+}
+
 fn loki_file(s: &ClusterSettings, ns: &str) -> Result<std::path::PathBuf, String> {
     RuleTarget {
         dir: &s.loki_rules_dir,
-        name: &format!("alert_{ns}"),
+        name: &loki_stem(ns),
         reload: None,
     }
     .path()
@@ -822,10 +827,11 @@ async fn delete_object(
             .await
         }
         (KIND_LOKI_RULES, Some(c)) => remove_loki_group(handle, c, &o.namespace, &o.name).await,
-        (KIND_LOKI_RULES, None) => {
+        (KIND_LOKI_RULES, None) if handle.kind == ClusterKind::Standalone => {
+            let stem = loki_stem(&o.namespace);
             let target = RuleTarget {
                 dir: &handle.settings.loki_rules_dir,
-                name: &format!("alert_{}", o.namespace),
+                name: &stem,
                 reload: None,
             };
             let Some(text) = standalone::read_optional(&target.path()?)? else {
@@ -892,6 +898,30 @@ async fn remove_loki_group(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_orphan_group_is_taken_out_of_its_file() {
+        let file = "groups:\n- name: a\n  rules:\n  - alert: a\n    expr: vector(1)\n\
+                    - name: b\n  rules:\n  - alert: b\n    expr: vector(2)\n";
+        let cases = [
+            ("a", Some(vec!["b"])),
+            ("b", Some(vec!["a"])),
+            ("c", Some(vec!["a", "b"])),
+        ];
+        for (group, left) in cases {
+            let got = without_group(file, group)
+                .unwrap()
+                .map(|f| f.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>());
+            assert_eq!(
+                got,
+                left.map(|l| l.iter().map(|n| n.to_string()).collect()),
+                "{group}"
+            );
+        }
+        let one = "groups:\n- name: a\n  rules:\n  - alert: a\n    expr: vector(1)\n";
+        assert!(without_group(one, "a").unwrap().is_none(), "nothing left");
+        assert!(without_group("groups: [", "a").is_err(), "not YAML");
+    }
 
     #[test]
     fn empty_values_do_not_count_as_drift() {
