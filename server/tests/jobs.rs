@@ -755,6 +755,66 @@ async fn runs(app: &TestApp) -> Vec<job_run::Model> {
     job_run::Entity::find().all(&app.db).await.unwrap()
 }
 
+/// A daily job whose last tick fell while no replica ran is run once at start, a restart does
+/// not run it again, and a frequent schedule just waits for its next tick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_daily_tick_runs_once_at_start() {
+    use std::str::FromStr;
+    let app = TestApp::start(Backend::Sqlite).await;
+    // A new installation runs its daily jobs at the first start; with no cluster yet, the system
+    // rules have nothing to do, and the missing system-wide channel is no failure.
+    let counts = run(&app, JobKind::SystemAlertRules).await;
+    assert_eq!((counts.checked, counts.errors), (0, 0), "{counts:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let daily = "0 0 4 * * *";
+    let settings = [
+        ("GEMSCOPE_JOB_HISTORY_ARCHIVE", daily),
+        ("GEMSCOPE_JOB_STATE_SYNC", "0 */30 * * * *"),
+    ];
+    let last = cron::Schedule::from_str(daily)
+        .unwrap()
+        .after(&chrono::Utc::now())
+        .next_back()
+        .unwrap()
+        .timestamp();
+    let archive_runs = async || {
+        runs(&app)
+            .await
+            .into_iter()
+            .filter(|r| r.job == JobKind::AlertHistoryArchive.as_str())
+            .collect::<Vec<_>>()
+    };
+    let mut a = replica(&app.url, dir.path(), "catch-a", &settings);
+    wait_for("the missed tick to run", 60, async || {
+        archive_runs().await.iter().any(|r| r.status == "ok")
+    })
+    .await;
+    terminate(&a);
+    reap(&mut a, 40);
+    let mut b = replica(&app.url, dir.path(), "catch-b", &settings);
+    let log = dir.path().join("catch-b.log");
+    wait_for("the restarted replica", 60, async || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("Gemscope is serving")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    terminate(&b);
+    reap(&mut b, 40);
+    let ran = archive_runs().await;
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(ran[0].tick_key, last.to_string());
+    assert_eq!((ran[0].origin.as_str(), ran[0].attempts), ("schedule", 1));
+    let all = runs(&app).await;
+    assert_eq!(
+        all.len(),
+        1,
+        "a half-hourly schedule is not caught up: {all:?}"
+    );
+    app.cleanup().await;
+}
+
 /// A Prometheus stand-in whose rules API takes `delay` to answer: a job that asks it runs that long.
 async fn slow_prometheus(delay: Duration) -> String {
     let router = axum::Router::new().route(

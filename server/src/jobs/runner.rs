@@ -144,12 +144,42 @@ fn failed(jobs: &JobsService, run: &job_run::Model, error: String) -> Outcome {
     Outcome::Failed { error, retry_at }
 }
 
+/// Schedules at least this far apart have their last tick caught up at start.
+const CATCH_UP_FROM: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// The last tick of an hourly-or-rarer schedule that fell due while no replica ran is queued at
+/// start, so a daily job is not skipped for a day by a restart at the wrong time. Its key is the
+/// tick's, so a tick that did run (here or on another replica) is not run again. Frequent
+/// schedules just wait for their next tick; ticks older than the kept runs are left alone.
+pub async fn catch_up(jobs: &JobsService, kind: JobKind, schedule: &cron::Schedule) {
+    let now = chrono::Utc::now();
+    let (Some(last), Some(next)) = (
+        schedule.after(&now).next_back(),
+        schedule.after(&now).next(),
+    ) else {
+        return;
+    };
+    if next - last < CATCH_UP_FROM || (now - last).num_milliseconds() > KEEP_RUNS_MS {
+        return;
+    }
+    let Ok(tick) = u64::try_from(last.timestamp()) else {
+        return;
+    };
+    match queue::enqueue_tick(&jobs.db, kind, tick).await {
+        Ok(()) => jobs.wake.notify_one(),
+        Err(e) => tracing::warn!(job = kind.as_str(), error = %e, "catching up the last tick"),
+    }
+}
+
 /// Runs the scheduler and the queue worker until `stop` resolves, then shuts them down.
 pub async fn run(
     jobs: Arc<JobsService>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let schedules = jobs.config.parsed()?;
+    for (kind, schedule) in &schedules {
+        catch_up(&jobs, *kind, schedule).await;
+    }
     let slots = Arc::new(Semaphore::new(jobs.config.concurrency.max(1)));
     let mut monitor = Monitor::new().shutdown_timeout(jobs.config.shutdown_grace);
     for (kind, schedule) in schedules {

@@ -63,7 +63,9 @@ async fn rule_set(rules: &AlertRulesService) -> Result<Vec<AlertRuleInput>, Stri
 
 pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
     let mut counts = RunCounts::default();
-    let set = rule_set(&rules).await?;
+    // Built at the first monitored cluster: without one there is nothing to notify about, so a
+    // missing system-wide channel is no failure yet.
+    let mut set: Option<Vec<AlertRuleInput>> = None;
     let clusters = cluster::Entity::find()
         .order_by_asc(cluster::Column::Id)
         .all(&rules.db)
@@ -83,6 +85,10 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
         {
             continue;
         }
+        let set = match &set {
+            Some(set) => set,
+            None => set.insert(rule_set(&rules).await?),
+        };
         let place = Place {
             namespace: handle.settings.monitoring_ns().to_string(),
             handle: handle.clone(),
@@ -90,7 +96,7 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
             environment_id: None,
             tenant_id: None,
         };
-        for input in &set {
+        for input in set {
             counts.checked += 1;
             let mut input = input.clone();
             app::domain::alert_rules::substitute_namespace(&mut input, &place.namespace);
