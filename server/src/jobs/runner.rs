@@ -151,7 +151,7 @@ const CATCH_UP_FROM: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// start, so a daily job is not skipped for a day by a restart at the wrong time. Its key is the
 /// tick's, so a tick that did run (here or on another replica) is not run again. Frequent
 /// schedules just wait for their next tick; ticks older than the kept runs are left alone.
-pub async fn catch_up(jobs: &JobsService, kind: JobKind, schedule: &cron::Schedule) {
+async fn catch_up(jobs: &JobsService, kind: JobKind, schedule: &cron::Schedule) {
     let now = chrono::Utc::now();
     let (Some(last), Some(next)) = (
         schedule.after(&now).next_back(),

@@ -214,16 +214,10 @@ fn without_group(text: &str, group: &str) -> Result<Option<RuleFile>, String> {
     Ok((!file.groups.is_empty()).then_some(file))
 }
 
-/// The stem of a standalone cluster's Loki rule file for a namespace (the ruler polls the
-/// directory, so there is nothing to reload).
-fn loki_stem(ns: &str) -> String {
-    format!("alert_{ns}")
-}
-
 fn loki_file(s: &ClusterSettings, ns: &str) -> Result<std::path::PathBuf, String> {
     RuleTarget {
         dir: &s.loki_rules_dir,
-        name: &loki_stem(ns),
+        name: &objects::standalone_loki_file(ns),
         reload: None,
     }
     .path()
@@ -828,7 +822,7 @@ async fn delete_object(
         }
         (KIND_LOKI_RULES, Some(c)) => remove_loki_group(handle, c, &o.namespace, &o.name).await,
         (KIND_LOKI_RULES, None) if handle.kind == ClusterKind::Standalone => {
-            let stem = loki_stem(&o.namespace);
+            let stem = objects::standalone_loki_file(&o.namespace);
             let target = RuleTarget {
                 dir: &handle.settings.loki_rules_dir,
                 name: &stem,

@@ -49,6 +49,12 @@ pub(crate) fn standalone_rule_file(ns: &str, name: &str) -> String {
     format!("alert_{ns}_{name}")
 }
 
+/// The stem of a standalone cluster's Loki rule file: one per namespace, holding the groups of
+/// its logging rules (the ruler polls the directory, so nothing is reloaded).
+pub(crate) fn standalone_loki_file(ns: &str) -> String {
+    format!("alert_{ns}")
+}
+
 pub(crate) fn loki_groups(rules: &[RuleObject], ns: &str) -> Vec<RuleGroup> {
     rules
         .iter()
@@ -120,7 +126,7 @@ async fn write_standalone(
                 handle.name
             ));
         }
-        let file = format!("alert_{}", change.namespace);
+        let file = standalone_loki_file(change.namespace);
         let target = RuleTarget {
             dir: &s.loki_rules_dir,
             name: &file,
