@@ -33,6 +33,9 @@ pub struct Config {
     /// Register the Kubernetes cluster Gemscope runs in as `local`, with the pod's service account
     /// (`GEMSCOPE_IN_CLUSTER=true`). Takes the place of the local stack.
     pub in_cluster: bool,
+    /// Namespaces no tenant may bind to an environment, comma-separated, besides every
+    /// cluster's monitoring and logging namespaces and (in a pod) Gemscope's own.
+    pub reserved_namespaces: String,
     /// Internal destinations notifications may reach, comma-separated host names or CIDRs
     /// (`10.0.0.0/8,mail.internal`). Everything else that is not public is refused.
     pub notify_allow: String,
@@ -78,6 +81,7 @@ impl Default for Config {
             log: "info".into(),
             local_stack: false,
             in_cluster: false,
+            reserved_namespaces: crate::tenancy::guards::DEFAULT_RESERVED.into(),
             notify_allow: String::new(),
             history_retention_days: 30,
             jobs_enabled: true,

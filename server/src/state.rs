@@ -89,7 +89,18 @@ impl AppState {
                     .unwrap_or(i64::MAX),
                 secure_cookies: config.secure_cookies(),
             }),
-            tenancy: Arc::new(TenancyService { db: db.clone() }),
+            tenancy: Arc::new(TenancyService {
+                db: db.clone(),
+                clusters: clusters.clone(),
+                rules: alert_rules.clone(),
+                reserved: crate::tenancy::guards::reserved_list(
+                    &config.reserved_namespaces,
+                    config
+                        .in_cluster
+                        .then(crate::tenancy::guards::own_namespace)
+                        .flatten(),
+                ),
+            }),
             clusters: clusters.clone(),
             users: Arc::new(UsersService { db: db.clone() }),
             audit,

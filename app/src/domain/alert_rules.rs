@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::logql;
 use super::promql_scope;
+use super::{confine, go_template};
 use super::units::Unit;
 use super::validate::dns_label;
 use crate::error::ApiError;
@@ -26,6 +27,13 @@ pub const HISTORY_RECEIVER: &str = "gemscope-history";
 const NULL_RECEIVER: &str = "null";
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
 const VALUE_ANNOTATION: &str = "{{ $value | printf \"%.1f\" }}";
+/// Sizes past which input is refused: a rule is a few hundred bytes, and every rule of a namespace
+/// shares one Loki ConfigMap key and one Alertmanager configuration.
+pub const MAX_EXPR_BYTES: usize = 16 * 1024;
+pub const MAX_THRESHOLD_BYTES: usize = 1024;
+pub const MAX_MATCHERS: usize = 32;
+pub const MAX_MATCHER_VALUE_BYTES: usize = 1024;
+pub const MAX_INHIBIT_LABELS: usize = 16;
 
 /// The Alertmanager receiver name of a channel; ids, not names, so a rename changes no route.
 pub fn channel_receiver(id: i64) -> String {
@@ -160,7 +168,7 @@ fn check_levels(input: &AlertRuleInput) -> Result<(), ApiError> {
             if value.is_empty() {
                 return Err(ApiError::invalid(&vf, "enter a threshold"));
             }
-            promql_scope::check(&vf, value)?;
+            too_long(&vf, value, MAX_THRESHOLD_BYTES)?;
         }
     }
     if input.alert_levels.len() > 1 && input.inhibit_labels.is_empty() {
@@ -169,8 +177,24 @@ fn check_levels(input: &AlertRuleInput) -> Result<(), ApiError> {
             "with more than one level, name the labels that tell alerts apart (a critical alert then silences the error one with the same labels)",
         ));
     }
+    if input.inhibit_labels.len() > MAX_INHIBIT_LABELS {
+        return Err(ApiError::invalid(
+            "inhibitLabels",
+            format!("name at most {MAX_INHIBIT_LABELS} labels"),
+        ));
+    }
     for l in &input.inhibit_labels {
         label_name("inhibitLabels", l)?;
+    }
+    Ok(())
+}
+
+fn too_long(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.len() > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("is {} bytes; at most {max} are allowed", value.len()),
+        ));
     }
     Ok(())
 }
@@ -202,9 +226,16 @@ fn check_receivers(input: &AlertRuleInput) -> Result<(), ApiError> {
 }
 
 fn check_matchers(field: &str, list: &[LabelMatcher]) -> Result<Vec<LabelMatcher>, ApiError> {
+    if list.len() > MAX_MATCHERS {
+        return Err(ApiError::invalid(
+            field,
+            format!("use at most {MAX_MATCHERS} matchers"),
+        ));
+    }
     let mut out: Vec<LabelMatcher> = Vec::new();
     for m in list {
         label_name(field, &m.name)?;
+        too_long(field, &m.value, MAX_MATCHER_VALUE_BYTES)?;
         let exact = matches!(m.op, FilterOp::Eq | FilterOp::Ne);
         if exact && m.value.contains('|') {
             return Err(ApiError::invalid(
@@ -280,6 +311,7 @@ pub fn base_expr(
                         "enter a PromQL expression or choose a template",
                     ));
                 }
+                too_long("expr", expr, MAX_EXPR_BYTES)?;
                 match target.scoped_ns() {
                     Some(ns) => promql_scope::require_namespace("expr", expr, ns)?,
                     None => promql_scope::check("expr", expr)?,
@@ -345,6 +377,7 @@ pub fn base_expr(
                         "enter a LogQL metric expression or use the log generator",
                     ));
                 }
+                too_long("expr", expr, MAX_EXPR_BYTES)?;
                 let parsed = logql_check("expr", expr)?;
                 let logql::ast::Expr::Metric(m) = &parsed else {
                     return Err(ApiError::invalid(
@@ -373,27 +406,40 @@ pub fn base_expr(
     }
 }
 
-/// Each level's expression: `<expr><op><value>` (no spaces, as KubeGems writes it); a raw
-/// expression is used as it is.
-pub fn level_exprs(input: &AlertRuleInput, base: &str) -> Result<Vec<LevelExpr>, ApiError> {
+/// Each level's expression: `<expr><op><threshold>`, or a raw expression as it is. In an
+/// environment a threshold is a number or an expression scoped to the namespace, and the whole
+/// level then passes the last gate ([`confine`]): every selector reads the namespace. What is
+/// returned (and written) is the re-serialised parsed expression.
+pub fn level_exprs(
+    input: &AlertRuleInput,
+    target: &Target<'_>,
+    base: &str,
+) -> Result<Vec<LevelExpr>, ApiError> {
     let generated = has_generator(input);
+    let ns = target.scoped_ns();
     input
         .alert_levels
         .iter()
         .enumerate()
         .map(|(i, l): (usize, &AlertLevel)| {
-            let expr = if generated {
-                format!("{base}{}{}", l.compare_op, l.compare_value.trim())
+            let value_field = format!("alertLevels[{i}].compareValue");
+            let (field, text) = if generated {
+                let threshold = match input.alert_type {
+                    AlertType::Monitor => {
+                        confine::promql_threshold(&value_field, &l.compare_value, ns)?
+                    }
+                    AlertType::Logging => {
+                        confine::logql_threshold(&value_field, &l.compare_value, ns)?
+                    }
+                };
+                (value_field, format!("{base}{}{threshold}", l.compare_op))
             } else {
-                base.to_string()
+                ("expr".to_string(), base.to_string())
             };
-            let field = format!("alertLevels[{i}].compareValue");
-            match input.alert_type {
-                AlertType::Monitor => promql_scope::check(&field, &expr)?,
-                AlertType::Logging => {
-                    logql_check(&field, &expr)?;
-                }
-            }
+            let expr = match input.alert_type {
+                AlertType::Monitor => confine::promql_final(&field, &text, ns)?,
+                AlertType::Logging => confine::logql_final(&field, &text, ns)?,
+            };
             Ok(LevelExpr {
                 severity: l.severity,
                 expr,
@@ -421,7 +467,7 @@ pub fn message(input: &AlertRuleInput, template: Option<&TemplateRule>) -> Strin
                 let suffix = Unit::parse(unit).map(|u| u.suffix()).unwrap_or_default();
                 m.push_str(&format!(
                     "{} trigger alert, value: {value}{suffix}",
-                    t.show_name
+                    go_template::escape(&t.show_name)
                 ));
                 m
             }
@@ -442,8 +488,8 @@ pub fn message(input: &AlertRuleInput, template: Option<&TemplateRule>) -> Strin
                 }
                 m.push_str(&format!(
                     "log lines matching [{}] in the last {}: {value}",
-                    g.match_,
-                    g.duration.trim()
+                    go_template::escape(&g.match_),
+                    go_template::escape(g.duration.trim())
                 ));
                 m
             }
@@ -500,8 +546,9 @@ pub fn render(
     check_levels(input)?;
     check_receivers(input)?;
     let expr = base_expr(input, target, template)?;
-    let levels = level_exprs(input, &expr)?;
+    let levels = level_exprs(input, target, &expr)?;
     let message = message(input, template);
+    go_template::check("message", &message)?;
     let group = rule_group(target, input, &message, &levels);
     Ok(Rendered {
         expr,
@@ -699,7 +746,8 @@ pub fn objects(
 /// A stored rule rendered again without its template: the stored expression and message are
 /// final, so the objects are exactly the ones written when it was saved.
 pub fn from_stored(input: &AlertRuleInput, target: &Target<'_>) -> Result<Rendered, ApiError> {
-    let levels = level_exprs(input, &input.expr)?;
+    let levels = level_exprs(input, target, &input.expr)?;
+    go_template::check("message", &input.message)?;
     let group = rule_group(target, input, &input.message, &levels);
     Ok(Rendered {
         expr: input.expr.clone(),

@@ -39,6 +39,9 @@ pub struct Environment {
     pub namespace: String,
     pub description: String,
     pub created_at: String,
+    /// Set when a system administrator bound a reserved namespace (shown once, after creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -238,6 +238,7 @@ async fn loki_key(
     if current == value {
         return Ok(0);
     }
+    check_loki_size(live.as_ref(), key, value.as_deref())?;
     if live.is_none() {
         let Some(v) = value else { return Ok(0) };
         let cm = ConfigMap {
@@ -270,6 +271,43 @@ async fn loki_key(
     .await
     .map_err(|e| k::describe(&e))?;
     Ok(1)
+}
+
+/// One namespace's Loki rules may take at most this much of the shared ConfigMap.
+pub(crate) const MAX_LOKI_KEY_BYTES: usize = 256 * 1024;
+/// Kubernetes refuses objects over 1 MiB; keep room for the metadata.
+pub(crate) const MAX_LOKI_CONFIGMAP_BYTES: usize = 1000 * 1024;
+
+/// Refuses a Loki rules value that would make one namespace's key, or the shared ConfigMap of
+/// every namespace, too large, naming the sizes (before anything is written).
+pub(crate) fn check_loki_size(
+    live: Option<&ConfigMap>,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), String> {
+    let Some(value) = value else { return Ok(()) };
+    if value.len() > MAX_LOKI_KEY_BYTES {
+        return Err(format!(
+            "the logging rules of namespace {key} would be {} bytes; at most {MAX_LOKI_KEY_BYTES} are allowed per namespace",
+            value.len()
+        ));
+    }
+    let others: usize = live
+        .and_then(|cm| cm.data.as_ref())
+        .map(|d| {
+            d.iter()
+                .filter(|(k, _)| k.as_str() != key)
+                .map(|(k, v)| k.len() + v.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    let total = others + key.len() + value.len();
+    if total > MAX_LOKI_CONFIGMAP_BYTES {
+        return Err(format!(
+            "the Loki rules ConfigMap would be {total} bytes, over the {MAX_LOKI_CONFIGMAP_BYTES} bytes a ConfigMap can hold"
+        ));
+    }
+    Ok(())
 }
 
 async fn write_kube(
@@ -327,4 +365,33 @@ async fn write_kube(
         None => writes += remove(client, &amc, ns, name).await?,
     }
     Ok(writes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loki_rules_cannot_push_the_configmap_over_its_limit() {
+        let cm = |others: usize| ConfigMap {
+            data: Some(BTreeMap::from([
+                ("other".to_string(), "x".repeat(others)),
+                ("shop".to_string(), "old".to_string()),
+            ])),
+            ..Default::default()
+        };
+        assert_eq!(check_loki_size(None, "shop", Some("groups: []")), Ok(()));
+        assert_eq!(check_loki_size(Some(&cm(10)), "shop", None), Ok(()));
+        let big = "y".repeat(MAX_LOKI_KEY_BYTES + 1);
+        let e = check_loki_size(None, "shop", Some(&big)).unwrap_err();
+        assert!(e.contains("262145 bytes"), "{e}");
+        let near = "y".repeat(200 * 1024);
+        let e = check_loki_size(Some(&cm(900 * 1024)), "shop", Some(&near)).unwrap_err();
+        assert!(e.contains("1126409 bytes"), "{e}");
+        // The namespace's own old value does not count twice.
+        assert_eq!(
+            check_loki_size(Some(&cm(700 * 1024)), "shop", Some(&near)),
+            Ok(())
+        );
+    }
 }

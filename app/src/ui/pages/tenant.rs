@@ -219,6 +219,10 @@ fn Environments(tenant_id: i64) -> impl IntoView {
                     <TextField label=Signal::derive(move || t().description) field="description" value=description error />
                     <button type="submit" class="primary">{move || t().create}</button>
                     <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| f == "cluster_id"))) />
+                    // A system administrator may bind a reserved namespace on purpose; say what it means.
+                    {move || create.value().get().and_then(|r| r.ok()).and_then(|e| e.warning).map(|w| view! {
+                        <p class="warning" role="status" data-testid="environment-warning">{w}</p>
+                    })}
                 </form>
             </Show>
         </section>

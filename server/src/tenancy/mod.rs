@@ -15,8 +15,14 @@ use crate::auth::authz::{membership, require_system_admin, require_tenant, tenan
 use crate::db::entities::{cluster, environment, project, tenant, tenant_member, user};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
+pub mod guards;
+
 pub struct TenancyService {
     pub db: DatabaseConnection,
+    pub clusters: std::sync::Arc<crate::cluster::records::ClustersService>,
+    pub rules: std::sync::Arc<crate::rules::AlertRulesService>,
+    /// Namespaces no tenant may bind (besides each cluster's monitoring and logging ones).
+    pub reserved: Vec<String>,
 }
 
 fn tenant_view(t: tenant::Model) -> Tenant {
@@ -49,6 +55,7 @@ fn env_view(e: environment::Model, cluster_name: String) -> Environment {
         namespace: e.namespace,
         description: e.description,
         created_at: rfc3339(e.created_at),
+        warning: None,
     }
 }
 
@@ -403,6 +410,17 @@ impl TenancyPort for TenancyService {
                 "this namespace of the cluster already belongs to an environment",
             ));
         }
+        let settings: app::model::ClusterSettings =
+            serde_json::from_str(&cl.settings).map_err(internal)?;
+        let reserved = guards::reserved_reason(&input.namespace, &settings, &self.reserved);
+        if let Some(why) = &reserved
+            && !caller.is_system_admin
+        {
+            return Err(ApiError::invalid(
+                "namespace",
+                format!("{why}; only a system administrator can bind it to an environment"),
+            ));
+        }
         let row = environment::ActiveModel {
             tenant_id: Set(tenant_id),
             project_id: Set(project_id),
@@ -423,7 +441,11 @@ impl TenancyPort for TenancyService {
             )
         })?;
         txn.commit().await.map_err(internal)?;
-        Ok(env_view(row, cl.name))
+        let mut view = env_view(row, cl.name);
+        view.warning = reserved.map(|why| {
+            format!("{why}: this environment sees the platform's own series and alerts")
+        });
+        Ok(view)
     }
 
     async fn delete_environment(
@@ -432,8 +454,27 @@ impl TenancyPort for TenancyService {
         tenant_id: i64,
         environment_id: i64,
     ) -> Result<(), ApiError> {
+        require_tenant(&self.db, caller, tenant_id, Role::Admin).await?;
+        let env = environment::Entity::find_by_id(environment_id)
+            .filter(environment::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("environment"))?;
+        let mut residue = guards::stored_residue(&self.db, &env).await?;
+        if residue.is_empty() {
+            residue = guards::cluster_residue(&self.clusters, &self.rules, &env).await?;
+        }
+        if !residue.is_empty() {
+            return Err(guards::still_has(&residue));
+        }
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
+        // Checked again in the transaction: a rule or dashboard created meanwhile keeps it.
+        let residue = guards::stored_residue(&txn, &env).await?;
+        if !residue.is_empty() {
+            return Err(guards::still_has(&residue));
+        }
         let res = environment::Entity::delete_many()
             .filter(environment::Column::Id.eq(environment_id))
             .filter(environment::Column::TenantId.eq(tenant_id))
