@@ -411,7 +411,13 @@ impl TenancyPort for TenancyService {
             ));
         }
         let settings: app::model::ClusterSettings =
-            serde_json::from_str(&cl.settings).map_err(internal)?;
+            serde_json::from_str(&cl.settings).map_err(|e| {
+                tracing::error!(cluster = cl.id, error = %e, "stored cluster settings do not parse");
+                ApiError::new(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "the cluster's stored settings cannot be read",
+                )
+            })?;
         let reserved = guards::reserved_reason(&input.namespace, &settings, &self.reserved);
         if let Some(why) = &reserved
             && !caller.is_system_admin

@@ -83,7 +83,8 @@ impl RealStack {
         std::fs::write(
             d.join("prometheus.yml"),
             format!(
-                "global:\n  scrape_interval: 15s\n  evaluation_interval: 1s\nrule_files:\n  - {}/rules/*.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n",
+                "global:\n  scrape_interval: 15s\n  evaluation_interval: 1s\n  query_log_file: {}/queries.log\nrule_files:\n  - {}/rules/*.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n",
+                d.display(),
                 d.display()
             ),
         )

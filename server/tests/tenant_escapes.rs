@@ -1,0 +1,346 @@
+//! Tenant isolation holes from the security review, each with the test that failed before the
+//! fix: a viewer's fires-now and backtest with every threshold and expression escape reach the
+//! real Prometheus only as queries confined to the environment's namespace (read back from
+//! Prometheus' own query log), template actions in messages are refused, reserved namespaces
+//! cannot be bound by tenants, and an environment is not deleted while it has rules.
+
+mod common;
+
+use common::real::RealStack;
+use common::{ADMIN_PW, Auth, Backend, TestApp};
+use promql_parser::label::MatchOp;
+use promql_parser::parser::{self, Expr};
+use promql_parser::util::{ExprVisitor, walk_expr};
+use serde_json::{Value, json};
+
+struct Tenant {
+    app: TestApp,
+    admin: String,
+    alice: String,
+    victor: String,
+    tenant: i64,
+    project: i64,
+    env: i64,
+    channel: i64,
+}
+
+/// Environment `shop` on a standalone cluster on `prometheus_url`; alice is admin, victor viewer.
+async fn tenant(backend: Backend, prometheus_url: &str) -> Tenant {
+    let app = TestApp::start_with(backend, |c| c.notify_allow = "127.0.0.1/32".into()).await;
+    server::templates::seed(&app.db).await.unwrap();
+    let admin = app.login("admin", ADMIN_PW).await;
+    app.create_user(&admin, "alice", "alice-password").await;
+    app.create_user(&admin, "victor", "victor-password").await;
+    let cluster = app.standalone_cluster(&admin, "local", prometheus_url).await;
+    let env = app
+        .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")
+        .await;
+    app.ok(
+        "/api/members/set",
+        json!({"tenant_id": env.tenant, "username": "victor", "role": "viewer"}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let alice = app.login("alice", "alice-password").await;
+    let victor = app.login("victor", "victor-password").await;
+    let channel = app
+        .ok(
+            "/api/channels/create",
+            json!({"tenant_id": env.tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "http://127.0.0.1:9/hook"}}}}),
+            Auth::Cookie(&alice),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    Tenant {
+        app,
+        admin,
+        alice,
+        victor,
+        tenant: env.tenant,
+        project: env.project,
+        env: env.environment,
+        channel,
+    }
+}
+
+fn scope(env: i64) -> Value {
+    json!({"kind": "environment", "id": env})
+}
+
+/// A rule on the CPU template with `threshold`, or a raw rule with `expr`.
+fn templated(channel: i64, threshold: &str) -> Value {
+    json!({
+        "name": "cpu", "alertType": "monitor", "for": "0s",
+        "promqlGenerator": {"scope": "containers", "resource": "container", "rule": "cpuUsagePercent", "unit": "percent-0-100"},
+        "alertLevels": [{"compareOp": ">", "compareValue": threshold, "severity": "error"}],
+        "receivers": [{"alertChannelID": channel, "interval": "1h"}],
+    })
+}
+
+fn raw(channel: i64, expr: &str, message: &str) -> Value {
+    json!({
+        "name": "raw", "alertType": "monitor", "for": "0s", "expr": expr, "message": message,
+        "alertLevels": [{"severity": "error"}],
+        "receivers": [{"alertChannelID": channel, "interval": "1h"}],
+    })
+}
+
+/// Selectors of a query Prometheus ran that do not select exactly `namespace="shop"`.
+struct Leaks(Vec<String>);
+
+impl ExprVisitor for Leaks {
+    type Error = ();
+    fn pre_visit(&mut self, e: &Expr) -> Result<bool, ()> {
+        let vs = match e {
+            Expr::VectorSelector(v) => v,
+            Expr::MatrixSelector(m) => &m.vs,
+            Expr::Aggregate(a) => {
+                if let Some(p) = a.param.as_deref() {
+                    walk_expr(self, p)?;
+                }
+                return Ok(true);
+            }
+            _ => return Ok(true),
+        };
+        let own = vs
+            .matchers
+            .matchers
+            .iter()
+            .any(|m| m.name == "namespace" && m.op == MatchOp::Equal && m.value == "shop");
+        if !own || !vs.matchers.or_matchers.is_empty() {
+            self.0.push(vs.to_string());
+        }
+        Ok(true)
+    }
+    fn post_visit(&mut self, _: &Expr) -> Result<bool, ()> {
+        Ok(true)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_cannot_read_other_namespaces_through_fires_now_or_backtest() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let t = tenant(Backend::Sqlite, &stack.prometheus_url).await;
+    let thresholds = [
+        "vector(0) or kube_secret_info",
+        "vector(0) or up",
+        "1 + on() up",
+        "(up)",
+        "up",
+        "80",
+        "1e3",
+        "-0.5",
+        r#"up{namespace="kube-system"}"#,
+        r#"up{namespace=~".+"}"#,
+        r#"label_replace(up, "namespace", "x", "", "")"#,
+    ];
+    let exprs = [
+        r#"cpu{namespace="shop"} > 1 or kube_secret_info"#,
+        r#"cpu{namespace="shop"} > 1 or on() vector(1)"#,
+        "vector(1)",
+        r#"count_values("namespace", cpu{namespace="shop"})"#,
+        r#"cpu{namespace="shop"} unless {__name__=~".+"}"#,
+        r#"cpu{namespace="shop"} > 0"#,
+    ];
+    let mut bodies: Vec<Value> = thresholds.iter().map(|v| templated(t.channel, v)).collect();
+    bodies.extend(exprs.iter().map(|e| raw(t.channel, e, "")));
+    let (mut tried, mut refused, mut answered) = (0, 0, 0);
+    for rule in &bodies {
+        for (path, extra) in [
+            ("/api/alert-rules/fires-now", json!({})),
+            ("/api/alert-rules/backtest", json!({"range_secs": 600})),
+        ] {
+            let mut body = json!({"scope": scope(t.env), "rule": rule});
+            if let Some(o) = extra.as_object() {
+                body.as_object_mut().unwrap().extend(o.clone());
+            }
+            let r = t.app.call(path, body, Auth::Cookie(&t.victor)).await;
+            tried += 1;
+            match r.status {
+                422 => refused += 1,
+                200 => answered += 1,
+                s => panic!("{path} {rule}: {s} {}", r.body),
+            }
+        }
+    }
+    // Everything Prometheus was asked, from its own query log.
+    let log = std::fs::read_to_string(stack.dir.path().join("queries.log")).unwrap_or_default();
+    let queries: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["params"]["query"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        queries.len() >= answered,
+        "{answered} answers, {} logged queries",
+        queries.len()
+    );
+    for q in &queries {
+        let e = parser::parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let mut leaks = Leaks(Vec::new());
+        let _ = walk_expr(&mut leaks, &e);
+        assert!(leaks.0.is_empty(), "Prometheus ran {q}: {:?}", leaks.0);
+        assert!(q.contains(r#"namespace="shop""#), "{q}");
+    }
+    eprintln!(
+        "escape attempts: {tried} calls, {refused} refused (422), {answered} answered with {} queries, all confined to namespace shop",
+        queries.len()
+    );
+    assert!(refused >= 8, "{refused} refused");
+    t.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn messages_with_template_actions_are_refused() {
+    let t = tenant(Backend::Sqlite, "http://127.0.0.1:9").await;
+    let refused = [
+        r#"{{ query "up" }}"#,
+        r#"{{ template "x" }}"#,
+        "{{ range $labels }}{{ . }}{{ end }}",
+        r#"{{ with query "kube_secret_info" }}{{ . }}{{ end }}"#,
+        "{{ $labels.pod | title }}",
+    ];
+    for message in refused {
+        let r = t
+            .app
+            .call(
+                "/api/alert-rules/fires-now",
+                json!({"scope": scope(t.env), "rule": raw(t.channel, r#"up{namespace="shop"} > 0"#, message)}),
+                Auth::Cookie(&t.alice),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{message}: {}", r.body);
+        assert_eq!(r.body["field"], "message", "{message}");
+    }
+    for message in ["{{ $labels.pod }} is down", "{{ $value | humanize }}"] {
+        let r = t
+            .app
+            .call(
+                "/api/alert-rules/fires-now",
+                json!({"scope": scope(t.env), "rule": raw(t.channel, r#"up{namespace="shop"} > 0"#, message)}),
+                Auth::Cookie(&t.alice),
+            )
+            .await;
+        // Checked and sent on (the cluster's Prometheus is not there): not refused.
+        assert_ne!(r.status, 422, "{message}: {}", r.body);
+    }
+    t.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn reserved_namespaces_are_refused_for_tenant_admins() {
+    let t = tenant(Backend::Sqlite, "http://127.0.0.1:9").await;
+    let cluster = t.app.standalone_cluster(&t.admin, "other", "http://127.0.0.1:9").await;
+    let make = |ns: &str, name: &str| {
+        json!({"tenant_id": t.tenant, "project_id": t.project, "environment": {"name": name, "cluster_id": cluster, "namespace": ns, "description": ""}})
+    };
+    for ns in ["kubegems-monitoring", "kubegems-logging", "kube-system", "kube-public", "kube-node-lease"] {
+        let r = t
+            .app
+            .call("/api/environments/create", make(ns, "x"), Auth::Cookie(&t.alice))
+            .await;
+        assert_eq!(r.status, 422, "{ns}: {}", r.body);
+        assert_eq!(r.body["field"], "namespace", "{ns}");
+    }
+    // A system administrator may, on purpose, and is told what it means.
+    let made = t
+        .app
+        .ok("/api/environments/create", make("kubegems-monitoring", "platform"), Auth::Cookie(&t.admin))
+        .await;
+    assert!(
+        made["warning"].as_str().unwrap_or_default().contains("monitoring namespace"),
+        "{made}"
+    );
+    let fine = t
+        .app
+        .ok("/api/environments/create", make("shop-two", "two"), Auth::Cookie(&t.alice))
+        .await;
+    assert!(fine.get("warning").is_none(), "{fine}");
+    t.app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_deleted() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    use server::db::entities::{dashboard, environment};
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    app.create_user(&admin, "alice", "alice-password").await;
+    let cluster = app
+        .ok(
+            "/api/clusters/create",
+            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
+                "prometheus_url": stack.prometheus_url, "alertmanager_url": stack.alertmanager_url}}}),
+            Auth::Cookie(&admin),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let env = app
+        .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")
+        .await;
+    let alice = app.login("alice", "alice-password").await;
+    let delete = json!({"tenant_id": env.tenant, "environment_id": env.environment});
+
+    let board = dashboard::ActiveModel {
+        environment_id: Set(env.environment),
+        name: Set("orders".into()),
+        step: Set(String::new()),
+        refresh: Set(String::new()),
+        time_start: Set(String::new()),
+        time_end: Set(String::new()),
+        graphs: Set("[]".into()),
+        variables: Set("{}".into()),
+        template: Set(String::new()),
+        creator: Set("alice".into()),
+        created_at: Set(0),
+        updated_at: Set(0),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let r = app
+        .call("/api/environments/delete", delete.clone(), Auth::Cookie(&alice))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body["message"].as_str().unwrap().contains("1 dashboard(s) (orders)"), "{}", r.body);
+    dashboard::Entity::delete_by_id(board.id).exec(&app.db).await.unwrap();
+
+    // A blacklist silence would silence whoever binds the namespace next.
+    let entry = app
+        .ok(
+            "/api/blacklist/add",
+            json!({"scope": scope(env.environment), "labels": {"gems_namespace": "shop", "gems_alertname": "x"}}),
+            Auth::Cookie(&alice),
+        )
+        .await;
+    let r = app
+        .call("/api/environments/delete", delete.clone(), Auth::Cookie(&alice))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body["message"].as_str().unwrap().contains("blacklist"), "{}", r.body);
+    app.ok(
+        "/api/blacklist/remove",
+        json!({"scope": scope(env.environment), "id": entry["id"]}),
+        Auth::Cookie(&alice),
+    )
+    .await;
+
+    app.ok("/api/environments/delete", delete, Auth::Cookie(&alice))
+        .await;
+    assert!(
+        environment::Entity::find_by_id(env.environment)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app.cleanup().await;
+}
