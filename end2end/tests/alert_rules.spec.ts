@@ -56,7 +56,7 @@ test("an alert rule created in the editor fires, notifies, and can be silenced",
   await editor.getByTestId("level-value").fill("80");
   const preview = page.getByTestId("rule-preview");
   await expect(preview.getByTestId("preview-expr").first()).toHaveText(
-    'gems_container_cpu_usage_percent{namespace="shop",pod=~"web-.*"}>80',
+    'gems_container_cpu_usage_percent{namespace="shop",pod=~"web-.*"} > 80',
   );
   await expect(preview.getByTestId("preview-rule-yaml")).toContainText("kind: PrometheusRule");
   await expect(preview.getByTestId("preview-am-yaml")).toContainText("gemscope-history");

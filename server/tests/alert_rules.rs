@@ -638,7 +638,7 @@ async fn kubernetes_writes_are_all_or_nothing() {
     assert_eq!(prs.len(), 1);
     assert_eq!(
         prs[0]["spec"]["groups"][0]["rules"][0]["expr"],
-        "gems_container_cpu_usage_percent{namespace=\"shop\",pod=~\"web-.*\"}>80"
+        "gems_container_cpu_usage_percent{namespace=\"shop\",pod=~\"web-.*\"} > 80"
     );
     let amcs = live(
         &base,
@@ -674,7 +674,7 @@ async fn kubernetes_writes_are_all_or_nothing() {
         .find(|c| c["metadata"]["name"] == "kubegems-loki-rules")
         .unwrap();
     let key = loki["data"]["shop"].as_str().unwrap();
-    assert!(key.contains("sum(count_over_time({pod=~\"app-.*\", namespace=\"shop\"} |~ `error` [5m]))without(fluentd_thread)>10"), "{key}");
+    assert!(key.contains("(sum without (fluentd_thread)(count_over_time({pod=~\"app-.*\", namespace=\"shop\"} |~ \"error\"[5m])) > 10)"), "{key}");
 
     // A re-sync of unchanged rules sends no write.
     let writes = fake.write_count();
@@ -744,7 +744,7 @@ async fn kubernetes_writes_are_all_or_nothing() {
         prs[0]["spec"]["groups"][0]["rules"][0]["expr"]
             .as_str()
             .unwrap()
-            .ends_with(">80"),
+            .ends_with(" > 80"),
         "the refused update was taken back too"
     );
     let list = call("/api/alert-rules/list", json!({"scope": sc})).await;
@@ -861,7 +861,7 @@ async fn kubernetes_writes_are_all_or_nothing() {
         assert_eq!(
             obj["spec"]["groups"][0]["rules"][0]["expr"],
             r["spec"]["expr"].as_str().unwrap().to_string()
-                + ">"
+                + " > "
                 + r["spec"]["alertLevels"][0]["compareValue"]
                     .as_str()
                     .unwrap(),

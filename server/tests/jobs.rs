@@ -215,8 +215,8 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     assert_eq!((counts.checked, counts.drifted), (4, 0), "{counts:?}");
     let loki_path = d.join("loki").join("alert_jobs.yml");
     let original = std::fs::read_to_string(&loki_path).unwrap();
-    assert!(original.contains(">10"), "{original}");
-    let mut file: Value = serde_norway::from_str(&original.replace(">10", ">99")).unwrap();
+    assert!(original.contains("> 10)"), "{original}");
+    let mut file: Value = serde_norway::from_str(&original.replace("> 10)", "> 99)")).unwrap();
     file["groups"].as_array_mut().unwrap().push(
         json!({"name": "ghost-logs", "rules": [{"alert": "ghost-logs", "expr": "vector(1)"}]}),
     );
@@ -239,7 +239,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
             loki_path.display()
         )
     );
-    assert!(detail["diff"].as_str().unwrap().contains(">99"));
+    assert!(detail["diff"].as_str().unwrap().contains("> 99)"));
     let mut orphans: Vec<(String, String, String)> = rule_orphan::Entity::find()
         .all(&app.db)
         .await
@@ -661,8 +661,8 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     let cm_path = "/api/v1/namespaces/kubegems-logging/configmaps/kubegems-loki-rules";
     let cm = common::fake_kube::get(&base, cm_path).await.unwrap();
     let text = cm["data"]["shop"].as_str().unwrap().to_string();
-    assert!(text.contains(">10"), "{text}");
-    let mut file: Value = serde_norway::from_str(&text.replace(">10", ">99")).unwrap();
+    assert!(text.contains("> 10)"), "{text}");
+    let mut file: Value = serde_norway::from_str(&text.replace("> 10)", "> 99)")).unwrap();
     file["groups"].as_array_mut().unwrap().push(
         json!({"name": "ghost-logs", "rules": [{"alert": "ghost-logs", "expr": "vector(1)"}]}),
     );
@@ -676,7 +676,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         detail["problems"][0],
         "Loki rules shop/err-log differs from the database"
     );
-    assert!(detail["diff"].as_str().unwrap().contains(">99"));
+    assert!(detail["diff"].as_str().unwrap().contains("> 99)"));
     let orphan = rule_orphan::Entity::find()
         .one(&app.db)
         .await
@@ -693,7 +693,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     repair_all(&app, &admin, cluster).await;
     let cm = common::fake_kube::get(&base, cm_path).await.unwrap();
     let now = cm["data"]["shop"].as_str().unwrap();
-    assert!(now.contains(">10") && !now.contains(">99"), "{now}");
+    assert!(now.contains("> 10)") && !now.contains("> 99)"), "{now}");
     assert!(!now.contains("ghost-logs"), "{now}");
     assert_ne!(rule_row(&app, "err-log").await.check_status, "error");
 }

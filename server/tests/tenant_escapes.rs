@@ -31,7 +31,9 @@ async fn tenant(backend: Backend, prometheus_url: &str) -> Tenant {
     let admin = app.login("admin", ADMIN_PW).await;
     app.create_user(&admin, "alice", "alice-password").await;
     app.create_user(&admin, "victor", "victor-password").await;
-    let cluster = app.standalone_cluster(&admin, "local", prometheus_url).await;
+    let cluster = app
+        .standalone_cluster(&admin, "local", prometheus_url)
+        .await;
     let env = app
         .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")
         .await;
@@ -233,14 +235,25 @@ async fn messages_with_template_actions_are_refused() {
 #[tokio::test]
 async fn reserved_namespaces_are_refused_for_tenant_admins() {
     let t = tenant(Backend::Sqlite, "http://127.0.0.1:9").await;
-    let cluster = t.app.standalone_cluster(&t.admin, "other", "http://127.0.0.1:9").await;
-    let make = |ns: &str, name: &str| {
-        json!({"tenant_id": t.tenant, "project_id": t.project, "environment": {"name": name, "cluster_id": cluster, "namespace": ns, "description": ""}})
-    };
-    for ns in ["kubegems-monitoring", "kubegems-logging", "kube-system", "kube-public", "kube-node-lease"] {
+    let cluster = t
+        .app
+        .standalone_cluster(&t.admin, "other", "http://127.0.0.1:9")
+        .await;
+    let make = |ns: &str, name: &str| json!({"tenant_id": t.tenant, "project_id": t.project, "environment": {"name": name, "cluster_id": cluster, "namespace": ns, "description": ""}});
+    for ns in [
+        "kubegems-monitoring",
+        "kubegems-logging",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+    ] {
         let r = t
             .app
-            .call("/api/environments/create", make(ns, "x"), Auth::Cookie(&t.alice))
+            .call(
+                "/api/environments/create",
+                make(ns, "x"),
+                Auth::Cookie(&t.alice),
+            )
             .await;
         assert_eq!(r.status, 422, "{ns}: {}", r.body);
         assert_eq!(r.body["field"], "namespace", "{ns}");
@@ -248,15 +261,26 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
     // A system administrator may, on purpose, and is told what it means.
     let made = t
         .app
-        .ok("/api/environments/create", make("kubegems-monitoring", "platform"), Auth::Cookie(&t.admin))
+        .ok(
+            "/api/environments/create",
+            make("kubegems-monitoring", "platform"),
+            Auth::Cookie(&t.admin),
+        )
         .await;
     assert!(
-        made["warning"].as_str().unwrap_or_default().contains("monitoring namespace"),
+        made["warning"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("monitoring namespace"),
         "{made}"
     );
     let fine = t
         .app
-        .ok("/api/environments/create", make("shop-two", "two"), Auth::Cookie(&t.alice))
+        .ok(
+            "/api/environments/create",
+            make("shop-two", "two"),
+            Auth::Cookie(&t.alice),
+        )
         .await;
     assert!(fine.get("warning").is_none(), "{fine}");
     t.app.cleanup().await;
@@ -307,11 +331,25 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
     .await
     .unwrap();
     let r = app
-        .call("/api/environments/delete", delete.clone(), Auth::Cookie(&alice))
+        .call(
+            "/api/environments/delete",
+            delete.clone(),
+            Auth::Cookie(&alice),
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r.body["message"].as_str().unwrap().contains("1 dashboard(s) (orders)"), "{}", r.body);
-    dashboard::Entity::delete_by_id(board.id).exec(&app.db).await.unwrap();
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 dashboard(s) (orders)"),
+        "{}",
+        r.body
+    );
+    dashboard::Entity::delete_by_id(board.id)
+        .exec(&app.db)
+        .await
+        .unwrap();
 
     // A blacklist silence would silence whoever binds the namespace next.
     let entry = app
@@ -322,10 +360,18 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
         )
         .await;
     let r = app
-        .call("/api/environments/delete", delete.clone(), Auth::Cookie(&alice))
+        .call(
+            "/api/environments/delete",
+            delete.clone(),
+            Auth::Cookie(&alice),
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
-    assert!(r.body["message"].as_str().unwrap().contains("blacklist"), "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("blacklist"),
+        "{}",
+        r.body
+    );
     app.ok(
         "/api/blacklist/remove",
         json!({"scope": scope(env.environment), "id": entry["id"]}),

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::logql;
 use super::promql_scope;
-use super::{confine, go_template};
 use super::units::Unit;
 use super::validate::dns_label;
+use super::{confine, go_template};
 use crate::error::ApiError;
 use crate::model::{
     AlertLevel, AlertRuleInput, AlertType, AmConfigSpec, AmInhibitRule, AmMatcher, AmReceiver,

@@ -269,11 +269,55 @@ pub fn masked(mut config: ChannelConfig) -> ChannelConfig {
     config
 }
 
+/// Whether an update sends the channel somewhere else: another SMTP server (host, port or TLS),
+/// or a secret URL given anew with another host. A kept secret must not follow it there.
+fn destination_changed(update: &mut ChannelConfig, stored: &mut ChannelConfig) -> bool {
+    if let (
+        ChannelConfig::Email {
+            smtp_host: h1,
+            smtp_port: p1,
+            tls: t1,
+            ..
+        },
+        ChannelConfig::Email {
+            smtp_host: h2,
+            smtp_port: p2,
+            tls: t2,
+            ..
+        },
+    ) = (&*update, &*stored)
+    {
+        return !h1.trim().eq_ignore_ascii_case(h2.trim()) || p1 != p2 || t1 != t2;
+    }
+    let host = |v: &str| {
+        Url::parse(v)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_lowercase))
+    };
+    let old: Vec<(&str, Option<String>)> = stored
+        .secrets_mut()
+        .into_iter()
+        .map(|(k, f)| (k, host(f.get())))
+        .collect();
+    update.secrets_mut().into_iter().any(|(k, f)| {
+        let Some(new) = f.value.as_deref().filter(|v| !v.is_empty()) else {
+            return false;
+        };
+        old.iter()
+            .any(|(n, h)| *n == k && h.is_some() && *h != host(new))
+    })
+}
+
 /// Fills the secrets an update left out (`value: None`) from the stored configuration, when it
-/// is of the same kind. `Some("")` clears.
-pub fn keep_secrets(mut update: ChannelConfig, stored: &ChannelConfig) -> ChannelConfig {
+/// is of the same kind. `Some("")` clears. When the update changes where the channel sends to,
+/// a left-out secret is refused (422 naming it): it has to be given again for the new place.
+pub fn keep_secrets(
+    mut update: ChannelConfig,
+    stored: &ChannelConfig,
+) -> Result<ChannelConfig, ApiError> {
     let mut stored = stored.clone();
     if update.kind() == stored.kind() {
+        let moved = destination_changed(&mut update, &mut stored);
         let old: Vec<(&str, String)> = stored
             .secrets_mut()
             .into_iter()
@@ -283,11 +327,17 @@ pub fn keep_secrets(mut update: ChannelConfig, stored: &ChannelConfig) -> Channe
             if f.value.is_none()
                 && let Some((_, v)) = old.iter().find(|(n, _)| *n == k)
             {
+                if moved && !v.is_empty() {
+                    return Err(ApiError::invalid(
+                        &format!("config.{k}"),
+                        "the destination changed; enter this secret again (a kept one is never sent to a new server)",
+                    ));
+                }
                 f.value = Some(v.clone());
             }
         }
     }
-    inputs_only(update)
+    Ok(inputs_only(update))
 }
 
 /// Drops the read-back parts (`set`, `hint`) a client may have sent along with its input.
@@ -592,7 +642,7 @@ mod tests {
             *sign_secret = s("");
             at.push("ou_1".into());
         }
-        let kept = keep_secrets(update, &stored);
+        let kept = keep_secrets(update, &stored).unwrap();
         let ChannelConfig::Feishu {
             url,
             sign_secret,
@@ -608,10 +658,83 @@ mod tests {
         assert_eq!(sign_secret.get(), "");
         assert_eq!(at, &["ou_1"]);
         // Another kind keeps nothing.
-        let other = keep_secrets(ChannelConfig::empty("wecom").unwrap(), &stored);
+        let other = keep_secrets(ChannelConfig::empty("wecom").unwrap(), &stored).unwrap();
         let ChannelConfig::Wecom { url, .. } = other else {
             unreachable!()
         };
         assert_eq!(url.get(), "");
+    }
+
+    #[test]
+    fn a_kept_smtp_password_does_not_follow_a_changed_host() {
+        let stored = email(&["a@example.com"], "u", "pw", SmtpTls::Starttls);
+        let masked_update = |f: &dyn Fn(&mut ChannelConfig)| {
+            let mut u = masked(stored.clone());
+            f(&mut u);
+            keep_secrets(u, &stored)
+        };
+        // The same server keeps the password.
+        let kept = masked_update(&|_| {}).unwrap();
+        let ChannelConfig::Email { password, .. } = &kept else {
+            unreachable!()
+        };
+        assert_eq!(password.get(), "pw");
+        let changes: [&dyn Fn(&mut ChannelConfig); 3] = [
+            &|c| {
+                if let ChannelConfig::Email { smtp_host, .. } = c {
+                    *smtp_host = "evil.example.net".into();
+                }
+            },
+            &|c| {
+                if let ChannelConfig::Email { smtp_port, .. } = c {
+                    *smtp_port = 2525;
+                }
+            },
+            &|c| {
+                if let ChannelConfig::Email { tls, .. } = c {
+                    *tls = SmtpTls::None;
+                }
+            },
+        ];
+        for change in changes {
+            let e = masked_update(change).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("config.password"));
+        }
+        // With the password given again, the new host is fine.
+        let ok = masked_update(&|c| {
+            if let ChannelConfig::Email {
+                smtp_host,
+                password,
+                ..
+            } = c
+            {
+                *smtp_host = "smtp2.example.com".into();
+                *password = s("pw2");
+            }
+        })
+        .unwrap();
+        let ChannelConfig::Email { password, .. } = &ok else {
+            unreachable!()
+        };
+        assert_eq!(password.get(), "pw2");
+    }
+
+    #[test]
+    fn a_kept_sign_secret_does_not_follow_a_robot_url_to_another_host() {
+        let stored = ChannelConfig::Dingtalk {
+            url: s("https://oapi.dingtalk.com/robot/send?access_token=a"),
+            at_mobiles: vec![],
+            sign_secret: s("SEC1"),
+        };
+        let with_url = |u: &str| {
+            let mut c = masked(stored.clone());
+            if let ChannelConfig::Dingtalk { url, .. } = &mut c {
+                *url = s(u);
+            }
+            keep_secrets(c, &stored)
+        };
+        let e = with_url("https://attacker.example/robot/send?access_token=a").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("config.sign_secret"));
+        assert!(with_url("https://oapi.dingtalk.com/robot/send?access_token=b").is_ok());
     }
 }

@@ -67,8 +67,10 @@ pub fn promql_final(field: &str, expr: &str, ns: Option<&str>) -> Result<String,
         .map_err(|e| ApiError::invalid(field, format!("not valid PromQL: {e}")))?;
     if let Some(ns) = ns {
         let mut selectors = 0;
-        walk_promql(&e, &mut |node| confined_promql_node(node, ns, &mut selectors))
-            .map_err(|why| ApiError::invalid(field, why))?;
+        walk_promql(&e, &mut |node| {
+            confined_promql_node(node, ns, &mut selectors)
+        })
+        .map_err(|why| ApiError::invalid(field, why))?;
         if selectors == 0 {
             return Err(ApiError::invalid(
                 field,
@@ -138,7 +140,9 @@ fn scope_log_ranges(m: &mut lq::MetricExpr, ns: &str, field: &str) -> Result<(),
             if sel.iter().any(|s| s.name == NAMESPACE && !own(s, ns)) {
                 return Err(ApiError::invalid(
                     field,
-                    format!("selects another namespace; this environment reads only namespace \"{ns}\""),
+                    format!(
+                        "selects another namespace; this environment reads only namespace \"{ns}\""
+                    ),
                 ));
             }
             if !sel.iter().any(|s| own(s, ns)) {

@@ -140,11 +140,7 @@ fn is_number_format(format: &str) -> bool {
     let Some(spec) = format.strip_prefix('%') else {
         return false;
     };
-    let Some((verb, body)) = spec
-        .char_indices()
-        .last()
-        .map(|(i, c)| (c, &spec[..i]))
-    else {
+    let Some((verb, body)) = spec.char_indices().last().map(|(i, c)| (c, &spec[..i])) else {
         return false;
     };
     if !"fegdsv".contains(verb) {
@@ -217,10 +213,7 @@ mod tests {
     fn escaped_text_shows_braces_and_runs_nothing() {
         let cases = [
             ("plain", "plain"),
-            (
-                r#"{{ query "up" }}"#,
-                r#"{{ "{{" }} query "up" {{ "}}" }}"#,
-            ),
+            (r#"{{ query "up" }}"#, r#"{{ "{{" }} query "up" {{ "}}" }}"#),
             ("a{b}c", "a{b}c"),
             ("{{{", r#"{{ "{{" }}{"#),
         ];

@@ -48,6 +48,17 @@ fn month_of(ts: i64) -> String {
     rfc3339(ts).chars().take(7).collect()
 }
 
+/// A text cell as a spreadsheet reads it safely: text that a spreadsheet would take as a
+/// formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading `'`. Alert messages
+/// and labels come from the clusters, so they are not trusted.
+pub fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 fn file_for(dir: &Path, month: &str) -> PathBuf {
     dir.join(format!("alert-notifications.{month}.csv"))
 }
@@ -108,16 +119,16 @@ pub async fn archive(
                         String::new()
                     },
                     r.cluster_id.to_string(),
-                    r.cluster.clone(),
-                    r.namespace.clone(),
-                    r.alert_name.clone(),
-                    r.fingerprint.clone(),
+                    cell(&r.cluster),
+                    cell(&r.namespace),
+                    cell(&r.alert_name),
+                    cell(&r.fingerprint),
                     r.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
-                    r.project.clone(),
-                    r.environment.clone(),
-                    r.message.clone(),
-                    r.value.clone(),
-                    labels,
+                    cell(&r.project),
+                    cell(&r.environment),
+                    cell(&r.message),
+                    cell(&r.value),
+                    cell(&labels),
                 ])
                 .map_err(io)?;
             }
@@ -154,4 +165,27 @@ pub async fn archive(
         .map_err(internal)?;
     done.instances = orphans.rows_affected;
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_start_a_formula_are_prefixed() {
+        let cases = [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("pod down", "pod down"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(cell(input), want, "{input:?}");
+        }
+    }
 }

@@ -197,6 +197,21 @@ impl ClustersService {
     }
 }
 
+/// A kubeconfig with `exec`, `auth-provider` or file paths is refused before it is stored.
+fn inline_kubeconfig(text: Option<&str>) -> Result<(), ApiError> {
+    match text {
+        Some(t) if !t.trim().is_empty() => crate::cluster::kube::kubeconfig::parse_inline(t)
+            .map(|_| ())
+            .map_err(|e| {
+                ApiError::invalid(
+                    "kubeconfig",
+                    e.trim_start_matches("kubeconfig: ").to_string(),
+                )
+            }),
+        _ => Ok(()),
+    }
+}
+
 fn settings_json(s: &ClusterSettings) -> Result<String, ApiError> {
     serde_json::to_string(s).map_err(|_| ApiError::internal())
 }
@@ -244,6 +259,7 @@ impl ClustersPort for ClustersService {
     async fn create(&self, caller: &Caller, input: ClusterInput) -> Result<Cluster, ApiError> {
         require_system_admin(caller)?;
         validate::cluster_input(&input)?;
+        inline_kubeconfig(input.kubeconfig.as_deref())?;
         let secrets = ClusterSecrets::default().merge(input.kubeconfig, input.bearer_token);
         let at = now();
         let row = cluster::ActiveModel {
@@ -270,6 +286,7 @@ impl ClustersPort for ClustersService {
     ) -> Result<Cluster, ApiError> {
         require_system_admin(caller)?;
         validate::cluster_input(&input)?;
+        inline_kubeconfig(input.kubeconfig.as_deref())?;
         let row = self.find(cluster_id).await?;
         let secrets = self
             .unseal(&row)?

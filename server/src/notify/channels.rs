@@ -146,7 +146,7 @@ impl ChannelsPort for ChannelsService {
         self.may_change(caller, row.tenant_id).await?;
         input.name = input.name.trim().to_string();
         let stored = self.notifier.open(&row)?;
-        input.config = keep_secrets(input.config, &stored);
+        input.config = keep_secrets(input.config, &stored)?;
         validate(&input)?;
         let receiver_changed = row.send_resolved != input.send_resolved;
         let mut active: channel::ActiveModel = row.into();

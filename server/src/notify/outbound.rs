@@ -192,6 +192,8 @@ impl Outbound {
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(timeout)
                 .danger_accept_invalid_certs(insecure)
+                // A proxy would resolve and connect in our place, past the address checks.
+                .no_proxy()
                 .user_agent(concat!("gemscope/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| e.to_string())
@@ -219,9 +221,77 @@ impl Outbound {
     }
 }
 
+/// A failed send as it is stored and shown: without the URL, whose path and query carry robot
+/// tokens and access keys.
+pub fn send_error(e: reqwest::Error) -> String {
+    crate::observe::error_chain(&e.without_url())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_connection_error_names_no_secret() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                drop(sock);
+            }
+        });
+        let out = Outbound::new(
+            AllowList::parse(&["127.0.0.1/32".into()]).unwrap(),
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        let secret = format!("http://{addr}/robot/send?access_token=SECRET-TOKEN-123");
+        let (url, client) = out.for_url(&secret, false).unwrap();
+        let e = client.post(url).send().await.unwrap_err();
+        let text = send_error(e);
+        assert!(!text.contains("SECRET-TOKEN-123"), "{text}");
+        assert!(!text.contains("/robot/send"), "{text}");
+        assert!(!text.is_empty());
+    }
+
+    #[tokio::test]
+    async fn proxy_variables_do_not_bypass_the_address_checks() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = proxy.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = proxy.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(sock);
+            }
+        });
+        // SAFETY: the variables are set and removed around building the client only; loopback
+        // stays excluded so other tests' requests are not sent to this proxy meanwhile.
+        unsafe {
+            std::env::set_var("NO_PROXY", "127.0.0.1,localhost");
+            std::env::set_var("HTTP_PROXY", format!("http://{addr}"));
+        }
+        let out = Outbound::new(AllowList::default(), Duration::from_secs(2));
+        unsafe {
+            std::env::remove_var("HTTP_PROXY");
+            std::env::remove_var("NO_PROXY");
+        }
+        let out = out.unwrap();
+        // A public name: through a proxy the proxy would resolve it (to anything, a private
+        // address included). Without one it is resolved here, where the checks are.
+        let (url, client) = out
+            .for_url("http://gemscope-proxy-test.example/hook", false)
+            .unwrap();
+        let _ = client.post(url).send().await;
+        assert_eq!(
+            seen.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the proxy was used"
+        );
+    }
 
     #[test]
     fn addresses_that_are_not_public_are_refused() {

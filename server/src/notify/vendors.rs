@@ -322,7 +322,7 @@ impl Vendors {
         let res = match res {
             Ok(r) => r,
             Err(e) => {
-                let text = crate::observe::error_chain(&e);
+                let text = super::outbound::send_error(e);
                 // A refused address will be refused again.
                 let transient = !text.contains("refused:");
                 return Attempt::failed("", text, transient);

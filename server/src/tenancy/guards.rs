@@ -73,7 +73,11 @@ fn listed(kind: &str, names: Vec<String>) -> Option<String> {
     } else {
         String::new()
     };
-    Some(format!("{} {kind} ({}{tail})", names.len(), shown.join(", ")))
+    Some(format!(
+        "{} {kind} ({}{tail})",
+        names.len(),
+        shown.join(", ")
+    ))
 }
 
 /// What of the environment is still stored: its alert rules and dashboards.
@@ -99,10 +103,13 @@ pub async fn stored_residue<C: ConnectionTrait>(
         .into_iter()
         .map(|d| d.name)
         .collect();
-    Ok([listed("alert rule(s)", rules), listed("dashboard(s)", dashboards)]
-        .into_iter()
-        .flatten()
-        .collect())
+    Ok([
+        listed("alert rule(s)", rules),
+        listed("dashboard(s)", dashboards),
+    ]
+    .into_iter()
+    .flatten()
+    .collect())
 }
 
 /// What of the environment is still in the cluster: Gemscope's ServiceMonitors (collectors) in
@@ -139,7 +146,10 @@ pub async fn cluster_residue(
         .map_err(unreachable)?;
         out.extend(listed(
             "collector(s)",
-            monitors.into_iter().filter_map(|m| m.metadata.name).collect(),
+            monitors
+                .into_iter()
+                .filter_map(|m| m.metadata.name)
+                .collect(),
         ));
     }
     // A cluster without an Alertmanager has no silences to leave behind.

@@ -50,8 +50,14 @@ fn selector() -> impl Strategy<Value = String> {
 }
 
 fn modifier() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["", " offset 1h", " @ 100", " @ start()", " offset -5m"])
-        .prop_map(str::to_string)
+    prop::sample::select(vec![
+        "",
+        " offset 1h",
+        " @ 100",
+        " @ start()",
+        " offset -5m",
+    ])
+    .prop_map(str::to_string)
 }
 
 fn promql() -> impl Strategy<Value = String> {
@@ -63,7 +69,11 @@ fn promql() -> impl Strategy<Value = String> {
     leaf.prop_recursive(4, 24, 3, |inner| {
         let binop = prop::sample::select(vec!["+", "/", ">", "== bool", "or", "and", "unless"]);
         let matching = prop::sample::select(vec![
-            "", " on () ", " on (pod) ", " ignoring (namespace) ", " on (namespace) group_left ",
+            "",
+            " on () ",
+            " on (pod) ",
+            " ignoring (namespace) ",
+            " on (namespace) group_left ",
         ]);
         let agg = prop::sample::select(vec!["sum", "max", "count", "min"]);
         let grouping = prop::sample::select(vec!["", " by (namespace)", " without (pod)"]);
@@ -76,10 +86,14 @@ fn promql() -> impl Strategy<Value = String> {
             inner.clone().prop_map(|e| format!("absent({e})")),
             inner.clone().prop_map(|e| format!("topk(3, {e})")),
             (dst.clone(), inner.clone()).prop_map(|(d, e)| format!("count_values(\"{d}\", {e})")),
-            (inner.clone(), dst.clone())
-                .prop_map(|(e, d)| format!("label_replace({e}, \"{d}\", \"$1\", \"pod\", \"(.*)\")")),
-            (inner.clone(), dst).prop_map(|(e, d)| format!("label_join({e}, \"{d}\", \",\", \"pod\")")),
-            inner.clone().prop_map(|e| format!("max_over_time(({e})[10m:1m])")),
+            (inner.clone(), dst.clone()).prop_map(|(e, d)| format!(
+                "label_replace({e}, \"{d}\", \"$1\", \"pod\", \"(.*)\")"
+            )),
+            (inner.clone(), dst)
+                .prop_map(|(e, d)| format!("label_join({e}, \"{d}\", \",\", \"pod\")")),
+            inner
+                .clone()
+                .prop_map(|e| format!("max_over_time(({e})[10m:1m])")),
             (inner.clone(), inner).prop_map(|(a, b)| format!("topk(scalar({a}), {b})")),
         ]
     })
@@ -94,7 +108,8 @@ struct Oracle {
 impl Oracle {
     fn selector(&mut self, vs: &parser::VectorSelector) {
         self.selectors += 1;
-        let groups: Vec<&Vec<promql_parser::label::Matcher>> = if vs.matchers.or_matchers.is_empty() {
+        let groups: Vec<&Vec<promql_parser::label::Matcher>> = if vs.matchers.or_matchers.is_empty()
+        {
             vec![&vs.matchers.matchers]
         } else {
             vs.matchers.or_matchers.iter().collect()
@@ -232,12 +247,25 @@ fn promql_scoping_never_lets_another_namespace_through() {
 
 fn logql() -> impl Strategy<Value = String> {
     let matchers = prop::collection::vec(matcher(), 0..3).prop_map(|ms| {
-        let ms: Vec<String> = ms.into_iter().filter(|m| !m.starts_with("__name__")).collect();
-        if ms.is_empty() { r#"app="a""#.to_string() } else { ms.join(", ") }
+        let ms: Vec<String> = ms
+            .into_iter()
+            .filter(|m| !m.starts_with("__name__"))
+            .collect();
+        if ms.is_empty() {
+            r#"app="a""#.to_string()
+        } else {
+            ms.join(", ")
+        }
     });
     let stage = prop::sample::select(vec![
-        "", " |= \"err\"", " | json", " | logfmt", " | label_format namespace=\"other\"",
-        " | label_format pod=\"x\"", " | json namespace=\"ns\"", " | drop namespace",
+        "",
+        " |= \"err\"",
+        " | json",
+        " | logfmt",
+        " | label_format namespace=\"other\"",
+        " | label_format pod=\"x\"",
+        " | json namespace=\"ns\"",
+        " | drop namespace",
     ]);
     let func = prop::sample::select(vec!["count_over_time", "rate", "bytes_over_time"]);
     let leaf = prop_oneof![
@@ -249,8 +277,11 @@ fn logql() -> impl Strategy<Value = String> {
         let dst = prop::sample::select(vec!["namespace", "pod"]);
         prop_oneof![
             (inner.clone(), op, inner.clone()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
-            inner.clone().prop_map(|e| format!("sum by (namespace) ({e})")),
-            (inner, dst).prop_map(|(e, d)| format!("label_replace({e}, \"{d}\", \"x\", \"\", \"\")")),
+            inner
+                .clone()
+                .prop_map(|e| format!("sum by (namespace) ({e})")),
+            (inner, dst)
+                .prop_map(|(e, d)| format!("label_replace({e}, \"{d}\", \"x\", \"\", \"\")")),
         ]
     })
 }
@@ -258,7 +289,11 @@ fn logql() -> impl Strategy<Value = String> {
 fn logql_faults(sent: &str) -> Vec<String> {
     let m = match logql::parse(sent) {
         Ok(lq::Expr::Metric(m)) => m,
-        other => return vec![format!("{sent} does not re-parse as a metric query: {other:?}")],
+        other => {
+            return vec![format!(
+                "{sent} does not re-parse as a metric query: {other:?}"
+            )];
+        }
     };
     let mut faults = Vec::new();
     let ranges = m.log_ranges();
@@ -274,9 +309,9 @@ fn logql_faults(sent: &str) -> Vec<String> {
         if !own {
             faults.push(format!("{} reads beyond {NS}", r.log));
         }
-        let rewrites = r.log.pipeline.iter().any(|s| {
-            matches!(s, lq::Stage::LabelFormat(l) if l.iter().any(|(k, _)| k == "namespace"))
-        });
+        let rewrites = r.log.pipeline.iter().any(
+            |s| matches!(s, lq::Stage::LabelFormat(l) if l.iter().any(|(k, _)| k == "namespace")),
+        );
         if rewrites {
             faults.push(format!("{} rewrites namespace", r.log));
         }

@@ -4,10 +4,22 @@ use super::*;
 
 #[test]
 fn numbers_as_prometheus_reads_them() {
-    for v in ["80", "0.5", "-1", "+2", "1e3", "1E-3", ".5", "0x1f", "Inf", "-Inf", "NaN"] {
+    for v in [
+        "80", "0.5", "-1", "+2", "1e3", "1E-3", ".5", "0x1f", "Inf", "-Inf", "NaN",
+    ] {
         assert!(is_number(v), "{v}");
     }
-    for v in ["", "up", "1 + 1", "1e", "0x", "--1", "vector(0)", "1)", "e3"] {
+    for v in [
+        "",
+        "up",
+        "1 + 1",
+        "1e",
+        "0x",
+        "--1",
+        "vector(0)",
+        "1)",
+        "e3",
+    ] {
         assert!(!is_number(v), "{v}");
     }
 }
@@ -32,7 +44,10 @@ fn environment_thresholds_are_numbers_or_scoped_expressions() {
             "1 + on() up",
             Ok(r#"x{namespace="shop"} > (1 + on () up{namespace="shop"})"#),
         ),
-        ("(up)", Ok(r#"x{namespace="shop"} > ((up{namespace="shop"}))"#)),
+        (
+            "(up)",
+            Ok(r#"x{namespace="shop"} > ((up{namespace="shop"}))"#),
+        ),
         ("up", Ok(r#"x{namespace="shop"} > (up{namespace="shop"})"#)),
         (r#"up{namespace="kube-system"}"#, Err("another namespace")),
     ];
@@ -66,10 +81,16 @@ fn system_thresholds_keep_expressions() {
 #[test]
 fn final_promql_reads_only_the_namespace() {
     let refused = [
-        ("vector(0) or kube_secret_info", "kube_secret_info must select"),
+        (
+            "vector(0) or kube_secret_info",
+            "kube_secret_info must select",
+        ),
         (r#"x{namespace="shop"} > 1 or up"#, "up must select"),
         (r#"x{namespace=~"shop"}"#, "must select"),
-        (r#"x{namespace="shop"} or {namespace="other"}"#, "must select"),
+        (
+            r#"x{namespace="shop"} or {namespace="other"}"#,
+            "must select",
+        ),
         ("vector(1)", "at least one series"),
         ("1 > bool 0", "at least one series"),
         (
@@ -121,14 +142,21 @@ fn logql_thresholds_and_final_gate() {
     let e = logql_threshold(field, escape, Some("shop")).unwrap_err();
     assert!(e.message.contains("another namespace"), "{}", e.message);
     assert_eq!(e.field.as_deref(), Some(field));
-    let t = logql_threshold(field, "vector(0) or count_over_time({app=\"b\"}[5m])", Some("shop"))
-        .unwrap();
+    let t = logql_threshold(
+        field,
+        "vector(0) or count_over_time({app=\"b\"}[5m])",
+        Some("shop"),
+    )
+    .unwrap();
     let got = logql_final(field, &format!("{base}>{t}"), Some("shop")).unwrap();
     assert!(got.contains(r#"{app="b", namespace="shop"}"#), "{got}");
     assert_eq!(logql_threshold(field, "10", Some("shop")).unwrap(), "10");
 
     let refused = [
-        ("vector(0) or count_over_time({app=\"x\"}[5m])", "every stream selector"),
+        (
+            "vector(0) or count_over_time({app=\"x\"}[5m])",
+            "every stream selector",
+        ),
         ("vector(1)", "at least one log stream"),
         (
             r#"count_over_time({namespace="shop"} | label_format namespace="other" [5m])"#,

@@ -3,12 +3,13 @@
 
 pub mod check;
 pub mod crds;
+pub mod kubeconfig;
 
 use std::time::Duration;
 
 use app::model::ClusterSettings;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::KubeConfigOptions;
 use kube::core::ApiResource;
 use serde::Serialize;
 
@@ -42,8 +43,8 @@ pub async fn client(
     let mut config = if settings.in_cluster {
         kube::Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?
     } else if !secrets.kubeconfig.is_empty() {
-        let kc =
-            Kubeconfig::from_yaml(&secrets.kubeconfig).map_err(|e| format!("kubeconfig: {e}"))?;
+        // Checked again here: a kubeconfig stored before the check existed must not run either.
+        let kc = kubeconfig::parse_inline(&secrets.kubeconfig)?;
         kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
             .await
             .map_err(|e| format!("kubeconfig: {e}"))?
