@@ -36,6 +36,11 @@ pub struct Config {
     /// Namespaces no tenant may bind to an environment, comma-separated, besides every
     /// cluster's monitoring and logging namespaces and (in a pod) Gemscope's own.
     pub reserved_namespaces: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (comma-separated addresses or
+    /// CIDRs); empty: the socket peer is the client.
+    pub trusted_proxies: String,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<String>,
     /// Internal destinations notifications may reach, comma-separated host names or CIDRs
     /// (`10.0.0.0/8,mail.internal`). Everything else that is not public is refused.
     pub notify_allow: String,
@@ -82,6 +87,8 @@ impl Default for Config {
             local_stack: false,
             in_cluster: false,
             reserved_namespaces: crate::tenancy::guards::DEFAULT_RESERVED.into(),
+            trusted_proxies: String::new(),
+            metrics_token: None,
             notify_allow: String::new(),
             history_retention_days: 30,
             jobs_enabled: true,
@@ -117,6 +124,9 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("local_stack", &self.local_stack)
             .field("in_cluster", &self.in_cluster)
+            .field("reserved_namespaces", &self.reserved_namespaces)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &redact(&self.metrics_token))
             .field("notify_allow", &self.notify_allow)
             .field("aliyun_sms_endpoint", &self.aliyun_sms_endpoint)
             .field("aliyun_voice_endpoint", &self.aliyun_voice_endpoint)

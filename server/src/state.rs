@@ -27,6 +27,7 @@ pub struct AppState {
     pub notifier: Arc<crate::notify::deliver::Notifier>,
     pub alert_centre: Arc<crate::alerts::AlertCentreService>,
     pub jobs: Arc<crate::jobs::JobsService>,
+    pub trusted_proxies: Arc<crate::auth::client_addr::TrustedProxies>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -130,7 +131,12 @@ impl AppState {
             .site_pkg_dir("pkg")
             .env(leptos::config::Env::PROD)
             .build();
+        let trusted_proxies = Arc::new(
+            crate::auth::client_addr::TrustedProxies::parse(&config.trusted_proxies)
+                .map_err(anyhow::Error::msg)?,
+        );
         Ok(AppState {
+            trusted_proxies,
             db,
             config: Arc::new(config),
             services,

@@ -119,7 +119,9 @@ impl UsersPort for UsersService {
         let mut am = u.into_active_model();
         am.password_hash = Set(hash(pw).await?);
         am.updated_at = Set(now());
-        am.update(&self.db).await.map_err(internal)?;
-        end_sessions(&self.db, user_id).await
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        am.update(&txn).await.map_err(internal)?;
+        crate::auth::account::end_sessions_and_tokens(&txn, user_id, None).await?;
+        txn.commit().await.map_err(internal)
     }
 }

@@ -43,23 +43,52 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(align_error_status))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_only,
         ))
-        .layer(middleware::from_fn(client_ip))
+        .layer(middleware::from_fn_with_state(state.clone(), client_ip))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
+/// Headers on every answer: no MIME sniffing, no referrer to other sites, never framed. Pages set
+/// their own Content-Security-Policy with the response's script nonce; anything else (JSON, files,
+/// errors) gets one that allows nothing to run.
+async fn security_headers(req: Request<Body>, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    res
+}
+
 /// Puts the peer address where server functions can read it.
-async fn client_ip(mut req: Request<Body>, next: Next) -> Response {
-    let ip = req
+async fn client_ip(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+        .map(|c| c.0.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let ip = state.trusted_proxies.client(peer, forwarded);
     req.extensions_mut().insert(ClientIp(ip));
     next.run(req).await
 }
@@ -104,7 +133,27 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(want) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !crate::auth::token::same(given.as_bytes(), want.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "metrics need the metrics token",
+            )
+                .into_response();
+        }
+    }
     let (open, idle) = pool_stats(&state.db);
     let body = state.metrics.render(open, idle);
     (

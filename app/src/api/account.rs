@@ -38,11 +38,13 @@ pub trait AccountPort: Send + Sync {
         language: Lang,
         theme: Theme,
     ) -> Result<Me, ApiError>;
+    /// Also ends the user's other sessions (all but `keep_session`) and revokes their API tokens.
     async fn change_password(
         &self,
         caller: &Caller,
         current: &str,
         new: &str,
+        keep_session: Option<&str>,
     ) -> Result<(), ApiError>;
     async fn list_tokens(&self, caller: &Caller) -> Result<Vec<ApiToken>, ApiError>;
     async fn create_token(
@@ -180,7 +182,14 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
         audited(
             &c,
             target,
-            services()?.account.change_password(&c, &current, &new),
+            services()?.account.change_password(
+                &c,
+                &current,
+                &new,
+                Credentials::from_parts(&request_parts()?)
+                    .session
+                    .as_deref(),
+            ),
         )
         .await
     })

@@ -48,6 +48,9 @@ pub trait TemplatesPort: Send + Sync {
         rule_id: i64,
         input: TemplateRuleInput,
     ) -> Result<TemplateRule, ApiError>;
+    /// The tenant that owns a stored rule (`None`: a preset, or no such rule), for the audit log:
+    /// the owner comes from the database, never from the request.
+    async fn rule_tenant(&self, rule_id: i64) -> Result<Option<i64>, ApiError>;
     /// Refused while a dashboard template (and later dashboards and alert rules) uses it.
     async fn delete_rule(&self, caller: &Caller, rule_id: i64) -> Result<(), ApiError>;
     async fn dashboards(&self, caller: &Caller) -> Result<Vec<DashboardTemplate>, ApiError>;
@@ -121,7 +124,7 @@ pub async fn update_template_rule(
         let t = AuditTarget {
             action: "template.rule.update",
             target: format!("template-rule/{rule_id}"),
-            tenant_id: rule.tenant_id,
+            tenant_id: services()?.templates.rule_tenant(rule_id).await?,
         };
         audited(&c, t, services()?.templates.update_rule(&c, rule_id, rule)).await
     })
@@ -136,7 +139,7 @@ pub async fn delete_template_rule(rule_id: i64) -> Result<(), ApiError> {
         let t = AuditTarget {
             action: "template.rule.delete",
             target: format!("template-rule/{rule_id}"),
-            tenant_id: None,
+            tenant_id: services()?.templates.rule_tenant(rule_id).await?,
         };
         audited(&c, t, services()?.templates.delete_rule(&c, rule_id)).await
     })

@@ -118,6 +118,8 @@ pub const TEXTS: Texts = Texts {
     change_password: "Change password",
     current_password: "Current password",
     new_password: "New password",
+    password_change_ends_sessions: "Changing your password signs you out everywhere else and revokes your API tokens.",
+    password_reset_ends_sessions: "New password (the user is signed out everywhere and their API tokens are revoked)",
     api_tokens: "API tokens",
     api_tokens_intro: "Scripts call the JSON API with the header Authorization: Bearer <token>.",
     token_name: "Token name",

@@ -189,6 +189,8 @@ pub struct Texts {
     pub change_password: &'static str,
     pub current_password: &'static str,
     pub new_password: &'static str,
+    pub password_change_ends_sessions: &'static str,
+    pub password_reset_ends_sessions: &'static str,
     pub api_tokens: &'static str,
     pub api_tokens_intro: &'static str,
     pub token_name: &'static str,

@@ -118,6 +118,8 @@ pub const TEXTS: Texts = Texts {
     change_password: "修改密码",
     current_password: "当前密码",
     new_password: "新密码",
+    password_change_ends_sessions: "修改密码后，您在其他地方的登录将全部退出，API 令牌也会被吊销。",
+    password_reset_ends_sessions: "新密码（该用户的所有登录将退出，API 令牌将被吊销）",
     api_tokens: "API 令牌",
     api_tokens_intro: "脚本调用 JSON API 时带上请求头 Authorization: Bearer <令牌>。",
     token_name: "令牌名称",

@@ -129,7 +129,8 @@ impl AccountService {
         if pw.is_empty() {
             return Err(ApiError::invalid("password", "must not be empty"));
         }
-        if self.limiter.is_blocked(username, ip, Instant::now()) {
+        let reserved_at = Instant::now();
+        if !self.limiter.reserve(username, ip, reserved_at) {
             return Err(ApiError::too_many_attempts());
         }
         let found = user::Entity::find()
@@ -144,15 +145,15 @@ impl AccountService {
         let ok = password::verify_blocking(pw.to_string(), hash).await;
         let user = match found {
             Some(u) if ok && u.active => u,
+            // The attempt was counted when it was reserved.
             _ => {
-                self.limiter.record_failure(username, ip, Instant::now());
                 return Err(ApiError::new(
                     http::StatusCode::UNAUTHORIZED,
                     "wrong username or password",
                 ));
             }
         };
-        self.limiter.record_success(username);
+        self.limiter.confirm_success(username, ip, reserved_at);
         let token = random_token("");
         let at = now();
         session::ActiveModel {
@@ -268,6 +269,7 @@ impl AccountPort for AccountService {
         caller: &Caller,
         current: &str,
         new: &str,
+        keep_session: Option<&str>,
     ) -> Result<(), ApiError> {
         validate::password("new", new)?;
         let u = self.active_user(caller.user_id).await?;
@@ -283,8 +285,10 @@ impl AccountPort for AccountService {
         let mut am = u.into_active_model();
         am.password_hash = Set(hash);
         am.updated_at = Set(now());
-        am.update(&self.db).await.map_err(internal)?;
-        Ok(())
+        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let u = am.update(&txn).await.map_err(internal)?;
+        end_sessions_and_tokens(&txn, u.id, keep_session).await?;
+        txn.commit().await.map_err(internal)
     }
 
     async fn list_tokens(&self, caller: &Caller) -> Result<Vec<ApiToken>, ApiError> {
@@ -359,6 +363,26 @@ impl AccountPort for AccountService {
 pub async fn end_sessions(db: &DatabaseConnection, user_id: i64) -> Result<(), ApiError> {
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// After a password change or reset: whoever had the old password may hold a session or have
+/// made an API token, so both end (except the session that made the change, `keep`).
+pub async fn end_sessions_and_tokens<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<(), ApiError> {
+    let mut sessions = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(token) = keep {
+        sessions = sessions.filter(session::Column::TokenHash.ne(digest(token)));
+    }
+    sessions.exec(db).await.map_err(internal)?;
+    api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(user_id))
         .exec(db)
         .await
         .map_err(internal)?;

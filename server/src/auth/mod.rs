@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod authz;
+pub mod client_addr;
 pub mod guard;
 pub mod password;
 pub mod ratelimit;

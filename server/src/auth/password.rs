@@ -26,7 +26,21 @@ pub async fn hash_blocking(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || hash(&password)).await?
 }
 
+/// Argon2 verifications running at once: each takes ~20 ms of a core and 19 MiB, so a flood of
+/// logins must queue instead of exhausting the blocking pool and the memory.
+fn verifications() -> &'static tokio::sync::Semaphore {
+    use std::sync::OnceLock;
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(2 * cores)
+    })
+}
+
 pub async fn verify_blocking(password: String, phc: String) -> bool {
+    let Ok(_permit) = verifications().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || verify(&password, &phc))
         .await
         .unwrap_or(false)

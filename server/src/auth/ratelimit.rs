@@ -47,6 +47,46 @@ impl LoginLimiter {
         count(&u) >= self.per_user || (!ip.is_empty() && count(&a) >= self.per_ip)
     }
 
+    /// Counts an attempt before its password is verified, so concurrent guesses cannot all pass
+    /// the check before any failure is recorded. `false`: blocked, nothing counted. A success
+    /// then gives the attempt back ([`LoginLimiter::record_success`]).
+    pub fn reserve(&self, username: &str, ip: &str, now: Instant) -> bool {
+        let (u, a) = Self::keys(username, ip);
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        let mut count = |k: &str| {
+            map.get_mut(k)
+                .map(|v| {
+                    v.retain(|t| now.duration_since(*t) < self.window);
+                    v.len()
+                })
+                .unwrap_or(0)
+        };
+        if count(&u) >= self.per_user || (!ip.is_empty() && count(&a) >= self.per_ip) {
+            return false;
+        }
+        map.entry(u).or_default().push(now);
+        if !ip.is_empty() {
+            map.entry(a).or_default().push(now);
+        }
+        true
+    }
+
+    /// A reserved attempt that succeeded: the username's count is cleared and the address's
+    /// reservation handed back.
+    pub fn confirm_success(&self, username: &str, ip: &str, reserved_at: Instant) {
+        let (u, a) = Self::keys(username, ip);
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&u);
+        if let Some(v) = map.get_mut(&a)
+            && let Some(i) = v.iter().position(|t| *t == reserved_at)
+        {
+            v.remove(i);
+        }
+    }
+
     pub fn record_failure(&self, username: &str, ip: &str, now: Instant) {
         let (u, a) = Self::keys(username, ip);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -72,6 +112,27 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_limiter_counts_before_verifying() {
+        let l = LoginLimiter::new(Duration::from_secs(60), 3, 5);
+        let t0 = Instant::now();
+        let granted = (0..10).filter(|_| l.reserve("bob", "1.2.3.4", t0)).count();
+        assert_eq!(granted, 3, "only the user's limit may be verified at once");
+        assert!(!l.reserve("bob", "1.2.3.4", t0));
+        // The address limit holds across usernames.
+        let others = (0..10)
+            .filter(|i| l.reserve(&format!("u{i}"), "1.2.3.4", t0))
+            .count();
+        assert_eq!(others, 2);
+        // A success gives its reservation back.
+        let l = LoginLimiter::new(Duration::from_secs(60), 3, 2);
+        assert!(l.reserve("amy", "9.9.9.9", t0));
+        l.confirm_success("amy", "9.9.9.9", t0);
+        assert!(l.reserve("amy", "9.9.9.9", t0));
+        assert!(l.reserve("amy", "9.9.9.9", t0));
+        assert!(!l.reserve("zed", "9.9.9.9", t0));
+    }
 
     #[test]
     fn blocks_user_after_limit_and_recovers_after_window() {

@@ -25,6 +25,11 @@ pub fn digest(token: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Equal byte strings, compared in time that does not depend on where they differ.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The part of a token shown in lists so users can tell tokens apart.
 pub fn display_prefix(token: &str) -> String {
     token.chars().take(API_TOKEN_PREFIX.len() + 6).collect()

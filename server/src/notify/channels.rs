@@ -43,6 +43,27 @@ impl ChannelsService {
         })
     }
 
+    /// A channel in a list: a system channel shows tenants only its name and kind (its phone
+    /// numbers, addresses, hosts and key ids are the platform's, not theirs).
+    fn read_for(&self, caller: &Caller, row: &channel::Model) -> Result<Channel, ApiError> {
+        if row.tenant_id.is_none() && !caller.is_system_admin {
+            let config = ChannelConfig::empty(&row.kind).ok_or_else(|| {
+                tracing::error!(channel = row.id, kind = %row.kind, "stored channel kind is unknown");
+                ApiError::internal()
+            })?;
+            return Ok(Channel {
+                id: row.id,
+                tenant_id: None,
+                name: row.name.clone(),
+                description: row.description.clone(),
+                send_resolved: row.send_resolved,
+                config,
+                updated_at: rfc3339(row.updated_at),
+            });
+        }
+        self.read(row)
+    }
+
     fn seal(&self, config: &ChannelConfig) -> Result<String, ApiError> {
         let json = serde_json::to_string(config).map_err(|e| {
             tracing::error!(error = %e, "serialising a channel");
@@ -102,7 +123,7 @@ impl ChannelsPort for ChannelsService {
             .await
             .map_err(internal)?
             .iter()
-            .map(|r| self.read(r))
+            .map(|r| self.read_for(caller, r))
             .collect()
     }
 

@@ -17,11 +17,26 @@ pub enum Endpoint {
     },
 }
 
+/// A component URL as people see it: without `user:password@` and without a query (either may
+/// hold credentials), so errors shown to tenants give nothing away.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => "the configured URL".to_string(),
+    }
+}
+
 impl Endpoint {
     /// For people: the URL, or the service and how it is reached.
     pub fn describe(&self) -> String {
         match self {
-            Endpoint::Direct(url) => url.clone(),
+            Endpoint::Direct(url) => shown_url(url),
             Endpoint::Proxy { service, .. } => {
                 format!("{}/{}:{}", service.namespace, service.name, service.port)
             }
@@ -77,9 +92,16 @@ impl Endpoint {
                 if let Some(t) = timeout {
                     req = req.timeout(t);
                 }
-                let res = req.send().await.map_err(|e| super::error_chain(&e))?;
+                // reqwest's errors name the URL, which may carry `user:password@`.
+                let res = req
+                    .send()
+                    .await
+                    .map_err(|e| super::error_chain(&e.without_url()))?;
                 let status = res.status().as_u16();
-                let body = res.text().await.map_err(|e| super::error_chain(&e))?;
+                let body = res
+                    .text()
+                    .await
+                    .map_err(|e| super::error_chain(&e.without_url()))?;
                 Ok((status, body))
             }
             Endpoint::Proxy { client, service } => {
@@ -172,6 +194,36 @@ pub fn endpoints(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_with_credentials_are_shown_without_them() {
+        let cases = [
+            (
+                "http://admin:s3cret@prom.internal:9090",
+                "http://prom.internal:9090",
+            ),
+            (
+                "https://u:p@am.example/base/?token=x",
+                "https://am.example/base",
+            ),
+            ("http://prom:9090", "http://prom:9090"),
+            ("not a url", "the configured URL"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(shown_url(input), want, "{input}");
+        }
+        let e = Endpoint::Direct("http://admin:s3cret@127.0.0.1:9".into());
+        assert!(!e.describe().contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_does_not_name_the_credentials() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let e = Endpoint::Direct("http://admin:s3cret@127.0.0.1:9".into());
+        let err = e.get(&http, "/api/v1/query?query=up").await.unwrap_err();
+        assert!(!err.contains("s3cret") && !err.contains("admin"), "{err}");
+    }
 
     #[test]
     fn service_refs() {

@@ -381,6 +381,14 @@ impl TemplatesPort for TemplatesService {
         Ok(rule_from_row(row))
     }
 
+    async fn rule_tenant(&self, rule_id: i64) -> Result<Option<i64>, ApiError> {
+        Ok(template_rule::Entity::find_by_id(rule_id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .and_then(|r| r.tenant_id))
+    }
+
     async fn delete_rule(&self, caller: &Caller, rule_id: i64) -> Result<(), ApiError> {
         let existing = self.find_rule(caller, rule_id).await?;
         self.may_manage(caller, existing.tenant_id).await?;

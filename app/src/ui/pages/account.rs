@@ -41,6 +41,7 @@ fn PasswordForm() -> impl IntoView {
             <h2>{move || t().change_password}</h2>
             <TextField label=Signal::derive(move || t().current_password) field="current" value=current error kind="password" required=true />
             <TextField label=Signal::derive(move || t().new_password) field="new" value=new error kind="password" required=true />
+            <p class="muted" data-testid="password-change-note">{move || t().password_change_ends_sessions}</p>
             <button type="submit" class="primary">{move || t().save}</button>
             <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.is_none())) />
             <Show when=move || matches!(action.value().get(), Some(Ok(())))>

@@ -73,7 +73,7 @@ pub fn UsersPage() -> impl IntoView {
                                             <td>{short_time(&u.created_at)}</td>
                                             <td>
                                                 <button class="small" on:click=move |_| {
-                                                    let answer = window().prompt_with_message(t().new_password).ok().flatten();
+                                                    let answer = window().prompt_with_message(t().password_reset_ends_sessions).ok().flatten();
                                                     if let Some(password) = answer.filter(|p| !p.is_empty()) {
                                                         reset.dispatch(SetUserPassword { user_id, password });
                                                     }
