@@ -41,6 +41,9 @@ pub struct Config {
     pub trusted_proxies: String,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<String>,
+    /// Queries one user may send per minute (fires-now, backtests, range queries, dashboard
+    /// refreshes); 0 switches the limit off.
+    pub query_rate_per_minute: u32,
     /// Internal destinations notifications may reach, comma-separated host names or CIDRs
     /// (`10.0.0.0/8,mail.internal`). Everything else that is not public is refused.
     pub notify_allow: String,
@@ -89,6 +92,7 @@ impl Default for Config {
             reserved_namespaces: crate::tenancy::guards::DEFAULT_RESERVED.into(),
             trusted_proxies: String::new(),
             metrics_token: None,
+            query_rate_per_minute: 120,
             notify_allow: String::new(),
             history_retention_days: 30,
             jobs_enabled: true,
@@ -127,6 +131,7 @@ impl std::fmt::Debug for Config {
             .field("reserved_namespaces", &self.reserved_namespaces)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &redact(&self.metrics_token))
+            .field("query_rate_per_minute", &self.query_rate_per_minute)
             .field("notify_allow", &self.notify_allow)
             .field("aliyun_sms_endpoint", &self.aliyun_sms_endpoint)
             .field("aliyun_voice_endpoint", &self.aliyun_voice_endpoint)

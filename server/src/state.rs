@@ -28,6 +28,8 @@ pub struct AppState {
     pub alert_centre: Arc<crate::alerts::AlertCentreService>,
     pub jobs: Arc<crate::jobs::JobsService>,
     pub trusted_proxies: Arc<crate::auth::client_addr::TrustedProxies>,
+    pub query_quota: Arc<app::api::quota::QueryQuota>,
+    pub streams: Arc<crate::auth::streams::StreamSlots>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -136,6 +138,10 @@ impl AppState {
                 .map_err(anyhow::Error::msg)?,
         );
         Ok(AppState {
+            query_quota: Arc::new(app::api::quota::QueryQuota::new(
+                config.query_rate_per_minute,
+            )),
+            streams: Arc::new(crate::auth::streams::StreamSlots::new(5)),
             trusted_proxies,
             db,
             config: Arc::new(config),

@@ -26,6 +26,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
+    let quota = state.query_quota.clone();
     let options = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -38,7 +39,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(services.clone()),
+            move || {
+                provide_context(services.clone());
+                provide_context(quota.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -316,21 +320,27 @@ async fn history(
 async fn message_stream(State(state): State<AppState>, req: Request<Body>) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     let (parts, _) = req.into_parts();
-    let caller = match state
-        .services
-        .account
-        .authenticate(&Credentials::from_parts(&parts))
-        .await
-    {
+    let creds = Credentials::from_parts(&parts);
+    let account = state.services.account.clone();
+    let caller = match account.authenticate(&creds).await {
         Ok(c) => c,
         Err(e) => return (e.status_code(), axum::Json(e)).into_response(),
+    };
+    let Some(slot) = state.streams.take(caller.user_id) else {
+        let e = app::error::ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many open unread-count streams; close a tab",
+        );
+        return (e.status_code(), axum::Json(e)).into_response();
     };
     let centre = state.alert_centre.clone();
     let events = centre.events.subscribe();
     let stream = futures_util::stream::unfold(
-        (events, None::<u64>, true),
-        move |(mut events, last, first)| {
+        (events, None::<u64>, true, slot),
+        move |(mut events, last, first, slot)| {
             let centre = centre.clone();
+            let account = account.clone();
+            let creds = creds.clone();
             let user = caller.user_id;
             async move {
                 let mut wait = !first;
@@ -346,6 +356,10 @@ async fn message_stream(State(state): State<AppState>, req: Request<Body>) -> Re
                         }
                     }
                     wait = true;
+                    // A logged-out session (or a revoked token) ends its stream.
+                    if account.authenticate(&creds).await.is_err() {
+                        return None;
+                    }
                     let Ok(count) = centre.unread_of(user).await else {
                         continue;
                     };
@@ -353,7 +367,7 @@ async fn message_stream(State(state): State<AppState>, req: Request<Body>) -> Re
                         let event = Event::default().event("unread").data(count.to_string());
                         return Some((
                             Ok::<_, std::convert::Infallible>(event),
-                            (events, Some(count), false),
+                            (events, Some(count), false, slot),
                         ));
                     }
                 }

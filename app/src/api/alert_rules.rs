@@ -277,10 +277,9 @@ pub async fn alert_rule_fires_now(
 ) -> Result<Vec<LevelCheck>, ApiError> {
     use super::context::*;
     respond(async {
-        services()?
-            .alert_rules
-            .fires_now(&caller().await?, scope, rule)
-            .await
+        let c = caller().await?;
+        super::quota::charge(&c)?;
+        services()?.alert_rules.fires_now(&c, scope, rule).await
     })
     .await
 }
@@ -293,9 +292,11 @@ pub async fn alert_rule_backtest(
 ) -> Result<Backtest, ApiError> {
     use super::context::*;
     respond(async {
+        let c = caller().await?;
+        super::quota::charge(&c)?;
         services()?
             .alert_rules
-            .backtest(&caller().await?, scope, rule, range_secs)
+            .backtest(&c, scope, rule, range_secs)
             .await
     })
     .await

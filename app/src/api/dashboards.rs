@@ -107,7 +107,12 @@ pub async fn delete_dashboard(dashboard_id: i64) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "dashboards/query", input = Json)]
 pub async fn query_dashboard(query: DashboardQuery) -> Result<Vec<PanelResult>, ApiError> {
     use super::context::*;
-    respond(async { services()?.dashboards.query(&caller().await?, query).await }).await
+    respond(async {
+        let c = caller().await?;
+        super::quota::charge(&c)?;
+        services()?.dashboards.query(&c, query).await
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "dashboards/variable_values", input = Json)]

@@ -53,10 +53,9 @@ pub async fn metric_targets() -> Result<Vec<TargetOption>, ApiError> {
 pub async fn query_range(query: RangeQuery) -> Result<RangeResult, ApiError> {
     use super::context::*;
     respond(async {
-        services()?
-            .metrics
-            .query_range(&caller().await?, query)
-            .await
+        let c = caller().await?;
+        super::quota::charge(&c)?;
+        services()?.metrics.query_range(&c, query).await
     })
     .await
 }

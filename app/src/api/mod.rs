@@ -11,6 +11,7 @@ pub mod collectors;
 pub mod dashboards;
 pub mod jobs;
 pub mod metrics;
+pub mod quota;
 pub mod templates;
 pub mod tenancy;
 pub mod users;

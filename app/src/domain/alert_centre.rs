@@ -57,14 +57,26 @@ pub fn check_status(field: &str, status: &str) -> Result<(), ApiError> {
 }
 
 /// A page number from 1, and a page size within bounds.
+/// The deepest page a list goes to: an offset past it only makes the database scan (and a huge
+/// page number overflows the offset).
+pub const MAX_PAGE: u64 = 10_000;
+
 pub fn paging(page: u64, size: u64) -> (u64, u64) {
     let size = if size == 0 { 50 } else { size.min(500) };
-    (page.max(1), size)
+    (page.clamp(1, MAX_PAGE), size)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_numbers_are_bounded() {
+        assert_eq!(paging(0, 0), (1, 50));
+        assert_eq!(paging(u64::MAX, u64::MAX), (MAX_PAGE, 500));
+        let (page, size) = paging(u64::MAX, 500);
+        assert!((page - 1).checked_mul(size).is_some());
+    }
 
     #[test]
     fn comparison_edge_cases() {

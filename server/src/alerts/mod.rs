@@ -128,7 +128,7 @@ impl AlertCentrePort for AlertCentreService {
         let (rows, has_more) = query::page(&self.db, q, page, 100).await?;
         Ok(HistoryPage {
             rows,
-            page: std::cmp::max(page, 1),
+            page: app::domain::alert_centre::paging(page, 100).0,
             has_more,
         })
     }

@@ -8,4 +8,5 @@ pub mod guard;
 pub mod password;
 pub mod ratelimit;
 pub mod secrets;
+pub mod streams;
 pub mod token;

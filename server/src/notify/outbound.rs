@@ -221,6 +221,25 @@ impl Outbound {
     }
 }
 
+/// A vendor's answer is a small JSON document; more than this is not read (a hostile or broken
+/// endpoint could stream forever).
+pub const MAX_VENDOR_BODY: usize = 64 * 1024;
+
+/// The body of an answer, up to `max` bytes (the rest is dropped with the connection).
+pub async fn read_capped(mut res: reqwest::Response, max: usize) -> String {
+    let mut buf: Vec<u8> = Vec::new();
+    while buf.len() < max {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max - buf.len();
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 /// A failed send as it is stored and shown: without the URL, whose path and query carry robot
 /// tokens and access keys.
 pub fn send_error(e: reqwest::Error) -> String {
@@ -230,6 +249,35 @@ pub fn send_error(e: reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn vendor_answers_are_read_up_to_the_cap() {
+        use tokio::io::AsyncWriteExt;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            if let Ok((mut sock, _)) = listener.accept().await {
+                let mut req = [0u8; 1024];
+                let _ = tokio::io::AsyncReadExt::read(&mut sock, &mut req).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n")
+                    .await;
+                // An answer that never ends.
+                let chunk = vec![b'x'; 16 * 1024];
+                while sock.write_all(&chunk).await.is_ok() {}
+            }
+        });
+        let out = Outbound::new(
+            AllowList::parse(&["127.0.0.1/32".into()]).unwrap(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let (url, client) = out.for_url(&format!("http://{addr}/"), false).unwrap();
+        let res = client.post(url).send().await.unwrap();
+        let body = read_capped(res, MAX_VENDOR_BODY).await;
+        assert_eq!(body.len(), MAX_VENDOR_BODY);
+    }
 
     #[tokio::test]
     async fn a_dropped_connection_error_names_no_secret() {

@@ -329,7 +329,7 @@ impl Vendors {
             }
         };
         let status = res.status();
-        let body = res.text().await.unwrap_or_default();
+        let body = super::outbound::read_capped(res, super::outbound::MAX_VENDOR_BODY).await;
         let http = format!("HTTP {}", status.as_u16());
         if !status.is_success() {
             let transient = status.is_server_error() || status.as_u16() == 429;

@@ -79,6 +79,7 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
     pub set_cookies: Vec<String>,
+    pub headers: axum::http::HeaderMap,
 }
 
 pub struct TestApp {
@@ -201,6 +202,7 @@ impl TestApp {
             .iter()
             .filter_map(|v| v.to_str().ok().map(String::from))
             .collect();
+        let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
@@ -208,6 +210,7 @@ impl TestApp {
             status,
             body,
             set_cookies,
+            headers,
         }
     }
 
