@@ -11,6 +11,7 @@ mod m20261125_000005_channels;
 mod m20261126_000006_alert_rules;
 mod m20261126_000007_alert_centre;
 mod m20261126_000008_jobs;
+mod m20261202_000009_history_tokens;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_alert_rules::Migration),
             Box::new(m20261126_000007_alert_centre::Migration),
             Box::new(m20261126_000008_jobs::Migration),
+            Box::new(m20261202_000009_history_tokens::Migration),
         ]
     }
 }

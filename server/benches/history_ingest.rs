@@ -63,7 +63,11 @@ async fn run(backend: Backend, total: usize) {
         .await;
     }
     let recipients = 3u64;
-    let receiver = server::notify::history::receiver(&app.state.notifier.secrets, "", cluster);
+    let receiver = server::notify::history::receiver(
+        &app.state.notifier.secrets,
+        "",
+        common::system_history(cluster),
+    );
     let url = receiver.webhook_configs[0].url.clone();
     // Sizes cycle 1..=100 (mean 50.5).
     let mut batches = Vec::new();

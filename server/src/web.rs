@@ -277,6 +277,10 @@ async fn notify(
 #[derive(Deserialize)]
 struct HistoryQuery {
     cluster: i64,
+    /// The namespace the token was issued for (URLs from before per-namespace tokens lack it
+    /// and are refused: their cluster-wide token could post for any tenant).
+    #[serde(default)]
+    namespace: String,
     token: String,
 }
 
@@ -301,6 +305,7 @@ async fn history(
         &state.db,
         &state.notifier.secrets,
         q.cluster,
+        &q.namespace,
         &q.token,
         &group,
     )

@@ -45,8 +45,12 @@ async fn world(backend: common::Backend) -> World {
     let db = app
         .environment(&admin, "db-team", ("bob", "member"), cluster, "db")
         .await;
-    let url = server::notify::history::receiver(&app.state.notifier.secrets, "", cluster)
-        .webhook_configs[0]
+    let url = server::notify::history::receiver(
+        &app.state.notifier.secrets,
+        "",
+        common::system_history(cluster),
+    )
+    .webhook_configs[0]
         .url
         .clone();
     let alice = app.login("alice", "alice-password").await;

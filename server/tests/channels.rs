@@ -531,10 +531,14 @@ async fn alert_history_is_stored_per_tenant() {
         let db = app
             .environment(&admin, "db-team", ("bob", "viewer"), cluster, "db")
             .await;
-        let receiver = server::notify::history::receiver(&app.state.notifier.secrets, "", cluster);
+        let receiver = server::notify::history::receiver(
+            &app.state.notifier.secrets,
+            "",
+            common::system_history(cluster),
+        );
         let url = receiver.webhook_configs[0].url.clone();
         assert!(url.starts_with(&format!(
-            "/api/alertmanager/webhook?cluster={cluster}&token="
+            "/api/alertmanager/webhook?cluster={cluster}&namespace=kubegems-monitoring&token="
         )));
         let alert = |name: &str, ns: &str, status: &str, fp: &str| {
             json!({"status": status, "labels": {"alertname": name, "gems_namespace": ns, "severity": "error"},
@@ -557,8 +561,12 @@ async fn alert_history_is_stored_per_tenant() {
         assert_eq!(r.body["alerts"], 1, "[{backend}] {}", r.body);
         // The same fingerprint from another cluster is another alert (KubeGems keyed by
         // fingerprint alone, §12.16).
-        let other_url = server::notify::history::receiver(&app.state.notifier.secrets, "", other)
-            .webhook_configs[0]
+        let other_url = server::notify::history::receiver(
+            &app.state.notifier.secrets,
+            "",
+            common::system_history(other),
+        )
+        .webhook_configs[0]
             .url
             .clone();
         let o = app

@@ -11,6 +11,7 @@ use common::{ADMIN_PW, Auth, Backend, TestApp};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, Expr};
 use promql_parser::util::{ExprVisitor, walk_expr};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 struct Tenant {
@@ -22,6 +23,7 @@ struct Tenant {
     project: i64,
     env: i64,
     channel: i64,
+    cluster: i64,
 }
 
 /// Environment `shop` on a standalone cluster on `prometheus_url`; alice is admin, victor viewer.
@@ -63,6 +65,7 @@ async fn tenant(backend: Backend, prometheus_url: &str) -> Tenant {
         project: env.project,
         env: env.environment,
         channel,
+        cluster,
     }
 }
 
@@ -389,4 +392,149 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
             .is_none()
     );
     app.cleanup().await;
+}
+
+fn history_payload(alerts: &[(&str, &str)]) -> Value {
+    let alerts: Vec<Value> = alerts
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ns))| {
+            json!({"status": "firing", "labels": {"alertname": name, "gems_namespace": ns, "gems_alertname": name, "severity": "error"},
+                "annotations": {"message": format!("{name} in {ns}")}, "startsAt": "2026-12-01T10:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z", "fingerprint": format!("{i:016x}")})
+        })
+        .collect();
+    json!({"version": "4", "status": "firing", "receiver": "gemscope-history", "alerts": alerts})
+}
+
+fn history_url(app: &TestApp, cluster: i64, namespace: &str, version: i32) -> String {
+    server::notify::history::receiver(
+        &app.state.notifier.secrets,
+        "",
+        server::notify::history::HistoryTarget {
+            cluster_id: cluster,
+            namespace,
+            version,
+        },
+    )
+    .webhook_configs[0]
+        .url
+        .clone()
+}
+
+#[tokio::test]
+async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retires_it() {
+    let t = tenant(Backend::Sqlite, "http://127.0.0.1:9").await;
+    let cluster = t.cluster;
+    let shop = history_url(&t.app, cluster, "shop", 1);
+    // Forged alerts of another tenant's namespace are dropped; a payload of only those is 403.
+    let r = t
+        .app
+        .call(
+            &shop,
+            history_payload(&[("Mine", "shop"), ("Forged", "db")]),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["alerts"].as_i64()),
+        (200, Some(1)),
+        "{}",
+        r.body
+    );
+    let r = t
+        .app
+        .call(&shop, history_payload(&[("Forged", "db")]), Auth::None)
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // A token is bound to its namespace, and the cluster-wide URLs of before are refused.
+    let swapped = shop.replace("namespace=shop", "namespace=db");
+    let r = t
+        .app
+        .call(&swapped, history_payload(&[("Forged", "db")]), Auth::None)
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let legacy = shop.replace("namespace=shop&", "");
+    let r = t
+        .app
+        .call(&legacy, history_payload(&[("Mine", "shop")]), Auth::None)
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    // The monitoring namespace's token (system rules) may post any namespace.
+    let system = history_url(&t.app, cluster, "kubegems-monitoring", 1);
+    let r = t
+        .app
+        .call(
+            &system,
+            history_payload(&[("A", "shop"), ("B", "db")]),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["alerts"].as_i64()),
+        (200, Some(2)),
+        "{}",
+        r.body
+    );
+
+    // Rotation: only system administrators; afterwards the old token no longer works.
+    let r = t
+        .app
+        .call(
+            "/api/clusters/rotate_history_tokens",
+            json!({"cluster_id": cluster}),
+            Auth::Cookie(&t.alice),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let done = t
+        .app
+        .ok(
+            "/api/clusters/rotate_history_tokens",
+            json!({"cluster_id": cluster}),
+            Auth::Cookie(&t.admin),
+        )
+        .await;
+    assert_eq!(
+        (
+            done["version"].as_i64(),
+            done["old_token_still_valid"].as_bool()
+        ),
+        (Some(2), Some(false)),
+        "{done}"
+    );
+    let r = t
+        .app
+        .call(&shop, history_payload(&[("Mine", "shop")]), Auth::None)
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let fresh = history_url(&t.app, cluster, "shop", 2);
+    let r = t
+        .app
+        .call(&fresh, history_payload(&[("Mine", "shop")]), Auth::None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // A channel's notify token rotates the same way.
+    let channel = server::db::entities::channel::Entity::find_by_id(t.channel)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let old = t.app.state.notifier.notify_url("", &channel);
+    let done = t
+        .app
+        .ok(
+            "/api/channels/rotate_token",
+            json!({"channel_id": t.channel}),
+            Auth::Cookie(&t.admin),
+        )
+        .await;
+    assert_eq!(done["version"].as_i64(), Some(2), "{done}");
+    let r = t
+        .app
+        .call(&old, history_payload(&[("Mine", "shop")]), Auth::None)
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    t.app.cleanup().await;
 }

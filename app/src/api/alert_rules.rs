@@ -11,7 +11,7 @@ use leptos::server_fn::codec::Json;
 use crate::error::ApiError;
 use crate::model::{
     AlertRule, AlertRuleInput, Backtest, BlacklistEntry, ImportItem, LevelCheck, RuleDetail,
-    RuleEditorContext, RuleList, RuleScope,
+    RuleEditorContext, RuleList, RuleScope, TokenRotation,
 };
 
 #[cfg(feature = "ssr")]
@@ -101,6 +101,18 @@ pub trait AlertRulesPort: Send + Sync {
         scope: RuleScope,
         id: String,
     ) -> Result<(), ApiError>;
+    /// System administrators: new history tokens for every namespace of a cluster.
+    async fn rotate_history_tokens(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+    ) -> Result<TokenRotation, ApiError>;
+    /// System administrators: a new notify token for a channel.
+    async fn rotate_channel_token(
+        &self,
+        caller: &Caller,
+        channel_id: i64,
+    ) -> Result<TokenRotation, ApiError>;
 }
 
 #[cfg(feature = "ssr")]
@@ -310,6 +322,48 @@ pub async fn list_blacklist(scope: RuleScope) -> Result<Vec<BlacklistEntry>, Api
             .alert_rules
             .blacklist(&caller().await?, scope)
             .await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "clusters/rotate_history_tokens", input = Json)]
+pub async fn rotate_history_tokens(cluster_id: i64) -> Result<TokenRotation, ApiError> {
+    use super::context::*;
+    respond(async {
+        let c = caller().await?;
+        let t = AuditTarget {
+            action: "cluster.rotate_history_tokens",
+            target: format!("cluster/{cluster_id}"),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            t,
+            services()?
+                .alert_rules
+                .rotate_history_tokens(&c, cluster_id),
+        )
+        .await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "channels/rotate_token", input = Json)]
+pub async fn rotate_channel_token(channel_id: i64) -> Result<TokenRotation, ApiError> {
+    use super::context::*;
+    respond(async {
+        let c = caller().await?;
+        let t = AuditTarget {
+            action: "channel.rotate_token",
+            target: format!("channel/{channel_id}"),
+            tenant_id: None,
+        };
+        audited(
+            &c,
+            t,
+            services()?.alert_rules.rotate_channel_token(&c, channel_id),
+        )
+        .await
     })
     .await
 }

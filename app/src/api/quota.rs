@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::error::ApiError;
-
 pub struct QueryQuota {
     /// Requests a user may send at once; refilled at `per_minute`.
     burst: f64,
@@ -52,7 +50,8 @@ impl QueryQuota {
 
 /// In a server function: takes one query from the caller's budget; a refusal sets Retry-After.
 #[cfg(feature = "ssr")]
-pub fn charge(caller: &super::context::Caller) -> Result<(), ApiError> {
+pub fn charge(caller: &super::context::Caller) -> Result<(), crate::error::ApiError> {
+    use crate::error::ApiError;
     let quota = leptos::prelude::use_context::<std::sync::Arc<QueryQuota>>();
     let Some(quota) = quota else { return Ok(()) };
     quota.take(caller.user_id, Instant::now()).map_err(|wait| {

@@ -782,7 +782,7 @@ pub fn placeholder_routes(input: &AlertRuleInput) -> Vec<RouteTo> {
         .collect();
     let history = hook(
         HISTORY_RECEIVER.into(),
-        "/api/alertmanager/webhook?cluster=<id>&token=<token>".into(),
+        "/api/alertmanager/webhook?cluster=<id>&namespace=<namespace>&token=<token>".into(),
     );
     routes_to(&receivers, history)
 }

@@ -325,6 +325,16 @@ pub struct ImportItem {
     pub error: String,
 }
 
+/// What a token rotation did: the new version, the rules whose routing was re-rendered with it,
+/// and those that failed (while any did, the previous token keeps working).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRotation {
+    pub version: i32,
+    pub rules: usize,
+    pub failed: Vec<String>,
+    pub old_token_still_valid: bool,
+}
+
 /// A silence of one exact alert (a blacklist entry).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlacklistEntry {

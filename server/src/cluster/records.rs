@@ -37,6 +37,8 @@ pub struct ClusterHandle {
     pub kind: ClusterKind,
     pub settings: ClusterSettings,
     pub client: Option<::kube::Client>,
+    /// The version of the namespaces' history tokens.
+    pub history_token_version: i32,
 }
 
 /// What is sealed in the `secrets` column.
@@ -161,6 +163,7 @@ impl ClustersService {
             kind,
             settings,
             client,
+            history_token_version: row.history_token_version,
         })
     }
 

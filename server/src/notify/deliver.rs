@@ -104,8 +104,10 @@ impl Notifier {
             .map_err(internal)?;
         // An unknown channel and a wrong token look the same from outside.
         let Some(row) = row.filter(|r| {
-            self.secrets
-                .check_token(&Self::purpose(r.id, r.token_version), token)
+            [Some(r.token_version), r.token_retired]
+                .into_iter()
+                .flatten()
+                .any(|v| self.secrets.check_token(&Self::purpose(r.id, v), token))
         }) else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -208,6 +210,7 @@ mod tests {
             send_resolved,
             config_sealed: String::new(),
             token_version: version,
+            token_retired: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -27,23 +27,63 @@ use crate::db::{internal, now};
 
 pub const RECEIVER: &str = app::domain::alert_rules::HISTORY_RECEIVER;
 
-fn purpose(cluster_id: i64) -> String {
-    format!("history:{cluster_id}")
+/// What a history token is for: one namespace of one cluster, at the cluster's token version.
+/// Whoever reads one namespace's AlertmanagerConfig can post alerts for that namespace only.
+fn purpose(cluster_id: i64, namespace: &str, version: i32) -> String {
+    format!("history:{cluster_id}:{namespace}:{version}")
 }
 
-/// The history receiver of a cluster: a webhook to Gemscope with the cluster's token.
-pub fn receiver(secrets: &SecretBox, base: &str, cluster_id: i64) -> AmReceiver {
+/// Where a rule's alerts are posted for the history: the cluster, the rule's namespace and the
+/// cluster's token version.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryTarget<'a> {
+    pub cluster_id: i64,
+    pub namespace: &'a str,
+    pub version: i32,
+}
+
+/// The history receiver of a rule: a webhook to Gemscope with its namespace's token.
+pub fn receiver(secrets: &SecretBox, base: &str, to: HistoryTarget<'_>) -> AmReceiver {
+    let query = serde_urlencoded::to_string([
+        ("cluster", to.cluster_id.to_string()),
+        ("namespace", to.namespace.to_string()),
+        (
+            "token",
+            secrets.token(&purpose(to.cluster_id, to.namespace, to.version)),
+        ),
+    ])
+    .unwrap_or_default();
     AmReceiver {
         name: RECEIVER.into(),
         webhook_configs: vec![AmWebhookConfig {
             url: format!(
-                "{}/api/alertmanager/webhook?cluster={cluster_id}&token={}",
-                base.trim_end_matches('/'),
-                secrets.token(&purpose(cluster_id))
+                "{}/api/alertmanager/webhook?{query}",
+                base.trim_end_matches('/')
             ),
             send_resolved: Some(true),
         }],
     }
+}
+
+/// Whether `token` is the history token of `namespace` (at the current version, or the retired
+/// one while a rotation is under way).
+fn token_is_valid(secrets: &SecretBox, row: &cluster::Model, namespace: &str, token: &str) -> bool {
+    [Some(row.history_token_version), row.history_token_retired]
+        .into_iter()
+        .flatten()
+        .any(|v| secrets.check_token(&purpose(row.id, namespace, v), token))
+}
+
+/// The alerts a namespace's token may post: its own. The monitoring namespace's (system rules,
+/// which see every namespace) may post any. Returns the alerts kept and how many were refused.
+pub fn own_alerts(group: &Group, namespace: &str, system: bool) -> (Group, usize) {
+    if system {
+        return (group.clone(), 0);
+    }
+    let mut kept = group.clone();
+    kept.alerts.retain(|a| a.namespace() == namespace);
+    let refused = group.alerts.len() - kept.alerts.len();
+    (kept, refused)
 }
 
 fn unix(rfc3339: &str) -> i64 {
@@ -103,20 +143,41 @@ pub async fn ingest(
     db: &DatabaseConnection,
     secrets: &SecretBox,
     cluster_id: i64,
+    namespace: &str,
     token: &str,
     group: &Group,
 ) -> Result<Stored, ApiError> {
-    let known = cluster::Entity::find_by_id(cluster_id)
+    let row = cluster::Entity::find_by_id(cluster_id)
         .one(db)
         .await
-        .map_err(internal)?
-        .is_some();
-    if !known || !secrets.check_token(&purpose(cluster_id), token) {
+        .map_err(internal)?;
+    let Some(row) = row.filter(|r| token_is_valid(secrets, r, namespace, token)) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unknown cluster or wrong history token",
         ));
+    };
+    let settings: app::model::ClusterSettings =
+        serde_json::from_str(&row.settings).map_err(|e| {
+            tracing::error!(cluster = cluster_id, error = %e, "stored cluster settings do not parse");
+            ApiError::internal()
+        })?;
+    let (own, refused) = own_alerts(group, namespace, namespace == settings.monitoring_ns());
+    if refused > 0 {
+        tracing::warn!(
+            cluster = cluster_id,
+            namespace,
+            refused,
+            "history payload held alerts of other namespaces; they were dropped"
+        );
+        if own.alerts.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("this token may post alerts of namespace {namespace} only"),
+            ));
+        }
     }
+    let group = &own;
     let owners: HashMap<String, Owner> = environment::Entity::find()
         .filter(environment::Column::ClusterId.eq(cluster_id))
         .all(db)

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod drift;
 pub mod objects;
 pub mod port;
+pub mod rotate;
 pub mod silences;
 pub mod state;
 pub mod store;
@@ -217,6 +218,7 @@ impl AlertRulesService {
         db: &C,
         handle: &ClusterHandle,
         tenant_id: Option<i64>,
+        namespace: &str,
         input: &AlertRuleInput,
     ) -> Result<Vec<domain::RouteTo>, ApiError> {
         let base = handle
@@ -246,7 +248,15 @@ impl AlertRulesService {
                 })?;
             receivers.push((self.notifier.receiver(&base, row), r.interval.trim().into()));
         }
-        let history = crate::notify::history::receiver(&self.secrets, &base, handle.id);
+        let history = crate::notify::history::receiver(
+            &self.secrets,
+            &base,
+            crate::notify::history::HistoryTarget {
+                cluster_id: handle.id,
+                namespace,
+                version: handle.history_token_version,
+            },
+        );
         Ok(routes_to(&receivers, history))
     }
 
@@ -259,7 +269,9 @@ impl AlertRulesService {
         input: &AlertRuleInput,
         rendered: &Rendered,
     ) -> Result<RuleObject, ApiError> {
-        let routes = self.routes(db, handle, tenant_id, input).await?;
+        let routes = self
+            .routes(db, handle, tenant_id, target.namespace, input)
+            .await?;
         Ok(RuleObject {
             namespace: target.namespace.to_string(),
             name: input.name.clone(),
@@ -740,23 +752,7 @@ impl AlertRulesService {
             Condition::all().add(alert_rule::Column::Id.is_in(ids)),
         )
         .await?;
-        let (mut count, mut writes) = (0, 0);
-        let mut handles: HashMap<i64, ClusterHandle> = HashMap::new();
-        for s in rules {
-            let handle = match handles.get(&s.row.cluster_id) {
-                Some(h) => h.clone(),
-                None => {
-                    let h = self.clusters.handle(s.row.cluster_id).await?;
-                    handles.insert(s.row.cluster_id, h.clone());
-                    h
-                }
-            };
-            let place = Place::of_rule(handle, &s);
-            let r = self.rewrite(&place, &s, false).await;
-            self.record_sync(s.row.id, &r).await;
-            count += 1;
-            writes += r.unwrap_or(0);
-        }
+        let (count, writes, _) = self.rewrite_routing(rules).await?;
         Ok((count, writes))
     }
 

@@ -425,4 +425,20 @@ impl AlertRulesPort for AlertRulesService {
             .await
             .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
     }
+
+    async fn rotate_history_tokens(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+    ) -> Result<app::model::TokenRotation, ApiError> {
+        self.rotate_history(caller, cluster_id).await
+    }
+
+    async fn rotate_channel_token(
+        &self,
+        caller: &Caller,
+        channel_id: i64,
+    ) -> Result<app::model::TokenRotation, ApiError> {
+        self.rotate_channel(caller, channel_id).await
+    }
 }

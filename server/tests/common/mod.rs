@@ -382,3 +382,13 @@ pub fn find_in<'a>(v: &'a Value, list: &str, key: &str, value: &str) -> &'a Valu
         .and_then(|a| a.iter().find(|x| x[key] == value))
         .unwrap_or_else(|| panic!("no {key}={value} in {list} of {v}"))
 }
+
+/// The history receiver target of a cluster's monitoring namespace, whose token may post
+/// alerts of every namespace (as system rules do).
+pub fn system_history(cluster_id: i64) -> server::notify::history::HistoryTarget<'static> {
+    server::notify::history::HistoryTarget {
+        cluster_id,
+        namespace: "kubegems-monitoring",
+        version: 1,
+    }
+}

@@ -23,6 +23,23 @@ pub fn ErrorNote(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView
     }
 }
 
+/// What a token rotation did, for the page that asked for it.
+pub fn rotation_note(r: crate::model::TokenRotation) -> impl IntoView {
+    let t = crate::ui::use_t();
+    if r.failed.is_empty() {
+        view! { <p class="ok" data-testid="rotation-result">{t().rotation_done}" "{r.rules}</p> }
+            .into_any()
+    } else {
+        view! {
+            <div class="warning" data-testid="rotation-result">
+                <p>{t().rotation_incomplete}</p>
+                <ul>{r.failed.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
+            </div>
+        }
+        .into_any()
+    }
+}
+
 /// A labelled text input that shows the error naming its field.
 #[component]
 pub fn TextField(

@@ -395,6 +395,9 @@ fn ChannelRow(
     };
     let confirm = t().confirm_delete;
     let system = c.tenant_id.is_none();
+    let session = use_session();
+    let admin = move || session.user().is_some_and(|u| u.is_system_admin);
+    let rotate = ServerAction::<crate::api::alert_rules::RotateChannelToken>::new();
     let edit_c = c.clone();
     view! {
         <tr data-testid="channel" data-name=c.name.clone()>
@@ -413,8 +416,14 @@ fn ChannelRow(
                             delete.dispatch(DeleteChannel { channel_id: id });
                         }
                     }>{move || t().delete}</button>
+                    <Show when=admin>
+                        <button type="button" class="small" data-testid="channel-rotate" disabled=move || rotate.pending().get()
+                            on:click=move |_| { rotate.dispatch(crate::api::alert_rules::RotateChannelToken { channel_id: id }); }>{move || t().rotate_token}</button>
+                    </Show>
                 </div>
                 {result}
+                <ErrorNote error=last_error(rotate.value()) />
+                {move || rotate.value().get().and_then(|r| r.ok()).map(crate::ui::components::rotation_note)}
             </td>
         </tr>
         <Show when=move || show_log.get()>

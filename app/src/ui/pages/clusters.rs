@@ -380,6 +380,7 @@ pub fn ClusterPage() -> impl IntoView {
     });
     let test = ServerAction::<TestCluster>::new();
     let prepare = ServerAction::<PrepareCluster>::new();
+    let rotate = ServerAction::<crate::api::alert_rules::RotateHistoryTokens>::new();
     let cluster = Resource::new(
         move || (id.get(), test.version().get(), prepare.version().get()),
         |(id, _, _)| crate::api::clusters::get_cluster(id),
@@ -394,6 +395,8 @@ pub fn ClusterPage() -> impl IntoView {
         {move || prepare.value().get().and_then(|r| r.ok()).map(|done| view! {
             <p class="ok" data-testid="prepare-result">{t().prepare_done}" "{prepare_summary(done)}</p>
         })}
+        <ErrorNote error=last_error(rotate.value()) />
+        {move || rotate.value().get().and_then(|r| r.ok()).map(|r| crate::ui::components::rotation_note(r))}
         <Suspense fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match cluster.await {
@@ -448,6 +451,9 @@ pub fn ClusterPage() -> impl IntoView {
                                         " "
                                         <button disabled=move || prepare.pending().get()
                                             on:click=move |_| { prepare.dispatch(PrepareCluster { cluster_id: cid }); }>{t().prepare}</button>
+                                        " "
+                                        <button data-testid="rotate-history-tokens" disabled=move || rotate.pending().get()
+                                            on:click=move |_| { rotate.dispatch(crate::api::alert_rules::RotateHistoryTokens { cluster_id: cid }); }>{t().rotate_history_tokens}</button>
                                     </div>
                                 </section>
                             </div>

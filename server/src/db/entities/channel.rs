@@ -17,6 +17,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub config_sealed: String,
     pub token_version: i32,
+    /// The previous token version, accepted until a rotation has re-rendered every rule.
+    pub token_retired: Option<i32>,
     pub created_at: i64,
     pub updated_at: i64,
 }

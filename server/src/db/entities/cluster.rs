@@ -18,6 +18,10 @@ pub struct Model {
     pub updated_at: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_check: Option<String>,
+    /// The version of the namespaces' history tokens (bumped by a rotation).
+    pub history_token_version: i32,
+    /// The previous version, accepted until the rotation has re-rendered every receiver.
+    pub history_token_retired: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,149 @@
+//! Rotating the tokens a cluster's Alertmanager presents to Gemscope: a namespace's history
+//! token (per cluster version) and a channel's notify token. The previous version stays valid
+//! until every rule that carries it has been re-rendered, so no alert is lost in between; a
+//! rule that could not be re-rendered keeps the old token working and is named in the answer.
+
+use std::collections::HashMap;
+
+use app::api::context::Caller;
+use app::error::ApiError;
+use app::model::TokenRotation;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+
+use super::store::{self, Stored};
+use super::{AlertRulesService, Place};
+use crate::auth::authz::require_system_admin;
+use crate::cluster::records::ClusterHandle;
+use crate::db::entities::{alert_receiver, alert_rule, channel, cluster};
+use crate::db::internal;
+
+impl AlertRulesService {
+    /// Rewrites the routing of `rules` (their AlertmanagerConfig or alertmanager.yml part) and
+    /// records each outcome; returns the rules, the writes and the rules that failed.
+    pub async fn rewrite_routing(
+        &self,
+        rules: Vec<Stored>,
+    ) -> Result<(usize, usize, Vec<String>), ApiError> {
+        let (mut count, mut writes, mut failed) = (0, 0, Vec::new());
+        let mut handles: HashMap<i64, ClusterHandle> = HashMap::new();
+        for s in rules {
+            let handle = match handles.get(&s.row.cluster_id) {
+                Some(h) => h.clone(),
+                None => {
+                    let h = self.clusters.handle(s.row.cluster_id).await?;
+                    handles.insert(s.row.cluster_id, h.clone());
+                    h
+                }
+            };
+            let place = Place::of_rule(handle, &s);
+            let r = self.rewrite(&place, &s, false).await;
+            self.record_sync(s.row.id, &r).await;
+            count += 1;
+            match r {
+                Ok(w) => writes += w,
+                Err(e) => failed.push(format!("{}/{}: {}", s.row.namespace, s.row.name, e.message)),
+            }
+        }
+        Ok((count, writes, failed))
+    }
+
+    /// A new history token version for every namespace of the cluster.
+    pub async fn rotate_history(
+        &self,
+        caller: &Caller,
+        cluster_id: i64,
+    ) -> Result<TokenRotation, ApiError> {
+        require_system_admin(caller)?;
+        let row = cluster::Entity::find_by_id(cluster_id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("cluster"))?;
+        let old = row.history_token_version;
+        cluster::ActiveModel {
+            id: Set(row.id),
+            history_token_version: Set(old + 1),
+            history_token_retired: Set(Some(old)),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await
+        .map_err(internal)?;
+        let rules = store::load(
+            &self.db,
+            Condition::all().add(alert_rule::Column::ClusterId.eq(cluster_id)),
+        )
+        .await?;
+        let (rules, _, failed) = self.rewrite_routing(rules).await?;
+        if failed.is_empty() {
+            cluster::ActiveModel {
+                id: Set(row.id),
+                history_token_retired: Set(None),
+                ..Default::default()
+            }
+            .update(&self.db)
+            .await
+            .map_err(internal)?;
+        }
+        Ok(TokenRotation {
+            version: old + 1,
+            rules,
+            old_token_still_valid: !failed.is_empty(),
+            failed,
+        })
+    }
+
+    /// A new notify token for a channel.
+    pub async fn rotate_channel(
+        &self,
+        caller: &Caller,
+        channel_id: i64,
+    ) -> Result<TokenRotation, ApiError> {
+        require_system_admin(caller)?;
+        let row = channel::Entity::find_by_id(channel_id)
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("channel"))?;
+        let old = row.token_version;
+        channel::ActiveModel {
+            id: Set(row.id),
+            token_version: Set(old + 1),
+            token_retired: Set(Some(old)),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await
+        .map_err(internal)?;
+        let ids: Vec<i64> = alert_receiver::Entity::find()
+            .filter(alert_receiver::Column::ChannelId.eq(channel_id))
+            .all(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|r| r.rule_id)
+            .collect();
+        let rules = store::load(
+            &self.db,
+            Condition::all().add(alert_rule::Column::Id.is_in(ids)),
+        )
+        .await?;
+        let (rules, _, failed) = self.rewrite_routing(rules).await?;
+        if failed.is_empty() {
+            channel::ActiveModel {
+                id: Set(row.id),
+                token_retired: Set(None),
+                ..Default::default()
+            }
+            .update(&self.db)
+            .await
+            .map_err(internal)?;
+        }
+        Ok(TokenRotation {
+            version: old + 1,
+            rules,
+            old_token_still_valid: !failed.is_empty(),
+            failed,
+        })
+    }
+}
