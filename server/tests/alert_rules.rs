@@ -649,9 +649,30 @@ async fn kubernetes_writes_are_all_or_nothing() {
     let routes = &amcs[0]["spec"]["route"]["routes"];
     assert_eq!(routes[0]["receiver"], format!("gemscope-channel-{channel}"));
     assert_eq!(routes[1]["receiver"], "gemscope-history");
-    let hook = amcs[0]["spec"]["receivers"][1]["webhookConfigs"][0]["url"]
-        .as_str()
-        .unwrap();
+    // The config refers to the URLs in a Secret of the namespace: its readers see no token.
+    let config = &amcs[0]["spec"]["receivers"][1]["webhookConfigs"][0];
+    assert!(config.get("url").is_none(), "{config}");
+    assert_eq!(
+        config["urlSecret"]["name"],
+        "gemscope-receivers-pod-cpu-high"
+    );
+    let secrets = live(&base, "/api/v1/namespaces/shop/secrets").await;
+    let secret = secrets
+        .iter()
+        .find(|s| s["metadata"]["name"] == "gemscope-receivers-pod-cpu-high")
+        .expect("the receivers' Secret");
+    let key = config["urlSecret"]["key"].as_str().unwrap();
+    let hook = {
+        use base64::Engine;
+        let raw = secret["data"][key].as_str().unwrap();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let hook = hook.as_str();
     assert!(
         hook.starts_with(&format!("https://gemscope.example/api/notify/{channel}/")),
         "{hook}"

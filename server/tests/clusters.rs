@@ -339,6 +339,7 @@ async fn merged_alertmanager_config_passes_amtool_and_real_alertmanager_loads_it
                 name: "hook".into(),
                 webhook_configs: vec![AmWebhookConfig {
                     url: "http://127.0.0.1:9/hook".into(),
+                    url_secret: None,
                     send_resolved: Some(true),
                 }],
             }],

@@ -548,6 +548,34 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         "shop_queue_depth{namespace=\"shop\"} > 10"
     );
     assert_eq!(rule_row(&app, "queue-deep").await.check_status, "warning");
+
+    // The receiver URLs live in a Secret: a changed one is found (never shown) and repaired.
+    let secret_path = "/api/v1/namespaces/shop/secrets/gemscope-receivers-queue-deep";
+    let original = common::fake_kube::get(&base, secret_path).await.unwrap();
+    let forged = json!({"gemscope-history": "aHR0cDovL2F0dGFja2VyLmV4YW1wbGUv"});
+    patch(&base, secret_path, json!({"data": forged})).await;
+    run(&app, JobKind::AlertConfigCheck).await;
+    let r = rule_row(&app, "queue-deep").await;
+    assert_eq!(r.check_status, "error");
+    let detail = r.check_detail.unwrap();
+    assert!(
+        detail.contains("does not hold the receiver URLs"),
+        "{detail}"
+    );
+    let token_b64 = original["data"]["gemscope-history"].as_str().unwrap();
+    assert!(
+        !detail.contains(token_b64),
+        "the report shows no receiver URL"
+    );
+    app.ok(
+        "/api/drift/repair",
+        json!({"target": {"kind": "rule", "id": r_id(&app, "queue-deep").await}}),
+        Auth::Cookie(&admin),
+    )
+    .await;
+    let repaired = common::fake_kube::get(&base, secret_path).await.unwrap();
+    assert_eq!(repaired["data"], original["data"]);
+
     app.ok(
         "/api/drift/repair",
         json!({"target": {"kind": "orphan", "id": orphan_id}}),
@@ -580,6 +608,8 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
                 json!(format!("orphan {orphan_id}")),
                 json!(true)
             ),
+            // The receivers' Secret, then the PrometheusRule.
+            (json!("admin"), json!("rule 1"), json!(true)),
             (json!("admin"), json!("rule 1"), json!(true)),
             (
                 json!("eve"),

@@ -764,6 +764,7 @@ pub fn placeholder_routes(input: &AlertRuleInput) -> Vec<RouteTo> {
         name,
         webhook_configs: vec![AmWebhookConfig {
             url: format!("<gemscope>{path}"),
+            url_secret: None,
             send_resolved: Some(true),
         }],
     };

@@ -243,6 +243,7 @@ mod tests {
                         name: "hook".into(),
                         webhook_configs: vec![AmWebhookConfig {
                             url: "http://127.0.0.1:9/hook".into(),
+                            url_secret: None,
                             send_resolved: Some(true),
                         }],
                     },

@@ -12,6 +12,7 @@ pub mod go_template;
 pub mod logql;
 pub mod presets;
 pub mod promql_scope;
+pub mod receiver_secret;
 pub mod rule_file;
 pub mod templates;
 pub mod time_range;

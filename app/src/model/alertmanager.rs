@@ -69,9 +69,21 @@ pub struct AmReceiver {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AmWebhookConfig {
+    /// Empty when the URL is in a Secret (`url_secret`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
+    /// Where prometheus-operator reads the URL: a key of a Secret in the AlertmanagerConfig's
+    /// namespace, so the tokens in the URL are not readable by whoever may read the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_secret: Option<AmSecretKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_resolved: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmSecretKey {
+    pub name: String,
+    pub key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -73,6 +73,7 @@ impl Notifier {
             name: app::domain::alert_rules::channel_receiver(row.id),
             webhook_configs: vec![AmWebhookConfig {
                 url: self.notify_url(base, row),
+                url_secret: None,
                 send_resolved: Some(row.send_resolved),
             }],
         }

@@ -60,6 +60,7 @@ pub fn receiver(secrets: &SecretBox, base: &str, to: HistoryTarget<'_>) -> AmRec
                 "{}/api/alertmanager/webhook?{query}",
                 base.trim_end_matches('/')
             ),
+            url_secret: None,
             send_resolved: Some(true),
         }],
     }

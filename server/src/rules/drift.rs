@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use app::domain::alert_rules::{self as domain, am_config_labels, prometheus_rule_labels};
-use app::domain::{am_config, rule_file};
+use app::domain::{am_config, receiver_secret, rule_file};
 use app::error::ApiError;
 use app::model::{
     AlertType, ClusterKind, ClusterSettings, NamespacedAmConfig, RuleFile, RuleGroup,
@@ -234,6 +234,8 @@ struct KubeLive {
     configs: HashMap<(String, String), Value>,
     /// Loki ConfigMap key (a namespace) → its rule file.
     loki: BTreeMap<String, String>,
+    /// Gemscope's Secrets (receiver URLs), by namespace and name, with their `data`.
+    secrets: HashMap<(String, String), Value>,
 }
 
 fn by_name(items: Vec<kube::api::DynamicObject>) -> HashMap<(String, String), Value> {
@@ -272,10 +274,18 @@ async fn kube_live(handle: &ClusterHandle, client: &kube::Client) -> Result<Kube
         // Namespace names have no dots; keys with one are other files (the recording rules).
         .filter(|(key, _)| !key.contains('.'))
         .collect();
+    let secrets = k::list_ours(
+        client,
+        &kube::core::ApiResource::erase::<k8s_openapi::api::core::v1::Secret>(&()),
+        None,
+        "",
+    )
+    .await?;
     Ok(KubeLive {
         rules: by_name(rules),
         configs: by_name(configs),
         loki,
+        secrets: by_name(secrets),
     })
 }
 
@@ -489,10 +499,21 @@ impl AlertRulesService {
                         }
                     }
                     let labels = am_config_labels(obj.kind, name);
+                    let (am, urls) = receiver_secret::with_url_secrets(&obj.am, name);
                     let expected = expected_labelled(
                         &labels,
-                        serde_json::to_value(&obj.am).unwrap_or(Value::Null),
+                        serde_json::to_value(&am).unwrap_or(Value::Null),
                     );
+                    // The URLs carry tokens: a difference is reported, never shown.
+                    let secret = receiver_secret::secret_name(name);
+                    let want = crate::rules::objects::receiver_secret_object(ns, name, &urls);
+                    match live.secrets.get(&(ns.clone(), secret.clone())) {
+                        None => f.errors.push(format!("Secret {ns}/{secret} is missing in the cluster")),
+                        Some(v) if v["data"] != want["data"] => f.errors.push(format!(
+                            "Secret {ns}/{secret} does not hold the receiver URLs the database renders"
+                        )),
+                        Some(_) => {}
+                    }
                     let got = live.configs.get(&key).map(|v| labelled(&labels, v));
                     compare(
                         &mut f,

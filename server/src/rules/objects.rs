@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use ::kube::core::ApiResource;
-use app::domain::{alert_rules as domain, am_config};
+use app::domain::{alert_rules as domain, am_config, receiver_secret};
 use app::model::{AlertType, AmConfigSpec, ClusterKind, NamespacedAmConfig, RuleGroup};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -177,7 +177,7 @@ async fn put(
             .into_iter()
             .flatten()
             .all(|(key, v)| live["metadata"]["labels"][key] == *v);
-        if labels_current && live["spec"] == body["spec"] {
+        if labels_current && live["spec"] == body["spec"] && live["data"] == body["data"] {
             return Ok(0);
         }
     }
@@ -196,6 +196,31 @@ async fn remove(
     }
     k::delete(client, ar, Some(ns), name).await?;
     Ok(1)
+}
+
+/// The Secret that holds a rule's receiver URLs (`data` is base64, as the API returns it, so a
+/// live Secret compares equal to the one rendered).
+pub(crate) fn receiver_secret_object(
+    ns: &str,
+    rule: &str,
+    data: &BTreeMap<String, String>,
+) -> Value {
+    use base64::Engine;
+    let encoded: BTreeMap<&String, String> = data
+        .iter()
+        .map(|(k, v)| (k, base64::engine::general_purpose::STANDARD.encode(v)))
+        .collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": receiver_secret::secret_name(rule),
+            "namespace": ns,
+            "labels": {k::MANAGED_BY.0: k::MANAGED_BY.1},
+        },
+        "data": encoded,
+    })
 }
 
 pub(crate) fn object(
@@ -347,9 +372,21 @@ async fn write_kube(
         };
         writes += loki_key(client, handle.settings.logging_ns(), ns, value).await?;
     }
+    let secret_ar = ApiResource::erase::<k8s_openapi::api::core::v1::Secret>(&());
+    let secret = receiver_secret::secret_name(name);
     match change.after {
         Some(a) => {
-            let spec = serde_json::to_value(&a.am).map_err(|e| e.to_string())?;
+            // The URLs (with their tokens) first, so the config never points at a missing key.
+            let (am, data) = receiver_secret::with_url_secrets(&a.am, name);
+            writes += put(
+                client,
+                &secret_ar,
+                ns,
+                &secret,
+                &receiver_secret_object(ns, name, &data),
+            )
+            .await?;
+            let spec = serde_json::to_value(&am).map_err(|e| e.to_string())?;
             let body = object(
                 (
                     &api_version::<AlertmanagerConfig>(),
@@ -362,7 +399,10 @@ async fn write_kube(
             );
             writes += put(client, &amc, ns, name, &body).await?;
         }
-        None => writes += remove(client, &amc, ns, name).await?,
+        None => {
+            writes += remove(client, &amc, ns, name).await?;
+            writes += remove(client, &secret_ar, ns, &secret).await?;
+        }
     }
     Ok(writes)
 }

@@ -159,6 +159,7 @@ fn hook(name: String, url: String) -> AmReceiver {
         name,
         webhook_configs: vec![AmWebhookConfig {
             url,
+            url_secret: None,
             send_resolved: Some(true),
         }],
     }
