@@ -49,7 +49,8 @@ async fn main() {
         eprintln!("prometheus is not installed: nothing to measure");
         return;
     };
-    let app = TestApp::start(Backend::Sqlite).await;
+    // A measurement sends more refreshes a minute than a person would: no per-user query budget.
+    let app = TestApp::start_with(Backend::Sqlite, |c| c.query_rate_per_minute = 0).await;
     let admin = app.login("admin", ADMIN_PW).await;
     app.create_user(&admin, "alice", "alice-password").await;
     let cluster = app

@@ -109,10 +109,10 @@ pub fn logql_final(field: &str, expr: &str, ns: Option<&str>) -> Result<String, 
 }
 
 fn rename(mut e: ApiError, field: &str) -> ApiError {
-    if let Some(old) = e.field.replace(field.to_string()) {
-        if let Some(rest) = e.message.strip_prefix(&format!("{old}: ")) {
-            e.message = format!("{field}: {rest}");
-        }
+    if let Some(old) = e.field.replace(field.to_string())
+        && let Some(rest) = e.message.strip_prefix(&format!("{old}: "))
+    {
+        e.message = format!("{field}: {rest}");
     }
     e
 }

@@ -25,12 +25,12 @@ pub fn escape(text: &str) -> String {
     while let Some(i) = rest.find(['{', '}']) {
         out.push_str(&rest[..i]);
         let pair = &rest[i..];
-        if pair.starts_with("{{") {
+        if let Some(after) = pair.strip_prefix("{{") {
             out.push_str(r#"{{ "{{" }}"#);
-            rest = &pair[2..];
-        } else if pair.starts_with("}}") {
+            rest = after;
+        } else if let Some(after) = pair.strip_prefix("}}") {
             out.push_str(r#"{{ "}}" }}"#);
-            rest = &pair[2..];
+            rest = after;
         } else {
             out.push_str(&pair[..1]);
             rest = &pair[1..];

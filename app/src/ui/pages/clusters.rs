@@ -396,7 +396,7 @@ pub fn ClusterPage() -> impl IntoView {
             <p class="ok" data-testid="prepare-result">{t().prepare_done}" "{prepare_summary(done)}</p>
         })}
         <ErrorNote error=last_error(rotate.value()) />
-        {move || rotate.value().get().and_then(|r| r.ok()).map(|r| crate::ui::components::rotation_note(r))}
+        {move || rotate.value().get().and_then(|r| r.ok()).map(crate::ui::components::rotation_note)}
         <Suspense fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match cluster.await {
