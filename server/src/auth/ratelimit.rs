@@ -1,5 +1,5 @@
 //! Failed sign-ins are limited per username and per client address, so guessing a password is
-//! slow even across many accounts. Successful sign-ins clear the username's count.
+//! slow even across many accounts. An attempt is counted before the password is checked; a success clears the username's count.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,24 +32,9 @@ impl LoginLimiter {
         (format!("u:{}", username.to_lowercase()), format!("ip:{ip}"))
     }
 
-    /// True when either the user or the address has used up its failures in the window.
-    pub fn is_blocked(&self, username: &str, ip: &str, now: Instant) -> bool {
-        let (u, a) = Self::keys(username, ip);
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let mut count = |k: &str| {
-            map.get_mut(k)
-                .map(|v| {
-                    v.retain(|t| now.duration_since(*t) < self.window);
-                    v.len()
-                })
-                .unwrap_or(0)
-        };
-        count(&u) >= self.per_user || (!ip.is_empty() && count(&a) >= self.per_ip)
-    }
-
     /// Counts an attempt before its password is verified, so concurrent guesses cannot all pass
     /// the check before any failure is recorded. `false`: blocked, nothing counted. A success
-    /// then gives the attempt back ([`LoginLimiter::record_success`]).
+    /// then gives the attempt back ([`LoginLimiter::confirm_success`]).
     pub fn reserve(&self, username: &str, ip: &str, now: Instant) -> bool {
         let (u, a) = Self::keys(username, ip);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -86,27 +71,6 @@ impl LoginLimiter {
             v.remove(i);
         }
     }
-
-    pub fn record_failure(&self, username: &str, ip: &str, now: Instant) {
-        let (u, a) = Self::keys(username, ip);
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        // Bound memory under a flood of distinct usernames: drop entries that have aged out.
-        if map.len() > 10_000 {
-            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
-        }
-        map.entry(u).or_default().push(now);
-        if !ip.is_empty() {
-            map.entry(a).or_default().push(now);
-        }
-    }
-
-    pub fn record_success(&self, username: &str) {
-        let (u, _) = Self::keys(username, "");
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&u);
-    }
 }
 
 #[cfg(test)]
@@ -139,16 +103,15 @@ mod tests {
         let l = LoginLimiter::new(Duration::from_secs(60), 3, 100);
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(!l.is_blocked("alice", "1.2.3.4", t0));
-            l.record_failure("alice", "1.2.3.4", t0);
+            assert!(l.reserve("alice", "1.2.3.4", t0));
         }
-        assert!(l.is_blocked("alice", "1.2.3.4", t0));
+        assert!(!l.reserve("alice", "1.2.3.4", t0));
         assert!(
-            l.is_blocked("ALICE", "5.6.7.8", t0),
+            !l.reserve("ALICE", "5.6.7.8", t0),
             "per user, any address, any case"
         );
-        assert!(!l.is_blocked("bob", "1.2.3.4", t0));
-        assert!(!l.is_blocked("alice", "1.2.3.4", t0 + Duration::from_secs(61)));
+        assert!(l.reserve("bob", "1.2.3.4", t0));
+        assert!(l.reserve("alice", "1.2.3.4", t0 + Duration::from_secs(61)));
     }
 
     #[test]
@@ -156,19 +119,20 @@ mod tests {
         let l = LoginLimiter::new(Duration::from_secs(60), 100, 3);
         let t0 = Instant::now();
         for name in ["a", "b", "c"] {
-            l.record_failure(name, "9.9.9.9", t0);
+            assert!(l.reserve(name, "9.9.9.9", t0));
         }
-        assert!(l.is_blocked("d", "9.9.9.9", t0));
-        assert!(!l.is_blocked("d", "9.9.9.8", t0));
+        assert!(!l.reserve("d", "9.9.9.9", t0));
+        assert!(l.reserve("d", "9.9.9.8", t0));
     }
 
     #[test]
     fn success_clears_user_count() {
         let l = LoginLimiter::new(Duration::from_secs(60), 2, 100);
         let t0 = Instant::now();
-        l.record_failure("alice", "", t0);
-        l.record_success("alice");
-        l.record_failure("alice", "", t0);
-        assert!(!l.is_blocked("alice", "", t0));
+        assert!(l.reserve("alice", "", t0));
+        l.confirm_success("alice", "", t0);
+        assert!(l.reserve("alice", "", t0));
+        assert!(l.reserve("alice", "", t0));
+        assert!(!l.reserve("alice", "", t0));
     }
 }

@@ -739,19 +739,7 @@ impl AlertRulesService {
     /// Re-syncs every rule that notifies a channel (after the channel changed). Returns the
     /// number of rules and of writes.
     pub async fn resync_channel(&self, channel_id: i64) -> Result<(usize, usize), ApiError> {
-        let ids: Vec<i64> = alert_receiver::Entity::find()
-            .filter(alert_receiver::Column::ChannelId.eq(channel_id))
-            .all(&self.db)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|r| r.rule_id)
-            .collect();
-        let rules = store::load(
-            &self.db,
-            Condition::all().add(alert_rule::Column::Id.is_in(ids)),
-        )
-        .await?;
+        let rules = self.rules_of_channel(channel_id).await?;
         let (count, writes, _) = self.rewrite_routing(rules).await?;
         Ok((count, writes))
     }

@@ -47,6 +47,23 @@ impl AlertRulesService {
         Ok((count, writes, failed))
     }
 
+    /// The rules that notify a channel.
+    pub async fn rules_of_channel(&self, channel_id: i64) -> Result<Vec<Stored>, ApiError> {
+        let ids: Vec<i64> = alert_receiver::Entity::find()
+            .filter(alert_receiver::Column::ChannelId.eq(channel_id))
+            .all(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|r| r.rule_id)
+            .collect();
+        store::load(
+            &self.db,
+            Condition::all().add(alert_rule::Column::Id.is_in(ids)),
+        )
+        .await
+    }
+
     /// A new history token version for every namespace of the cluster.
     pub async fn rotate_history(
         &self,
@@ -59,38 +76,27 @@ impl AlertRulesService {
             .await
             .map_err(internal)?
             .ok_or_else(|| ApiError::not_found("cluster"))?;
-        let old = row.history_token_version;
-        cluster::ActiveModel {
+        let version = row.history_token_version + 1;
+        let bump = |retired: Option<i32>| cluster::ActiveModel {
             id: Set(row.id),
-            history_token_version: Set(old + 1),
-            history_token_retired: Set(Some(old)),
+            history_token_version: Set(version),
+            history_token_retired: Set(retired),
             ..Default::default()
-        }
-        .update(&self.db)
-        .await
-        .map_err(internal)?;
+        };
+        bump(Some(version - 1))
+            .update(&self.db)
+            .await
+            .map_err(internal)?;
         let rules = store::load(
             &self.db,
             Condition::all().add(alert_rule::Column::ClusterId.eq(cluster_id)),
         )
         .await?;
-        let (rules, _, failed) = self.rewrite_routing(rules).await?;
-        if failed.is_empty() {
-            cluster::ActiveModel {
-                id: Set(row.id),
-                history_token_retired: Set(None),
-                ..Default::default()
-            }
-            .update(&self.db)
-            .await
-            .map_err(internal)?;
+        let rotation = self.rewrite_after_rotation(rules, version).await?;
+        if !rotation.old_token_still_valid {
+            bump(None).update(&self.db).await.map_err(internal)?;
         }
-        Ok(TokenRotation {
-            version: old + 1,
-            rules,
-            old_token_still_valid: !failed.is_empty(),
-            failed,
-        })
+        Ok(rotation)
     }
 
     /// A new notify token for a channel.
@@ -105,42 +111,35 @@ impl AlertRulesService {
             .await
             .map_err(internal)?
             .ok_or_else(|| ApiError::not_found("channel"))?;
-        let old = row.token_version;
-        channel::ActiveModel {
+        let version = row.token_version + 1;
+        let bump = |retired: Option<i32>| channel::ActiveModel {
             id: Set(row.id),
-            token_version: Set(old + 1),
-            token_retired: Set(Some(old)),
+            token_version: Set(version),
+            token_retired: Set(retired),
             ..Default::default()
-        }
-        .update(&self.db)
-        .await
-        .map_err(internal)?;
-        let ids: Vec<i64> = alert_receiver::Entity::find()
-            .filter(alert_receiver::Column::ChannelId.eq(channel_id))
-            .all(&self.db)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|r| r.rule_id)
-            .collect();
-        let rules = store::load(
-            &self.db,
-            Condition::all().add(alert_rule::Column::Id.is_in(ids)),
-        )
-        .await?;
-        let (rules, _, failed) = self.rewrite_routing(rules).await?;
-        if failed.is_empty() {
-            channel::ActiveModel {
-                id: Set(row.id),
-                token_retired: Set(None),
-                ..Default::default()
-            }
+        };
+        bump(Some(version - 1))
             .update(&self.db)
             .await
             .map_err(internal)?;
+        let rules = self.rules_of_channel(channel_id).await?;
+        let rotation = self.rewrite_after_rotation(rules, version).await?;
+        if !rotation.old_token_still_valid {
+            bump(None).update(&self.db).await.map_err(internal)?;
         }
+        Ok(rotation)
+    }
+
+    /// Re-renders the routing of the rules that carry a rotated token; the old token is retired
+    /// only when every one of them was written.
+    async fn rewrite_after_rotation(
+        &self,
+        rules: Vec<Stored>,
+        version: i32,
+    ) -> Result<TokenRotation, ApiError> {
+        let (rules, _, failed) = self.rewrite_routing(rules).await?;
         Ok(TokenRotation {
-            version: old + 1,
+            version,
             rules,
             old_token_still_valid: !failed.is_empty(),
             failed,
