@@ -419,6 +419,12 @@ async fn isolation_matrix() {
                 json!({"cluster_id": cl, "cluster": cluster_input}),
             ),
             ("/api/clusters/delete", json!({"cluster_id": cl})),
+            // Token rotation is the platform's (security review, item 5).
+            (
+                "/api/clusters/rotate_history_tokens",
+                json!({"cluster_id": cl}),
+            ),
+            ("/api/channels/rotate_token", json!({"channel_id": 1})),
             ("/api/users/list", json!({})),
             (
                 "/api/users/create",

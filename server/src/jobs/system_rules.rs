@@ -111,6 +111,12 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
                 };
             let result = match existing {
                 None => rules.create_in(&place, input.clone()).await.map(|_| true),
+                // Only a system administrator can bind the monitoring namespace to an
+                // environment; a rule of that environment must not pass for the system rule.
+                Some(s) if s.row.environment_id.is_some() => Err(app::error::ApiError::conflict(
+                    "name",
+                    "an environment's rule has the system rule's name in the monitoring namespace, so the system rule is not installed; rename or delete that rule",
+                )),
                 Some(s) if s.row.sync_status == SYNC_ERROR || s.row.check_status == ERROR => {
                     // Kept as the operator set it: whether the rule is on.
                     input.is_open = s.row.is_open;
