@@ -277,6 +277,21 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
             .contains("monitoring namespace"),
         "{made}"
     );
+    // System rules own that namespace: no environment's rule can take a system rule's name.
+    let r = t
+        .app
+        .call(
+            "/api/alert-rules/create",
+            json!({"scope": scope(made["id"].as_i64().unwrap()), "rule": raw(t.channel, r#"up{namespace="kubegems-monitoring"} > 0"#, "")}),
+            Auth::Cookie(&t.admin),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (409, Some("namespace")),
+        "{}",
+        r.body
+    );
     let fine = t
         .app
         .ok(

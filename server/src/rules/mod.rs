@@ -498,6 +498,16 @@ impl AlertRulesService {
         place: &Place,
         input: AlertRuleInput,
     ) -> Result<Stored, ApiError> {
+        // The monitoring namespace holds the system rules alone, so no environment's rule
+        // (an environment a system administrator bound there) can take a system rule's name.
+        if place.environment_id.is_some()
+            && place.namespace == place.handle.settings.monitoring_ns()
+        {
+            return Err(ApiError::conflict(
+                "namespace",
+                "the cluster's monitoring namespace holds the system rules; write this rule as a system rule of the cluster",
+            ));
+        }
         let target = place.target();
         let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
