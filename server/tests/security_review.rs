@@ -269,27 +269,9 @@ async fn template_audit_rows_take_the_tenant_from_the_stored_owner() {
         .as_i64()
         .unwrap();
     let alice = app.login("alice", "alice-password").await;
-    let tree = app
-        .ok(
-            "/api/templates/tree",
-            json!({"tenant_id": a}),
-            Auth::Cookie(&alice),
-        )
+    let container = app
+        .template_resource(&alice, a, "containers", "container")
         .await;
-    let container = tree
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "containers")
-        .and_then(|s| {
-            s["resources"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["name"] == "container")
-        })
-        .unwrap()["id"]
-        .clone();
     let rule = |tenant: i64| json!({"resource_id": container, "name": "queueDepth", "expr": "sum(q) by (pod)", "labels": ["pod"], "tenant_id": tenant});
     let id = app
         .ok(

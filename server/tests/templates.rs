@@ -363,27 +363,9 @@ async fn tenants_see_only_their_rules_and_used_rules_cannot_be_deleted() {
         let (a, b) = (tenant_ids[0], tenant_ids[1]);
         let alice = app.login("alice", "password-123").await;
         let bob = app.login("bob", "password-123").await;
-        let tree = app
-            .ok(
-                "/api/templates/tree",
-                json!({"tenant_id": a}),
-                Auth::Cookie(&alice),
-            )
+        let container = app
+            .template_resource(&alice, a, "containers", "container")
             .await;
-        let container = tree
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == "containers")
-            .and_then(|s| {
-                s["resources"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|r| r["name"] == "container")
-            })
-            .unwrap()["id"]
-            .clone();
 
         // A bad expression is refused, naming the field.
         let bad = app

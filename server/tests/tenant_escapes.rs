@@ -442,55 +442,49 @@ async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retire
     let t = tenant(Backend::Sqlite, "http://127.0.0.1:9").await;
     let cluster = t.cluster;
     let shop = history_url(&t.app, cluster, "shop", 1);
-    // Forged alerts of another tenant's namespace are dropped; a payload of only those is 403.
-    let r = t
-        .app
-        .call(
-            &shop,
-            history_payload(&[("Mine", "shop"), ("Forged", "db")]),
-            Auth::None,
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["alerts"].as_i64()),
-        (200, Some(1)),
-        "{}",
-        r.body
-    );
-    let r = t
-        .app
-        .call(&shop, history_payload(&[("Forged", "db")]), Auth::None)
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    // A token is bound to its namespace, and the cluster-wide URLs of before are refused.
-    let swapped = shop.replace("namespace=shop", "namespace=db");
-    let r = t
-        .app
-        .call(&swapped, history_payload(&[("Forged", "db")]), Auth::None)
-        .await;
-    assert_eq!(r.status, 401, "{}", r.body);
-    let legacy = shop.replace("namespace=shop&", "");
-    let r = t
-        .app
-        .call(&legacy, history_payload(&[("Mine", "shop")]), Auth::None)
-        .await;
-    assert_eq!(r.status, 401, "{}", r.body);
-    // The monitoring namespace's token (system rules) may post any namespace.
     let system = history_url(&t.app, cluster, "kubegems-monitoring", 1);
-    let r = t
-        .app
-        .call(
-            &system,
-            history_payload(&[("A", "shop"), ("B", "db")]),
-            Auth::None,
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["alerts"].as_i64()),
-        (200, Some(2)),
-        "{}",
-        r.body
-    );
+    let post = async |url: &str, alerts: &[(&str, &str)]| {
+        let r = t.app.call(url, history_payload(alerts), Auth::None).await;
+        (r.status, r.body["alerts"].as_i64())
+    };
+    let cases: [(&str, String, &[(&str, &str)], (u16, Option<i64>)); 5] = [
+        // Forged alerts of another tenant's namespace are dropped; only those is 403.
+        (
+            "mixed",
+            shop.clone(),
+            &[("Mine", "shop"), ("Forged", "db")],
+            (200, Some(1)),
+        ),
+        (
+            "forged only",
+            shop.clone(),
+            &[("Forged", "db")],
+            (403, None),
+        ),
+        // A token is bound to its namespace, and the cluster-wide URLs of before are refused.
+        (
+            "swapped",
+            shop.replace("namespace=shop", "namespace=db"),
+            &[("Forged", "db")],
+            (401, None),
+        ),
+        (
+            "legacy",
+            shop.replace("namespace=shop&", ""),
+            &[("Mine", "shop")],
+            (401, None),
+        ),
+        // The monitoring namespace's token (system rules) may post any namespace.
+        (
+            "system",
+            system,
+            &[("A", "shop"), ("B", "db")],
+            (200, Some(2)),
+        ),
+    ];
+    for (what, url, alerts, want) in cases {
+        assert_eq!(post(&url, alerts).await, want, "{what}");
+    }
 
     // Rotation: only system administrators; afterwards the old token no longer works.
     let r = t
@@ -518,17 +512,9 @@ async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retire
         (Some(2), Some(false)),
         "{done}"
     );
-    let r = t
-        .app
-        .call(&shop, history_payload(&[("Mine", "shop")]), Auth::None)
-        .await;
-    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(post(&shop, &[("Mine", "shop")]).await.0, 401);
     let fresh = history_url(&t.app, cluster, "shop", 2);
-    let r = t
-        .app
-        .call(&fresh, history_payload(&[("Mine", "shop")]), Auth::None)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(post(&fresh, &[("Mine", "shop")]).await.0, 200);
 
     // A channel's notify token rotates the same way.
     let channel = server::db::entities::channel::Entity::find_by_id(t.channel)
@@ -546,10 +532,6 @@ async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retire
         )
         .await;
     assert_eq!(done["version"].as_i64(), Some(2), "{done}");
-    let r = t
-        .app
-        .call(&old, history_payload(&[("Mine", "shop")]), Auth::None)
-        .await;
-    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(post(&old, &[("Mine", "shop")]).await.0, 401);
     t.app.cleanup().await;
 }

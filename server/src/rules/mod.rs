@@ -756,21 +756,11 @@ impl AlertRulesService {
 
     /// Rule names that notify a channel (a channel in use cannot be deleted).
     pub async fn rules_using(&self, channel_id: i64) -> Result<Vec<String>, ApiError> {
-        let ids: Vec<i64> = alert_receiver::Entity::find()
-            .filter(alert_receiver::Column::ChannelId.eq(channel_id))
-            .all(&self.db)
-            .await
-            .map_err(internal)?
+        Ok(self
+            .rules_of_channel(channel_id)
+            .await?
             .into_iter()
-            .map(|r| r.rule_id)
-            .collect();
-        Ok(alert_rule::Entity::find()
-            .filter(alert_rule::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|r| format!("{}/{}", r.namespace, r.name))
+            .map(|s| format!("{}/{}", s.row.namespace, s.row.name))
             .collect())
     }
 }

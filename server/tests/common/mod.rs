@@ -392,3 +392,28 @@ pub fn system_history(cluster_id: i64) -> server::notify::history::HistoryTarget
         version: 1,
     }
 }
+
+impl TestApp {
+    /// The id of template resource `scope.resource` in the tree `session` sees for `tenant`.
+    pub async fn template_resource(
+        &self,
+        session: &str,
+        tenant: i64,
+        scope: &str,
+        resource: &str,
+    ) -> Value {
+        let tree = self
+            .ok(
+                "/api/templates/tree",
+                serde_json::json!({"tenant_id": tenant}),
+                Auth::Cookie(session),
+            )
+            .await;
+        tree.as_array()
+            .and_then(|scopes| scopes.iter().find(|s| s["name"] == scope))
+            .and_then(|s| s["resources"].as_array())
+            .and_then(|rs| rs.iter().find(|r| r["name"] == resource))
+            .unwrap_or_else(|| panic!("no template resource {scope}.{resource} in {tree}"))["id"]
+            .clone()
+    }
+}
