@@ -422,6 +422,14 @@ fn history_payload(alerts: &[(&str, &str)]) -> Value {
     json!({"version": "4", "status": "firing", "receiver": "gemscope-history", "alerts": alerts})
 }
 
+/// What a history post is, and what it answers: (status, alerts stored).
+type Case<'a> = (
+    &'a str,
+    String,
+    &'a [(&'a str, &'a str)],
+    (u16, Option<i64>),
+);
+
 fn history_url(app: &TestApp, cluster: i64, namespace: &str, version: i32) -> String {
     server::notify::history::receiver(
         &app.state.notifier.secrets,
@@ -447,7 +455,7 @@ async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retire
         let r = t.app.call(url, history_payload(alerts), Auth::None).await;
         (r.status, r.body["alerts"].as_i64())
     };
-    let cases: [(&str, String, &[(&str, &str)], (u16, Option<i64>)); 5] = [
+    let cases: [Case; 5] = [
         // Forged alerts of another tenant's namespace are dropped; only those is 403.
         (
             "mixed",
