@@ -7,16 +7,15 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::json;
 
+use super::go_template;
 use super::logql;
-use super::promql_scope;
 use super::units::Unit;
 use super::validate::dns_label;
-use super::{confine, go_template};
 use crate::error::ApiError;
 use crate::model::{
-    AlertLevel, AlertRuleInput, AlertType, AmConfigSpec, AmInhibitRule, AmMatcher, AmReceiver,
-    AmRoute, AmWebhookConfig, FilterOp, LabelFilter, LabelMatcher, LevelExpr, Rule, RuleFile,
-    RuleGroup, RuleObjects, RulePreview, Severity, TemplateRule,
+    AlertRuleInput, AlertType, AmConfigSpec, AmInhibitRule, AmMatcher, AmReceiver, AmRoute,
+    AmWebhookConfig, LevelExpr, Rule, RuleFile, RuleGroup, RuleObjects, RulePreview, Severity,
+    TemplateRule,
 };
 
 pub const COMPARE_OPS: [&str; 6] = [">", ">=", "<", "<=", "==", "!="];
@@ -223,229 +222,6 @@ fn check_receivers(input: &AlertRuleInput) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-fn check_matchers(field: &str, list: &[LabelMatcher]) -> Result<Vec<LabelMatcher>, ApiError> {
-    if list.len() > MAX_MATCHERS {
-        return Err(ApiError::invalid(
-            field,
-            format!("use at most {MAX_MATCHERS} matchers"),
-        ));
-    }
-    let mut out: Vec<LabelMatcher> = Vec::new();
-    for m in list {
-        label_name(field, &m.name)?;
-        too_long(field, &m.value, MAX_MATCHER_VALUE_BYTES)?;
-        let exact = matches!(m.op, FilterOp::Eq | FilterOp::Ne);
-        if exact && m.value.contains('|') {
-            return Err(ApiError::invalid(
-                field,
-                format!(
-                    "{}{}{:?}: use =~ or !~ to match several values",
-                    m.name,
-                    m.op.as_str(),
-                    m.value
-                ),
-            ));
-        }
-        if !out.contains(m) {
-            out.push(m.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn filters(list: &[LabelMatcher]) -> Vec<LabelFilter> {
-    list.iter()
-        .map(|m| LabelFilter {
-            name: m.name.clone(),
-            op: m.op,
-            value: m.value.clone(),
-        })
-        .collect()
-}
-
-/// A LogQL string literal: backticks unless the text holds one.
-fn logql_literal(s: &str) -> String {
-    if s.contains('`') {
-        logql::ast::quote(s)
-    } else {
-        format!("`{s}`")
-    }
-}
-
-fn logql_check(field: &str, expr: &str) -> Result<logql::ast::Expr, ApiError> {
-    logql::parse(expr).map_err(|e| ApiError::invalid(field, format!("not valid LogQL: {e}")))
-}
-
-/// The expression without thresholds: generated from the template or the LogQL generator, or
-/// the raw one checked (parsed, and limited to the namespace).
-pub fn base_expr(
-    input: &AlertRuleInput,
-    target: &Target<'_>,
-    template: Option<&TemplateRule>,
-) -> Result<String, ApiError> {
-    match input.alert_type {
-        AlertType::Monitor => match &input.promql_generator {
-            Some(g) => {
-                let t = template.ok_or_else(|| {
-                    ApiError::invalid(
-                        "promqlGenerator",
-                        format!("there is no template {}.{}.{}", g.scope, g.resource, g.rule),
-                    )
-                })?;
-                let matchers = check_matchers("promqlGenerator.labelMatchers", &g.label_matchers)?;
-                if target.scoped_ns().is_some() && matchers.iter().any(|m| m.name == "namespace") {
-                    return Err(ApiError::invalid(
-                        "promqlGenerator.labelMatchers",
-                        "the namespace is the rule's own; remove the namespace matcher",
-                    ));
-                }
-                promql_scope::alert_expr(&t.expr, target.scoped_ns(), &filters(&matchers))
-            }
-            None => {
-                let expr = input.expr.trim();
-                if expr.is_empty() {
-                    return Err(ApiError::invalid(
-                        "expr",
-                        "enter a PromQL expression or choose a template",
-                    ));
-                }
-                too_long("expr", expr, MAX_EXPR_BYTES)?;
-                match target.scoped_ns() {
-                    Some(ns) => promql_scope::require_namespace("expr", expr, ns)?,
-                    None => promql_scope::check("expr", expr)?,
-                }
-                Ok(expr.to_string())
-            }
-        },
-        AlertType::Logging => match &input.logql_generator {
-            Some(g) => {
-                let field = "logqlGenerator.duration";
-                let ms = duration(field, &g.duration)?;
-                if ms == 0 || ms > MAX_LOG_WINDOW_MS {
-                    return Err(ApiError::invalid(field, "use a window from 1s to 10m"));
-                }
-                if g.match_.is_empty() {
-                    return Err(ApiError::invalid(
-                        "logqlGenerator.match",
-                        "enter the text or regular expression to count",
-                    ));
-                }
-                regex::Regex::new(&g.match_).map_err(|e| {
-                    ApiError::invalid(
-                        "logqlGenerator.match",
-                        format!("not a regular expression: {e}"),
-                    )
-                })?;
-                let mf = "logqlGenerator.labelMatchers";
-                let matchers = check_matchers(mf, &g.label_matchers)?;
-                if matchers.is_empty() {
-                    return Err(ApiError::invalid(
-                        mf,
-                        "select the logs with at least one label",
-                    ));
-                }
-                if matchers.iter().any(|m| m.name == "namespace") {
-                    return Err(ApiError::invalid(
-                        mf,
-                        "the namespace is the rule's own; remove the namespace matcher",
-                    ));
-                }
-                let mut parts: Vec<String> = matchers
-                    .iter()
-                    .map(|m| format!("{}{}{}", m.name, m.op.as_str(), logql::ast::quote(&m.value)))
-                    .collect();
-                parts.sort();
-                if let Some(ns) = target.scoped_ns() {
-                    parts.push(format!("namespace={}", logql::ast::quote(ns)));
-                }
-                let expr = format!(
-                    "sum(count_over_time({{{}}} |~ {} [{}]))without(fluentd_thread)",
-                    parts.join(", "),
-                    logql_literal(&g.match_),
-                    g.duration.trim()
-                );
-                logql_check("logqlGenerator", &expr)?;
-                Ok(expr)
-            }
-            None => {
-                let expr = input.expr.trim();
-                if expr.is_empty() {
-                    return Err(ApiError::invalid(
-                        "expr",
-                        "enter a LogQL metric expression or use the log generator",
-                    ));
-                }
-                too_long("expr", expr, MAX_EXPR_BYTES)?;
-                let parsed = logql_check("expr", expr)?;
-                let logql::ast::Expr::Metric(m) = &parsed else {
-                    return Err(ApiError::invalid(
-                        "expr",
-                        "an alert needs a metric query, for example count_over_time({…}[5m]) > 0",
-                    ));
-                };
-                if let Some(ns) = target.scoped_ns() {
-                    for r in m.log_ranges() {
-                        let scoped = r.log.selector.iter().any(|s| {
-                            s.name == "namespace"
-                                && s.op == logql::ast::MatchOp::Eq
-                                && s.value == ns
-                        });
-                        if !scoped {
-                            return Err(ApiError::invalid(
-                                "expr",
-                                format!("every stream selector must select namespace=\"{ns}\""),
-                            ));
-                        }
-                    }
-                }
-                Ok(expr.to_string())
-            }
-        },
-    }
-}
-
-/// Each level's expression: `<expr><op><threshold>`, or a raw expression as it is. In an
-/// environment a threshold is a number or an expression scoped to the namespace, and the whole
-/// level then passes the last gate ([`confine`]): every selector reads the namespace. What is
-/// returned (and written) is the re-serialised parsed expression.
-pub fn level_exprs(
-    input: &AlertRuleInput,
-    target: &Target<'_>,
-    base: &str,
-) -> Result<Vec<LevelExpr>, ApiError> {
-    let generated = has_generator(input);
-    let ns = target.scoped_ns();
-    input
-        .alert_levels
-        .iter()
-        .enumerate()
-        .map(|(i, l): (usize, &AlertLevel)| {
-            let value_field = format!("alertLevels[{i}].compareValue");
-            let (field, text) = if generated {
-                let threshold = match input.alert_type {
-                    AlertType::Monitor => {
-                        confine::promql_threshold(&value_field, &l.compare_value, ns)?
-                    }
-                    AlertType::Logging => {
-                        confine::logql_threshold(&value_field, &l.compare_value, ns)?
-                    }
-                };
-                (value_field, format!("{base}{}{threshold}", l.compare_op))
-            } else {
-                ("expr".to_string(), base.to_string())
-            };
-            let expr = match input.alert_type {
-                AlertType::Monitor => confine::promql_final(&field, &text, ns)?,
-                AlertType::Logging => confine::logql_final(&field, &text, ns)?,
-            };
-            Ok(LevelExpr {
-                severity: l.severity,
-                expr,
-            })
-        })
-        .collect()
 }
 
 /// The message annotation: the user's, or one generated from the rule (inventory §3.4). Unlike
@@ -841,6 +617,9 @@ pub fn substitute_namespace(input: &mut AlertRuleInput, namespace: &str) {
         }
     }
 }
+
+mod expr;
+pub use expr::{base_expr, level_exprs};
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 pub mod alert_centre;
 pub mod alert_rules;
 pub mod am_config;
+pub mod channel_secrets;
 pub mod channels;
 pub mod collectors;
 pub mod confine;

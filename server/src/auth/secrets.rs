@@ -44,13 +44,7 @@ impl SecretBox {
 
     /// Whether `given` is the token for `purpose`, compared in constant time.
     pub fn check_token(&self, purpose: &str, given: &str) -> bool {
-        let want = self.token(purpose);
-        want.len() == given.len()
-            && want
-                .bytes()
-                .zip(given.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        super::token::same(self.token(purpose).as_bytes(), given.as_bytes())
     }
 
     /// The configured key (base64 of 32 bytes), else `data_dir/secret.key`, created on first use.

@@ -30,17 +30,22 @@ pub struct ChannelsService {
     pub rules: Arc<crate::rules::AlertRulesService>,
 }
 
+/// A channel as read, with the configuration the reader may see.
+fn view(row: &channel::Model, config: ChannelConfig) -> Channel {
+    Channel {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        name: row.name.clone(),
+        description: row.description.clone(),
+        send_resolved: row.send_resolved,
+        config,
+        updated_at: rfc3339(row.updated_at),
+    }
+}
+
 impl ChannelsService {
     fn read(&self, row: &channel::Model) -> Result<Channel, ApiError> {
-        Ok(Channel {
-            id: row.id,
-            tenant_id: row.tenant_id,
-            name: row.name.clone(),
-            description: row.description.clone(),
-            send_resolved: row.send_resolved,
-            config: masked(self.notifier.open(row)?),
-            updated_at: rfc3339(row.updated_at),
-        })
+        Ok(view(row, masked(self.notifier.open(row)?)))
     }
 
     /// A channel in a list: a system channel shows tenants only its name and kind (its phone
@@ -51,15 +56,7 @@ impl ChannelsService {
                 tracing::error!(channel = row.id, kind = %row.kind, "stored channel kind is unknown");
                 ApiError::internal()
             })?;
-            return Ok(Channel {
-                id: row.id,
-                tenant_id: None,
-                name: row.name.clone(),
-                description: row.description.clone(),
-                send_resolved: row.send_resolved,
-                config,
-                updated_at: rfc3339(row.updated_at),
-            });
+            return Ok(view(row, config));
         }
         self.read(row)
     }

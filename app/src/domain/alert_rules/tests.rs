@@ -3,7 +3,9 @@
 //! `GEMSCOPE_UPDATE_GOLDEN=1 cargo test -p app` rewrites the files; review the diff.
 
 use super::*;
-use crate::model::{LogqlGenerator, PromqlGenerator, RuleReceiver};
+use crate::model::{
+    AlertLevel, FilterOp, LabelMatcher, LogqlGenerator, PromqlGenerator, RuleReceiver,
+};
 
 fn template(expr: &str, show: &str, unit: &str, labels: &[&str]) -> TemplateRule {
     TemplateRule {
