@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use http::request::Parts;
-use leptos::prelude::{expect_context, use_context};
+use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::{
@@ -135,7 +135,12 @@ pub fn request_lang(parts: &Parts) -> Lang {
 pub async fn respond<T>(body: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
     let mut result = body.await;
     if let Err(e) = &mut result {
-        expect_context::<ResponseOptions>().set_status(e.status_code());
+        // Absent only when a server function runs outside a request (a fetch that outlived
+        // its page render): the error still reaches the caller, and nothing panics.
+        match use_context::<ResponseOptions>() {
+            Some(options) => options.set_status(e.status_code()),
+            None => tracing::warn!(status = e.status, "server function error outside a request"),
+        }
         if let Some(parts) = use_context::<Parts>() {
             e.message = localize_error(request_lang(&parts), &e.message);
         }
@@ -220,6 +225,9 @@ pub async fn audited<T>(
 /// Adds a Set-Cookie header to the server function's response.
 pub fn set_cookie(value: &str) {
     if let Ok(v) = http::HeaderValue::from_str(value) {
-        expect_context::<ResponseOptions>().append_header(http::header::SET_COOKIE, v);
+        match use_context::<ResponseOptions>() {
+            Some(options) => options.append_header(http::header::SET_COOKIE, v),
+            None => tracing::error!("set_cookie called outside a request"),
+        }
     }
 }

@@ -44,22 +44,21 @@ pub fn DashboardsPage() -> impl IntoView {
     let create = ServerAction::<CreateDashboard>::new();
     let update = ServerAction::<UpdateDashboard>::new();
     let delete = ServerAction::<DeleteDashboard>::new();
-    let list = Resource::new(
-        move || {
-            (
-                env.get(),
-                create.version().get(),
-                update.version().get(),
-                delete.version().get(),
-            )
-        },
-        |(env, ..)| async move {
+    // Read only inside the browser-only <Show> below, so fetched in the browser only.
+    let list = LocalResource::new(move || {
+        let env = env.get();
+        let _ = (
+            create.version().get(),
+            update.version().get(),
+            delete.version().get(),
+        );
+        async move {
             match env {
                 Some(e) => Some(list_dashboards(e).await),
                 None => None,
             }
-        },
-    );
+        }
+    });
     let navigate = use_navigate();
     let go = navigate.clone();
     Effect::new(move |_| {

@@ -181,16 +181,18 @@ pub fn MetricsPage() -> impl IntoView {
         navigate(&format!("/explore{}", s.to_query()), Default::default());
         runs.update(|n| *n += 1);
     };
-    let result = Resource::new(
-        move || (state.get(), runs.get()),
-        |(s, _)| async move {
+    // Everything that reads these sits inside the browser-only <Show> below, so they load in the
+    // browser only: a server-side fetch nobody awaits would outlive the request that started it.
+    let result = LocalResource::new(move || {
+        let (s, _) = (state.get(), runs.get());
+        async move {
             match s.range_query(now()) {
                 Some(q) => Some(query_range(q).await),
                 None => None,
             }
-        },
-    );
-    let targets = Resource::new(|| (), |_| metric_targets());
+        }
+    });
+    let targets = LocalResource::new(metric_targets);
     // Suggestions and template options load in the browser only (a server-rendered value would
     // not match what hydration sees). Each read sits in its own <Transition>: a refetch must not
     // suspend the page's outer boundary, which would rebuild the whole form mid-click.
