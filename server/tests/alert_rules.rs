@@ -7,11 +7,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::fake_kube::{TOKEN, kubeconfig, serve_monitored};
 use common::real::RealStack;
 use common::remote_write::{push, series};
+use common::rules::wait_for;
 use common::{ADMIN_PW, Auth, Backend, TestApp, backends};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -130,14 +131,6 @@ impl World {
             .filter(|r| r.json["alerts"][0]["labels"]["gems_alertname"] == name)
             .filter(|r| r.json["status"] == "firing")
             .count()
-    }
-}
-
-async fn wait_for(what: &str, secs: u64, mut ok: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
 

@@ -12,52 +12,13 @@ use app::model::{JobKind, RunCounts};
 use common::fake_kube::{TOKEN, kubeconfig, serve_monitored};
 use common::real::RealStack;
 use common::remote_write::{push, series};
+use common::rules::{
+    monitor_rule, repair_all, rule_id, rule_row, run_job, wait_for, webhook_channel,
+};
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use server::db::entities::{alert_rule, job_run, rule_orphan};
-
-async fn wait_for(what: &str, secs: u64, mut ok: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
-async fn rule_row(app: &TestApp, name: &str) -> alert_rule::Model {
-    alert_rule::Entity::find()
-        .filter(alert_rule::Column::Name.eq(name))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("rule {name}"))
-}
-
-/// A webhook channel of the tenant.
-async fn webhook_channel(app: &TestApp, admin: &str, tenant: i64) -> i64 {
-    app.ok(
-        "/api/channels/create",
-        json!({"tenant_id": tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
-        Auth::Cookie(admin),
-    )
-    .await["id"]
-    .as_i64()
-    .unwrap()
-}
-
-/// A raw-PromQL rule of one level in the environment: (name, expr, for).
-async fn monitor_rule(app: &TestApp, admin: &str, env: i64, channel: i64, r: (&str, &str, &str)) {
-    app.ok(
-        "/api/alert-rules/create",
-        json!({"scope": {"kind": "environment", "id": env}, "rule": {
-            "name": r.0, "alertType": "monitor", "expr": r.1, "for": r.2,
-            "alertLevels": [{"severity": "error"}],
-            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-        Auth::Cookie(admin),
-    )
-    .await;
-}
 
 /// A standalone cluster on the real stack whose receivers call Gemscope at `base`; `more` adds
 /// settings. Returns its id.
@@ -81,27 +42,6 @@ async fn standalone(app: &TestApp, admin: &str, stack: &RealStack, base: &str, m
     .await["id"]
         .as_i64()
         .unwrap()
-}
-
-/// "Repair all" on a cluster, which must not fail on anything; returns what it repaired.
-async fn repair_all(app: &TestApp, admin: &str, cluster: i64) -> Value {
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "cluster", "id": cluster}}),
-            Auth::Cookie(admin),
-        )
-        .await;
-    assert_eq!(out["failed"], json!([]), "{out}");
-    out
-}
-
-async fn run(app: &TestApp, job: JobKind) -> RunCounts {
-    app.state
-        .jobs
-        .execute(job)
-        .await
-        .unwrap_or_else(|e| panic!("{}: {e}", job.as_str()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +86,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         monitor_rule(&app, &admin, env.environment, channel, (name, expr, for_)).await;
     }
     wait_for("states from Prometheus", 60, async || {
-        let counts = run(&app, JobKind::AlertStateSync).await;
+        let counts = run_job(&app, JobKind::AlertStateSync).await;
         assert_eq!(counts.errors, 0, "{counts:?}");
         rule_row(&app, "fires").await.state == "firing"
             && rule_row(&app, "waits").await.state == "pending"
@@ -161,7 +101,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     );
 
     // Standalone files: alertmanager.yml emptied by hand, and a rule file nobody owns.
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!((counts.checked, counts.drifted), (3, 0), "{counts:?}");
     let am_path = d.join("alertmanager.yml");
     let am = std::fs::read_to_string(&am_path).unwrap();
@@ -172,7 +112,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     .unwrap();
     let stray = d.join("rules").join("alert_jobs_ghost.yml");
     std::fs::write(&stray, "groups: []\n").unwrap();
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!((counts.checked, counts.drifted), (3, 4), "{counts:?}");
     let detail = rule_row(&app, "fires").await.check_detail.unwrap();
     assert!(
@@ -189,7 +129,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
 
     // Prometheus gone: every rule unknown with the reason, never inactive.
     stack.stop_prometheus();
-    let counts = run(&app, JobKind::AlertStateSync).await;
+    let counts = run_job(&app, JobKind::AlertStateSync).await;
     assert_eq!(counts.errors, 1, "{counts:?}");
     assert_eq!(counts.changed, 3);
     for name in ["fires", "waits", "quiet"] {
@@ -199,7 +139,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         assert!(why.starts_with("local: prometheus:"), "{why}");
     }
     // Nothing changed: nothing written.
-    assert_eq!(run(&app, JobKind::AlertStateSync).await.changed, 0);
+    assert_eq!(run_job(&app, JobKind::AlertStateSync).await.changed, 0);
 
     // A logging rule's group lives in its namespace's Loki rule file: an edited group is drift;
     // a group no rule owns, in that file or in another namespace's, is an orphan.
@@ -211,7 +151,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         ("err-log", "error", "10"),
     )
     .await;
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!((counts.checked, counts.drifted), (4, 0), "{counts:?}");
     let loki_path = d.join("loki").join("alert_jobs.yml");
     let original = std::fs::read_to_string(&loki_path).unwrap();
@@ -227,7 +167,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         "groups:\n- name: stray-logs\n  rules:\n  - alert: stray\n    expr: vector(1)\n",
     )
     .unwrap();
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!((counts.checked, counts.drifted), (4, 3), "{counts:?}");
     let r = rule_row(&app, "err-log").await;
     assert_eq!(r.check_status, "error");
@@ -268,7 +208,7 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         format!("{original}- name: late-logs\n  rules:\n  - alert: late\n    expr: vector(1)\n"),
     )
     .unwrap();
-    run(&app, JobKind::AlertConfigCheck).await;
+    run_job(&app, JobKind::AlertConfigCheck).await;
     let late = rule_orphan::Entity::find()
         .one(&app.db)
         .await
@@ -377,7 +317,7 @@ async fn logging_rules_are_checked_and_synced_against_loki() {
     .await;
 
     // The sanity query: a rule whose expression has series now is ok, one without is a warning.
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!(
         (counts.checked, counts.drifted, counts.errors),
         (2, 0, 0),
@@ -395,7 +335,7 @@ async fn logging_rules_are_checked_and_synced_against_loki() {
 
     // The ruler evaluates the rule file Gemscope wrote; its states reach the rules.
     loki.evaluate_rules(true);
-    let counts = run(&app, JobKind::AlertStateSync).await;
+    let counts = run_job(&app, JobKind::AlertStateSync).await;
     assert_eq!((counts.checked, counts.errors), (2, 0), "{counts:?}");
     assert_eq!(rule_row(&app, "errs").await.state, "pending");
     assert_eq!(rule_row(&app, "hush").await.state, "inactive");
@@ -464,7 +404,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     .await;
 
     // In step: no drift; the sanity query finds no series, which is a warning only.
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!(
         (counts.checked, counts.drifted, counts.errors),
         (1, 0, 0),
@@ -495,7 +435,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
             "spec": {"groups": [{"name": "ghost", "rules": [{"alert": "ghost", "expr": "vector(1)"}]}]}}),
     )
     .await;
-    let counts = run(&app, JobKind::AlertConfigCheck).await;
+    let counts = run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!((counts.checked, counts.drifted), (1, 2), "{counts:?}");
     let r = rule_row(&app, "queue-deep").await;
     assert_eq!(r.check_status, "error");
@@ -537,7 +477,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     let out = app
         .ok(
             "/api/drift/repair",
-            json!({"target": {"kind": "rule", "id": r_id(&app, "queue-deep").await}}),
+            json!({"target": {"kind": "rule", "id": rule_id(&app, "queue-deep").await}}),
             Auth::Cookie(&admin),
         )
         .await;
@@ -554,7 +494,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     let original = common::fake_kube::get(&base, secret_path).await.unwrap();
     let forged = json!({"gemscope-history": "aHR0cDovL2F0dGFja2VyLmV4YW1wbGUv"});
     patch(&base, secret_path, json!({"data": forged})).await;
-    run(&app, JobKind::AlertConfigCheck).await;
+    run_job(&app, JobKind::AlertConfigCheck).await;
     let r = rule_row(&app, "queue-deep").await;
     assert_eq!(r.check_status, "error");
     let detail = r.check_detail.unwrap();
@@ -569,7 +509,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     );
     app.ok(
         "/api/drift/repair",
-        json!({"target": {"kind": "rule", "id": r_id(&app, "queue-deep").await}}),
+        json!({"target": {"kind": "rule", "id": rule_id(&app, "queue-deep").await}}),
         Auth::Cookie(&admin),
     )
     .await;
@@ -640,7 +580,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
             .await
             .unwrap()
     };
-    let first = run(&app, JobKind::SystemAlertRules).await;
+    let first = run_job(&app, JobKind::SystemAlertRules).await;
     let templates = server::db::entities::alert_template::Entity::find()
         .count(&app.db)
         .await
@@ -650,7 +590,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     assert_eq!((first.changed, first.errors), (templates, 0), "{first:?}");
     assert_eq!(system().await, first.changed);
     // Healthy ones are left alone, and nothing is created twice.
-    let second = run(&app, JobKind::SystemAlertRules).await;
+    let second = run_job(&app, JobKind::SystemAlertRules).await;
     assert_eq!(second.changed, 0, "{second:?}");
     assert_eq!(system().await, first.changed);
     // A deleted one comes back, once.
@@ -668,7 +608,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     )
     .await;
     assert_eq!(system().await, first.changed - 1);
-    let third = run(&app, JobKind::SystemAlertRules).await;
+    let third = run_job(&app, JobKind::SystemAlertRules).await;
     assert_eq!(third.changed, 1, "{third:?}");
     assert_eq!(system().await, first.changed);
     let pr = format!(
@@ -686,7 +626,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         ("err-log", "error", "10"),
     )
     .await;
-    run(&app, JobKind::AlertConfigCheck).await;
+    run_job(&app, JobKind::AlertConfigCheck).await;
     assert_ne!(rule_row(&app, "err-log").await.check_status, "error");
     let cm_path = "/api/v1/namespaces/kubegems-logging/configmaps/kubegems-loki-rules";
     let cm = common::fake_kube::get(&base, cm_path).await.unwrap();
@@ -698,7 +638,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     );
     let edited = serde_norway::to_string(&file).unwrap();
     patch(&base, cm_path, json!({"data": {"shop": edited}})).await;
-    run(&app, JobKind::AlertConfigCheck).await;
+    run_job(&app, JobKind::AlertConfigCheck).await;
     let r = rule_row(&app, "err-log").await;
     assert_eq!(r.check_status, "error");
     let detail: Value = serde_json::from_str(&r.check_detail.unwrap()).unwrap();
@@ -726,10 +666,6 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     assert!(now.contains("> 10)") && !now.contains("> 99)"), "{now}");
     assert!(!now.contains("ghost-logs"), "{now}");
     assert_ne!(rule_row(&app, "err-log").await.check_status, "error");
-}
-
-async fn r_id(app: &TestApp, name: &str) -> i64 {
-    rule_row(app, name).await.id
 }
 
 /// A Gemscope process on `url`, running jobs with the given settings.
@@ -793,7 +729,7 @@ async fn a_missed_daily_tick_runs_once_at_start() {
     let app = TestApp::start(Backend::Sqlite).await;
     // A new installation runs its daily jobs at the first start; with no cluster yet, the system
     // rules have nothing to do, and the missing system-wide channel is no failure.
-    let counts = run(&app, JobKind::SystemAlertRules).await;
+    let counts = run_job(&app, JobKind::SystemAlertRules).await;
     assert_eq!((counts.checked, counts.errors), (0, 0), "{counts:?}");
     let dir = tempfile::tempdir().unwrap();
     let daily = "0 0 4 * * *";

@@ -78,6 +78,7 @@ async fn fake_answers_like_the_recorded_api_server() {
     let mut failures = Vec::new();
     let mut replayed = 0;
     let mut rvs: Vec<(String, String)> = Vec::new();
+    let mut rv_map = std::collections::HashMap::<String, String>::new();
     for ex in testkit::fixtures::load("kube").expect("fixtures/kube") {
         if NOT_REPLAYED.iter().any(|(n, _)| *n == ex.name) {
             continue;
@@ -90,7 +91,16 @@ async fn fake_answers_like_the_recorded_api_server() {
                 req = req.header(k, v);
             }
         }
-        let req = req.body(Body::from(ex.body.clone())).expect("request");
+        // A recorded update names the resourceVersion the real server had handed out; send the
+        // one the fake handed out for the same response instead.
+        let mut sent = ex.body.clone();
+        for (recorded, ours) in &rv_map {
+            sent = sent.replace(
+                &format!("\"resourceVersion\": \"{recorded}\""),
+                &format!("\"resourceVersion\": \"{ours}\""),
+            );
+        }
+        let req = req.body(Body::from(sent)).expect("request");
         let res = app.clone().oneshot(req).await.expect("response");
         let status = res.status().as_u16();
         let warnings: Vec<String> = res
@@ -141,6 +151,9 @@ async fn fake_answers_like_the_recorded_api_server() {
         }
         if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
             rvs.push((ex.name.clone(), rv.to_string()));
+            if let Some(recorded) = want_body["metadata"]["resourceVersion"].as_str() {
+                rv_map.insert(recorded.to_string(), rv.to_string());
+            }
         }
     }
     assert!(replayed >= 50, "only {replayed} exchanges replayed");

@@ -139,6 +139,15 @@ pub struct KubeObject {
     pub body: Value,
 }
 
+/// Whether an object of this kind is one "prepare" writes. These carry the same labels as rule
+/// objects (the monitoring stack selects by them), so the config check must know them by name:
+/// they are never orphans, and repair never deletes them.
+pub fn is_prepared(s: &ClusterSettings, kind: &str, namespace: &str, name: &str) -> bool {
+    namespace == s.monitoring_ns()
+        && ((kind == PrometheusRule::KIND && name == presets::RECORDING_RULES_NAME)
+            || (kind == AlertmanagerConfig::KIND && name == GLOBAL_AM_CONFIG_NAME))
+}
+
 fn labels(selector_key: &str, name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
@@ -304,4 +313,41 @@ pub async fn standalone_prepare(
         });
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod prepared_tests {
+    use super::*;
+
+    #[test]
+    fn every_labelled_object_prepare_writes_is_known_as_prepared() {
+        let s = ClusterSettings::default();
+        let objects = kube_objects(&s).expect("objects");
+        let labelled: Vec<_> = objects
+            .iter()
+            .filter(|o| o.resource.kind != "ConfigMap")
+            .collect();
+        assert_eq!(labelled.len(), 2);
+        for o in labelled {
+            assert!(
+                is_prepared(&s, &o.resource.kind, &o.namespace, &o.name),
+                "{} {}/{}",
+                o.resource.kind,
+                o.namespace,
+                o.name
+            );
+        }
+        assert!(!is_prepared(
+            &s,
+            "PrometheusRule",
+            "demo",
+            presets::RECORDING_RULES_NAME
+        ));
+        assert!(!is_prepared(
+            &s,
+            "PrometheusRule",
+            s.monitoring_ns(),
+            "cpu-high"
+        ));
+    }
 }

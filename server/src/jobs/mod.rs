@@ -314,15 +314,23 @@ impl JobsPort for JobsService {
                     .all(&self.db)
                     .await
                     .map_err(internal)?;
+                let mut rewritten = Vec::new();
                 for r in drifted {
                     match self.rules.rewrite_rule(r.id).await {
-                        Ok((name, _)) => out.repaired.push(name),
+                        Ok((name, _)) => rewritten.push((r.id, name)),
                         Err(e) => out
                             .failed
                             .push(format!("{}/{}: {}", r.namespace, r.name, e.message)),
                     }
                 }
-                self.rules.recheck(&handle).await?;
+                // Repaired means the check now finds the rule as the database has it.
+                let check = self.rules.recheck(&handle).await?;
+                for (id, name) in rewritten {
+                    match crate::rules::drift::still_drifted(&check, id, &name) {
+                        Ok(()) => out.repaired.push(name),
+                        Err(e) => out.failed.push(e.message),
+                    }
+                }
             }
         }
         Ok(out)

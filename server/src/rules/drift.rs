@@ -526,8 +526,13 @@ impl AlertRulesService {
             self.second_opinion(handle, s, &mut f).await;
             check.rules.push((s.row.id, s.row.name.clone(), f));
         }
+        let prepared = |kind: &str, ns: &str, name: &str| {
+            crate::cluster::prepare::is_prepared(&handle.settings, kind, ns, name)
+        };
         for ((ns, name), v) in &live.rules {
-            if !owned_rules.contains(&(ns.clone(), name.clone())) {
+            if !owned_rules.contains(&(ns.clone(), name.clone()))
+                && !prepared(KIND_PROMETHEUS_RULE, ns, name)
+            {
                 check.orphans.push(OrphanFound {
                     kind: KIND_PROMETHEUS_RULE,
                     namespace: ns.clone(),
@@ -537,7 +542,9 @@ impl AlertRulesService {
             }
         }
         for ((ns, name), v) in &live.configs {
-            if !owned_configs.contains(&(ns.clone(), name.clone())) {
+            if !owned_configs.contains(&(ns.clone(), name.clone()))
+                && !prepared(KIND_AM_CONFIG, ns, name)
+            {
                 check.orphans.push(OrphanFound {
                     kind: KIND_AM_CONFIG,
                     namespace: ns.clone(),
@@ -755,21 +762,25 @@ impl AlertRulesService {
         Ok((format!("{}/{}", s.row.namespace, s.row.name), handle))
     }
 
-    /// Writes a rule again, then checks its cluster again so the page shows the result.
+    /// Writes a rule again, then checks its cluster again so the page shows the result. A rule
+    /// whose objects still differ from the database afterwards is a failed repair.
     pub async fn repair_rule(&self, id: i64) -> Result<String, ApiError> {
         let (name, handle) = self.rewrite_rule(id).await?;
-        self.recheck(&handle).await?;
+        let check = self.recheck(&handle).await?;
+        still_drifted(&check, id, &name)?;
         Ok(name)
     }
 
-    pub async fn recheck(&self, handle: &ClusterHandle) -> Result<(), ApiError> {
+    /// Checks a cluster again and stores the result.
+    pub async fn recheck(&self, handle: &ClusterHandle) -> Result<ClusterCheck, ApiError> {
         let check = self.check_cluster(handle).await.map_err(|e| {
             ApiError::new(
                 http::StatusCode::BAD_GATEWAY,
                 format!("cluster {}: {e}", handle.name),
             )
         })?;
-        self.record_check(handle.id, &check).await.map(|_| ())
+        self.record_check(handle.id, &check).await?;
+        Ok(check)
     }
 
     /// Deletes an orphan from its cluster, unless a rule owns it by now.
@@ -796,11 +807,18 @@ impl AlertRulesService {
                 .await?
                 .is_some(),
         };
-        if owned {
+        let prepared =
+            crate::cluster::prepare::is_prepared(&handle.settings, &o.kind, &o.namespace, &o.name);
+        if owned || prepared {
+            let why = if prepared {
+                "is written by prepare"
+            } else {
+                "belongs to a rule now"
+            };
             return Err(ApiError::new(
                 http::StatusCode::CONFLICT,
                 format!(
-                    "{} {}/{} belongs to a rule now; run the check again",
+                    "{} {}/{} {why}; run the check again",
                     o.kind, o.namespace, o.name
                 ),
             ));
@@ -814,6 +832,20 @@ impl AlertRulesService {
             .await
             .map_err(internal)?;
         Ok(format!("{} {}/{}", o.kind, o.namespace, o.name))
+    }
+}
+
+/// A repaired rule whose check still finds its objects different: the repair did not take.
+pub(crate) fn still_drifted(check: &ClusterCheck, id: i64, name: &str) -> Result<(), ApiError> {
+    match check.rules.iter().find(|(rule, ..)| *rule == id) {
+        Some((_, _, f)) if f.status() == ERROR => Err(ApiError::new(
+            http::StatusCode::BAD_GATEWAY,
+            format!(
+                "{name} still differs from the database after the repair: {}",
+                f.errors.join("; ")
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 

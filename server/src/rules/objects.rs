@@ -162,7 +162,33 @@ async fn write_standalone(
     Ok(writes)
 }
 
-/// Applies an object unless the live one already has these labels and this `spec`/`data`.
+/// Whether a live object holds what Gemscope wrote: its labels and exactly this `spec`/`data`.
+fn holds(live: &Value, body: &Value) -> bool {
+    let labels_current = body["metadata"]["labels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(key, v)| live["metadata"]["labels"][key] == *v);
+    labels_current && live["spec"] == body["spec"] && live["data"] == body["data"]
+}
+
+async fn live_value(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: &str,
+    name: &str,
+) -> Result<Option<Value>, String> {
+    Ok(k::get(client, ar, Some(ns), name)
+        .await?
+        .and_then(|o| serde_json::to_value(&o).ok()))
+}
+
+/// Writes an object unless the live one already holds it, and makes sure it does afterwards.
+///
+/// A forced server-side apply only takes back the fields it sends: `spec.groups` is a list keyed
+/// by `name`, so a group another client added stays (recorded in fixtures/kube/57-60). When the
+/// object the apply returns still differs, it is replaced whole at that resourceVersion (61) and
+/// read once more; an object that differs even then is an error, never a silent success.
 async fn put(
     client: &kube::Client,
     ar: &ApiResource,
@@ -170,19 +196,26 @@ async fn put(
     name: &str,
     body: &Value,
 ) -> Result<Writes, String> {
-    if let Some(live) = k::get(client, ar, Some(ns), name).await? {
-        let live = serde_json::to_value(&live).unwrap_or(Value::Null);
-        let labels_current = body["metadata"]["labels"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .all(|(key, v)| live["metadata"]["labels"][key] == *v);
-        if labels_current && live["spec"] == body["spec"] && live["data"] == body["data"] {
-            return Ok(0);
-        }
+    let before = live_value(client, ar, ns, name).await?;
+    if before.as_ref().is_some_and(|live| holds(live, body)) {
+        return Ok(0);
     }
-    k::apply_only(client, ar, Some(ns), name, body).await?;
-    Ok(1)
+    let after = k::apply_only(client, ar, Some(ns), name, body).await?;
+    let after = serde_json::to_value(&after).unwrap_or(Value::Null);
+    if before.is_none() || holds(&after, body) {
+        return Ok(1);
+    }
+    let version = after["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default();
+    k::replace(client, ar, Some(ns), name, body, version).await?;
+    match live_value(client, ar, ns, name).await? {
+        Some(live) if holds(&live, body) => Ok(2),
+        _ => Err(format!(
+            "{} {ns}/{name} still differs from what Gemscope wrote after replacing it",
+            ar.kind
+        )),
+    }
 }
 
 async fn remove(

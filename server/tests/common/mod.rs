@@ -4,6 +4,7 @@
 pub mod fake_kube;
 pub mod real;
 pub mod remote_write;
+pub mod rules;
 
 use std::fmt;
 

@@ -580,10 +580,16 @@ impl Store {
         let changed: Vec<FieldPath> = fields::leaves(&set)
             .into_iter()
             .filter(|p| {
-                p.last().is_some_and(|t| t == ".")
-                    || before.is_none()
-                    || before.and_then(|b| fields::get_at(schema.as_ref(), b, p))
-                        != fields::get_at(schema.as_ref(), obj, p)
+                let sc = schema.as_ref();
+                match (before, p.split_last()) {
+                    (None, _) => true,
+                    // A list element's own marker: changed only when the element is new (a
+                    // kept element that moved, as in fixture 61, is not a change).
+                    (Some(b), Some((last, parent))) if last == "." => {
+                        fields::get_at(sc, b, parent).is_none()
+                    }
+                    (Some(b), _) => fields::get_at(sc, b, p) != fields::get_at(sc, obj, p),
+                }
             })
             .collect();
         let mut entries = before.map(managed).unwrap_or_default();

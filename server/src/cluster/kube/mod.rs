@@ -8,7 +8,7 @@ pub mod kubeconfig;
 use std::time::Duration;
 
 use app::model::ClusterSettings;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::KubeConfigOptions;
 use kube::core::ApiResource;
 use serde::Serialize;
@@ -113,16 +113,41 @@ pub async fn apply<T: Serialize + std::fmt::Debug>(
 }
 
 /// Server-side apply without first reading the object (the caller already compared it).
+/// Returns the object as the server holds it afterwards.
 pub async fn apply_only<T: Serialize + std::fmt::Debug>(
     client: &kube::Client,
     ar: &ApiResource,
     namespace: Option<&str>,
     name: &str,
     object: &T,
-) -> Result<(), String> {
+) -> Result<DynamicObject, String> {
     let params = PatchParams::apply(FIELD_MANAGER).force();
     api(client, ar, namespace)
         .patch(name, &params, &Patch::Apply(object))
+        .await
+        .map_err(|e| describe(&e))
+}
+
+/// A full update (PUT, field manager `gemscope`) at a known resourceVersion: unlike an apply it
+/// drops every field the object does not send, whoever set them. A concurrent change makes it fail
+/// with 409 rather than overwrite what it did not see.
+pub async fn replace(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    object: &serde_json::Value,
+    resource_version: &str,
+) -> Result<(), String> {
+    let mut object: DynamicObject = serde_json::from_value(object.clone())
+        .map_err(|e| format!("{} {name} is not an object: {e}", ar.kind))?;
+    object.metadata.resource_version = Some(resource_version.to_string());
+    let params = PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    };
+    api(client, ar, namespace)
+        .replace(name, &params, &object)
         .await
         .map(|_| ())
         .map_err(|e| describe(&e))
