@@ -24,7 +24,8 @@ pub const MAX_LOG_WINDOW_MS: u64 = 10 * 60 * 1000;
 /// Gemscope's own receiver on every rule's route: it stores the alert history.
 pub const HISTORY_RECEIVER: &str = "gemscope-history";
 const NULL_RECEIVER: &str = "null";
-const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
+/// The label every object Gemscope writes carries, so lists can find exactly its own.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
 const VALUE_ANNOTATION: &str = "{{ $value | printf \"%.1f\" }}";
 /// Sizes past which input is refused: a rule is a few hundred bytes, and every rule of a namespace
 /// shares one Loki ConfigMap key and one Alertmanager configuration.
@@ -111,117 +112,6 @@ impl Rendered {
             ..input.clone()
         }
     }
-}
-
-fn duration(field: &str, value: &str) -> Result<u64, ApiError> {
-    logql::duration::parse_ms(value.trim()).ok_or_else(|| {
-        ApiError::invalid(
-            field,
-            format!("{value:?} is not a duration like 30s, 5m or 1h"),
-        )
-    })
-}
-
-fn label_name(field: &str, name: &str) -> Result<(), ApiError> {
-    super::templates::label_name(field, name)
-}
-
-fn has_generator(input: &AlertRuleInput) -> bool {
-    match input.alert_type {
-        AlertType::Monitor => input.promql_generator.is_some(),
-        AlertType::Logging => input.logql_generator.is_some(),
-    }
-}
-
-fn check_levels(input: &AlertRuleInput) -> Result<(), ApiError> {
-    let field = "alertLevels";
-    if input.alert_levels.is_empty() {
-        return Err(ApiError::invalid(field, "add at least one alert level"));
-    }
-    let mut seen = HashSet::new();
-    for l in &input.alert_levels {
-        if !seen.insert(l.severity) {
-            return Err(ApiError::invalid(
-                field,
-                format!("severity {} is used twice", l.severity.as_str()),
-            ));
-        }
-    }
-    let generated = has_generator(input);
-    if !generated && input.alert_levels.len() > 1 {
-        return Err(ApiError::invalid(
-            field,
-            "a raw expression has one level (it holds its own comparison); use a template for several",
-        ));
-    }
-    if generated {
-        for (i, l) in input.alert_levels.iter().enumerate() {
-            if !COMPARE_OPS.contains(&l.compare_op.as_str()) {
-                return Err(ApiError::invalid(
-                    &format!("alertLevels[{i}].compareOp"),
-                    format!("choose one of {}", COMPARE_OPS.join(" ")),
-                ));
-            }
-            let value = l.compare_value.trim();
-            let vf = format!("alertLevels[{i}].compareValue");
-            if value.is_empty() {
-                return Err(ApiError::invalid(&vf, "enter a threshold"));
-            }
-            too_long(&vf, value, MAX_THRESHOLD_BYTES)?;
-        }
-    }
-    if input.alert_levels.len() > 1 && input.inhibit_labels.is_empty() {
-        return Err(ApiError::invalid(
-            "inhibitLabels",
-            "with more than one level, name the labels that tell alerts apart (a critical alert then silences the error one with the same labels)",
-        ));
-    }
-    if input.inhibit_labels.len() > MAX_INHIBIT_LABELS {
-        return Err(ApiError::invalid(
-            "inhibitLabels",
-            format!("name at most {MAX_INHIBIT_LABELS} labels"),
-        ));
-    }
-    for l in &input.inhibit_labels {
-        label_name("inhibitLabels", l)?;
-    }
-    Ok(())
-}
-
-fn too_long(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.len() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("is {} bytes; at most {max} are allowed", value.len()),
-        ));
-    }
-    Ok(())
-}
-
-fn check_receivers(input: &AlertRuleInput) -> Result<(), ApiError> {
-    if input.receivers.is_empty() {
-        return Err(ApiError::invalid(
-            "receivers",
-            "choose at least one channel",
-        ));
-    }
-    let mut seen = HashSet::new();
-    for (i, r) in input.receivers.iter().enumerate() {
-        if !seen.insert(r.channel_id) {
-            return Err(ApiError::invalid(
-                "receivers",
-                format!("channel {} is chosen twice", r.channel_id),
-            ));
-        }
-        let ms = duration(&format!("receivers[{i}].interval"), &r.interval)?;
-        if ms < 1000 {
-            return Err(ApiError::invalid(
-                &format!("receivers[{i}].interval"),
-                "repeat at most once a second",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The message annotation: the user's, or one generated from the rule (inventory §3.4). Unlike
@@ -334,127 +224,6 @@ pub fn render(
     })
 }
 
-fn rule_matchers(target: &Target<'_>, name: &str) -> Vec<AmMatcher> {
-    vec![
-        AmMatcher::eq("gems_namespace", target.namespace),
-        AmMatcher::eq("gems_alertname", name),
-    ]
-}
-
-/// The AlertmanagerConfig spec (inventory §3.3): a route for the rule's alerts (limited to its
-/// namespace unless global) with one continuing child route per receiver, history last, and the
-/// critical-silences-error inhibit rule on the inhibit labels.
-pub fn alertmanager_config(
-    target: &Target<'_>,
-    name: &str,
-    inhibit_labels: &[String],
-    to: &[RouteTo],
-    grouping: &Grouping,
-) -> AmConfigSpec {
-    let scope: Vec<AmMatcher> = target
-        .scoped_ns()
-        .map(|ns| AmMatcher::eq("namespace", ns))
-        .into_iter()
-        .collect();
-    let mut receivers = vec![AmReceiver {
-        name: NULL_RECEIVER.into(),
-        webhook_configs: vec![],
-    }];
-    receivers.extend(to.iter().map(|t| t.receiver.clone()));
-    let inhibit_rules = if inhibit_labels.is_empty() {
-        vec![]
-    } else {
-        let side = |severity: Severity| {
-            let mut m = rule_matchers(target, name);
-            m.push(AmMatcher::eq("severity", severity.as_str()));
-            m.extend(scope.iter().cloned());
-            m
-        };
-        let mut equal = inhibit_labels.to_vec();
-        equal.extend(["gems_namespace".to_string(), "gems_alertname".to_string()]);
-        if target.scoped_ns().is_some() {
-            equal.push("namespace".into());
-        }
-        vec![AmInhibitRule {
-            source_match: side(Severity::Critical),
-            target_match: side(Severity::Error),
-            equal,
-        }]
-    };
-    AmConfigSpec {
-        route: Some(AmRoute {
-            receiver: NULL_RECEIVER.into(),
-            group_by: vec!["gems_namespace".into(), "gems_alertname".into()],
-            group_wait: Some(grouping.wait.clone()),
-            group_interval: Some(grouping.interval.clone()),
-            matchers: scope.clone(),
-            routes: to
-                .iter()
-                .map(|t| AmRoute {
-                    receiver: t.receiver.name.clone(),
-                    repeat_interval: Some(t.interval.trim().to_string()),
-                    continue_: true,
-                    matchers: rule_matchers(target, name),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        }),
-        receivers,
-        inhibit_rules,
-    }
-}
-
-/// The receivers of a rule in route order: its channels, then the history receiver with the
-/// first channel's interval (inventory §3.1 step 5).
-pub fn routes_to(receivers: &[(AmReceiver, String)], history: AmReceiver) -> Vec<RouteTo> {
-    let first = receivers
-        .first()
-        .map(|(_, i)| i.clone())
-        .unwrap_or_else(|| "1h".into());
-    let mut out: Vec<RouteTo> = receivers
-        .iter()
-        .map(|(r, i)| RouteTo {
-            receiver: r.clone(),
-            interval: i.clone(),
-        })
-        .collect();
-    out.push(RouteTo {
-        receiver: history,
-        interval: first,
-    });
-    out
-}
-
-pub fn prometheus_rule_labels(name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
-        (
-            "prometheusrule.kubegems.io/type".to_string(),
-            "monitor".to_string(),
-        ),
-        (
-            "prometheusrule.kubegems.io/name".to_string(),
-            name.to_string(),
-        ),
-    ])
-}
-
-/// The type label says what the rule is (KubeGems always wrote `monitor`, §12.18).
-pub fn am_config_labels(kind: AlertType, name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
-        (
-            "alertmanagerconfig.kubegems.io/type".to_string(),
-            kind.as_str().to_string(),
-        ),
-        (
-            "alertmanagerconfig.kubegems.io/name".to_string(),
-            name.to_string(),
-        ),
-    ])
-}
-
 fn yaml<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
     serde_norway::to_string(v).map_err(|e| ApiError::invalid("rule", format!("cannot render: {e}")))
 }
@@ -533,37 +302,6 @@ pub fn from_stored(input: &AlertRuleInput, target: &Target<'_>) -> Result<Render
     })
 }
 
-/// Routes to the rule's channels and the history receiver with placeholders where the server
-/// puts its address and tokens (shown in previews and on the detail page: tokens are secrets).
-pub fn placeholder_routes(input: &AlertRuleInput) -> Vec<RouteTo> {
-    let hook = |name: String, path: String| AmReceiver {
-        name,
-        webhook_configs: vec![AmWebhookConfig {
-            url: format!("<gemscope>{path}"),
-            url_secret: None,
-            send_resolved: Some(true),
-        }],
-    };
-    let receivers: Vec<(AmReceiver, String)> = input
-        .receivers
-        .iter()
-        .map(|r| {
-            (
-                hook(
-                    channel_receiver(r.channel_id),
-                    format!("/api/notify/{}/<token>", r.channel_id),
-                ),
-                r.interval.clone(),
-            )
-        })
-        .collect();
-    let history = hook(
-        HISTORY_RECEIVER.into(),
-        "/api/alertmanager/webhook?cluster=<id>&namespace=<namespace>&token=<token>".into(),
-    );
-    routes_to(&receivers, history)
-}
-
 /// The objects of a rule as people see them (tokens as placeholders).
 pub fn shown_objects(
     input: &AlertRuleInput,
@@ -618,8 +356,14 @@ pub fn substitute_namespace(input: &mut AlertRuleInput, namespace: &str) {
     }
 }
 
+mod checks;
 mod expr;
+mod routing;
+use checks::*;
 pub use expr::{base_expr, level_exprs};
+pub use routing::{
+    alertmanager_config, am_config_labels, placeholder_routes, prometheus_rule_labels, routes_to,
+};
 
 #[cfg(test)]
 mod tests;

@@ -16,8 +16,7 @@ use serde::Serialize;
 use crate::cluster::records::ClusterSecrets;
 
 pub const FIELD_MANAGER: &str = "gemscope";
-/// The label every object Gemscope writes carries, so lists can find exactly ours.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
+pub use app::domain::alert_rules::MANAGED_BY;
 
 /// Readable text for a kube-rs error: the API server's Status message where there is one.
 pub fn describe(e: &kube::Error) -> String {
