@@ -22,7 +22,7 @@ use sea_orm::{
 use crate::auth::authz::environment_as;
 use crate::db::entities::{dashboard, dashboard_template, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
-use crate::observe::metrics::{MetricsService, Place};
+use crate::observe::metrics::{MetricsService, QueryPlace};
 
 /// Panel queries in flight at once for one refresh (one cluster: a dashboard has one).
 pub const PANEL_FAN_OUT: usize = 10;
@@ -82,7 +82,7 @@ impl DashboardsService {
     /// resolve and are namespaced, raw PromQL stays in the namespace.
     async fn check(&self, env: &environment::Model, d: &DashboardInput) -> Result<(), ApiError> {
         rules::validate(d)?;
-        let place = Place {
+        let place = QueryPlace {
             cluster_id: env.cluster_id,
             namespace: Some(env.namespace.clone()),
             tenant_id: Some(env.tenant_id),
@@ -121,7 +121,7 @@ impl DashboardsService {
 
     async fn panel(
         &self,
-        place: &Place,
+        place: &QueryPlace,
         graph: &Graph,
         variables: &[app::model::LabelFilter],
         start: i64,
@@ -263,7 +263,7 @@ impl DashboardsPort for DashboardsService {
                 ));
             }
         }
-        let place = Place {
+        let place = QueryPlace {
             cluster_id: env.cluster_id,
             namespace: Some(env.namespace.clone()),
             tenant_id: Some(env.tenant_id),

@@ -10,7 +10,7 @@ use app::model::{
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
 use serde_json::json;
-use server::cluster::standalone::{Outcome, RuleTarget, apply_file, apply_rules};
+use server::cluster::standalone::{FileWrite, RuleTarget, apply_file, apply_rules};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
@@ -259,7 +259,7 @@ async fn a_broken_rule_file_is_refused_by_real_prometheus_and_rolled_back() {
     };
     assert_eq!(
         apply_rules(&http, &target, &good).await.unwrap(),
-        Outcome::Written
+        FileWrite::Written
     );
     assert_eq!(
         loaded_groups(&stack.prometheus_url).await,
@@ -366,7 +366,7 @@ async fn merged_alertmanager_config_passes_amtool_and_real_alertmanager_loads_it
         apply_file(&http, &path, &yaml, Some(&stack.alertmanager_url))
             .await
             .unwrap(),
-        Outcome::Written
+        FileWrite::Written
     );
     let status: serde_json::Value =
         reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))
@@ -381,7 +381,7 @@ async fn merged_alertmanager_config_passes_amtool_and_real_alertmanager_loads_it
         apply_file(&http, &path, &yaml, Some(&stack.alertmanager_url))
             .await
             .unwrap(),
-        Outcome::Unchanged
+        FileWrite::Unchanged
     );
 
     // A config Alertmanager refuses is rolled back, and the loaded one stays.

@@ -977,7 +977,7 @@ async fn expire(app: &TestApp, id: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_hands_each_row_to_one_replica_on_every_database() {
-    use server::jobs::queue::{self, Outcome, Taken};
+    use server::jobs::queue::{self, RunOutcome, Taken};
     for backend in common::backends() {
         let app = TestApp::start(backend).await;
         let db = &app.db;
@@ -1024,14 +1024,14 @@ async fn the_queue_hands_each_row_to_one_replica_on_every_database() {
             panic!("{backend}: a passed lease is taken over");
         };
         assert_eq!((r.attempts, r.lease_owner.as_str()), (2, other));
-        let done = Outcome::Ok(RunCounts::default());
+        let done = RunOutcome::Ok(RunCounts::default());
         assert!(
             !queue::finish(db, id, &owner, &done).await.unwrap(),
             "{backend}"
         );
 
         // A failure with attempts left waits for its retry time.
-        let retry = Outcome::Failed {
+        let retry = RunOutcome::Failed {
             error: "cluster down".into(),
             retry_at: Some(queue::now_ms() + 60_000),
         };

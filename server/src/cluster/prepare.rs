@@ -16,7 +16,7 @@ use crate::cluster::kube::crds::{
     AlertmanagerConfig, Crd, Object, PrometheusRule, PrometheusRuleSpec,
 };
 use crate::cluster::kube::{self, Applied, MANAGED_BY};
-use crate::cluster::standalone::{self, Outcome, RuleTarget};
+use crate::cluster::standalone::{self, FileWrite, RuleTarget};
 
 /// The state to show when Gemscope cannot even render what it would prepare.
 fn not_renderable(error: String) -> PreparedItem {
@@ -303,7 +303,7 @@ pub async fn standalone_prepare(
         results.push(PrepareResult {
             name: o.name.to_string(),
             target: o.server.to_string(),
-            outcome: if outcome == Outcome::Written {
+            outcome: if outcome == FileWrite::Written {
                 "written"
             } else {
                 "unchanged"

@@ -23,6 +23,21 @@ use crate::cluster::{kube, prepare};
 use crate::db::entities::{cluster, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
+/// A cluster row's kind and settings. A value that does not parse is corrupt: it is logged and
+/// refused, never replaced by a default (a defaulted kind or empty settings would point writes
+/// and queries somewhere nobody configured).
+fn stored(row: &cluster::Model) -> Result<(ClusterKind, ClusterSettings), ApiError> {
+    let kind = ClusterKind::parse(&row.kind).ok_or_else(|| {
+        tracing::error!(cluster = row.id, kind = %row.kind, "stored cluster kind is not a known kind");
+        ApiError::internal()
+    })?;
+    let settings = serde_json::from_str::<ClusterSettings>(&row.settings).map_err(|e| {
+        tracing::error!(cluster = row.id, error = %e, "stored cluster settings do not parse");
+        ApiError::internal()
+    })?;
+    Ok((kind, settings))
+}
+
 pub struct ClustersService {
     pub db: DatabaseConnection,
     pub secrets: Arc<SecretBox>,
@@ -93,10 +108,11 @@ impl ClustersService {
 
     fn view(&self, row: cluster::Model) -> Result<Cluster, ApiError> {
         let secrets = self.unseal(&row)?;
+        let (kind, settings) = stored(&row)?;
         Ok(Cluster {
             id: row.id,
-            kind: ClusterKind::parse(&row.kind).unwrap_or_default(),
-            settings: serde_json::from_str::<ClusterSettings>(&row.settings).unwrap_or_default(),
+            kind,
+            settings,
             has_kubeconfig: !secrets.kubeconfig.is_empty(),
             has_bearer_token: !secrets.bearer_token.is_empty(),
             created_at: rfc3339(row.created_at),
@@ -120,7 +136,8 @@ impl ClustersService {
     /// A Kubernetes client for the cluster; standalone clusters have none (409).
     pub async fn kube_client(&self, cluster_id: i64) -> Result<::kube::Client, ApiError> {
         let row = self.find(cluster_id).await?;
-        if ClusterKind::parse(&row.kind).unwrap_or_default() != ClusterKind::Kubernetes {
+        let (kind, settings) = stored(&row)?;
+        if kind != ClusterKind::Kubernetes {
             return Err(ApiError::new(
                 http::StatusCode::CONFLICT,
                 format!(
@@ -129,7 +146,6 @@ impl ClustersService {
                 ),
             ));
         }
-        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
         self.client_for(&row, &settings).await
     }
 
@@ -150,8 +166,7 @@ impl ClustersService {
     /// The cluster with its settings and, on Kubernetes, a client: what a rule sync needs.
     pub async fn handle(&self, cluster_id: i64) -> Result<ClusterHandle, ApiError> {
         let row = self.find(cluster_id).await?;
-        let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
-        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        let (kind, settings) = stored(&row)?;
         let client = if kind == ClusterKind::Kubernetes {
             Some(self.client_for(&row, &settings).await?)
         } else {
@@ -174,8 +189,7 @@ impl ClustersService {
         component: &str,
     ) -> Result<crate::observe::endpoint::Endpoint, ApiError> {
         let row = self.find(cluster_id).await?;
-        let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
-        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+        let (kind, settings) = stored(&row)?;
         let client = if kind == ClusterKind::Kubernetes && settings.url_of(component).is_empty() {
             Some(self.client_for(&row, &settings).await?)
         } else {
@@ -331,8 +345,7 @@ impl ClustersPort for ClustersService {
     async fn test(&self, caller: &Caller, cluster_id: i64) -> Result<ClusterCheck, ApiError> {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
-        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
-        let kind = ClusterKind::parse(&row.kind).unwrap_or_default();
+        let (kind, settings) = stored(&row)?;
         let mut check = ClusterCheck {
             checked_at: rfc3339(now()),
             reachable: false,
@@ -401,8 +414,8 @@ impl ClustersPort for ClustersService {
     ) -> Result<Vec<PrepareResult>, ApiError> {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
-        let settings: ClusterSettings = serde_json::from_str(&row.settings).unwrap_or_default();
-        match ClusterKind::parse(&row.kind).unwrap_or_default() {
+        let (kind, settings) = stored(&row)?;
+        match kind {
             ClusterKind::Kubernetes => {
                 let secrets = self.unseal(&row)?;
                 let client = kube::client(&settings, &secrets).await.map_err(|e| {

@@ -11,7 +11,7 @@ use app::model::RuleFile;
 use crate::observe::join;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum FileWrite {
     Unchanged,
     Written,
 }
@@ -103,7 +103,7 @@ pub async fn apply_rules(
     http: &reqwest::Client,
     target: &RuleTarget<'_>,
     rules: &RuleFile,
-) -> Result<Outcome, String> {
+) -> Result<FileWrite, String> {
     apply_file(
         http,
         &target.path()?,
@@ -119,10 +119,10 @@ pub async fn apply_file(
     path: &Path,
     content: &str,
     reload_base: Option<&str>,
-) -> Result<Outcome, String> {
+) -> Result<FileWrite, String> {
     let previous = read_optional(path)?;
     if previous.as_deref() == Some(content) {
-        return Ok(Outcome::Unchanged);
+        return Ok(FileWrite::Unchanged);
     }
     write_atomic(path, content)?;
     if let Some(base) = reload_base
@@ -134,23 +134,23 @@ pub async fn apply_file(
         }
         return Err(why);
     }
-    Ok(Outcome::Written)
+    Ok(FileWrite::Written)
 }
 
 /// Removes a rule file (absent is fine) and reloads.
 pub async fn remove_rules(
     http: &reqwest::Client,
     target: &RuleTarget<'_>,
-) -> Result<Outcome, String> {
+) -> Result<FileWrite, String> {
     let path = target.path()?;
     if read_optional(&path)?.is_none() {
-        return Ok(Outcome::Unchanged);
+        return Ok(FileWrite::Unchanged);
     }
     restore(&path, None)?;
     if let Some(base) = target.reload {
         reload(http, base).await?;
     }
-    Ok(Outcome::Written)
+    Ok(FileWrite::Written)
 }
 
 /// (present, current): is the file there, and is it exactly what Gemscope would write now.
@@ -186,22 +186,22 @@ mod tests {
         assert_eq!(rules_state(&target, &rules).unwrap(), (false, false));
         assert_eq!(
             apply_rules(&client(), &target, &rules).await.unwrap(),
-            Outcome::Written
+            FileWrite::Written
         );
         assert_eq!(
             apply_rules(&client(), &target, &rules).await.unwrap(),
-            Outcome::Unchanged
+            FileWrite::Unchanged
         );
         assert_eq!(rules_state(&target, &rules).unwrap(), (true, true));
         std::fs::write(target.path().unwrap(), "groups: []\n").unwrap();
         assert_eq!(rules_state(&target, &rules).unwrap(), (true, false));
         assert_eq!(
             remove_rules(&client(), &target).await.unwrap(),
-            Outcome::Written
+            FileWrite::Written
         );
         assert_eq!(
             remove_rules(&client(), &target).await.unwrap(),
-            Outcome::Unchanged
+            FileWrite::Unchanged
         );
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(leftovers.is_empty(), "no temp files left: {leftovers:?}");

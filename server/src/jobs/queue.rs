@@ -216,7 +216,7 @@ pub async fn renew<C: ConnectionTrait>(
 }
 
 /// How a run ended.
-pub enum Outcome {
+pub enum RunOutcome {
     Ok(RunCounts),
     /// Failed; queued again after `retry_at` (ms) when attempts are left.
     Failed {
@@ -230,7 +230,7 @@ pub async fn finish<C: ConnectionTrait>(
     db: &C,
     id: i64,
     owner: &str,
-    outcome: &Outcome,
+    outcome: &RunOutcome,
 ) -> Result<bool, DbErr> {
     let t = now_ms();
     let mut update = Runs::update_many()
@@ -240,7 +240,7 @@ pub async fn finish<C: ConnectionTrait>(
         .col_expr(Col::LeaseOwner, Expr::value(""))
         .col_expr(Col::LeaseUntil, Expr::value(0i64));
     update = match outcome {
-        Outcome::Ok(counts) => update
+        RunOutcome::Ok(counts) => update
             .col_expr(Col::Status, Expr::value(OK))
             .col_expr(Col::FinishedAt, Expr::value(t))
             .col_expr(
@@ -248,14 +248,14 @@ pub async fn finish<C: ConnectionTrait>(
                 Expr::value(serde_json::to_string(counts).unwrap_or_default()),
             )
             .col_expr(Col::Error, Expr::value(Option::<String>::None)),
-        Outcome::Failed {
+        RunOutcome::Failed {
             error,
             retry_at: Some(at),
         } => update
             .col_expr(Col::Status, Expr::value(QUEUED))
             .col_expr(Col::NotBefore, Expr::value(*at))
             .col_expr(Col::Error, Expr::value(error.clone())),
-        Outcome::Failed {
+        RunOutcome::Failed {
             error,
             retry_at: None,
         } => update

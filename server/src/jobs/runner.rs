@@ -13,7 +13,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::JobsService;
-use super::queue::{self, Outcome, Taken};
+use super::queue::{self, RunOutcome, Taken};
 use crate::db::entities::job_run;
 
 /// How often an idle replica looks for due rows (also how soon it notices a passed lease).
@@ -68,7 +68,7 @@ async fn run_claimed(claim: Claimed, jobs: Data<Arc<JobsService>>) -> Result<(),
     let jobs: Arc<JobsService> = (*jobs).clone();
     let run = &claim.run;
     let Some(kind) = JobKind::parse(&run.job) else {
-        let outcome = Outcome::Failed {
+        let outcome = RunOutcome::Failed {
             error: format!("unknown job {:?}", run.job),
             retry_at: None,
         };
@@ -106,19 +106,19 @@ async fn run_claimed(claim: Claimed, jobs: Data<Arc<JobsService>>) -> Result<(),
         _ = renew => unreachable!("the renewal loop does not end"),
     };
     let outcome = match result {
-        Ok(Ok(counts)) => Outcome::Ok(counts),
+        Ok(Ok(counts)) => RunOutcome::Ok(counts),
         Ok(Err(error)) => failed(&jobs, run, error),
         Err(e) if e.is_panic() => failed(&jobs, run, "the job panicked".into()),
         Err(e) => failed(&jobs, run, format!("the job was cancelled: {e}")),
     };
     let label = match &outcome {
-        Outcome::Ok(_) => "ok",
-        Outcome::Failed {
+        RunOutcome::Ok(_) => "ok",
+        RunOutcome::Failed {
             retry_at: Some(_), ..
         } => "retried",
-        Outcome::Failed { retry_at: None, .. } => "failed",
+        RunOutcome::Failed { retry_at: None, .. } => "failed",
     };
-    if let Outcome::Failed { error, .. } = &outcome {
+    if let RunOutcome::Failed { error, .. } = &outcome {
         tracing::warn!(job = kind.as_str(), run = run.id, attempt = run.attempts, %error, "job failed");
     } else {
         tracing::info!(job = kind.as_str(), run = run.id, "job finished");
@@ -136,12 +136,12 @@ async fn run_claimed(claim: Claimed, jobs: Data<Arc<JobsService>>) -> Result<(),
     Ok(())
 }
 
-fn failed(jobs: &JobsService, run: &job_run::Model, error: String) -> Outcome {
+fn failed(jobs: &JobsService, run: &job_run::Model, error: String) -> RunOutcome {
     let retry_at = (run.attempts < jobs.config.max_attempts).then(|| {
         let base = i64::try_from(jobs.config.retry_base.as_millis()).unwrap_or(30_000);
         queue::now_ms() + queue::backoff_ms(run.attempts, base, 10 * 60 * 1000)
     });
-    Outcome::Failed { error, retry_at }
+    RunOutcome::Failed { error, retry_at }
 }
 
 /// Schedules at least this far apart have their last tick caught up at start.

@@ -10,7 +10,7 @@ use crate::db::entities::{alert_template, channel, cluster};
 use crate::db::internal;
 use crate::rules::drift::ERROR;
 use crate::rules::store::{self, SYNC_ERROR};
-use crate::rules::{AlertRulesService, Place};
+use crate::rules::{AlertRulesService, RulePlace};
 
 /// The rule set, with its receivers pointed at system-wide channels: a template's channel is
 /// kept when it is one, otherwise the first system-wide channel takes its place.
@@ -89,7 +89,7 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
             Some(set) => set,
             None => set.insert(rule_set(&rules).await?),
         };
-        let place = Place {
+        let place = RulePlace {
             namespace: handle.settings.monitoring_ns().to_string(),
             handle: handle.clone(),
             global: true,

@@ -122,7 +122,7 @@ pub fn label_fingerprint(labels: &std::collections::BTreeMap<String, String>) ->
 
 /// What an ingest stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Stored {
+pub struct Ingested {
     pub alerts: usize,
     /// Instances seen for the first time.
     pub new_alerts: usize,
@@ -147,7 +147,7 @@ pub async fn ingest(
     namespace: &str,
     token: &str,
     group: &Group,
-) -> Result<Stored, ApiError> {
+) -> Result<Ingested, ApiError> {
     let row = cluster::Entity::find_by_id(cluster_id)
         .one(db)
         .await
@@ -215,7 +215,7 @@ async fn store(
     cluster_id: i64,
     group: &Group,
     owners: &HashMap<String, Owner>,
-) -> Result<Stored, DbErr> {
+) -> Result<Ingested, DbErr> {
     let t = now();
     let txn = crate::db::begin_write(db).await?;
     let (ids, new_alerts) = instances(&txn, cluster_id, group, owners, t).await?;
@@ -270,7 +270,7 @@ async fn store(
             .await?;
     }
     txn.commit().await?;
-    Ok(Stored {
+    Ok(Ingested {
         alerts: group.alerts.len(),
         new_alerts,
         delivered,

@@ -24,7 +24,7 @@ pub struct MetricsService {
 }
 
 /// Where a query runs once the target is checked.
-pub struct Place {
+pub struct QueryPlace {
     pub cluster_id: i64,
     /// `None`: the whole cluster.
     pub namespace: Option<String>,
@@ -41,7 +41,11 @@ pub struct Built {
 impl MetricsService {
     /// Checks that the caller may query `target`. Environments of other tenants do not exist
     /// for the caller (404), like every other tenant object.
-    pub async fn place(&self, caller: &Caller, target: QueryTarget) -> Result<Place, ApiError> {
+    pub async fn place(
+        &self,
+        caller: &Caller,
+        target: QueryTarget,
+    ) -> Result<QueryPlace, ApiError> {
         match target {
             QueryTarget::Environment(id) => {
                 let env = environment::Entity::find_by_id(id)
@@ -52,7 +56,7 @@ impl MetricsService {
                 require_tenant(&self.db, caller, env.tenant_id, Role::Viewer)
                     .await
                     .map_err(|_| ApiError::not_found("environment"))?;
-                Ok(Place {
+                Ok(QueryPlace {
                     cluster_id: env.cluster_id,
                     namespace: Some(env.namespace),
                     tenant_id: Some(env.tenant_id),
@@ -60,7 +64,7 @@ impl MetricsService {
             }
             QueryTarget::Cluster(id) => {
                 require_system_admin(caller)?;
-                Ok(Place {
+                Ok(QueryPlace {
                     cluster_id: id,
                     namespace: None,
                     tenant_id: None,
@@ -70,7 +74,7 @@ impl MetricsService {
     }
 
     /// Raw PromQL gets the namespace; a template expands to `sum by (labels) (...)`.
-    pub async fn build(&self, place: &Place, q: &MetricExpr) -> Result<Built, ApiError> {
+    pub async fn build(&self, place: &QueryPlace, q: &MetricExpr) -> Result<Built, ApiError> {
         let ns = place.namespace.as_deref();
         match &q.template {
             None => Ok(Built {
@@ -228,7 +232,7 @@ impl MetricsPort for MetricsService {
 
 /// The scoped query's selectors. An environment query with no selector (`vector(1)`) would ask
 /// about the whole cluster, so it gets the namespace alone.
-fn match_selectors(place: &Place, expr: &str) -> Result<Vec<String>, ApiError> {
+fn match_selectors(place: &QueryPlace, expr: &str) -> Result<Vec<String>, ApiError> {
     let mut matches = promql_scope::selectors(expr)?;
     if matches.is_empty()
         && let Some(ns) = &place.namespace

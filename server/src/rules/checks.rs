@@ -11,7 +11,7 @@ use app::model::{
 };
 use serde_json::Value;
 
-use super::{AlertRulesService, Place};
+use super::{AlertRulesService, RulePlace};
 use crate::observe::prometheus::Prometheus;
 
 /// The longest backtest: a week.
@@ -103,7 +103,7 @@ pub fn bands(series: &[Series], step: i64, for_secs: i64) -> Vec<(i64, i64)> {
 impl AlertRulesService {
     async fn rendered(
         &self,
-        place: &Place,
+        place: &RulePlace,
         input: &AlertRuleInput,
     ) -> Result<domain::Rendered, ApiError> {
         let template = self.template(place, input).await?;
@@ -112,7 +112,7 @@ impl AlertRulesService {
 
     pub(crate) async fn instant(
         &self,
-        place: &Place,
+        place: &RulePlace,
         kind: AlertType,
         expr: &str,
     ) -> Result<Vec<Series>, ApiError> {
@@ -147,7 +147,7 @@ impl AlertRulesService {
 
     async fn range(
         &self,
-        place: &Place,
+        place: &RulePlace,
         kind: AlertType,
         expr: &str,
         (start, end, step): (i64, i64, i64),
@@ -183,7 +183,7 @@ impl AlertRulesService {
 
     pub async fn check_now(
         &self,
-        place: &Place,
+        place: &RulePlace,
         input: &AlertRuleInput,
     ) -> Result<Vec<LevelCheck>, ApiError> {
         let rendered = self.rendered(place, input).await?;
@@ -210,7 +210,7 @@ impl AlertRulesService {
 
     pub async fn run_backtest(
         &self,
-        place: &Place,
+        place: &RulePlace,
         input: &AlertRuleInput,
         range_secs: i64,
     ) -> Result<Backtest, ApiError> {

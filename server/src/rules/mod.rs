@@ -54,7 +54,7 @@ pub struct AlertRulesService {
 }
 
 /// Where a scope's rules live, resolved and authorised.
-pub struct Place {
+pub struct RulePlace {
     pub handle: ClusterHandle,
     pub namespace: String,
     pub global: bool,
@@ -62,10 +62,10 @@ pub struct Place {
     pub tenant_id: Option<i64>,
 }
 
-impl Place {
+impl RulePlace {
     /// Where a stored rule lives, for work the system does on it (re-syncs).
-    pub fn of_rule(handle: ClusterHandle, s: &Stored) -> Place {
-        Place {
+    pub fn of_rule(handle: ClusterHandle, s: &Stored) -> RulePlace {
+        RulePlace {
             handle,
             namespace: s.row.namespace.clone(),
             global: s.row.environment_id.is_none(),
@@ -133,12 +133,12 @@ impl AlertRulesService {
         caller: &app::api::context::Caller,
         scope: RuleScope,
         min: Role,
-    ) -> Result<Place, ApiError> {
+    ) -> Result<RulePlace, ApiError> {
         match scope {
             RuleScope::Environment(id) => {
                 let env = environment_as(&self.db, caller, id, min).await?;
                 let handle = self.clusters.handle(env.cluster_id).await?;
-                Ok(Place {
+                Ok(RulePlace {
                     handle,
                     namespace: env.namespace,
                     // An environment's rules never see other namespaces, whatever it is called.
@@ -150,7 +150,7 @@ impl AlertRulesService {
             RuleScope::System(cluster_id) => {
                 require_system_admin(caller)?;
                 let handle = self.clusters.handle(cluster_id).await?;
-                Ok(Place {
+                Ok(RulePlace {
                     namespace: handle.settings.monitoring_ns().to_string(),
                     handle,
                     global: true,

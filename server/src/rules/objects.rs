@@ -17,7 +17,7 @@ use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use crate::cluster::kube::{self as k, FIELD_MANAGER};
 use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
 use crate::cluster::records::ClusterHandle;
-use crate::cluster::standalone::{self, Outcome, RuleTarget};
+use crate::cluster::standalone::{self, FileWrite, RuleTarget};
 
 /// One rule as the cluster gets it.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +75,8 @@ pub async fn write(
     }
 }
 
-fn counted(o: Outcome) -> Writes {
-    usize::from(o == Outcome::Written)
+fn counted(o: FileWrite) -> Writes {
+    usize::from(o == FileWrite::Written)
 }
 
 async fn write_standalone(

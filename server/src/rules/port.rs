@@ -13,7 +13,7 @@ use app::model::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::store::{self, Stored};
-use super::{AlertRulesService, Place, silences, state};
+use super::{AlertRulesService, RulePlace, silences, state};
 use crate::db::entities::{alert_rule, channel};
 use crate::db::internal;
 
@@ -79,7 +79,7 @@ impl AlertRulesService {
         }
     }
 
-    async fn in_scope(&self, place: &Place) -> Result<Vec<Stored>, ApiError> {
+    async fn in_scope(&self, place: &RulePlace) -> Result<Vec<Stored>, ApiError> {
         let mut cond = place.condition();
         if let Some(env) = place.environment_id {
             cond = cond.add(alert_rule::Column::EnvironmentId.eq(env));
@@ -87,7 +87,7 @@ impl AlertRulesService {
         store::load(&self.db, cond).await
     }
 
-    async fn find(&self, place: &Place, name: &str) -> Result<Stored, ApiError> {
+    async fn find(&self, place: &RulePlace, name: &str) -> Result<Stored, ApiError> {
         store::one(&self.db, place.handle.id, &place.namespace, name)
             .await?
             .filter(|s| {
@@ -96,7 +96,7 @@ impl AlertRulesService {
             .ok_or_else(|| ApiError::not_found("alert rule"))
     }
 
-    async fn view(&self, place: &Place, s: &Stored) -> Result<AlertRule, ApiError> {
+    async fn view(&self, place: &RulePlace, s: &Stored) -> Result<AlertRule, ApiError> {
         let names = self.channel_names(std::slice::from_ref(s)).await?;
         Ok(s.view(&place.handle.name, &names, RuleState::Unknown))
     }
@@ -269,7 +269,7 @@ impl AlertRulesPort for AlertRulesService {
         };
         let mut out = Vec::new();
         for s in rules {
-            let own = Place::of_rule(place.handle.clone(), &s);
+            let own = RulePlace::of_rule(place.handle.clone(), &s);
             let r = self.resync_one(&own, &s).await;
             self.record_sync(s.row.id, &r).await;
             out.push(ImportItem {

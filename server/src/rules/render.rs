@@ -8,7 +8,7 @@ impl AlertRulesService {
     /// The generator's template as the owner's tenant sees it.
     pub async fn template(
         &self,
-        place: &Place,
+        place: &RulePlace,
         input: &AlertRuleInput,
     ) -> Result<Option<TemplateRule>, ApiError> {
         let Some(g) = input

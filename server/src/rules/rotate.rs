@@ -11,7 +11,7 @@ use app::model::TokenRotation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 
 use super::store::{self, Stored};
-use super::{AlertRulesService, Place};
+use super::{AlertRulesService, RulePlace};
 use crate::auth::authz::require_system_admin;
 use crate::cluster::records::ClusterHandle;
 use crate::db::entities::{alert_receiver, alert_rule, channel, cluster};
@@ -35,7 +35,7 @@ impl AlertRulesService {
                     h
                 }
             };
-            let place = Place::of_rule(handle, &s);
+            let place = RulePlace::of_rule(handle, &s);
             let r = self.rewrite(&place, &s, false).await;
             self.record_sync(s.row.id, &r).await;
             count += 1;

@@ -161,7 +161,7 @@ impl AlertRulesService {
     /// The rule checked and rendered with its template, and the input as it is stored.
     pub(super) async fn rendered_input(
         &self,
-        place: &Place,
+        place: &RulePlace,
         input: &AlertRuleInput,
     ) -> Result<(Rendered, AlertRuleInput), ApiError> {
         let template = self.template(place, input).await?;
@@ -171,7 +171,7 @@ impl AlertRulesService {
     }
 
     /// A rule as committed, after a write.
-    pub(super) async fn reread(&self, place: &Place, name: &str) -> Result<Stored, ApiError> {
+    pub(super) async fn reread(&self, place: &RulePlace, name: &str) -> Result<Stored, ApiError> {
         store::one(&self.db, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(ApiError::internal)

@@ -23,6 +23,7 @@ pub struct Stored {
 }
 
 impl Stored {
+    /// The rule's kind; `load` refused rows whose kind does not parse.
     pub fn kind(&self) -> AlertType {
         AlertType::parse(&self.row.alert_type).unwrap_or_default()
     }
@@ -201,6 +202,14 @@ pub async fn load<C: ConnectionTrait>(
         for r in found {
             receivers.entry(r.rule_id).or_default().push(r);
         }
+    }
+    // A kind that does not parse is corrupt: refused here, so `Stored::kind` never guesses.
+    if let Some(bad) = rows
+        .iter()
+        .find(|r| AlertType::parse(&r.alert_type).is_none())
+    {
+        tracing::error!(rule = bad.id, kind = %bad.alert_type, "stored alert rule kind is not a known kind");
+        return Err(ApiError::internal());
     }
     Ok(rows
         .into_iter()

@@ -5,7 +5,7 @@ use super::*;
 impl AlertRulesService {
     /// Writes one stored rule again (re-rendered from its template, so a template edit reaches
     /// the rule, inventory §12.5) and settles its silence. Returns how many writes it took.
-    pub async fn resync_one(&self, place: &Place, s: &Stored) -> Result<usize, ApiError> {
+    pub async fn resync_one(&self, place: &RulePlace, s: &Stored) -> Result<usize, ApiError> {
         self.rewrite(place, s, true).await
     }
 
@@ -13,7 +13,7 @@ impl AlertRulesService {
     /// routing can have changed (a channel edit), so the stored rendering is written again.
     pub(super) async fn rewrite(
         &self,
-        place: &Place,
+        place: &RulePlace,
         s: &Stored,
         full: bool,
     ) -> Result<usize, ApiError> {

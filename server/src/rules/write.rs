@@ -6,7 +6,7 @@ impl AlertRulesService {
     /// Creates a rule: row, receivers, cluster objects and silence, all or nothing.
     pub async fn create_in(
         &self,
-        place: &Place,
+        place: &RulePlace,
         input: AlertRuleInput,
     ) -> Result<Stored, ApiError> {
         // The monitoring namespace holds the system rules alone, so no environment's rule
@@ -82,7 +82,7 @@ impl AlertRulesService {
 
     pub async fn update_in(
         &self,
-        place: &Place,
+        place: &RulePlace,
         name: &str,
         input: AlertRuleInput,
     ) -> Result<Stored, ApiError> {
@@ -129,7 +129,7 @@ impl AlertRulesService {
         self.reread(place, name).await
     }
 
-    pub async fn delete_in(&self, place: &Place, name: &str) -> Result<(), ApiError> {
+    pub async fn delete_in(&self, place: &RulePlace, name: &str) -> Result<(), ApiError> {
         let _guard = self.lock(place.handle.id).await;
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
@@ -159,7 +159,7 @@ impl AlertRulesService {
 
     pub async fn set_enabled_in(
         &self,
-        place: &Place,
+        place: &RulePlace,
         name: &str,
         enabled: bool,
     ) -> Result<Stored, ApiError> {

@@ -12,10 +12,13 @@ use crate::api::channels::{
 };
 use crate::api::tenancy::list_tenants;
 use crate::error::ApiError;
-use crate::model::{Channel, ChannelConfig, ChannelInput, ChannelPreview, SecretField, SmtpTls};
+use crate::model::{Channel, ChannelConfig, ChannelPreview};
 use crate::ui::components::{ErrorNote, TextField, last_error, short_time};
 use crate::ui::session::use_session;
 use crate::ui::use_t;
+
+mod form;
+use form::Form;
 
 /// `?tenant=3`, or `?tenant=system`.
 fn owner_param(q: Option<String>) -> Option<Option<i64>> {
@@ -23,243 +26,6 @@ fn owner_param(q: Option<String>) -> Option<Option<i64>> {
         Some("system") => Some(None),
         Some(v) => v.parse().ok().map(Some),
         None => None,
-    }
-}
-
-fn split(s: &str) -> Vec<String> {
-    s.split([',', '\n'])
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// A secret input: empty keeps what is stored.
-fn secret_of(s: &str) -> SecretField {
-    if s.is_empty() {
-        SecretField::default()
-    } else {
-        SecretField::new(s)
-    }
-}
-
-/// Every field any channel type has, as text; `input()` builds the type chosen.
-#[derive(Clone, Copy)]
-struct Form {
-    editing: RwSignal<Option<i64>>,
-    kind: RwSignal<String>,
-    name: RwSignal<String>,
-    description: RwSignal<String>,
-    send_resolved: RwSignal<bool>,
-    url: RwSignal<String>,
-    insecure_tls: RwSignal<bool>,
-    sign_secret: RwSignal<String>,
-    mentions: RwSignal<String>,
-    smtp_host: RwSignal<String>,
-    smtp_port: RwSignal<String>,
-    tls: RwSignal<String>,
-    from: RwSignal<String>,
-    to: RwSignal<String>,
-    username: RwSignal<String>,
-    password: RwSignal<String>,
-    key_id: RwSignal<String>,
-    key_secret: RwSignal<String>,
-    numbers: RwSignal<String>,
-    sign_name: RwSignal<String>,
-    code: RwSignal<String>,
-    /// Read-back hints of the stored secrets, by field.
-    hints: RwSignal<Vec<(&'static str, String)>>,
-}
-
-impl Form {
-    fn new() -> Form {
-        let s = || RwSignal::new(String::new());
-        Form {
-            editing: RwSignal::new(None),
-            kind: RwSignal::new("dingtalk".into()),
-            name: s(),
-            description: s(),
-            send_resolved: RwSignal::new(true),
-            url: s(),
-            insecure_tls: RwSignal::new(false),
-            sign_secret: s(),
-            mentions: s(),
-            smtp_host: s(),
-            smtp_port: RwSignal::new("587".into()),
-            tls: RwSignal::new("starttls".into()),
-            from: s(),
-            to: s(),
-            username: s(),
-            password: s(),
-            key_id: s(),
-            key_secret: s(),
-            numbers: s(),
-            sign_name: s(),
-            code: s(),
-            hints: RwSignal::new(Vec::new()),
-        }
-    }
-
-    fn reset(&self) {
-        for f in [
-            self.name,
-            self.description,
-            self.url,
-            self.sign_secret,
-            self.mentions,
-            self.smtp_host,
-            self.from,
-            self.to,
-            self.username,
-            self.password,
-            self.key_id,
-            self.key_secret,
-            self.numbers,
-            self.sign_name,
-            self.code,
-        ] {
-            f.set(String::new());
-        }
-        self.smtp_port.set("587".into());
-        self.tls.set("starttls".into());
-        self.send_resolved.set(true);
-        self.insecure_tls.set(false);
-        self.hints.set(Vec::new());
-        self.editing.set(None);
-    }
-
-    fn load(&self, c: &Channel) {
-        self.reset();
-        self.editing.set(Some(c.id));
-        self.kind.set(c.config.kind().to_string());
-        self.name.set(c.name.clone());
-        self.description.set(c.description.clone());
-        self.send_resolved.set(c.send_resolved);
-        let mut config = c.config.clone();
-        self.hints.set(
-            config
-                .secrets_mut()
-                .into_iter()
-                .filter(|(_, f)| f.set)
-                .map(|(k, f)| (k, f.hint.clone()))
-                .collect(),
-        );
-        match config {
-            ChannelConfig::Webhook { insecure_tls, .. } => self.insecure_tls.set(insecure_tls),
-            ChannelConfig::Email {
-                smtp_host,
-                smtp_port,
-                tls,
-                from,
-                to,
-                username,
-                ..
-            } => {
-                self.smtp_host.set(smtp_host);
-                self.smtp_port.set(smtp_port.to_string());
-                self.tls.set(
-                    match tls {
-                        SmtpTls::Tls => "tls",
-                        SmtpTls::None => "none",
-                        SmtpTls::Starttls => "starttls",
-                    }
-                    .into(),
-                );
-                self.from.set(from);
-                self.to.set(to.join(", "));
-                self.username.set(username);
-            }
-            ChannelConfig::Feishu { at: m, .. }
-            | ChannelConfig::Dingtalk { at_mobiles: m, .. }
-            | ChannelConfig::Wecom { mentioned: m, .. } => self.mentions.set(m.join(", ")),
-            ChannelConfig::AliyunSms {
-                access_key_id,
-                phone_numbers,
-                sign_name,
-                template_code,
-                ..
-            } => {
-                self.key_id.set(access_key_id);
-                self.numbers.set(phone_numbers.join(", "));
-                self.sign_name.set(sign_name);
-                self.code.set(template_code);
-            }
-            ChannelConfig::AliyunVoice {
-                access_key_id,
-                called_number,
-                tts_code,
-                ..
-            } => {
-                self.key_id.set(access_key_id);
-                self.numbers.set(called_number);
-                self.code.set(tts_code);
-            }
-        }
-    }
-
-    fn input(&self) -> ChannelInput {
-        let g = |s: RwSignal<String>| s.get_untracked().trim().to_string();
-        let config = match self.kind.get_untracked().as_str() {
-            "webhook" => ChannelConfig::Webhook {
-                url: secret_of(&g(self.url)),
-                insecure_tls: self.insecure_tls.get_untracked(),
-            },
-            "email" => ChannelConfig::Email {
-                smtp_host: g(self.smtp_host),
-                smtp_port: g(self.smtp_port).parse().unwrap_or(0),
-                tls: match g(self.tls).as_str() {
-                    "tls" => SmtpTls::Tls,
-                    "none" => SmtpTls::None,
-                    _ => SmtpTls::Starttls,
-                },
-                from: g(self.from),
-                to: split(&g(self.to)),
-                username: g(self.username),
-                password: secret_of(&g(self.password)),
-            },
-            "feishu" => ChannelConfig::Feishu {
-                url: secret_of(&g(self.url)),
-                at: split(&g(self.mentions)),
-                sign_secret: secret_of(&g(self.sign_secret)),
-            },
-            "wecom" => ChannelConfig::Wecom {
-                url: secret_of(&g(self.url)),
-                mentioned: split(&g(self.mentions)),
-            },
-            "aliyun_sms" => ChannelConfig::AliyunSms {
-                access_key_id: g(self.key_id),
-                access_key_secret: secret_of(&g(self.key_secret)),
-                phone_numbers: split(&g(self.numbers)),
-                sign_name: g(self.sign_name),
-                template_code: g(self.code),
-            },
-            "aliyun_voice" => ChannelConfig::AliyunVoice {
-                access_key_id: g(self.key_id),
-                access_key_secret: secret_of(&g(self.key_secret)),
-                called_number: g(self.numbers),
-                tts_code: g(self.code),
-            },
-            _ => ChannelConfig::Dingtalk {
-                url: secret_of(&g(self.url)),
-                at_mobiles: split(&g(self.mentions)),
-                sign_secret: secret_of(&g(self.sign_secret)),
-            },
-        };
-        ChannelInput {
-            name: g(self.name),
-            description: g(self.description),
-            send_resolved: self.send_resolved.get_untracked(),
-            config,
-        }
-    }
-
-    fn hint(&self, field: &str) -> String {
-        self.hints
-            .get()
-            .into_iter()
-            .find(|(k, _)| *k == field)
-            .map(|(_, h)| h)
-            .unwrap_or_default()
     }
 }
 
@@ -464,7 +230,12 @@ fn ChannelForm(
 ) -> impl IntoView {
     let t = use_t();
     let preview = RwSignal::new(None::<Result<ChannelPreview, ApiError>>);
+    // An input the form itself cannot build (a type it does not know), shown until the next try.
+    let unbuilt = RwSignal::new(None::<ApiError>);
     let error = Signal::derive(move || {
+        if let Some(e) = unbuilt.get() {
+            return Some(e);
+        }
         if form.editing.get().is_some() {
             last_error(update.value()).get()
         } else {
@@ -484,8 +255,13 @@ fn ChannelForm(
             }
         }
     };
-    let on_preview = move |_| {
+    let built = move || {
         let input = form.input();
+        unbuilt.set(input.as_ref().err().cloned());
+        input.ok()
+    };
+    let on_preview = move |_| {
+        let Some(input) = built() else { return };
         leptos::task::spawn_local(async move {
             preview.set(Some(preview_channel(input).await));
         });
@@ -495,7 +271,7 @@ fn ChannelForm(
             <h2>{move || if form.editing.get().is_some() { t().edit_channel } else { t().new_channel }}</h2>
             <form class="form" on:submit=move |ev| {
                 ev.prevent_default();
-                let input = form.input();
+                let Some(input) = built() else { return };
                 match form.editing.get_untracked() {
                     Some(id) => { update.dispatch(UpdateChannel { channel_id: id, channel: input }); }
                     None => if let Some(tenant_id) = owner.get_untracked() {

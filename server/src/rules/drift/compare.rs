@@ -124,7 +124,7 @@ pub(super) fn loki_orphans(
     ns: &str,
     file: &RuleFile,
     owned: &HashSet<(String, String)>,
-    check: &mut ClusterCheck,
+    check: &mut DriftCheck,
 ) {
     for g in &file.groups {
         if !owned.contains(&(ns.to_string(), g.name.clone())) {

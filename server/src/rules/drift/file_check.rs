@@ -7,7 +7,7 @@ impl AlertRulesService {
         &self,
         handle: &ClusterHandle,
         rules: &Rendered,
-        check: &mut ClusterCheck,
+        check: &mut DriftCheck,
     ) -> Result<(), String> {
         let s = &handle.settings;
         let mut owned = HashSet::new();

@@ -8,7 +8,7 @@ impl AlertRulesService {
         handle: &ClusterHandle,
         rules: &[(Stored, Result<RuleObject, ApiError>)],
         live: &KubeLive,
-        check: &mut ClusterCheck,
+        check: &mut DriftCheck,
     ) {
         let mut owned_rules = HashSet::new();
         let mut owned_configs = HashSet::new();

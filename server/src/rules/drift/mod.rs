@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use super::objects::{self, RuleObject};
 use super::store::{self, CheckDetail, Stored};
-use super::{AlertRulesService, Place};
+use super::{AlertRulesService, RulePlace};
 use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use crate::cluster::kube::{self as k, FIELD_MANAGER};
 use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
@@ -84,7 +84,7 @@ pub struct OrphanFound {
 }
 
 #[derive(Debug, Default)]
-pub struct ClusterCheck {
+pub struct DriftCheck {
     pub rules: Vec<(i64, String, Finding)>,
     pub orphans: Vec<OrphanFound>,
 }
@@ -118,7 +118,7 @@ impl AlertRulesService {
 
     /// Template-based expressions generated again, and the expression run once.
     pub(super) async fn sanity_check(&self, handle: &ClusterHandle, s: &Stored, f: &mut Finding) {
-        let place = Place::of_rule(handle.clone(), s);
+        let place = RulePlace::of_rule(handle.clone(), s);
         let input = s.input();
         if input.promql_generator.is_some() && s.kind() == AlertType::Monitor {
             match self.template(&place, &input).await {
@@ -157,9 +157,9 @@ impl AlertRulesService {
     }
 
     /// Checks one cluster. An error means the cluster could not be read at all.
-    pub async fn check_cluster(&self, handle: &ClusterHandle) -> Result<ClusterCheck, String> {
+    pub async fn check_cluster(&self, handle: &ClusterHandle) -> Result<DriftCheck, String> {
         let rules = self.rendered_rules(handle).await.map_err(|e| e.message)?;
-        let mut check = ClusterCheck::default();
+        let mut check = DriftCheck::default();
         match (handle.kind, &handle.client) {
             (ClusterKind::Kubernetes, Some(client)) => {
                 let live = kube_live(handle, client).await?;

@@ -8,7 +8,7 @@ impl AlertRulesService {
     pub async fn record_check(
         &self,
         cluster_id: i64,
-        check: &ClusterCheck,
+        check: &DriftCheck,
     ) -> Result<(u64, u64), ApiError> {
         let t = now();
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;

@@ -15,7 +15,7 @@ impl AlertRulesService {
         .next()
         .ok_or_else(|| ApiError::not_found("alert rule"))?;
         let handle = self.clusters.handle(s.row.cluster_id).await?;
-        let place = Place::of_rule(handle.clone(), &s);
+        let place = RulePlace::of_rule(handle.clone(), &s);
         let r = self.resync_one(&place, &s).await;
         self.record_sync(s.row.id, &r).await;
         r?;
@@ -32,7 +32,7 @@ impl AlertRulesService {
     }
 
     /// Checks a cluster again and stores the result.
-    pub async fn recheck(&self, handle: &ClusterHandle) -> Result<ClusterCheck, ApiError> {
+    pub async fn recheck(&self, handle: &ClusterHandle) -> Result<DriftCheck, ApiError> {
         let check = self.check_cluster(handle).await.map_err(|e| {
             ApiError::new(
                 http::StatusCode::BAD_GATEWAY,
@@ -96,7 +96,7 @@ impl AlertRulesService {
 }
 
 /// A repaired rule whose check still finds its objects different: the repair did not take.
-pub(crate) fn still_drifted(check: &ClusterCheck, id: i64, name: &str) -> Result<(), ApiError> {
+pub(crate) fn still_drifted(check: &DriftCheck, id: i64, name: &str) -> Result<(), ApiError> {
     match check.rules.iter().find(|(rule, ..)| *rule == id) {
         Some((_, _, f)) if f.status() == ERROR => Err(ApiError::new(
             http::StatusCode::BAD_GATEWAY,
