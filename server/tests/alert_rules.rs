@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::fake_kube::{TOKEN, kubeconfig, serve_monitored};
+use common::fake_kube::{TOKEN, serve_monitored};
 use common::real::RealStack;
 use common::remote_write::{push, series};
 use common::rules::wait_for;
@@ -551,29 +551,14 @@ async fn kubernetes_writes_are_all_or_nothing() {
         return;
     };
     let (addr, fake, _task, base) = serve_monitored(&stack).await;
-    for ns in ["shop", "kubegems-logging"] {
-        common::fake_kube::create(
-            &base,
-            "/api/v1/namespaces",
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-        )
-        .await;
-    }
+    common::fake_kube::namespaces(&base, &["shop", "kubegems-logging"]).await;
     let app = TestApp::start_with(Backend::Sqlite, |c| {
         c.public_url = Some("https://gemscope.example".into())
     })
     .await;
     server::templates::seed(&app.db).await.unwrap();
     let admin = app.login("admin", ADMIN_PW).await;
-    let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+    let cluster = common::fake_kube::register(&app, &admin, addr).await;
     app.create_user(&admin, "alice", "alice-password").await;
     let env = app
         .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")

@@ -5,7 +5,7 @@
 mod common;
 
 use app::model::JobKind;
-use common::fake_kube::{TOKEN, kubeconfig, serve_monitored};
+use common::fake_kube::{TOKEN, serve_monitored};
 use common::real::RealStack;
 use common::rules::{monitor_rule, repair_all, rule_id, rule_row, run_job, webhook_channel};
 use common::{ADMIN_PW, Auth, Backend, TestApp};
@@ -17,26 +17,13 @@ const EXPR: &str = "shop_queue_depth{namespace=\"shop\"} > 10";
 /// A Kubernetes cluster "prod" on the fake, with namespace `shop`; returns the app, the admin's
 /// session, the cluster id, the environment id and the tenant's webhook channel.
 async fn kube_world(base: &str, addr: std::net::SocketAddr) -> (TestApp, String, i64, i64, i64) {
-    common::fake_kube::create(
-        base,
-        "/api/v1/namespaces",
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
-    )
-    .await;
+    common::fake_kube::namespaces(base, &["shop"]).await;
     let app = TestApp::start_with(Backend::Sqlite, |c| {
         c.public_url = Some("https://gemscope.example".into())
     })
     .await;
     let admin = app.login("admin", ADMIN_PW).await;
-    let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
+    let cluster = common::fake_kube::register(&app, &admin, addr).await;
     let env = app
         .environment(&admin, "shop-team", ("admin", "admin"), cluster, "shop")
         .await;

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::real::RealStack;
+use super::{Auth, TestApp};
 
 pub const TOKEN: &str = "s3cret-token";
 
@@ -66,6 +67,30 @@ pub async fn create(base: &str, path: &str, body: Value) {
         "{path}: {}",
         r.text().await.unwrap_or_default()
     );
+}
+
+/// Creates namespaces on the fake.
+pub async fn namespaces(base: &str, names: &[&str]) {
+    for ns in names {
+        create(
+            base,
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .await;
+    }
+}
+
+/// Registers the fake at `addr` as the Kubernetes cluster `prod`; returns its id.
+pub async fn register(app: &TestApp, admin: &str, addr: std::net::SocketAddr) -> i64 {
+    app.ok(
+        "/api/clusters/create",
+        json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
+        Auth::Cookie(admin),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// GETs an object from the fake; `None` when it does not exist.

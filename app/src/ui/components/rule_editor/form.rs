@@ -263,6 +263,11 @@ mod tests {
     /// What the editor shows for a rule is what it saves back, for each way a rule is written.
     #[test]
     fn a_rule_loaded_into_the_form_is_built_back_unchanged() {
+        // Signals need an owner (and, with the server's features, its arena).
+        Owner::new().with(a_rule_loaded_into_the_form_is_built_back_unchanged_body);
+    }
+
+    fn a_rule_loaded_into_the_form_is_built_back_unchanged_body() {
         let level = |op: &str, value: &str, severity| AlertLevel {
             compare_op: op.into(),
             compare_value: value.into(),

@@ -257,6 +257,12 @@ mod tests {
 
     #[test]
     fn every_known_type_builds_its_own_config_and_an_unknown_one_is_an_error() {
+        // Signals need an owner (and, with the server's features, its arena).
+        Owner::new()
+            .with(every_known_type_builds_its_own_config_and_an_unknown_one_is_an_error_body);
+    }
+
+    fn every_known_type_builds_its_own_config_and_an_unknown_one_is_an_error_body() {
         let form = Form::new();
         for kind in ChannelConfig::KINDS {
             form.kind.set(kind.to_string());
@@ -273,6 +279,11 @@ mod tests {
 
     #[test]
     fn a_loaded_channel_builds_the_same_config_back() {
+        // Signals need an owner (and, with the server's features, its arena).
+        Owner::new().with(a_loaded_channel_builds_the_same_config_back_body);
+    }
+
+    fn a_loaded_channel_builds_the_same_config_back_body() {
         let stored = Channel {
             config: ChannelConfig::Feishu {
                 url: SecretField::default(),
