@@ -761,15 +761,17 @@ async fn kubernetes_writes_are_all_or_nothing() {
             .contains("web-")
     );
 
-    // 30 % of requests fail: every save is either complete or not there at all.
+    // One request in seven fails: every save is either complete or not there at all. A create
+    // takes 6 requests, an update 4 and a delete 7, so about 40 % of saves succeed; at 30 % only
+    // one in ten did, and a CI run of 80 saves once saw none succeed.
     fake.set_faults(testkit::kube::Faults {
-        error_rate: 0.3,
+        error_rate: 0.15,
         ..Default::default()
     });
     let (mut ok, mut failed) = (0, 0);
     // Rounds of create, update, update, delete over five names, until both outcomes were seen
     // a few times.
-    for i in 0..80u32 {
+    for i in 0..200u32 {
         if i >= 20 && ok >= 5 && failed >= 5 {
             break;
         }
