@@ -258,7 +258,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let jobs = if state.jobs.config.enabled {
-        state.jobs.config.parsed().map_err(anyhow::Error::msg)?;
+        state.jobs.config.parsed()?;
         let jobs = state.jobs.clone();
         let stop = stopped(stop_rx.clone());
         Some(tokio::spawn(async move {

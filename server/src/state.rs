@@ -133,10 +133,9 @@ impl AppState {
             .site_pkg_dir("pkg")
             .env(leptos::config::Env::PROD)
             .build();
-        let trusted_proxies = Arc::new(
-            crate::auth::client_addr::TrustedProxies::parse(&config.trusted_proxies)
-                .map_err(anyhow::Error::msg)?,
-        );
+        let trusted_proxies = Arc::new(crate::auth::client_addr::TrustedProxies::parse(
+            &config.trusted_proxies,
+        )?);
         Ok(AppState {
             query_quota: Arc::new(app::api::quota::QueryQuota::new(
                 config.query_rate_per_minute,
@@ -163,7 +162,7 @@ fn notifier(
 ) -> anyhow::Result<crate::notify::deliver::Notifier> {
     use crate::notify::{message::Messages, outbound, vendors};
     let entries: Vec<String> = config.notify_allow.split(',').map(str::to_string).collect();
-    let allow = outbound::AllowList::parse(&entries).map_err(anyhow::Error::msg)?;
+    let allow = outbound::AllowList::parse(&entries)?;
     let mut aliyun = vendors::AliyunEndpoints::default();
     if let Some(e) = &config.aliyun_sms_endpoint {
         aliyun.sms = e.clone();
@@ -175,9 +174,8 @@ fn notifier(
         db: db.clone(),
         secrets,
         vendors: vendors::Vendors {
-            outbound: outbound::Outbound::new(allow, std::time::Duration::from_secs(10))
-                .map_err(anyhow::Error::msg)?,
-            messages: Messages::new().map_err(anyhow::Error::msg)?,
+            outbound: outbound::Outbound::new(allow, std::time::Duration::from_secs(10))?,
+            messages: Messages::new()?,
             aliyun,
         },
         backoff: vec![

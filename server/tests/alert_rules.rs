@@ -159,7 +159,7 @@ async fn a_rule_fires_notifies_and_disabling_silences_it() {
         return;
     };
     let w = world(Backend::Sqlite, &stack).await;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = chrono::Utc::now().timestamp();
     push(
         &stack.prometheus_url,
         vec![

@@ -10,6 +10,7 @@ use app::model::{
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
 use serde_json::json;
+use server::cluster::error::BackendError;
 use server::cluster::standalone::{FileWrite, RuleTarget, apply_file, apply_rules};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,7 +275,8 @@ async fn a_broken_rule_file_is_refused_by_real_prometheus_and_rolled_back() {
         }],
     };
     let err = apply_rules(&http, &target, &broken).await.unwrap_err();
-    assert!(err.contains("reload refused"), "{err}");
+    assert!(matches!(err, BackendError::ReloadRefused { .. }), "{err}");
+    assert!(err.to_string().starts_with("reload refused ("), "{err}");
     let on_disk = std::fs::read_to_string(target.path().unwrap()).unwrap();
     assert!(
         on_disk.contains("team-good") && !on_disk.contains("team-broken"),
@@ -389,7 +391,7 @@ async fn merged_alertmanager_config_passes_amtool_and_real_alertmanager_loads_it
     let err = apply_file(&http, &path, broken, Some(&stack.alertmanager_url))
         .await
         .unwrap_err();
-    assert!(err.contains("reload refused"), "{err}");
+    assert!(matches!(err, BackendError::ReloadRefused { .. }), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), yaml);
     let status: serde_json::Value =
         reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))

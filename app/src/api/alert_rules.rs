@@ -375,7 +375,7 @@ pub async fn add_to_blacklist(
 ) -> Result<BlacklistEntry, ApiError> {
     use super::context::*;
     let what = labels
-        .get("gems_alertname")
+        .get(crate::domain::alert_rules::LABEL_ALERTNAME)
         .cloned()
         .unwrap_or_else(|| "alert".into());
     respond(mutate("blacklist.add", scope, &what, |c, p| async move {

@@ -26,6 +26,12 @@ pub const HISTORY_RECEIVER: &str = "gemscope-history";
 const NULL_RECEIVER: &str = "null";
 /// The label every object Gemscope writes carries, so lists can find exactly its own.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gemscope");
+
+/// The labels every Gemscope alert carries, which routing, silences, history and the alert
+/// centre all match on: the namespace it belongs to, the rule that raised it, and its level.
+pub const LABEL_NAMESPACE: &str = "gems_namespace";
+pub const LABEL_ALERTNAME: &str = "gems_alertname";
+pub const LABEL_SEVERITY: &str = "severity";
 const VALUE_ANNOTATION: &str = "{{ $value | printf \"%.1f\" }}";
 /// Sizes past which input is refused: a rule is a few hundred bytes, and every rule of a namespace
 /// shares one Loki ConfigMap key and one Alertmanager configuration.
@@ -184,9 +190,9 @@ pub fn rule_group(
                 expr: l.expr.clone(),
                 for_: Some(input.for_.trim().to_string()),
                 labels: BTreeMap::from([
-                    ("gems_namespace".to_string(), target.namespace.to_string()),
-                    ("gems_alertname".to_string(), input.name.clone()),
-                    ("severity".to_string(), l.severity.as_str().to_string()),
+                    (LABEL_NAMESPACE.to_string(), target.namespace.to_string()),
+                    (LABEL_ALERTNAME.to_string(), input.name.clone()),
+                    (LABEL_SEVERITY.to_string(), l.severity.as_str().to_string()),
                 ]),
                 annotations: BTreeMap::from([
                     ("message".to_string(), message.to_string()),

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use crate::domain::alert_rules::{LABEL_ALERTNAME, LABEL_NAMESPACE};
 use crate::model::{AmConfigSpec, AmInhibitRule, AmMatcher, AmRoute, NamespacedAmConfig};
 
 pub const MANAGED_HEADER: &str = "# Managed by Gemscope. Changes made here are overwritten.\n";
@@ -199,7 +200,7 @@ pub fn global_spec() -> AmConfigSpec {
     AmConfigSpec {
         route: Some(AmRoute {
             receiver: "null".into(),
-            group_by: vec!["gems_namespace".into(), "gems_alertname".into()],
+            group_by: vec![LABEL_NAMESPACE.into(), LABEL_ALERTNAME.into()],
             group_wait: Some("30s".into()),
             group_interval: Some("30s".into()),
             ..Default::default()

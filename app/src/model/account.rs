@@ -75,7 +75,7 @@ pub struct Me {
 }
 
 impl Me {
-    pub fn role_in(&self, tenant_id: i64) -> Option<Role> {
+    pub fn tenant_role(&self, tenant_id: i64) -> Option<Role> {
         self.tenants
             .iter()
             .find(|t| t.tenant_id == tenant_id)
@@ -83,7 +83,7 @@ impl Me {
     }
     /// System admins act as tenant admins everywhere.
     pub fn can_admin_tenant(&self, tenant_id: i64) -> bool {
-        self.is_system_admin || self.role_in(tenant_id) == Some(Role::Admin)
+        self.is_system_admin || self.tenant_role(tenant_id) == Some(Role::Admin)
     }
 }
 

@@ -139,7 +139,7 @@ pub async fn overview(
         trend,
         top_alerts,
         top_projects,
-        time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
+        time_zone: tz.name().to_string(),
     })
 }
 

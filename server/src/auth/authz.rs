@@ -31,7 +31,7 @@ pub async fn membership<C: ConnectionTrait>(
         .map_err(internal)
 }
 
-pub async fn role_in<C: ConnectionTrait>(
+pub async fn tenant_role<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     tenant_id: i64,
@@ -74,7 +74,7 @@ pub async fn require_tenant<C: ConnectionTrait>(
     if caller.is_system_admin {
         return Ok(tenant);
     }
-    match role_in(db, caller.user_id, tenant_id).await? {
+    match tenant_role(db, caller.user_id, tenant_id).await? {
         None => Err(ApiError::not_found("tenant")),
         Some(role) if role < min => Err(ApiError::forbidden()),
         Some(_) => Ok(tenant),

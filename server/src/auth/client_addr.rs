@@ -9,16 +9,21 @@ use ipnet::IpNet;
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
 
+/// An entry of `trusted_proxies` that is neither an address nor a network.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("trusted_proxies: {0:?} is not an address or CIDR")]
+pub struct NotAnAddress(pub String);
+
 impl TrustedProxies {
     /// Comma-separated addresses or CIDRs (`10.0.0.0/8, 127.0.0.1`); empty trusts none.
-    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+    pub fn parse(list: &str) -> Result<TrustedProxies, NotAnAddress> {
         list.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse::<IpNet>()
                     .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("trusted_proxies: {s:?} is not an address or CIDR"))
+                    .map_err(|_| NotAnAddress(s.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(TrustedProxies)
@@ -76,6 +81,9 @@ mod tests {
         for (trusted, peer, xff, want) in cases {
             assert_eq!(trusted.client(peer, xff), want, "{peer:?} {xff:?}");
         }
-        assert!(TrustedProxies::parse("10.0.0.0/99").is_err());
+        assert_eq!(
+            TrustedProxies::parse("10.0.0.0/8, 10.0.0.0/99").unwrap_err(),
+            NotAnAddress("10.0.0.0/99".into())
+        );
     }
 }

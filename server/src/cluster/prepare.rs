@@ -12,6 +12,7 @@ use app::model::{ClusterSettings, PrepareResult, PreparedItem, RuleFile};
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::Value;
 
+use crate::cluster::error::{BackendError, BackendResult};
 use crate::cluster::kube::crds::{
     AlertmanagerConfig, Crd, Object, PrometheusRule, PrometheusRuleSpec,
 };
@@ -49,11 +50,11 @@ fn non_empty(u: &str) -> Option<&str> {
     Some(u).filter(|u| !u.is_empty())
 }
 
-fn standalone_objects(s: &ClusterSettings) -> Result<Vec<Prepared<'_>>, String> {
+fn standalone_objects(s: &ClusterSettings) -> BackendResult<Vec<Prepared<'_>>> {
     let rules = |dir: &str,
                  name: &'static str,
                  file: &RuleFile|
-     -> Result<(std::path::PathBuf, String), String> {
+     -> BackendResult<(std::path::PathBuf, String)> {
         Ok((
             RuleTarget {
                 dir,
@@ -61,7 +62,7 @@ fn standalone_objects(s: &ClusterSettings) -> Result<Vec<Prepared<'_>>, String> 
                 reload: None,
             }
             .path()?,
-            app::domain::rule_file::render(file)?,
+            app::domain::rule_file::render(file).map_err(BackendError::Render)?,
         ))
     };
     let (path, content) = rules(
@@ -91,7 +92,8 @@ fn standalone_objects(s: &ClusterSettings) -> Result<Vec<Prepared<'_>>, String> 
         });
     }
     if !s.alertmanager_config_path.is_empty() {
-        let content = app::domain::am_config::merge(&app::domain::am_config::global_spec(), &[])?;
+        let content = app::domain::am_config::merge(&app::domain::am_config::global_spec(), &[])
+            .map_err(BackendError::Render)?;
         out.push(Prepared {
             server: "alertmanager",
             name: "gemscope-alertmanager-config",
@@ -110,14 +112,14 @@ pub fn standalone_state(s: &ClusterSettings) -> Vec<PreparedItem> {
     }
     let objects = match standalone_objects(s) {
         Ok(o) => o,
-        Err(error) => return vec![not_renderable(error)],
+        Err(error) => return vec![not_renderable(error.to_string())],
     };
     objects
         .into_iter()
         .map(|o| {
             let (present, current, error) = match standalone::file_state(&o.path, &o.content) {
                 Ok((p, c)) => (p, c, String::new()),
-                Err(e) => (false, false, e),
+                Err(e) => (false, false, e.to_string()),
             };
             PreparedItem {
                 name: o.name.to_string(),
@@ -155,13 +157,13 @@ fn labels(selector_key: &str, name: &str) -> BTreeMap<String, String> {
     ])
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, String> {
-    serde_json::to_value(v).map_err(|e| format!("rendering an object: {e}"))
+fn to_value<T: serde::Serialize>(v: &T) -> BackendResult<Value> {
+    serde_json::to_value(v).map_err(|e| BackendError::Render(format!("rendering an object: {e}")))
 }
 
 /// The objects a Kubernetes cluster gets. The label keys are the ones the KubeGems monitoring
 /// stack selects PrometheusRules and AlertmanagerConfigs by.
-pub fn kube_objects(s: &ClusterSettings) -> Result<Vec<KubeObject>, String> {
+pub fn kube_objects(s: &ClusterSettings) -> BackendResult<Vec<KubeObject>> {
     let monitoring = s.monitoring_ns().to_string();
     let rules = Object::new::<PrometheusRule>(
         &monitoring,
@@ -180,7 +182,8 @@ pub fn kube_objects(s: &ClusterSettings) -> Result<Vec<KubeObject>, String> {
         labels("alertmanagerconfig.kubegems.io/name", GLOBAL_AM_CONFIG_NAME),
         app::domain::am_config::global_spec(),
     );
-    let loki_rules = app::domain::rule_file::render(&presets::loki_recording_rules())?;
+    let loki_rules = app::domain::rule_file::render(&presets::loki_recording_rules())
+        .map_err(BackendError::Render)?;
     let cm = ConfigMap {
         metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             name: Some(LOKI_RULES_CONFIGMAP.into()),
@@ -233,14 +236,14 @@ pub async fn kube_prepare(
     client: &::kube::Client,
     s: &ClusterSettings,
 ) -> Result<Vec<PrepareResult>, ApiError> {
-    let objects = kube_objects(s).map_err(|e| ApiError::invalid("settings", e))?;
+    let objects = kube_objects(s).map_err(|e| ApiError::invalid("settings", e.to_string()))?;
     let mut out = Vec::new();
     for o in objects {
         let applied = kube::apply(client, &o.resource, Some(&o.namespace), &o.name, &o.body).await;
         let (outcome, detail) = match applied {
             Ok(Applied::Unchanged) => ("unchanged", String::new()),
             Ok(_) => ("written", String::new()),
-            Err(e) => ("failed", e),
+            Err(e) => ("failed", e.to_string()),
         };
         out.push(PrepareResult {
             name: format!("{}/{}", o.namespace, o.name),
@@ -255,7 +258,7 @@ pub async fn kube_prepare(
 pub async fn kube_state(client: &::kube::Client, s: &ClusterSettings) -> Vec<PreparedItem> {
     let objects = match kube_objects(s) {
         Ok(o) => o,
-        Err(error) => return vec![not_renderable(error)],
+        Err(error) => return vec![not_renderable(error.to_string())],
     };
     let mut out = Vec::new();
     for o in objects {
@@ -266,7 +269,7 @@ pub async fn kube_state(client: &::kube::Client, s: &ClusterSettings) -> Vec<Pre
                 (true, payload(&live) == payload(&o.body), String::new())
             }
             Ok(None) => (false, false, String::new()),
-            Err(e) => (false, false, e),
+            Err(e) => (false, false, e.to_string()),
         };
         out.push(PreparedItem {
             name: format!("{}/{}", o.namespace, o.name),
@@ -289,7 +292,8 @@ pub async fn standalone_prepare(
             "is required to prepare a standalone cluster",
         ));
     }
-    let objects = standalone_objects(settings).map_err(|e| ApiError::invalid("settings", e))?;
+    let objects =
+        standalone_objects(settings).map_err(|e| ApiError::invalid("settings", e.to_string()))?;
     let mut results = Vec::new();
     for o in objects {
         let outcome = standalone::apply_file(client, &o.path, &o.content, o.reload)

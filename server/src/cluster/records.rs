@@ -219,12 +219,7 @@ fn inline_kubeconfig(text: Option<&str>) -> Result<(), ApiError> {
     match text {
         Some(t) if !t.trim().is_empty() => crate::cluster::kube::kubeconfig::parse_inline(t)
             .map(|_| ())
-            .map_err(|e| {
-                ApiError::invalid(
-                    "kubeconfig",
-                    e.trim_start_matches("kubeconfig: ").to_string(),
-                )
-            }),
+            .map_err(|e| ApiError::invalid("kubeconfig", e.to_string())),
         _ => Ok(()),
     }
 }
@@ -361,7 +356,7 @@ impl ClustersPort for ClustersService {
                     Err(error) => {
                         check.endpoints.push(kube::check::api_server_unusable(
                             &api_server_label(&settings),
-                            error,
+                            error.to_string(),
                         ));
                         None
                     }

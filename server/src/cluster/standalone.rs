@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use app::domain::rule_file;
 use app::model::RuleFile;
 
+use crate::cluster::error::{BackendError, BackendResult};
 use crate::observe::join;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +27,11 @@ pub struct RuleTarget<'a> {
 }
 
 impl RuleTarget<'_> {
-    pub fn path(&self) -> Result<PathBuf, String> {
+    pub fn path(&self) -> BackendResult<PathBuf> {
         if self.dir.is_empty() {
-            return Err("no rules directory is configured".into());
+            return Err(BackendError::Settings(
+                "no rules directory is configured".into(),
+            ));
         }
         if self.name.is_empty()
             || !self
@@ -36,26 +39,29 @@ impl RuleTarget<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(format!("invalid rule file name {:?}", self.name));
+            return Err(BackendError::Settings(format!(
+                "invalid rule file name {:?}",
+                self.name
+            )));
         }
         Ok(Path::new(self.dir).join(format!("{}.yml", self.name)))
     }
 }
 
-pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, String> {
+pub(crate) fn read_optional(path: &Path) -> BackendResult<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("reading {}: {e}", path.display())),
+        Err(e) => Err(BackendError::file("reading", path, e)),
     }
 }
 
 /// Replaces `path` in one step: readers see the old file or the new one, never half of one.
-fn write_atomic(path: &Path, content: &str) -> Result<(), String> {
+fn write_atomic(path: &Path, content: &str) -> BackendResult<()> {
     let dir = path
         .parent()
-        .ok_or_else(|| format!("{} has no directory", path.display()))?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        .ok_or_else(|| BackendError::Settings(format!("{} has no directory", path.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| BackendError::file("creating", dir, e))?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rules");
     // A leading dot keeps the temp file out of `*.yml` globs.
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
@@ -67,34 +73,36 @@ fn write_atomic(path: &Path, content: &str) -> Result<(), String> {
     })();
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        format!("writing {}: {e}", path.display())
+        BackendError::file("writing", path, e)
     })
 }
 
-fn restore(path: &Path, previous: Option<&str>) -> Result<(), String> {
+fn restore(path: &Path, previous: Option<&str>) -> BackendResult<()> {
     match previous {
         Some(old) => write_atomic(path, old),
         None => match std::fs::remove_file(path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!("removing {}: {e}", path.display())),
+            Err(e) => Err(BackendError::file("removing", path, e)),
         },
     }
 }
 
-async fn reload(http: &reqwest::Client, base: &str) -> Result<(), String> {
+async fn reload(http: &reqwest::Client, base: &str) -> BackendResult<()> {
     let url = join(base, "/-/reload");
-    let res = http
-        .post(&url)
-        .send()
-        .await
-        .map_err(|e| format!("reload {url}: {e}"))?;
+    let res = match http.post(&url).send().await {
+        Ok(res) => res,
+        Err(source) => return Err(BackendError::ReloadUnreachable { url, source }),
+    };
     if res.status().is_success() {
         return Ok(());
     }
     let status = res.status();
     let body = res.text().await.unwrap_or_default();
-    Err(format!("reload refused ({status}): {}", body.trim()))
+    Err(BackendError::ReloadRefused {
+        status,
+        body: body.trim().to_string(),
+    })
 }
 
 /// Writes a rendered rule file when it differs from what is there, then reloads; on a refused
@@ -103,11 +111,11 @@ pub async fn apply_rules(
     http: &reqwest::Client,
     target: &RuleTarget<'_>,
     rules: &RuleFile,
-) -> Result<FileWrite, String> {
+) -> BackendResult<FileWrite> {
     apply_file(
         http,
         &target.path()?,
-        &rule_file::render(rules)?,
+        &rule_file::render(rules).map_err(BackendError::Render)?,
         target.reload,
     )
     .await
@@ -119,7 +127,7 @@ pub async fn apply_file(
     path: &Path,
     content: &str,
     reload_base: Option<&str>,
-) -> Result<FileWrite, String> {
+) -> BackendResult<FileWrite> {
     let previous = read_optional(path)?;
     if previous.as_deref() == Some(content) {
         return Ok(FileWrite::Unchanged);
@@ -141,7 +149,7 @@ pub async fn apply_file(
 pub async fn remove_rules(
     http: &reqwest::Client,
     target: &RuleTarget<'_>,
-) -> Result<FileWrite, String> {
+) -> BackendResult<FileWrite> {
     let path = target.path()?;
     if read_optional(&path)?.is_none() {
         return Ok(FileWrite::Unchanged);
@@ -154,7 +162,7 @@ pub async fn remove_rules(
 }
 
 /// (present, current): is the file there, and is it exactly what Gemscope would write now.
-pub fn file_state(path: &Path, content: &str) -> Result<(bool, bool), String> {
+pub fn file_state(path: &Path, content: &str) -> BackendResult<(bool, bool)> {
     Ok(match read_optional(path)? {
         None => (false, false),
         Some(existing) => (true, existing == content),
@@ -181,8 +189,9 @@ mod tests {
             reload: None,
         };
         let rules = presets::loki_recording_rules();
-        let rules_state =
-            |t: &RuleTarget<'_>, r: &RuleFile| file_state(&t.path()?, &rule_file::render(r)?);
+        let rules_state = |t: &RuleTarget<'_>, r: &RuleFile| {
+            file_state(&t.path()?, &rule_file::render(r).unwrap())
+        };
         assert_eq!(rules_state(&target, &rules).unwrap(), (false, false));
         assert_eq!(
             apply_rules(&client(), &target, &rules).await.unwrap(),
@@ -226,7 +235,11 @@ mod tests {
         let err = apply_rules(&client(), &target, &presets::recording_rules())
             .await
             .unwrap_err();
-        assert!(err.contains("reload"), "{err}");
+        assert!(
+            matches!(err, BackendError::ReloadUnreachable { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("reload http://"), "{err}");
         assert_eq!(
             std::fs::read_to_string(target.path().unwrap()).unwrap(),
             "groups: []\n"

@@ -65,17 +65,13 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    chrono::Utc::now().timestamp()
 }
 
-/// RFC 3339 for the API, from stored Unix seconds.
+/// RFC 3339 for the API, from stored Unix seconds (`2026-11-25T10:00:00Z`).
 pub fn rfc3339(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
 }
 

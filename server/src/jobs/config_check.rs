@@ -8,8 +8,8 @@ use app::model::RunCounts;
 use futures_util::StreamExt;
 use sea_orm::{EntityTrait, QueryOrder};
 
+use super::error::{ClusterFailure, JobError};
 use crate::db::entities::cluster;
-use crate::db::internal;
 use crate::rules::AlertRulesService;
 use crate::rules::drift::ERROR;
 
@@ -27,20 +27,21 @@ async fn one_cluster(
     rules: &AlertRulesService,
     c: &cluster::Model,
     timeout: Duration,
-) -> Result<Checked, String> {
+) -> Result<Checked, ClusterFailure> {
+    let failed = |reason: &dyn std::fmt::Display| ClusterFailure::new(&c.name, reason);
     let handle = rules
         .clusters
         .handle(c.id)
         .await
-        .map_err(|e| format!("{}: {}", c.name, e.message))?;
+        .map_err(|e| failed(&e.message))?;
     let check = tokio::time::timeout(timeout, rules.check_cluster(&handle))
         .await
-        .map_err(|_| format!("{}: no answer within {} s", c.name, timeout.as_secs()))?
-        .map_err(|e| format!("{}: {e}", c.name))?;
+        .map_err(|_| failed(&format_args!("no answer within {} s", timeout.as_secs())))?
+        .map_err(|e| failed(&e))?;
     let (drifted, orphans) = rules
         .record_check(c.id, &check)
         .await
-        .map_err(|e| format!("{}: {}", c.name, e.message))?;
+        .map_err(|e| failed(&e.message))?;
     Ok(Checked {
         rules: check.rules.len() as u64,
         drifted: drifted + orphans,
@@ -53,13 +54,12 @@ async fn one_cluster(
     })
 }
 
-pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<RunCounts, String> {
+pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<RunCounts, JobError> {
     let clusters = cluster::Entity::find()
         .order_by_asc(cluster::Column::Id)
         .all(&rules.db)
-        .await
-        .map_err(|e| internal(e).message)?;
-    let results: Vec<Result<Checked, String>> = futures_util::stream::iter(clusters)
+        .await?;
+    let results: Vec<Result<Checked, ClusterFailure>> = futures_util::stream::iter(clusters)
         .map(|c| {
             let rules = rules.clone();
             async move { one_cluster(&rules, &c, timeout).await }
@@ -77,7 +77,7 @@ pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<Run
                     counts.note(n);
                 }
             }
-            Err(e) => counts.error(e),
+            Err(e) => counts.error(e.to_string()),
         }
     }
     Ok(counts)

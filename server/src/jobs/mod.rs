@@ -3,6 +3,7 @@
 //! becomes a row of the durable queue (`queue`), which apalis workers take and run (`runner`).
 
 pub mod config_check;
+pub mod error;
 pub mod queue;
 pub mod runner;
 pub mod state_sync;
@@ -28,6 +29,7 @@ use crate::db::{internal, rfc3339};
 use crate::metrics::Metrics;
 use crate::rules::AlertRulesService;
 use crate::rules::drift::{ERROR as CHECK_ERROR, OK as CHECK_OK};
+use error::JobError;
 
 /// The jobs' settings, from the configuration.
 #[derive(Debug, Clone)]
@@ -76,14 +78,18 @@ impl JobsConfig {
     }
 
     /// Every schedule parsed; a bad one stops the start with its name in the message.
-    pub fn parsed(&self) -> Result<Vec<(JobKind, cron::Schedule)>, String> {
+    pub fn parsed(&self) -> Result<Vec<(JobKind, cron::Schedule)>, JobError> {
         self.schedules
             .iter()
             .filter(|(_, s)| !s.trim().is_empty())
             .map(|(k, s)| {
                 cron::Schedule::from_str(s.trim())
                     .map(|p| (*k, p))
-                    .map_err(|e| format!("schedule of {}: {s:?}: {e}", k.as_str()))
+                    .map_err(|source| JobError::Schedule {
+                        job: k.as_str(),
+                        schedule: s.to_string(),
+                        source,
+                    })
             })
             .collect()
     }
@@ -148,7 +154,7 @@ impl JobsService {
 
     /// Runs one job's body. A run "succeeds" when it got through; per-cluster problems are in
     /// its counts. An `Err` is a failure of the whole run, which is retried.
-    pub async fn execute(&self, job: JobKind) -> Result<RunCounts, String> {
+    pub async fn execute(&self, job: JobKind) -> Result<RunCounts, JobError> {
         match job {
             JobKind::AlertStateSync => {
                 state_sync::run(self.rules.clone(), self.config.cluster_timeout).await
@@ -160,8 +166,7 @@ impl JobsService {
             JobKind::AlertHistoryArchive => {
                 let cutoff = crate::db::now() - i64::from(self.config.retention_days) * 86_400;
                 let done = crate::alerts::archive::archive(&self.db, &self.config.data_dir, cutoff)
-                    .await
-                    .map_err(|e| e.message)?;
+                    .await?;
                 Ok(RunCounts {
                     checked: done.notifications,
                     changed: done.notifications,

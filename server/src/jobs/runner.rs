@@ -13,6 +13,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::JobsService;
+use super::error::JobError;
 use super::queue::{self, RunOutcome, Taken};
 use crate::db::entities::job_run;
 
@@ -107,7 +108,7 @@ async fn run_claimed(claim: Claimed, jobs: Data<Arc<JobsService>>) -> Result<(),
     };
     let outcome = match result {
         Ok(Ok(counts)) => RunOutcome::Ok(counts),
-        Ok(Err(error)) => failed(&jobs, run, error),
+        Ok(Err(error)) => failed(&jobs, run, error.to_string()),
         Err(e) if e.is_panic() => failed(&jobs, run, "the job panicked".into()),
         Err(e) => failed(&jobs, run, format!("the job was cancelled: {e}")),
     };
@@ -175,7 +176,7 @@ async fn catch_up(jobs: &JobsService, kind: JobKind, schedule: &cron::Schedule) 
 pub async fn run(
     jobs: Arc<JobsService>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), JobError> {
     let schedules = jobs.config.parsed()?;
     for (kind, schedule) in &schedules {
         catch_up(&jobs, *kind, schedule).await;
@@ -228,7 +229,7 @@ pub async fn run(
     let result = monitor
         .run_with_signal(stop.map(Ok))
         .await
-        .map_err(|e| e.to_string());
+        .map_err(|e| JobError::Workers(e.to_string()));
     match queue::release(&jobs.db, &jobs.owner).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(runs = n, "handed unfinished job runs back to the queue"),

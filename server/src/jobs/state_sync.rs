@@ -8,8 +8,9 @@ use app::model::RunCounts;
 use futures_util::StreamExt;
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait};
 
+use super::error::{ClusterFailure, JobError};
 use crate::db::entities::{alert_rule, cluster};
-use crate::db::{internal, now};
+use crate::db::now;
 use crate::rules::AlertRulesService;
 use crate::rules::store::{self, Stored};
 
@@ -28,18 +29,18 @@ async fn one_cluster(
     rules: &AlertRulesService,
     cluster_id: i64,
     timeout: Duration,
-) -> Result<ClusterResult, String> {
+) -> Result<ClusterResult, ClusterFailure> {
     let handle = rules
         .clusters
         .handle(cluster_id)
         .await
-        .map_err(|e| format!("cluster {cluster_id}: {}", e.message))?;
+        .map_err(|e| ClusterFailure::new(&format!("cluster {cluster_id}"), e.message))?;
     let stored = store::load(
         &rules.db,
         Condition::all().add(alert_rule::Column::ClusterId.eq(cluster_id)),
     )
     .await
-    .map_err(|e| e.message)?;
+    .map_err(|e| ClusterFailure::new(&handle.name, e.message))?;
     if stored.is_empty() {
         return Ok(ClusterResult {
             name: handle.name,
@@ -80,11 +81,10 @@ async fn one_cluster(
     })
 }
 
-pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<RunCounts, String> {
+pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<RunCounts, JobError> {
     let ids: Vec<i64> = cluster::Entity::find()
         .all(&rules.db)
-        .await
-        .map_err(|e| internal(e).message)?
+        .await?
         .into_iter()
         .map(|c| c.id)
         .collect();
@@ -102,7 +102,7 @@ pub async fn run(rules: Arc<AlertRulesService>, timeout: Duration) -> Result<Run
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                counts.error(e);
+                counts.error(e.to_string());
                 continue;
             }
         };

@@ -6,38 +6,37 @@ use std::sync::Arc;
 use app::model::{AlertRuleInput, RuleReceiver, RunCounts};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::error::JobError;
 use crate::db::entities::{alert_template, channel, cluster};
-use crate::db::internal;
 use crate::rules::drift::ERROR;
 use crate::rules::store::{self, SYNC_ERROR};
 use crate::rules::{AlertRulesService, RulePlace};
 
 /// The rule set, with its receivers pointed at system-wide channels: a template's channel is
 /// kept when it is one, otherwise the first system-wide channel takes its place.
-async fn rule_set(rules: &AlertRulesService) -> Result<Vec<AlertRuleInput>, String> {
+async fn rule_set(rules: &AlertRulesService) -> Result<Vec<AlertRuleInput>, JobError> {
     let system_channels: Vec<i64> = channel::Entity::find()
         .filter(channel::Column::TenantId.is_null())
         .order_by_asc(channel::Column::Id)
         .all(&rules.db)
-        .await
-        .map_err(|e| internal(e).message)?
+        .await?
         .into_iter()
         .map(|c| c.id)
         .collect();
     let Some(&fallback) = system_channels.first() else {
-        return Err(
-            "no system-wide alert channel exists, so system rules could not notify anyone: create one under Alert channels".into(),
-        );
+        return Err(JobError::NotReady(
+            "no system-wide alert channel exists, so system rules could not notify anyone: create one under Alert channels",
+        ));
     };
-    let mut templates = alert_template::Entity::find()
-        .all(&rules.db)
-        .await
-        .map_err(|e| internal(e).message)?;
+    let mut templates = alert_template::Entity::find().all(&rules.db).await?;
     templates.sort_by_key(|t| t.id);
     let mut out = Vec::new();
     for t in templates {
         let mut input: AlertRuleInput =
-            serde_json::from_str(&t.body).map_err(|e| format!("system rule {}: {e}", t.name))?;
+            serde_json::from_str(&t.body).map_err(|e| JobError::Corrupt {
+                what: format!("system rule {}", t.name),
+                reason: e.to_string(),
+            })?;
         let mut receivers: Vec<RuleReceiver> = input
             .receivers
             .iter()
@@ -61,7 +60,7 @@ async fn rule_set(rules: &AlertRulesService) -> Result<Vec<AlertRuleInput>, Stri
     Ok(out)
 }
 
-pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
+pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, JobError> {
     let mut counts = RunCounts::default();
     // Built at the first monitored cluster: without one there is nothing to notify about, so a
     // missing system-wide channel is no failure yet.
@@ -69,8 +68,7 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
     let clusters = cluster::Entity::find()
         .order_by_asc(cluster::Column::Id)
         .all(&rules.db)
-        .await
-        .map_err(|e| internal(e).message)?;
+        .await?;
     for c in clusters {
         let handle = match rules.clusters.handle(c.id).await {
             Ok(h) => h,
@@ -110,7 +108,7 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
                     }
                 };
             let result = match existing {
-                None => rules.create_in(&place, input.clone()).await.map(|_| true),
+                None => rules.create_rule(&place, input.clone()).await.map(|_| true),
                 // Only a system administrator can bind the monitoring namespace to an
                 // environment; a rule of that environment must not pass for the system rule.
                 Some(s) if s.row.environment_id.is_some() => Err(app::error::ApiError::conflict(
@@ -120,7 +118,7 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, String> {
                 Some(s) if s.row.sync_status == SYNC_ERROR || s.row.check_status == ERROR => {
                     // Kept as the operator set it: whether the rule is on.
                     input.is_open = s.row.is_open;
-                    rules.update_in(&place, &name, input).await.map(|_| true)
+                    rules.update_rule(&place, &name, input).await.map(|_| true)
                 }
                 Some(_) => Ok(false),
             };

@@ -261,7 +261,7 @@ impl ChannelsPort for ChannelsService {
             .vendors
             .messages
             .render_group(&group)
-            .map_err(|e| ApiError::invalid("config", e))?;
+            .map_err(|e| ApiError::invalid("config", e.to_string()))?;
         let out = self
             .notifier
             .vendors

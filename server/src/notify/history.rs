@@ -88,8 +88,8 @@ pub fn own_alerts(group: &Group, namespace: &str, system: bool) -> (Group, usize
 }
 
 fn unix(rfc3339: &str) -> i64 {
-    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.timestamp())
         .ok()
         .filter(|t| *t > 0)
         .unwrap_or(0)

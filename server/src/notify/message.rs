@@ -2,6 +2,7 @@
 //! `notify/templates/`: a title, a Markdown body (Feishu, DingTalk, WeCom), an e-mail subject and
 //! HTML body. Vendors' JSON envelopes are built in `vendors` around these.
 
+use app::domain::alert_rules::{LABEL_ALERTNAME, LABEL_NAMESPACE, LABEL_SEVERITY};
 use minijinja::{Environment, context};
 use serde::Serialize;
 
@@ -36,20 +37,13 @@ pub struct AlertView {
 
 /// `2026-11-25T10:00:00.123Z` → `2026-11-25 10:00:00 UTC`; anything unparsable stays as it is.
 pub fn readable_time(rfc3339: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    match time::OffsetDateTime::parse(rfc3339, &Rfc3339) {
-        Ok(t) if t.year() > 1 => {
-            let t = t.to_offset(time::UtcOffset::UTC);
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        }
+    use chrono::Datelike;
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        // Alertmanager's zero time (year 1) means "not set".
+        Ok(t) if t.year() > 1 => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
         Ok(_) => "-".into(),
         Err(_) => rfc3339.to_string(),
     }
@@ -60,7 +54,7 @@ pub fn view(a: &Alert) -> AlertView {
     AlertView {
         name: a.name().to_string(),
         status: a.status.clone(),
-        severity: label("severity"),
+        severity: label(LABEL_SEVERITY),
         cluster: label("cluster"),
         namespace: a.namespace().to_string(),
         starts_at: readable_time(&a.starts_at),
@@ -83,25 +77,34 @@ pub struct Messages {
     env: Environment<'static>,
 }
 
+/// A message template that does not load or render (Gemscope's own templates: a bug, not input).
+#[derive(Debug, thiserror::Error)]
+#[error("message template {name}: {source}")]
+pub struct TemplateError {
+    name: &'static str,
+    #[source]
+    source: minijinja::Error,
+}
+
 impl Messages {
-    pub fn new() -> Result<Messages, String> {
+    pub fn new() -> Result<Messages, TemplateError> {
         let mut env = Environment::new();
         for (name, src) in TEMPLATES {
             env.add_template(name, src)
-                .map_err(|e| format!("template {name}: {e}"))?;
+                .map_err(|source| TemplateError { name, source })?;
         }
         Ok(Messages { env })
     }
 
-    fn render(&self, name: &str, ctx: &minijinja::Value) -> Result<String, String> {
+    fn render(&self, name: &'static str, ctx: &minijinja::Value) -> Result<String, TemplateError> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map(|s| s.trim().to_string())
-            .map_err(|e| format!("rendering {name}: {e}"))
+            .map_err(|source| TemplateError { name, source })
     }
 
-    pub fn render_group(&self, g: &Group) -> Result<Rendered, String> {
+    pub fn render_group(&self, g: &Group) -> Result<Rendered, TemplateError> {
         // Firing alerts first: they are what the reader has to act on.
         let mut alerts: Vec<&Alert> = g.alerts.iter().collect();
         alerts.sort_by_key(|a| a.status != "firing");
@@ -110,7 +113,7 @@ impl Messages {
         let first = g.alerts.first();
         let name = g
             .common_labels
-            .get("gems_alertname")
+            .get(LABEL_ALERTNAME)
             .or_else(|| g.common_labels.get("alertname"))
             .cloned()
             .or_else(|| first.map(|a| a.name().to_string()))
@@ -132,7 +135,7 @@ impl Messages {
             more,
             firing => g.firing(),
             cluster => g.common_labels.get("cluster").cloned().unwrap_or_default(),
-            namespace => g.common_labels.get("gems_namespace").or_else(|| g.common_labels.get("namespace")).cloned().unwrap_or_default(),
+            namespace => g.common_labels.get(LABEL_NAMESPACE).or_else(|| g.common_labels.get("namespace")).cloned().unwrap_or_default(),
         };
         Ok(Rendered {
             markdown: self.render("markdown.md.j2", &ctx)?,

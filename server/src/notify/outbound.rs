@@ -11,7 +11,37 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use thiserror::Error;
 use url::{Host, Url};
+
+/// Why a notification target is not used, or the client could not be set up.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum OutboundError {
+    #[error(
+        "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
+    )]
+    NotPublic { host: String, ip: IpAddr },
+    #[error("refused: {0} URLs are not allowed")]
+    Scheme(String),
+    #[error("refused: the URL has no host")]
+    NoHost,
+    #[error("invalid URL: {0}")]
+    InvalidUrl(#[from] url::ParseError),
+    #[error("notify allow-list: {0} is not a CIDR")]
+    AllowList(String),
+    #[error("building the HTTP client: {0}")]
+    Build(String),
+}
+
+impl OutboundError {
+    /// A refusal stands: sending again is refused again.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            OutboundError::NotPublic { .. } | OutboundError::Scheme(_) | OutboundError::NoHost
+        )
+    }
+}
 
 /// Internal destinations an administrator allows.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +53,7 @@ pub struct AllowList {
 impl AllowList {
     /// Entries are host names or CIDRs (`10.0.0.0/8`, `127.0.0.1/32`); a bare address counts
     /// as a single-address network.
-    pub fn parse(entries: &[String]) -> Result<AllowList, String> {
+    pub fn parse(entries: &[String]) -> Result<AllowList, OutboundError> {
         let mut out = AllowList::default();
         for e in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
             if let Ok(net) = e.parse::<IpNet>() {
@@ -31,7 +61,7 @@ impl AllowList {
             } else if let Ok(ip) = e.parse::<IpAddr>() {
                 out.nets.push(IpNet::from(ip));
             } else if e.contains('/') {
-                return Err(format!("notify allow-list: {e} is not a CIDR"));
+                return Err(OutboundError::AllowList(e.to_string()));
             } else {
                 out.hosts.push(e.to_ascii_lowercase());
             }
@@ -104,23 +134,24 @@ pub fn global(ip: IpAddr) -> bool {
     }
 }
 
-pub fn refused(host: &str, ip: IpAddr) -> String {
-    format!(
-        "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
-    )
+pub fn refused(host: &str, ip: IpAddr) -> OutboundError {
+    OutboundError::NotPublic {
+        host: host.to_string(),
+        ip,
+    }
 }
 
 /// Checks a URL before any connection: the scheme, and an IP-literal host. Names are checked
 /// when they resolve.
-pub fn check_url(url: &Url, allow: &AllowList) -> Result<(), String> {
+pub fn check_url(url: &Url, allow: &AllowList) -> Result<(), OutboundError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("refused: {} URLs are not allowed", url.scheme()));
+        return Err(OutboundError::Scheme(url.scheme().to_string()));
     }
     let ip = match url.host() {
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
         Some(Host::Domain(_)) => return Ok(()),
-        None => return Err("refused: the URL has no host".into()),
+        None => return Err(OutboundError::NoHost),
     };
     if global(ip) || allow.allows_ip(ip) {
         Ok(())
@@ -172,7 +203,7 @@ pub struct Outbound {
 const MAX_REDIRECTS: usize = 3;
 
 impl Outbound {
-    pub fn new(allow: AllowList, timeout: Duration) -> Result<Outbound, String> {
+    pub fn new(allow: AllowList, timeout: Duration) -> Result<Outbound, OutboundError> {
         let allow = Arc::new(allow);
         let build = |insecure: bool| {
             let hop_allow = allow.clone();
@@ -196,7 +227,7 @@ impl Outbound {
                 .no_proxy()
                 .user_agent(concat!("gemscope/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| e.to_string())
+                .map_err(|e| OutboundError::Build(crate::observe::error_chain(&e)))
         };
         Ok(Outbound {
             client: build(false)?,
@@ -207,8 +238,12 @@ impl Outbound {
 
     /// A client for `url`, once the URL itself passes; `insecure` skips TLS verification (a
     /// webhook's own choice).
-    pub fn for_url(&self, url: &str, insecure: bool) -> Result<(Url, &reqwest::Client), String> {
-        let parsed = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
+    pub fn for_url(
+        &self,
+        url: &str,
+        insecure: bool,
+    ) -> Result<(Url, &reqwest::Client), OutboundError> {
+        let parsed = Url::parse(url)?;
         check_url(&parsed, &self.allow)?;
         Ok((
             parsed,
@@ -241,9 +276,18 @@ pub async fn read_capped(mut res: reqwest::Response, max: usize) -> String {
 }
 
 /// A failed send as it is stored and shown: without the URL, whose path and query carry robot
-/// tokens and access keys.
-pub fn send_error(e: reqwest::Error) -> String {
-    crate::observe::error_chain(&e.without_url())
+/// tokens and access keys; and whether it may succeed later (an address refused at resolve time
+/// or on a redirect hop is refused again).
+pub fn send_error(e: reqwest::Error) -> (String, bool) {
+    let e = e.without_url();
+    let refusal = std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .any(|e| {
+        e.downcast_ref::<OutboundError>()
+            .is_some_and(OutboundError::is_refusal)
+    });
+    (crate::observe::error_chain(&e), !refusal)
 }
 
 #[cfg(test)]
@@ -297,10 +341,11 @@ mod tests {
         let secret = format!("http://{addr}/robot/send?access_token=SECRET-TOKEN-123");
         let (url, client) = out.for_url(&secret, false).unwrap();
         let e = client.post(url).send().await.unwrap_err();
-        let text = send_error(e);
+        let (text, transient) = send_error(e);
         assert!(!text.contains("SECRET-TOKEN-123"), "{text}");
         assert!(!text.contains("/robot/send"), "{text}");
         assert!(!text.is_empty());
+        assert!(transient, "a dropped connection may work next time");
     }
 
     #[tokio::test]
@@ -417,11 +462,13 @@ mod tests {
         let out = Outbound::new(AllowList::default(), Duration::from_secs(2)).unwrap();
         let (url, client) = out.for_url("http://localhost:9/hook", false).unwrap();
         let e = client.post(url).send().await.unwrap_err();
-        let text = crate::observe::error_chain(&e);
+        let (text, transient) = send_error(e);
         assert!(
             text.contains("refused: localhost is not a public address"),
             "{text}"
         );
+        // Found as the resolver's typed error inside reqwest's chain, not by its words.
+        assert!(!transient, "a refused address is refused again");
         // Allowed by name, the same request gets as far as connecting (nothing listens on 9).
         let out = Outbound::new(
             AllowList::parse(&["localhost".into()]).unwrap(),
@@ -430,7 +477,8 @@ mod tests {
         .unwrap();
         let (url, client) = out.for_url("http://localhost:9/hook", false).unwrap();
         let e = client.post(url).send().await.unwrap_err();
-        let text = crate::observe::error_chain(&e);
+        let (text, transient) = send_error(e);
         assert!(!text.contains("refused: localhost"), "{text}");
+        assert!(transient, "{text}");
     }
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use app::domain::alert_rules::{LABEL_ALERTNAME, LABEL_NAMESPACE, LABEL_SEVERITY};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Alert {
@@ -28,7 +30,7 @@ impl Alert {
     /// Gemscope's rules carry `gems_alertname`; others the plain `alertname`.
     pub fn name(&self) -> &str {
         self.labels
-            .get("gems_alertname")
+            .get(LABEL_ALERTNAME)
             .or_else(|| self.labels.get("alertname"))
             .map(String::as_str)
             .unwrap_or("alert")
@@ -36,7 +38,7 @@ impl Alert {
 
     pub fn namespace(&self) -> &str {
         self.labels
-            .get("gems_namespace")
+            .get(LABEL_NAMESPACE)
             .or_else(|| self.labels.get("namespace"))
             .map(String::as_str)
             .unwrap_or_default()
@@ -85,10 +87,10 @@ impl Group {
 pub fn sample(channel: &str, now_rfc3339: &str) -> Group {
     let labels: BTreeMap<String, String> = [
         ("alertname", "GemscopeTestAlert"),
-        ("gems_alertname", "GemscopeTestAlert"),
-        ("severity", "error"),
+        (LABEL_ALERTNAME, "GemscopeTestAlert"),
+        (LABEL_SEVERITY, "error"),
         ("cluster", "gemscope-test"),
-        ("gems_namespace", "gemscope-test"),
+        (LABEL_NAMESPACE, "gemscope-test"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -108,7 +110,7 @@ pub fn sample(channel: &str, now_rfc3339: &str) -> Group {
         status: "firing".into(),
         receiver: "test".into(),
         group_labels: BTreeMap::from([(
-            "gems_alertname".to_string(),
+            LABEL_ALERTNAME.to_string(),
             "GemscopeTestAlert".to_string(),
         )]),
         common_labels: labels.clone(),

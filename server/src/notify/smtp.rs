@@ -32,7 +32,7 @@ pub struct Mail<'a> {
 pub type Failure = (String, String, bool);
 
 async fn checked_address(host: &str, port: u16, allow: &AllowList) -> Result<IpAddr, Failure> {
-    let refused = |ip: IpAddr| (String::new(), refused(host, ip), false);
+    let refused = |ip: IpAddr| (String::new(), refused(host, ip).to_string(), false);
     let may = |ip: IpAddr| global(ip) || allow.allows_ip(ip);
     if let Ok(ip) = host.parse::<IpAddr>() {
         return if may(ip) { Ok(ip) } else { Err(refused(ip)) };

@@ -296,7 +296,7 @@ impl Vendors {
         r: &Rendered,
         raw: &Value,
     ) -> Attempt {
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        let now_ms = chrono::Utc::now().timestamp() * 1000;
         let out = match self.outgoing(config, group, r, raw, now_ms) {
             Ok(Some(o)) => o,
             Ok(None) => return self.email(config, r).await,
@@ -311,7 +311,7 @@ impl Vendors {
         );
         let (url, client) = match self.outbound.for_url(&out.url, insecure) {
             Ok(x) => x,
-            Err(e) => return Attempt::failed("", e, false),
+            Err(e) => return Attempt::failed("", e.to_string(), false),
         };
         let res = client
             .post(url)
@@ -322,9 +322,7 @@ impl Vendors {
         let res = match res {
             Ok(r) => r,
             Err(e) => {
-                let text = super::outbound::send_error(e);
-                // A refused address will be refused again.
-                let transient = !text.contains("refused:");
+                let (text, transient) = super::outbound::send_error(e);
                 return Attempt::failed("", text, transient);
             }
         };

@@ -5,8 +5,40 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-use super::endpoint::{Endpoint, http_error};
+use super::endpoint::{Endpoint, EndpointError};
+
+/// Why a call to Alertmanager failed; `endpoint` is the URL (without credentials) or service.
+#[derive(Debug, Error)]
+pub enum AlertmanagerError {
+    /// Nothing usable answered, or it answered with an error status.
+    #[error("Alertmanager ({endpoint}): {what}: {source}")]
+    Call {
+        endpoint: String,
+        what: &'static str,
+        #[source]
+        source: EndpointError,
+    },
+    /// It answered success with something that is not its API's document.
+    #[error("Alertmanager ({endpoint}): {what}: the answer is not Alertmanager's: {detail}")]
+    Malformed {
+        endpoint: String,
+        what: &'static str,
+        detail: String,
+    },
+    /// The request could not be encoded.
+    #[error("Alertmanager: encoding the request: {0}")]
+    Encode(String),
+}
+
+/// Alertmanager is upstream of Gemscope: its failures are a bad gateway, with the causes logged.
+impl From<AlertmanagerError> for app::error::ApiError {
+    fn from(e: AlertmanagerError) -> Self {
+        tracing::warn!(error = %super::error_chain(&e), "Alertmanager call failed");
+        app::error::ApiError::new(http::StatusCode::BAD_GATEWAY, e.to_string())
+    }
+}
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -89,27 +121,41 @@ struct NewSilence<'a> {
     comment: &'a str,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+pub(crate) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 impl Alertmanager {
-    fn answer(&self, what: &str, r: Result<(u16, String), String>) -> Result<String, String> {
-        let (status, body) =
-            r.map_err(|e| format!("Alertmanager ({}): {what}: {e}", self.endpoint.describe()))?;
+    fn answer(
+        &self,
+        what: &'static str,
+        r: Result<(u16, String), EndpointError>,
+    ) -> Result<String, AlertmanagerError> {
+        let call = |source| AlertmanagerError::Call {
+            endpoint: self.endpoint.describe(),
+            what,
+            source,
+        };
+        let (status, body) = r.map_err(call)?;
         if !(200..300).contains(&status) {
-            return Err(format!(
-                "Alertmanager ({}): {what}: {}",
-                self.endpoint.describe(),
-                http_error(status, &body)
-            ));
+            return Err(call(EndpointError::Status { status, body }));
         }
         Ok(body)
     }
 
+    fn malformed(&self, what: &'static str, e: impl std::fmt::Display) -> AlertmanagerError {
+        AlertmanagerError::Malformed {
+            endpoint: self.endpoint.describe(),
+            what,
+            detail: e.to_string(),
+        }
+    }
+
     /// Silences in force whose matchers include each `name="value"` filter.
-    pub async fn silences(&self, filters: &[(&str, &str)]) -> Result<Vec<Silence>, String> {
+    pub async fn silences(
+        &self,
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<Silence>, AlertmanagerError> {
         let query: Vec<(&str, String)> = filters
             .iter()
             .map(|(k, v)| {
@@ -119,7 +165,8 @@ impl Alertmanager {
                 )
             })
             .collect();
-        let qs = serde_urlencoded::to_string(&query).map_err(|e| e.to_string())?;
+        let qs = serde_urlencoded::to_string(&query)
+            .map_err(|e| AlertmanagerError::Encode(e.to_string()))?;
         let path = if qs.is_empty() {
             "/api/v2/silences".to_string()
         } else {
@@ -127,9 +174,8 @@ impl Alertmanager {
         };
         let r = self.endpoint.fetch(&self.http, &path, Some(TIMEOUT)).await;
         let body = self.answer("listing silences", r)?;
-        let all: Vec<Silence> = serde_json::from_str(&body).map_err(|e| {
-            format!("Alertmanager answered something that is not a silence list: {e}")
-        })?;
+        let all: Vec<Silence> =
+            serde_json::from_str(&body).map_err(|e| self.malformed("listing silences", e))?;
         Ok(all.into_iter().filter(Silence::in_force).collect())
     }
 
@@ -137,18 +183,18 @@ impl Alertmanager {
     pub async fn create(
         &self,
         matchers: &[SilenceMatcher],
-        until: time::OffsetDateTime,
+        until: chrono::DateTime<chrono::Utc>,
         created_by: &str,
         comment: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, AlertmanagerError> {
         let body = serde_json::to_string(&NewSilence {
             matchers,
-            starts_at: rfc3339(time::OffsetDateTime::now_utc()),
+            starts_at: rfc3339(chrono::Utc::now()),
             ends_at: rfc3339(until),
             created_by,
             comment,
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| AlertmanagerError::Encode(e.to_string()))?;
         let r = self
             .endpoint
             .send(
@@ -160,12 +206,16 @@ impl Alertmanager {
             )
             .await;
         let body = self.answer("creating a silence", r)?;
-        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-        Ok(v["silenceID"].as_str().unwrap_or_default().to_string())
+        let v: serde_json::Value =
+            serde_json::from_str(&body).map_err(|e| self.malformed("creating a silence", e))?;
+        match v["silenceID"].as_str() {
+            Some(id) if !id.is_empty() => Ok(id.to_string()),
+            _ => Err(self.malformed("creating a silence", "no silenceID")),
+        }
     }
 
     /// Expires a silence; one already gone counts as expired.
-    pub async fn expire(&self, id: &str) -> Result<(), String> {
+    pub async fn expire(&self, id: &str) -> Result<(), AlertmanagerError> {
         let r = self
             .endpoint
             .send(

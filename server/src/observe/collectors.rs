@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::metrics::MetricsService;
 use crate::auth::authz::environment_as;
+use crate::cluster::error::{BackendError, BackendResult};
 use crate::cluster::kube::crds::{
     Crd, MonitorEndpoint, NamespaceSelector, Object, ServiceMonitor, ServiceMonitorSpec,
 };
@@ -34,7 +35,10 @@ pub struct CollectorsService {
     pub metrics: Arc<MetricsService>,
 }
 
-fn upstream(e: String) -> ApiError {
+/// The API server refused or could not be reached: its words for the user, the causes to the log.
+fn upstream(e: impl Into<BackendError>) -> ApiError {
+    let e = e.into();
+    tracing::warn!(error = %e.chain(), "Kubernetes request failed");
     ApiError::new(http::StatusCode::BAD_GATEWAY, format!("kubernetes: {e}"))
 }
 
@@ -154,7 +158,7 @@ impl CollectorsService {
         Api::<Service>::namespaced(client.clone(), namespace)
             .get_opt(name)
             .await
-            .map_err(|e| upstream(k::describe(&e)))?
+            .map_err(upstream)?
             .ok_or_else(|| {
                 ApiError::new(
                     http::StatusCode::NOT_FOUND,
@@ -193,7 +197,7 @@ impl CollectorsService {
         namespace: &str,
         name: &str,
         value: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> BackendResult<()> {
         let patch = json!({"metadata": {"labels": {MONITORED_LABEL: value}}});
         let r = Api::<Service>::namespaced(client.clone(), namespace)
             .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -202,7 +206,7 @@ impl CollectorsService {
             Ok(_) => Ok(()),
             // A Service deleted meanwhile carries no label.
             Err(kube::Error::Api(s)) if s.code == 404 && value.is_none() => Ok(()),
-            Err(e) => Err(k::describe(&e)),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -231,7 +235,7 @@ impl CollectorsPort for CollectorsService {
         let services = Api::<Service>::namespaced(client.clone(), ns)
             .list(&ListParams::default())
             .await
-            .map_err(|e| upstream(k::describe(&e)))?;
+            .map_err(upstream)?;
         let monitors: BTreeMap<String, DynamicObject> =
             k::list_ours(&client, &ServiceMonitor::api_resource(), Some(ns), "")
                 .await

@@ -6,7 +6,45 @@ use app::model::{ClusterKind, ClusterSettings, OPTIONAL_COMPONENTS, ServiceRef};
 
 use std::time::Duration;
 
+use thiserror::Error;
+
 use super::join;
+
+/// Why a component gave no usable answer. The text never holds the URL's credentials: reqwest
+/// errors are stripped of their URL before they are kept.
+#[derive(Debug, Error)]
+pub enum EndpointError {
+    /// Nothing answered directly (refused, DNS, TLS, a timeout of the client).
+    #[error("{}", super::error_chain(.0))]
+    Unreachable(#[source] reqwest::Error),
+    /// The API server's service proxy could not be used.
+    #[error("{}", crate::cluster::kube::describe(.0))]
+    Proxy(#[source] kube::Error),
+    /// No answer within the time the caller allowed.
+    #[error("no answer within {0}s")]
+    Timeout(u64),
+    /// It answered, but not with success.
+    #[error("{}", http_error(*.status, .body))]
+    Status { status: u16, body: String },
+    /// The request could not be built.
+    #[error("building the request: {0}")]
+    Request(String),
+    /// It answered success with something that is not the API's document, or the API's own
+    /// error (the text says which).
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl EndpointError {
+    /// Whether the time ran out (ours or the HTTP client's).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            EndpointError::Timeout(_) => true,
+            EndpointError::Unreachable(e) => e.is_timeout(),
+            _ => false,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub enum Endpoint {
@@ -52,10 +90,10 @@ impl Endpoint {
 
     /// GETs `path` (with its query) and returns the body of a 2xx answer; anything else is an
     /// error that says what came back.
-    pub async fn get(&self, http: &reqwest::Client, path: &str) -> Result<String, String> {
+    pub async fn get(&self, http: &reqwest::Client, path: &str) -> Result<String, EndpointError> {
         let (status, body) = self.fetch(http, path, None).await?;
         if !(200..300).contains(&status) {
-            return Err(http_error(status, &body));
+            return Err(EndpointError::Status { status, body });
         }
         Ok(body)
     }
@@ -67,7 +105,7 @@ impl Endpoint {
         http: &reqwest::Client,
         path: &str,
         timeout: Option<Duration>,
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String), EndpointError> {
         self.send(http, http::Method::GET, path, None, timeout)
             .await
     }
@@ -80,7 +118,7 @@ impl Endpoint {
         path: &str,
         json: Option<String>,
         timeout: Option<Duration>,
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String), EndpointError> {
         match self {
             Endpoint::Direct(base) => {
                 let mut req = http.request(method, join(base, path));
@@ -96,12 +134,12 @@ impl Endpoint {
                 let res = req
                     .send()
                     .await
-                    .map_err(|e| super::error_chain(&e.without_url()))?;
+                    .map_err(|e| EndpointError::Unreachable(e.without_url()))?;
                 let status = res.status().as_u16();
                 let body = res
                     .text()
                     .await
-                    .map_err(|e| super::error_chain(&e.without_url()))?;
+                    .map_err(|e| EndpointError::Unreachable(e.without_url()))?;
                 Ok((status, body))
             }
             Endpoint::Proxy { client, service } => {
@@ -114,24 +152,23 @@ impl Endpoint {
                     }
                     None => kube::client::Body::empty(),
                 };
-                let req = builder.body(body).map_err(|e| e.to_string())?;
+                let req = builder
+                    .body(body)
+                    .map_err(|e| EndpointError::Request(e.to_string()))?;
                 let call = async {
-                    let res = client
-                        .send(req)
-                        .await
-                        .map_err(|e| crate::cluster::kube::describe(&e))?;
+                    let res = client.send(req).await.map_err(EndpointError::Proxy)?;
                     let status = res.status().as_u16();
                     let bytes = res
                         .into_body()
                         .collect_bytes()
                         .await
-                        .map_err(|e| crate::cluster::kube::describe(&e))?;
+                        .map_err(EndpointError::Proxy)?;
                     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
                 };
                 match timeout {
                     Some(t) => tokio::time::timeout(t, call)
                         .await
-                        .map_err(|_| format!("no answer within {}s", t.as_secs()))?,
+                        .map_err(|_| EndpointError::Timeout(t.as_secs()))?,
                     None => call.await,
                 }
             }
@@ -222,7 +259,12 @@ mod tests {
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         let e = Endpoint::Direct("http://admin:s3cret@127.0.0.1:9".into());
         let err = e.get(&http, "/api/v1/query?query=up").await.unwrap_err();
-        assert!(!err.contains("s3cret") && !err.contains("admin"), "{err}");
+        assert!(matches!(err, EndpointError::Unreachable(_)), "{err}");
+        let chain = crate::observe::error_chain(&err);
+        assert!(
+            !chain.contains("s3cret") && !chain.contains("admin"),
+            "{chain}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod alertmanager;
 pub mod collectors;
 pub mod endpoint;
+pub mod loki;
 pub mod metrics;
 pub mod probe;
 pub mod prometheus;

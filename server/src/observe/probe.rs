@@ -33,7 +33,7 @@ pub async fn probe(
     let (path, version_at) = version_api(component);
     let started = Instant::now();
     let outcome = async {
-        let body = endpoint.get(http, path).await?;
+        let body = endpoint.get(http, path).await.map_err(|e| e.to_string())?;
         let json: Value = serde_json::from_str(&body)
             .map_err(|_| format!("{path} did not answer JSON; is this {component}?"))?;
         if version_at.is_empty() {

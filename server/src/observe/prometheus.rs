@@ -22,13 +22,16 @@ pub struct Prometheus {
 }
 
 /// Why a call failed, in the terms the user can act on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PromError {
     /// Prometheus refused the query: the message is its parser's or evaluator's.
+    #[error("Prometheus: {0}")]
     BadQuery(String),
     /// Evaluation ran out of time or was cancelled.
+    #[error("Prometheus did not finish the query in time: {0}")]
     Timeout(String),
     /// Prometheus could not be reached, or answered something that is not its API.
+    #[error("Prometheus: {0}")]
     Unavailable(String),
 }
 
@@ -129,8 +132,8 @@ impl Prometheus {
             )
             .await
             .map_err(|e| {
-                if e.contains("timed out") || e.contains("no answer within") {
-                    PromError::Timeout(e)
+                if e.is_timeout() {
+                    PromError::Timeout(e.to_string())
                 } else {
                     PromError::Unavailable(format!(
                         "{} did not answer: {e}",

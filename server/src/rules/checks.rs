@@ -1,68 +1,19 @@
 //! What an editor asks before saving: which series would fire now at each level, and when each
 //! level would have fired over a past range (a backtest, `for` approximated by the step).
 
-use std::collections::BTreeMap;
-
 use app::domain::alert_rules as domain;
 use app::domain::promql_scope::auto_step;
 use app::error::ApiError;
 use app::model::{
     AlertRuleInput, AlertType, Backtest, FiringSeries, LevelBands, LevelCheck, Series,
 };
-use serde_json::Value;
 
 use super::{AlertRulesService, RulePlace};
+use crate::observe::loki::Loki;
 use crate::observe::prometheus::Prometheus;
 
 /// The longest backtest: a week.
 const MAX_RANGE_SECS: i64 = 7 * 24 * 3600;
-
-fn upstream(e: String) -> ApiError {
-    ApiError::new(http::StatusCode::BAD_GATEWAY, e)
-}
-
-fn number(v: &Value) -> Option<f64> {
-    v.as_str().and_then(|s| s.parse::<f64>().ok())
-}
-
-fn labels(v: &Value) -> BTreeMap<String, String> {
-    serde_json::from_value(v["metric"].clone()).unwrap_or_default()
-}
-
-/// A Loki query answer (the same shape as Prometheus') as series.
-fn loki_series(body: &str) -> Result<Vec<Series>, ApiError> {
-    let v: Value = serde_json::from_str(body).map_err(|e| {
-        upstream(format!(
-            "Loki answered something that is not a query result: {e}"
-        ))
-    })?;
-    if v["status"] != "success" {
-        return Err(ApiError::invalid(
-            "expr",
-            format!(
-                "Loki: {}",
-                v["error"].as_str().unwrap_or("the query failed")
-            ),
-        ));
-    }
-    let result = v["data"]["result"].as_array().cloned().unwrap_or_default();
-    Ok(result
-        .iter()
-        .map(|r| {
-            let mut points: Vec<(f64, Option<f64>)> = Vec::new();
-            if let Some(p) = r["value"].as_array() {
-                points.push((p[0].as_f64().unwrap_or_default(), number(&p[1])));
-            }
-            for p in r["values"].as_array().into_iter().flatten() {
-                points.push((p[0].as_f64().unwrap_or_default(), number(&p[1])));
-            }
-            Series {
-                labels: labels(r),
-                points,
-            }
-        })
-        .collect())
-}
 
 /// Intervals where a level's series exist (are over the threshold), kept only when they last at
 /// least `for`; the band starts once `for` has passed, as Prometheus would fire.
@@ -133,14 +84,8 @@ impl AlertRulesService {
                     .collect())
             }
             AlertType::Logging => {
-                let e = self.component(&place.handle, "loki")?;
-                let qs = serde_urlencoded::to_string([("query", expr)])
-                    .map_err(|_| ApiError::internal())?;
-                let body = e
-                    .get(&self.http, &format!("/loki/api/v1/query?{qs}"))
-                    .await
-                    .map_err(|e| upstream(format!("Loki: {e}")))?;
-                loki_series(&body)
+                let loki = Loki::new(self.component(&place.handle, "loki")?, self.http.clone());
+                loki.query(expr).await.map_err(|e| e.into_api("expr"))
             }
         }
     }
@@ -164,19 +109,10 @@ impl AlertRulesService {
                     .series)
             }
             AlertType::Logging => {
-                let e = self.component(&place.handle, "loki")?;
-                let qs = serde_urlencoded::to_string([
-                    ("query", expr.to_string()),
-                    ("start", start.to_string()),
-                    ("end", end.to_string()),
-                    ("step", step.to_string()),
-                ])
-                .map_err(|_| ApiError::internal())?;
-                let body = e
-                    .get(&self.http, &format!("/loki/api/v1/query_range?{qs}"))
+                let loki = Loki::new(self.component(&place.handle, "loki")?, self.http.clone());
+                loki.query_range(expr, start, end, step)
                     .await
-                    .map_err(|e| upstream(format!("Loki: {e}")))?;
-                loki_series(&body)
+                    .map_err(|e| e.into_api("expr"))
             }
         }
     }
@@ -249,6 +185,8 @@ impl AlertRulesService {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn series(times: &[i64]) -> Series {

@@ -33,11 +33,12 @@ use sea_orm::{
 
 use crate::auth::authz::{environment_as, require_system_admin};
 use crate::auth::secrets::SecretBox;
+use crate::cluster::error::BackendError;
 use crate::cluster::records::{ClusterHandle, ClustersService};
 use crate::db::entities::{alert_receiver, alert_rule};
 use crate::db::{internal, now};
 use crate::notify::deliver::Notifier;
-use crate::observe::alertmanager::Alertmanager;
+use crate::observe::alertmanager::{Alertmanager, AlertmanagerError};
 use objects::{Change, RuleObject};
 use store::Stored;
 
@@ -88,11 +89,21 @@ impl RulePlace {
     }
 }
 
-fn cluster_error(handle: &ClusterHandle, e: String) -> ApiError {
+/// A cluster refused or failed a write: the user reads what went wrong there; the causes below it
+/// (TLS, I/O, HTTP) go to the log.
+fn cluster_error(handle: &ClusterHandle, e: BackendError) -> ApiError {
+    tracing::warn!(cluster = %handle.name, error = %e.chain(), "cluster write failed");
     ApiError::new(
         http::StatusCode::BAD_GATEWAY,
         format!("cluster {}: {e}", handle.name),
     )
+}
+
+/// The cluster's Alertmanager refused or could not be reached.
+fn alertmanager_error(handle: &ClusterHandle, e: AlertmanagerError) -> ApiError {
+    let mut error = ApiError::from(e);
+    error.message = format!("cluster {}: {}", handle.name, error.message);
+    error
 }
 
 impl AlertRulesService {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::api::alert_rules::AlertRulesPort;
 use app::api::context::Caller;
-use app::domain::alert_rules::{self as domain, Grouping, substitute_namespace};
+use app::domain::alert_rules::{self as domain, Grouping, LABEL_NAMESPACE, substitute_namespace};
 use app::error::ApiError;
 use app::model::{
     AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, ImportItem, LevelCheck, Role,
@@ -16,6 +16,8 @@ use super::store::{self, Stored};
 use super::{AlertRulesService, RulePlace, silences, state};
 use crate::db::entities::{alert_rule, channel};
 use crate::db::internal;
+use crate::observe::loki::Loki;
+use crate::observe::prometheus::Prometheus;
 
 /// Import files larger than this are refused before parsing.
 const MAX_IMPORT_BYTES: usize = 1 << 20;
@@ -51,7 +53,16 @@ impl AlertRulesService {
                 continue;
             }
             let result = match self.component(handle, component) {
-                Ok(e) => state::fetch(&e, &self.http, kind == AlertType::Logging).await,
+                Ok(e) if kind == AlertType::Logging => Loki::new(e, self.http.clone())
+                    .rules()
+                    .await
+                    .map(|v| state::parse(&v["data"]))
+                    .map_err(|e| e.to_string()),
+                Ok(e) => Prometheus::new(e, self.http.clone())
+                    .rules(Some("alert"))
+                    .await
+                    .map(|data| state::parse(&data))
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e.message),
             };
             match result {
@@ -214,7 +225,7 @@ impl AlertRulesPort for AlertRulesService {
         input: AlertRuleInput,
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        let s = self.create_in(&place, input).await?;
+        let s = self.create_rule(&place, input).await?;
         self.view(&place, &s).await
     }
 
@@ -227,7 +238,7 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         self.find(&place, &name).await?;
-        let s = self.update_in(&place, &name, input).await?;
+        let s = self.update_rule(&place, &name, input).await?;
         self.view(&place, &s).await
     }
 
@@ -239,7 +250,7 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<(), ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         self.find(&place, &name).await?;
-        self.delete_in(&place, &name).await
+        self.delete_rule(&place, &name).await
     }
 
     async fn set_enabled(
@@ -251,7 +262,7 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         self.find(&place, &name).await?;
-        let s = self.set_enabled_in(&place, &name, enabled).await?;
+        let s = self.set_rule_enabled(&place, &name, enabled).await?;
         self.view(&place, &s).await
     }
 
@@ -305,7 +316,7 @@ impl AlertRulesPort for AlertRulesService {
             let result = match parsed {
                 Ok(mut input) => {
                     substitute_namespace(&mut input, &place.namespace);
-                    self.create_in(&place, input).await.map(|_| ())
+                    self.create_rule(&place, input).await.map(|_| ())
                 }
                 Err(e) => Err(e),
             };
@@ -336,7 +347,7 @@ impl AlertRulesPort for AlertRulesService {
         let dest = self.place(caller, to, Role::Member).await?;
         let mut input = s.input();
         renamespace(&mut input, &from.namespace, &dest.namespace);
-        let created = self.create_in(&dest, input).await?;
+        let created = self.create_rule(&dest, input).await?;
         self.view(&dest, &created).await
     }
 
@@ -369,9 +380,7 @@ impl AlertRulesPort for AlertRulesService {
         let place = self.place(caller, scope, Role::Viewer).await?;
         let am = self.alertmanager(&place.handle)?;
         let ns = (!place.global).then_some(place.namespace.as_str());
-        silences::blacklist(&am, ns)
-            .await
-            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
+        silences::blacklist(&am, ns).await.map_err(ApiError::from)
     }
 
     async fn blacklist_add(
@@ -390,7 +399,7 @@ impl AlertRulesPort for AlertRulesService {
         for k in labels.keys() {
             app::domain::templates::label_name("labels", k)?;
         }
-        if !place.global && labels.get("gems_namespace") != Some(&place.namespace) {
+        if !place.global && labels.get(LABEL_NAMESPACE) != Some(&place.namespace) {
             return Err(ApiError::invalid(
                 "labels",
                 format!(
@@ -403,7 +412,7 @@ impl AlertRulesPort for AlertRulesService {
         let fingerprint = crate::notify::history::label_fingerprint(&labels);
         silences::blacklist_add(&am, &labels, &fingerprint, &caller.username)
             .await
-            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
+            .map_err(ApiError::from)
     }
 
     async fn blacklist_remove(
@@ -415,15 +424,11 @@ impl AlertRulesPort for AlertRulesService {
         let place = self.place(caller, scope, Role::Member).await?;
         let am = self.alertmanager(&place.handle)?;
         let ns = (!place.global).then_some(place.namespace.as_str());
-        let listed = silences::blacklist(&am, ns)
-            .await
-            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))?;
+        let listed = silences::blacklist(&am, ns).await.map_err(ApiError::from)?;
         if !listed.iter().any(|e| e.id == id) {
             return Err(ApiError::not_found("blacklist entry"));
         }
-        am.expire(&id)
-            .await
-            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, e))
+        am.expire(&id).await.map_err(ApiError::from)
     }
 
     async fn rotate_history_tokens(

@@ -72,7 +72,7 @@ impl AlertRulesService {
         let am = self.alertmanager(handle)?;
         silences::ensure_rule(&am, namespace, name, enabled)
             .await
-            .map_err(|e| cluster_error(handle, e))
+            .map_err(|e| alertmanager_error(handle, e))
     }
 
     /// Puts the cluster back to what the database holds for one rule (after a failed save).

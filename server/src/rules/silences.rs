@@ -4,33 +4,37 @@
 
 use std::collections::BTreeMap;
 
-use app::domain::alert_rules::disable_comment;
+use app::domain::alert_rules::{LABEL_ALERTNAME, LABEL_NAMESPACE, disable_comment};
 use app::model::BlacklistEntry;
 
-use crate::observe::alertmanager::{Alertmanager, Silence, SilenceMatcher};
+use crate::observe::alertmanager::{Alertmanager, AlertmanagerError, Silence, SilenceMatcher};
 
 /// Blacklist silences are told apart by this comment prefix (KubeGems' convention).
 pub const BLACKLIST_PREFIX: &str = "fingerprint-";
 /// Long enough to mean "until removed".
 const FOREVER_YEARS: i64 = 100;
 
-fn until_removed() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc() + time::Duration::days(365 * FOREVER_YEARS)
+fn until_removed() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::TimeDelta::days(365 * FOREVER_YEARS)
 }
 
 fn rule_labels(ns: &str, name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("gems_namespace".to_string(), ns.to_string()),
-        ("gems_alertname".to_string(), name.to_string()),
+        (LABEL_NAMESPACE.to_string(), ns.to_string()),
+        (LABEL_ALERTNAME.to_string(), name.to_string()),
     ])
 }
 
 /// The silences in force that disable this rule.
-async fn rule_silences(am: &Alertmanager, ns: &str, name: &str) -> Result<Vec<Silence>, String> {
+async fn rule_silences(
+    am: &Alertmanager,
+    ns: &str,
+    name: &str,
+) -> Result<Vec<Silence>, AlertmanagerError> {
     let labels = rule_labels(ns, name);
     let comment = disable_comment(name);
     Ok(am
-        .silences(&[("gems_namespace", ns), ("gems_alertname", name)])
+        .silences(&[(LABEL_NAMESPACE, ns), (LABEL_ALERTNAME, name)])
         .await?
         .into_iter()
         .filter(|s| s.comment == comment && s.matches_exactly(&labels))
@@ -45,7 +49,7 @@ pub async fn ensure_rule(
     ns: &str,
     name: &str,
     enabled: bool,
-) -> Result<usize, String> {
+) -> Result<usize, AlertmanagerError> {
     let existing = rule_silences(am, ns, name).await?;
     let keep = usize::from(!enabled);
     let mut changes = 0;
@@ -88,9 +92,9 @@ fn entry(s: Silence) -> BlacklistEntry {
 pub async fn blacklist(
     am: &Alertmanager,
     namespace: Option<&str>,
-) -> Result<Vec<BlacklistEntry>, String> {
+) -> Result<Vec<BlacklistEntry>, AlertmanagerError> {
     let filters: Vec<(&str, &str)> = namespace
-        .map(|ns| ("gems_namespace", ns))
+        .map(|ns| (LABEL_NAMESPACE, ns))
         .into_iter()
         .collect();
     let mut out: Vec<BlacklistEntry> = am
@@ -111,7 +115,7 @@ pub async fn blacklist_add(
     labels: &BTreeMap<String, String>,
     fingerprint: &str,
     created_by: &str,
-) -> Result<BlacklistEntry, String> {
+) -> Result<BlacklistEntry, AlertmanagerError> {
     let filters: Vec<(&str, &str)> = labels
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -136,8 +140,6 @@ pub async fn blacklist_add(
         labels: labels.clone(),
         created_by: created_by.to_string(),
         comment,
-        ends_at: until
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        ends_at: crate::observe::alertmanager::rfc3339(until),
     })
 }

@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
+use app::domain::alert_rules::{LABEL_ALERTNAME, LABEL_NAMESPACE};
 use app::model::{LiveAlert, RuleState};
 use serde_json::Value;
-
-use crate::observe::endpoint::Endpoint;
 
 /// (namespace, name) → state and alerts.
 pub type States = HashMap<(String, String), (RuleState, Vec<LiveAlert>)>;
@@ -20,18 +19,19 @@ fn state_of(s: &str) -> RuleState {
     }
 }
 
-/// Reads a `/api/v1/rules` answer (Prometheus and the Loki ruler answer the same shape).
-pub fn parse(body: &Value) -> States {
+/// Reads the `data` of a `/api/v1/rules` answer (Prometheus and the Loki ruler answer the same
+/// shape; their clients ask).
+pub fn parse(data: &Value) -> States {
     let mut out: States = HashMap::new();
-    let groups = body["data"]["groups"].as_array().into_iter().flatten();
+    let groups = data["groups"].as_array().into_iter().flatten();
     for rule in groups.flat_map(|g| g["rules"].as_array().into_iter().flatten()) {
         if rule["type"] != "alerting" {
             continue;
         }
         let labels = &rule["labels"];
         let (Some(ns), Some(name)) = (
-            labels["gems_namespace"].as_str(),
-            labels["gems_alertname"].as_str(),
+            labels[LABEL_NAMESPACE].as_str(),
+            labels[LABEL_ALERTNAME].as_str(),
         ) else {
             continue;
         };
@@ -56,35 +56,6 @@ pub fn parse(body: &Value) -> States {
     out
 }
 
-/// Asks one rules API: Prometheus' `/api/v1/rules` or the Loki ruler's
-/// `/prometheus/api/v1/rules`.
-pub async fn fetch(
-    endpoint: &Endpoint,
-    http: &reqwest::Client,
-    loki: bool,
-) -> Result<States, String> {
-    let path = if loki {
-        "/prometheus/api/v1/rules"
-    } else {
-        "/api/v1/rules?type=alert"
-    };
-    let body = endpoint.get(http, path).await?;
-    let v: Value = serde_json::from_str(&body).map_err(|e| {
-        format!(
-            "{} answered something that is not a rules list: {e}",
-            endpoint.describe()
-        )
-    })?;
-    if v["status"] != "success" {
-        return Err(format!(
-            "{}: {}",
-            endpoint.describe(),
-            v["error"].as_str().unwrap_or("the rules API failed")
-        ));
-    }
-    Ok(parse(&v))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +78,7 @@ mod tests {
                  "labels": {"gems_namespace": "demo", "gems_alertname": "quiet"}}
             ]}
         ]}});
-        let s = parse(&body);
+        let s = parse(&body["data"]);
         assert_eq!(s.len(), 2);
         let (state, alerts) = &s[&("demo".into(), "cpu".into())];
         assert_eq!(*state, RuleState::Firing);

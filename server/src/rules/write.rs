@@ -4,7 +4,7 @@ use super::*;
 
 impl AlertRulesService {
     /// Creates a rule: row, receivers, cluster objects and silence, all or nothing.
-    pub async fn create_in(
+    pub async fn create_rule(
         &self,
         place: &RulePlace,
         input: AlertRuleInput,
@@ -80,7 +80,7 @@ impl AlertRulesService {
         self.reread(place, &input.name).await
     }
 
-    pub async fn update_in(
+    pub async fn update_rule(
         &self,
         place: &RulePlace,
         name: &str,
@@ -129,7 +129,7 @@ impl AlertRulesService {
         self.reread(place, name).await
     }
 
-    pub async fn delete_in(&self, place: &RulePlace, name: &str) -> Result<(), ApiError> {
+    pub async fn delete_rule(&self, place: &RulePlace, name: &str) -> Result<(), ApiError> {
         let _guard = self.lock(place.handle.id).await;
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
@@ -157,7 +157,7 @@ impl AlertRulesService {
         Ok(())
     }
 
-    pub async fn set_enabled_in(
+    pub async fn set_rule_enabled(
         &self,
         place: &RulePlace,
         name: &str,

@@ -25,8 +25,16 @@ pub enum Mode {
     AddMissing,
 }
 
+/// A built-in preset file that does not load (a bug in Gemscope, caught by a unit test).
+#[derive(Debug, thiserror::Error)]
+#[error("built-in preset {path}: {reason}")]
+pub struct PresetError {
+    path: &'static str,
+    reason: String,
+}
+
 /// Gemscope's own presets, compiled in.
-pub fn presets() -> Result<TemplateFiles, String> {
+pub fn presets() -> Result<TemplateFiles, PresetError> {
     macro_rules! preset_files {
         ($($path:literal),* $(,)?) => {
             [$(($path, include_str!(concat!("../../presets/", $path)))),*]
@@ -53,7 +61,9 @@ pub fn presets() -> Result<TemplateFiles, String> {
         "dashboards/postgres.yaml",
         "dashboards/redis.yaml",
     ] {
-        files.add_file(path, text)?;
+        files
+            .add_file(path, text)
+            .map_err(|reason| PresetError { path, reason })?;
     }
     Ok(files)
 }

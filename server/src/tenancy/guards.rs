@@ -120,7 +120,7 @@ pub async fn cluster_residue(
     rules: &AlertRulesService,
     env: &environment::Model,
 ) -> Result<Vec<String>, ApiError> {
-    let unreachable = |e: String| {
+    let unreachable = |e: &dyn std::fmt::Display| {
         ApiError::new(
             http::StatusCode::BAD_GATEWAY,
             format!(
@@ -131,7 +131,7 @@ pub async fn cluster_residue(
     let handle = clusters
         .handle(env.cluster_id)
         .await
-        .map_err(|e| unreachable(e.message))?;
+        .map_err(|e| unreachable(&e.message))?;
     let mut out = Vec::new();
     if handle.kind == ClusterKind::Kubernetes
         && let Some(client) = &handle.client
@@ -143,7 +143,7 @@ pub async fn cluster_residue(
             "",
         )
         .await
-        .map_err(unreachable)?;
+        .map_err(|e| unreachable(&e))?;
         out.extend(listed(
             "collector(s)",
             monitors
@@ -156,7 +156,7 @@ pub async fn cluster_residue(
     if let Ok(am) = rules.alertmanager(&handle) {
         let entries = crate::rules::silences::blacklist(&am, Some(&env.namespace))
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| unreachable(&e))?;
         out.extend(listed(
             "blacklist entr(ies)",
             entries.into_iter().map(|e| e.id).collect(),

@@ -59,7 +59,7 @@ fn env_view(e: environment::Model, cluster_name: String) -> Environment {
     }
 }
 
-async fn project_in<C: ConnectionTrait>(
+async fn tenant_project<C: ConnectionTrait>(
     db: &C,
     tenant_id: i64,
     project_id: i64,
@@ -329,7 +329,7 @@ impl TenancyPort for TenancyService {
     ) -> Result<(), ApiError> {
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
-        project_in(&txn, tenant_id, project_id).await?;
+        tenant_project(&txn, tenant_id, project_id).await?;
         let envs = environment::Entity::find()
             .filter(environment::Column::ProjectId.eq(project_id))
             .count(&txn)
@@ -355,7 +355,7 @@ impl TenancyPort for TenancyService {
         project_id: i64,
     ) -> Result<Vec<Environment>, ApiError> {
         require_tenant(&self.db, caller, tenant_id, Role::Viewer).await?;
-        project_in(&self.db, tenant_id, project_id).await?;
+        tenant_project(&self.db, tenant_id, project_id).await?;
         let rows = environment::Entity::find()
             .filter(environment::Column::TenantId.eq(tenant_id))
             .filter(environment::Column::ProjectId.eq(project_id))
@@ -392,7 +392,7 @@ impl TenancyPort for TenancyService {
         validate::text("description", &input.description, 1024)?;
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
-        project_in(&txn, tenant_id, project_id).await?;
+        tenant_project(&txn, tenant_id, project_id).await?;
         let cl = cluster::Entity::find_by_id(input.cluster_id)
             .one(&txn)
             .await

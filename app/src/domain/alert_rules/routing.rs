@@ -5,8 +5,8 @@ use super::*;
 
 pub(super) fn rule_matchers(target: &Target<'_>, name: &str) -> Vec<AmMatcher> {
     vec![
-        AmMatcher::eq("gems_namespace", target.namespace),
-        AmMatcher::eq("gems_alertname", name),
+        AmMatcher::eq(LABEL_NAMESPACE, target.namespace),
+        AmMatcher::eq(LABEL_ALERTNAME, name),
     ]
 }
 
@@ -35,12 +35,12 @@ pub fn alertmanager_config(
     } else {
         let side = |severity: Severity| {
             let mut m = rule_matchers(target, name);
-            m.push(AmMatcher::eq("severity", severity.as_str()));
+            m.push(AmMatcher::eq(LABEL_SEVERITY, severity.as_str()));
             m.extend(scope.iter().cloned());
             m
         };
         let mut equal = inhibit_labels.to_vec();
-        equal.extend(["gems_namespace".to_string(), "gems_alertname".to_string()]);
+        equal.extend([LABEL_NAMESPACE.to_string(), LABEL_ALERTNAME.to_string()]);
         if target.scoped_ns().is_some() {
             equal.push("namespace".into());
         }
@@ -53,7 +53,7 @@ pub fn alertmanager_config(
     AmConfigSpec {
         route: Some(AmRoute {
             receiver: NULL_RECEIVER.into(),
-            group_by: vec!["gems_namespace".into(), "gems_alertname".into()],
+            group_by: vec![LABEL_NAMESPACE.into(), LABEL_ALERTNAME.into()],
             group_wait: Some(grouping.wait.clone()),
             group_interval: Some(grouping.interval.clone()),
             matchers: scope.clone(),

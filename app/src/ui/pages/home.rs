@@ -35,7 +35,7 @@ pub fn HomePage() -> impl IntoView {
                                 <thead><tr><th>{t().tenant}</th><th>{t().description}</th><th>{t().role}</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|tn| {
-                                        let role = me.as_ref().and_then(|m| m.role_in(tn.id));
+                                        let role = me.as_ref().and_then(|m| m.tenant_role(tn.id));
                                         let sys = me.as_ref().is_some_and(|m| m.is_system_admin);
                                         let label = match role {
                                             Some(r) => role_label(t(), r),

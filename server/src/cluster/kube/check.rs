@@ -7,6 +7,7 @@ use app::model::{CrdPresence, EndpointHealth};
 
 use super::crds::{LOGGING_KINDS, MONITORING_KINDS};
 use super::describe;
+use crate::cluster::error::BackendResult;
 
 pub const MONITORING_GROUP: &str = "monitoring.coreos.com";
 pub const LOGGING_GROUP: &str = "logging.banzaicloud.io";
@@ -36,8 +37,8 @@ pub fn api_server_unusable(url: &str, error: String) -> EndpointHealth {
 }
 
 /// Which of the kinds Gemscope works with are served, in which versions.
-pub async fn crds(client: &kube::Client) -> Result<Vec<CrdPresence>, String> {
-    let groups = client.list_api_groups().await.map_err(|e| describe(&e))?;
+pub async fn crds(client: &kube::Client) -> BackendResult<Vec<CrdPresence>> {
+    let groups = client.list_api_groups().await?;
     let mut out = Vec::new();
     for (group, kinds) in [
         (MONITORING_GROUP, &MONITORING_KINDS),
@@ -46,10 +47,7 @@ pub async fn crds(client: &kube::Client) -> Result<Vec<CrdPresence>, String> {
         let mut found: Vec<(String, String)> = Vec::new();
         if let Some(g) = groups.groups.iter().find(|g| g.name == group) {
             for v in &g.versions {
-                let list = client
-                    .list_api_group_resources(&v.group_version)
-                    .await
-                    .map_err(|e| describe(&e))?;
+                let list = client.list_api_group_resources(&v.group_version).await?;
                 for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
                     found.push((r.kind.clone(), v.version.clone()));
                 }

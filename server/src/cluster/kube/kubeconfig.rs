@@ -34,13 +34,22 @@ pub fn refused_field(kc: &Kubeconfig) -> Option<String> {
     None
 }
 
+/// Why a pasted kubeconfig is not used. The text is about the kubeconfig field, without naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeconfigError {
+    #[error("{0}")]
+    Unreadable(#[source] kube::config::KubeconfigError),
+    #[error(
+        "{field} is not allowed; Gemscope runs no commands and reads no files for a cluster, so paste the credentials inline (certificate-authority-data, client-certificate-data, client-key-data, token)"
+    )]
+    NotInline { field: String },
+}
+
 /// Parses a kubeconfig and refuses what is not inline; the error says which field and why.
-pub fn parse_inline(text: &str) -> Result<Kubeconfig, String> {
-    let kc = Kubeconfig::from_yaml(text).map_err(|e| format!("kubeconfig: {e}"))?;
+pub fn parse_inline(text: &str) -> Result<Kubeconfig, KubeconfigError> {
+    let kc = Kubeconfig::from_yaml(text).map_err(KubeconfigError::Unreadable)?;
     match refused_field(&kc) {
-        Some(field) => Err(format!(
-            "kubeconfig: {field} is not allowed; Gemscope runs no commands and reads no files for a cluster, so paste the credentials inline (certificate-authority-data, client-certificate-data, client-key-data, token)"
-        )),
+        Some(field) => Err(KubeconfigError::NotInline { field }),
         None => Ok(kc),
     }
 }
@@ -91,7 +100,10 @@ mod tests {
         ];
         for (cluster, user, field) in refused {
             let e = parse_inline(&kubeconfig(cluster, user)).unwrap_err();
-            assert!(e.contains(field), "{field}: {e}");
+            assert!(
+                matches!(&e, KubeconfigError::NotInline { field: f } if f == field),
+                "{field}: {e}"
+            );
         }
         let fine = kubeconfig(
             "    certificate-authority-data: Zm9v\n",

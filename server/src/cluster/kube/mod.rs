@@ -13,6 +13,7 @@ use kube::config::KubeConfigOptions;
 use kube::core::ApiResource;
 use serde::Serialize;
 
+use crate::cluster::error::{BackendError, BackendResult};
 use crate::cluster::records::ClusterSecrets;
 
 pub const FIELD_MANAGER: &str = "gemscope";
@@ -38,29 +39,34 @@ pub fn describe(e: &kube::Error) -> String {
 pub async fn client(
     settings: &ClusterSettings,
     secrets: &ClusterSecrets,
-) -> Result<kube::Client, String> {
+) -> BackendResult<kube::Client> {
+    let settings_error =
+        |what: &str, e: &dyn std::fmt::Display| BackendError::Settings(format!("{what}: {e}"));
     let mut config = if settings.in_cluster {
-        kube::Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?
+        kube::Config::incluster().map_err(|e| settings_error("in-cluster configuration", &e))?
     } else if !secrets.kubeconfig.is_empty() {
         // Checked again here: a kubeconfig stored before the check existed must not run either.
-        let kc = kubeconfig::parse_inline(&secrets.kubeconfig)?;
+        let kc = kubeconfig::parse_inline(&secrets.kubeconfig)
+            .map_err(|e| settings_error("kubeconfig", &e))?;
         kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
             .await
-            .map_err(|e| format!("kubeconfig: {e}"))?
+            .map_err(|e| settings_error("kubeconfig", &e))?
     } else if !settings.api_server.is_empty() {
         let uri = settings
             .api_server
             .parse()
-            .map_err(|e| format!("API server URL: {e}"))?;
+            .map_err(|e| settings_error("API server URL", &e))?;
         kube::Config::new(uri)
     } else {
-        return Err("neither a kubeconfig nor an API server URL is configured".into());
+        return Err(BackendError::Settings(
+            "neither a kubeconfig nor an API server URL is configured".into(),
+        ));
     };
     if !settings.api_server.is_empty() {
         config.cluster_url = settings
             .api_server
             .parse()
-            .map_err(|e| format!("API server URL: {e}"))?;
+            .map_err(|e| settings_error("API server URL", &e))?;
     }
     if !secrets.bearer_token.is_empty() {
         config.auth_info.token = Some(secrecy::SecretString::from(secrets.bearer_token.clone()));
@@ -68,7 +74,7 @@ pub async fn client(
     config.connect_timeout = Some(Duration::from_secs(5));
     config.read_timeout = Some(Duration::from_secs(15));
     config.write_timeout = Some(Duration::from_secs(15));
-    kube::Client::try_from(config).map_err(|e| describe(&e))
+    Ok(kube::Client::try_from(config)?)
 }
 
 fn api(client: &kube::Client, ar: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
@@ -94,14 +100,11 @@ pub async fn apply<T: Serialize + std::fmt::Debug>(
     namespace: Option<&str>,
     name: &str,
     object: &T,
-) -> Result<Applied, String> {
+) -> BackendResult<Applied> {
     let api = api(client, ar, namespace);
-    let before = api.get_opt(name).await.map_err(|e| describe(&e))?;
+    let before = api.get_opt(name).await?;
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    let after = api
-        .patch(name, &params, &Patch::Apply(object))
-        .await
-        .map_err(|e| describe(&e))?;
+    let after = api.patch(name, &params, &Patch::Apply(object)).await?;
     Ok(match before {
         None => Applied::Created,
         Some(b) if b.metadata.resource_version == after.metadata.resource_version => {
@@ -119,12 +122,11 @@ pub async fn apply_only<T: Serialize + std::fmt::Debug>(
     namespace: Option<&str>,
     name: &str,
     object: &T,
-) -> Result<DynamicObject, String> {
+) -> BackendResult<DynamicObject> {
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    api(client, ar, namespace)
+    Ok(api(client, ar, namespace)
         .patch(name, &params, &Patch::Apply(object))
-        .await
-        .map_err(|e| describe(&e))
+        .await?)
 }
 
 /// A full update (PUT, field manager `gemscope`) at a known resourceVersion: unlike an apply it
@@ -137,9 +139,9 @@ pub async fn replace(
     name: &str,
     object: &serde_json::Value,
     resource_version: &str,
-) -> Result<(), String> {
+) -> BackendResult<()> {
     let mut object: DynamicObject = serde_json::from_value(object.clone())
-        .map_err(|e| format!("{} {name} is not an object: {e}", ar.kind))?;
+        .map_err(|e| BackendError::Render(format!("{} {name} is not an object: {e}", ar.kind)))?;
     object.metadata.resource_version = Some(resource_version.to_string());
     let params = PostParams {
         field_manager: Some(FIELD_MANAGER.into()),
@@ -147,9 +149,8 @@ pub async fn replace(
     };
     api(client, ar, namespace)
         .replace(name, &params, &object)
-        .await
-        .map(|_| ())
-        .map_err(|e| describe(&e))
+        .await?;
+    Ok(())
 }
 
 pub async fn get(
@@ -157,11 +158,8 @@ pub async fn get(
     ar: &ApiResource,
     namespace: Option<&str>,
     name: &str,
-) -> Result<Option<DynamicObject>, String> {
-    api(client, ar, namespace)
-        .get_opt(name)
-        .await
-        .map_err(|e| describe(&e))
+) -> BackendResult<Option<DynamicObject>> {
+    Ok(api(client, ar, namespace).get_opt(name).await?)
 }
 
 /// Deletes an object; one that is already gone counts as deleted.
@@ -170,14 +168,14 @@ pub async fn delete(
     ar: &ApiResource,
     namespace: Option<&str>,
     name: &str,
-) -> Result<(), String> {
+) -> BackendResult<()> {
     match api(client, ar, namespace)
         .delete(name, &DeleteParams::default())
         .await
     {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(describe(&e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -187,7 +185,7 @@ pub async fn list_ours(
     ar: &ApiResource,
     namespace: Option<&str>,
     selector: &str,
-) -> Result<Vec<DynamicObject>, String> {
+) -> BackendResult<Vec<DynamicObject>> {
     let mut sel = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
     if !selector.is_empty() {
         sel.push(',');
@@ -197,5 +195,5 @@ pub async fn list_ours(
         .list(&ListParams::default().labels(&sel))
         .await
         .map(|l| l.items)
-        .map_err(|e| describe(&e))
+        .map_err(BackendError::from)
 }

@@ -8,7 +8,7 @@ impl AlertRulesService {
         handle: &ClusterHandle,
         rules: &Rendered,
         check: &mut DriftCheck,
-    ) -> Result<(), String> {
+    ) -> BackendResult<()> {
         let s = &handle.settings;
         let mut owned = HashSet::new();
         let mut owned_groups = HashSet::new();
@@ -42,7 +42,8 @@ impl AlertRulesService {
                     owned.insert(stem);
                     let expected = rule_file::render(&RuleFile {
                         groups: vec![obj.group.clone()],
-                    })?;
+                    })
+                    .map_err(BackendError::Render)?;
                     compare(
                         &mut f,
                         &format!("{KIND_RULE_FILE} {}", path.display()),

@@ -4,13 +4,13 @@
 use super::*;
 
 /// A namespace's Loki rules without one group; `None` when nothing is left.
-pub(super) fn without_group(text: &str, group: &str) -> Result<Option<RuleFile>, String> {
-    let mut file = rule_file::parse(text)?;
+pub(super) fn without_group(text: &str, group: &str) -> BackendResult<Option<RuleFile>> {
+    let mut file = rule_file::parse(text).map_err(BackendError::Unreadable)?;
     file.groups.retain(|g| g.name != group);
     Ok((!file.groups.is_empty()).then_some(file))
 }
 
-pub(super) fn loki_file(s: &ClusterSettings, ns: &str) -> Result<std::path::PathBuf, String> {
+pub(super) fn loki_file(s: &ClusterSettings, ns: &str) -> BackendResult<std::path::PathBuf> {
     RuleTarget {
         dir: &s.loki_rules_dir,
         name: &objects::standalone_loki_file(ns),
@@ -20,7 +20,7 @@ pub(super) fn loki_file(s: &ClusterSettings, ns: &str) -> Result<std::path::Path
 }
 
 /// A rule file that is missing or does not parse counts as absent.
-pub(super) fn read_rule_file(path: &std::path::Path) -> Result<Option<RuleFile>, String> {
+pub(super) fn read_rule_file(path: &std::path::Path) -> BackendResult<Option<RuleFile>> {
     Ok(standalone::read_optional(path)?.and_then(|t| rule_file::parse(&t).ok()))
 }
 
@@ -47,7 +47,7 @@ pub(super) fn by_name(items: Vec<kube::api::DynamicObject>) -> HashMap<(String, 
 pub(super) async fn kube_live(
     handle: &ClusterHandle,
     client: &kube::Client,
-) -> Result<KubeLive, String> {
+) -> BackendResult<KubeLive> {
     let rules = k::list_ours(
         client,
         &PrometheusRule::api_resource(),
@@ -65,8 +65,7 @@ pub(super) async fn kube_live(
     let cm: Api<ConfigMap> = Api::namespaced(client.clone(), handle.settings.logging_ns());
     let loki = cm
         .get_opt(LOKI_RULES_CONFIGMAP)
-        .await
-        .map_err(|e| k::describe(&e))?
+        .await?
         .and_then(|c| c.data)
         .unwrap_or_default()
         .into_iter()
@@ -89,14 +88,14 @@ pub(super) async fn kube_live(
 }
 
 /// `alert_*.yml` in a directory, by file stem.
-pub(super) fn rule_files(dir: &str) -> Result<Vec<String>, String> {
+pub(super) fn rule_files(dir: &str) -> BackendResult<Vec<String>> {
     if dir.is_empty() {
         return Ok(Vec::new());
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("reading {dir}: {e}")),
+        Err(e) => return Err(BackendError::file("reading", std::path::Path::new(dir), e)),
     };
     let mut out: Vec<String> = entries
         .filter_map(|e| e.ok())
@@ -115,7 +114,7 @@ pub(super) type Rendered = [(Stored, Result<RuleObject, ApiError>)];
 pub(super) fn am_files(
     s: &app::model::ClusterSettings,
     rules: &Rendered,
-) -> Result<Option<(Value, Option<Value>)>, String> {
+) -> BackendResult<Option<(Value, Option<Value>)>> {
     if s.alertmanager_config_path.is_empty() {
         return Ok(None);
     }
@@ -128,13 +127,15 @@ pub(super) fn am_files(
             spec: r.am.clone(),
         })
         .collect();
-    let expected = am_config::merge(&am_config::global_spec(), &configs)?;
-    let parse = |text: &str| serde_norway::from_str::<Value>(text).map_err(|e| e.to_string());
+    let expected =
+        am_config::merge(&am_config::global_spec(), &configs).map_err(BackendError::Render)?;
+    let expected = serde_norway::from_str::<Value>(&expected)
+        .map_err(|e| BackendError::Render(e.to_string()))?;
     let live = standalone::read_optional(std::path::Path::new(&s.alertmanager_config_path))?
-        .map(|t| parse(&t))
+        .map(|t| serde_norway::from_str::<Value>(&t))
         .transpose()
-        .map_err(|e| format!("{}: {e}", s.alertmanager_config_path))?;
-    Ok(Some((parse(&expected)?, live)))
+        .map_err(|e| BackendError::Unreadable(format!("{}: {e}", s.alertmanager_config_path)))?;
+    Ok(Some((expected, live)))
 }
 
 /// The part of a merged `alertmanager.yml` that belongs to one rule: its routes and receivers,

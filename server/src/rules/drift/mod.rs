@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use super::objects::{self, RuleObject};
 use super::store::{self, CheckDetail, Stored};
 use super::{AlertRulesService, RulePlace};
+use crate::cluster::error::{BackendError, BackendResult};
 use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use crate::cluster::kube::{self as k, FIELD_MANAGER};
 use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
@@ -157,17 +158,33 @@ impl AlertRulesService {
     }
 
     /// Checks one cluster. An error means the cluster could not be read at all.
-    pub async fn check_cluster(&self, handle: &ClusterHandle) -> Result<DriftCheck, String> {
-        let rules = self.rendered_rules(handle).await.map_err(|e| e.message)?;
+    pub async fn check_cluster(&self, handle: &ClusterHandle) -> Result<DriftCheck, CheckError> {
+        let rules = self
+            .rendered_rules(handle)
+            .await
+            .map_err(CheckError::Rules)?;
         let mut check = DriftCheck::default();
         match (handle.kind, &handle.client) {
             (ClusterKind::Kubernetes, Some(client)) => {
                 let live = kube_live(handle, client).await?;
                 self.check_kube(handle, &rules, &live, &mut check).await;
             }
-            (ClusterKind::Kubernetes, None) => return Err("no Kubernetes client".into()),
+            (ClusterKind::Kubernetes, None) => {
+                return Err(BackendError::Settings("no Kubernetes client".into()).into());
+            }
             (ClusterKind::Standalone, _) => self.check_files(handle, &rules, &mut check).await?,
         }
         Ok(check)
     }
+}
+
+/// Why a cluster could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The rules could not be read from the database.
+    #[error("{}", .0.message)]
+    Rules(ApiError),
+    /// What the cluster holds could not be read.
+    #[error(transparent)]
+    Cluster(#[from] BackendError),
 }

@@ -33,11 +33,9 @@ impl AlertRulesService {
 
     /// Checks a cluster again and stores the result.
     pub async fn recheck(&self, handle: &ClusterHandle) -> Result<DriftCheck, ApiError> {
-        let check = self.check_cluster(handle).await.map_err(|e| {
-            ApiError::new(
-                http::StatusCode::BAD_GATEWAY,
-                format!("cluster {}: {e}", handle.name),
-            )
+        let check = self.check_cluster(handle).await.map_err(|e| match e {
+            CheckError::Rules(e) => e,
+            CheckError::Cluster(e) => crate::rules::cluster_error(handle, e),
         })?;
         self.record_check(handle.id, &check).await?;
         Ok(check)
@@ -113,7 +111,7 @@ pub(super) async fn delete_object(
     handle: &ClusterHandle,
     http: &reqwest::Client,
     o: &rule_orphan::Model,
-) -> Result<(), String> {
+) -> BackendResult<()> {
     match (o.kind.as_str(), &handle.client) {
         (KIND_PROMETHEUS_RULE, Some(c)) => {
             k::delete(
@@ -163,7 +161,9 @@ pub(super) async fn delete_object(
             .await
             .map(|_| ())
         }
-        (kind, _) => Err(format!("cannot delete a {kind} from this cluster")),
+        (kind, _) => Err(BackendError::Settings(format!(
+            "cannot delete a {kind} from this cluster"
+        ))),
     }
 }
 
@@ -173,20 +173,18 @@ pub(super) async fn remove_loki_group(
     client: &kube::Client,
     ns: &str,
     group: &str,
-) -> Result<(), String> {
+) -> BackendResult<()> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), handle.settings.logging_ns());
-    let Some(cm) = api
-        .get_opt(LOKI_RULES_CONFIGMAP)
-        .await
-        .map_err(|e| k::describe(&e))?
-    else {
+    let Some(cm) = api.get_opt(LOKI_RULES_CONFIGMAP).await? else {
         return Ok(());
     };
     let Some(text) = cm.data.as_ref().and_then(|d| d.get(ns)) else {
         return Ok(());
     };
     let value = match without_group(text, group)? {
-        Some(rest) => Value::String(serde_norway::to_string(&rest).map_err(|e| e.to_string())?),
+        Some(rest) => Value::String(
+            serde_norway::to_string(&rest).map_err(|e| BackendError::Render(e.to_string()))?,
+        ),
         None => Value::Null,
     };
     api.patch(
@@ -197,7 +195,6 @@ pub(super) async fn remove_loki_group(
         },
         &Patch::Merge(&json!({"data": {ns: value}})),
     )
-    .await
-    .map_err(|e| k::describe(&e))?;
+    .await?;
     Ok(())
 }
