@@ -31,23 +31,6 @@ pub fn parse_target(s: &str) -> Option<QueryTarget> {
         .map(QueryTarget::Cluster)
 }
 
-pub fn template_param(k: &TemplateKey) -> String {
-    format!("{}.{}.{}", k.scope, k.resource, k.rule)
-}
-
-pub fn parse_template(s: &str) -> Option<TemplateKey> {
-    let mut parts = s.splitn(3, '.');
-    let (scope, resource, rule) = (parts.next()?, parts.next()?, parts.next()?);
-    if [scope, resource, rule].iter().any(|p| p.is_empty()) {
-        return None;
-    }
-    Some(TemplateKey {
-        scope: scope.into(),
-        resource: resource.into(),
-        rule: rule.into(),
-    })
-}
-
 /// `pod=~web-.*`: the label name, the operator, then the value as typed.
 pub fn filter_param(f: &LabelFilter) -> String {
     format!("{}{}{}", f.name, f.op.as_str(), f.value)
@@ -90,7 +73,7 @@ impl ExploreState {
     ) -> Self {
         ExploreState {
             target: get("t").as_deref().and_then(parse_target),
-            template: get("tpl").as_deref().and_then(parse_template),
+            template: get("tpl").as_deref().and_then(TemplateKey::parse),
             expr: get("q").unwrap_or_default(),
             filters: get_all("f")
                 .iter()
@@ -111,7 +94,7 @@ impl ExploreState {
             pairs.push(("t", target_param(t)));
         }
         match &self.template {
-            Some(k) => pairs.push(("tpl", template_param(k))),
+            Some(k) => pairs.push(("tpl", k.to_string())),
             None if !self.expr.is_empty() => pairs.push(("q", self.expr.clone())),
             None => {}
         }
@@ -205,7 +188,7 @@ mod tests {
             },
             ExploreState {
                 target: Some(QueryTarget::Cluster(1)),
-                template: parse_template("system.node.cpuUsagePercent"),
+                template: TemplateKey::parse("system.node.cpuUsagePercent"),
                 range: TimeRange::Last(86400),
                 ..Default::default()
             },

@@ -50,12 +50,52 @@ pub struct LabelFilter {
     pub value: String,
 }
 
-/// A PromQL template by its `scope.resource.rule` names.
+/// A PromQL template by its `scope.resource.rule` names. Written and read as that text only here
+/// (`Display`, `parse`): URLs, the rule editor, the graph editor and the template pages all use it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateKey {
     pub scope: String,
     pub resource: String,
     pub rule: String,
+}
+
+impl TemplateKey {
+    pub fn new(scope: &str, resource: &str, rule: &str) -> Self {
+        TemplateKey {
+            scope: scope.into(),
+            resource: resource.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// `scope.resource.rule`: exactly three non-empty names of letters, digits, `_` and `-`.
+    pub fn parse(text: &str) -> Option<TemplateKey> {
+        let parts: Vec<&str> = text.trim().split('.').collect();
+        let name = |p: &&str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        };
+        match parts.as_slice() {
+            [s, r, x] if parts.iter().all(name) => Some(TemplateKey::new(s, r, x)),
+            _ => None,
+        }
+    }
+
+    /// What a user typed, split at its first two dots: an unfinished key keeps the parts it has,
+    /// so the server can say which template is missing.
+    pub fn from_typed(text: &str) -> TemplateKey {
+        let mut parts = text.trim().splitn(3, '.');
+        let mut next = || parts.next().unwrap_or_default();
+        let (scope, resource, rule) = (next(), next(), next());
+        TemplateKey::new(scope, resource, rule)
+    }
+}
+
+impl std::fmt::Display for TemplateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.scope, self.resource, self.rule)
+    }
 }
 
 /// The query of a chart: a template or raw PromQL, narrowed by label filters.
@@ -188,4 +228,27 @@ pub struct DashboardQuery {
 pub struct PanelResult {
     pub index: usize,
     pub result: Result<RangeResult, crate::error::ApiError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TemplateKey;
+
+    #[test]
+    fn keys_are_written_and_read_in_one_way() {
+        let k = TemplateKey::new("containers", "container", "cpuUsagePercent");
+        assert_eq!(k.to_string(), "containers.container.cpuUsagePercent");
+        assert_eq!(
+            TemplateKey::parse(" containers.container.cpuUsagePercent "),
+            Some(k.clone())
+        );
+        for not_a_key in ["", "a.b", "a..c", "a.b.c.d", "sum(rate(x[5m]))", "a.b.c d"] {
+            assert_eq!(TemplateKey::parse(not_a_key), None, "{not_a_key:?}");
+        }
+        assert_eq!(
+            TemplateKey::from_typed("a.b"),
+            TemplateKey::new("a", "b", "")
+        );
+        assert_eq!(TemplateKey::from_typed(&k.to_string()), k);
+    }
 }

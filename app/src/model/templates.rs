@@ -72,7 +72,7 @@ pub struct ResolvedTemplate {
 
 impl ResolvedTemplate {
     pub fn key(&self) -> String {
-        format!("{}.{}.{}", self.scope, self.resource, self.rule.name)
+        crate::model::TemplateKey::new(&self.scope, &self.resource, &self.rule.name).to_string()
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use app::domain::templates::{FileResource, FileRule, FileScope, TemplateFiles};
 use app::error::ApiError;
-use app::model::{AlertTemplate, DashboardTemplate, ImportSummary};
+use app::model::{AlertTemplate, ImportSummary};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
@@ -15,6 +15,9 @@ use crate::db::entities::{
     alert_template, dashboard_template, template_resource, template_rule, template_scope,
 };
 use crate::db::{internal, now};
+
+use super::upsert;
+pub use super::upsert::{dashboard_from_row, dashboard_row};
 
 /// How existing entries are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +103,6 @@ fn rule_warnings(files: &TemplateFiles) -> Vec<String> {
     out
 }
 
-fn labels_json(labels: &[String]) -> String {
-    serde_json::to_string(labels).unwrap_or_else(|_| "[]".into())
-}
-
 /// Applies `files` inside one transaction (or only plans, when `apply` is false).
 pub async fn apply(
     db: &DatabaseConnection,
@@ -157,10 +156,10 @@ pub async fn apply(
         }
     }
     for d in &files.dashboards {
-        apply_dashboard(&tx, d, mode, &mut summary).await?;
+        upsert::dashboard(&tx, d, mode, &mut summary).await?;
     }
     for a in &files.alerts {
-        apply_alert(&tx, a, mode, &mut summary).await?;
+        upsert::alert(&tx, a, mode, &mut summary).await?;
     }
     if apply {
         tx.commit().await.map_err(internal)?;
@@ -222,194 +221,7 @@ async fn apply_resource<C: ConnectionTrait>(
                 .warnings
                 .push(format!("{key}: appears twice; the later one is used"));
         }
-        apply_rule(tx, resource_id, rule, &key, mode, summary).await?;
-    }
-    Ok(())
-}
-
-async fn apply_rule<C: ConnectionTrait>(
-    tx: &C,
-    resource_id: i64,
-    rule: &FileRule,
-    key: &str,
-    mode: Mode,
-    summary: &mut ImportSummary,
-) -> Result<(), ApiError> {
-    let t = now();
-    let labels = labels_json(&rule.labels);
-    let existing = template_rule::Entity::find()
-        .filter(template_rule::Column::ResourceId.eq(resource_id))
-        .filter(template_rule::Column::Name.eq(rule.name.as_str()))
-        .one(tx)
-        .await
-        .map_err(internal)?;
-    match existing {
-        Some(r) => {
-            let same = r.show_name == rule.show_name
-                && r.description == rule.description
-                && r.expr == rule.expr
-                && r.unit == rule.unit
-                && r.labels == labels
-                && r.tenant_id.is_none();
-            if same || mode == Mode::AddMissing {
-                summary.unchanged += 1;
-                return Ok(());
-            }
-            let mut a: template_rule::ActiveModel = r.into();
-            a.show_name = Set(rule.show_name.clone());
-            a.description = Set(rule.description.clone());
-            a.expr = Set(rule.expr.clone());
-            a.unit = Set(rule.unit.clone());
-            a.labels = Set(labels);
-            // Files carry presets: another installation's tenant ids mean nothing here.
-            a.tenant_id = Set(None);
-            a.updated_at = Set(t);
-            a.update(tx).await.map_err(internal)?;
-            summary.updated.push(key.to_string());
-        }
-        None => {
-            template_rule::ActiveModel {
-                resource_id: Set(resource_id),
-                tenant_id: Set(None),
-                name: Set(rule.name.clone()),
-                show_name: Set(rule.show_name.clone()),
-                description: Set(rule.description.clone()),
-                expr: Set(rule.expr.clone()),
-                unit: Set(rule.unit.clone()),
-                labels: Set(labels),
-                created_at: Set(t),
-                updated_at: Set(t),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await
-            .map_err(internal)?;
-            summary.added.push(key.to_string());
-        }
-    }
-    Ok(())
-}
-
-pub fn dashboard_row(d: &DashboardTemplate) -> (String, String) {
-    (
-        serde_json::to_string(&d.graphs).unwrap_or_else(|_| "[]".into()),
-        serde_json::to_string(&d.variables).unwrap_or_else(|_| "{}".into()),
-    )
-}
-
-pub fn dashboard_from_row(m: dashboard_template::Model) -> DashboardTemplate {
-    DashboardTemplate {
-        name: m.name,
-        description: m.description,
-        step: m.step,
-        refresh: m.refresh,
-        start: m.time_start,
-        end: m.time_end,
-        graphs: serde_json::from_str(&m.graphs).unwrap_or_default(),
-        variables: serde_json::from_str::<BTreeMap<String, String>>(&m.variables)
-            .unwrap_or_default(),
-    }
-}
-
-/// Inserts or (in `Overwrite` mode) replaces a dashboard template by name.
-pub async fn apply_dashboard<C: ConnectionTrait>(
-    tx: &C,
-    d: &DashboardTemplate,
-    mode: Mode,
-    summary: &mut ImportSummary,
-) -> Result<(), ApiError> {
-    let t = now();
-    let (graphs, variables) = dashboard_row(d);
-    let existing = dashboard_template::Entity::find()
-        .filter(dashboard_template::Column::Name.eq(d.name.as_str()))
-        .one(tx)
-        .await
-        .map_err(internal)?;
-    let label = format!("dashboard {}", d.name);
-    match existing {
-        Some(row) => {
-            if dashboard_from_row(row.clone()) == *d || mode == Mode::AddMissing {
-                summary.unchanged += 1;
-                return Ok(());
-            }
-            let mut a: dashboard_template::ActiveModel = row.into();
-            a.description = Set(d.description.clone());
-            a.step = Set(d.step.clone());
-            a.refresh = Set(d.refresh.clone());
-            a.time_start = Set(d.start.clone());
-            a.time_end = Set(d.end.clone());
-            a.graphs = Set(graphs);
-            a.variables = Set(variables);
-            a.updated_at = Set(t);
-            a.update(tx).await.map_err(internal)?;
-            summary.updated.push(label);
-        }
-        None => {
-            dashboard_template::ActiveModel {
-                name: Set(d.name.clone()),
-                description: Set(d.description.clone()),
-                step: Set(d.step.clone()),
-                refresh: Set(d.refresh.clone()),
-                time_start: Set(d.start.clone()),
-                time_end: Set(d.end.clone()),
-                graphs: Set(graphs),
-                variables: Set(variables),
-                created_at: Set(t),
-                updated_at: Set(t),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await
-            .map_err(internal)?;
-            summary.added.push(label);
-        }
-    }
-    Ok(())
-}
-
-async fn apply_alert<C: ConnectionTrait>(
-    tx: &C,
-    a: &AlertTemplate,
-    mode: Mode,
-    summary: &mut ImportSummary,
-) -> Result<(), ApiError> {
-    let t = now();
-    let body = serde_json::to_string(&a.body).unwrap_or_else(|_| "{}".into());
-    let existing = alert_template::Entity::find()
-        .filter(alert_template::Column::Name.eq(a.name.as_str()))
-        .one(tx)
-        .await
-        .map_err(internal)?;
-    let label = format!("system alert {}", a.name);
-    match existing {
-        Some(row) => {
-            let same = serde_json::from_str::<serde_json::Value>(&row.body)
-                .ok()
-                .as_ref()
-                == Some(&a.body);
-            if same || mode == Mode::AddMissing {
-                summary.unchanged += 1;
-                return Ok(());
-            }
-            let mut m: alert_template::ActiveModel = row.into();
-            m.body = Set(body);
-            m.updated_at = Set(t);
-            m.update(tx).await.map_err(internal)?;
-            summary.updated.push(label);
-        }
-        None => {
-            alert_template::ActiveModel {
-                name: Set(a.name.clone()),
-                body: Set(body),
-                created_at: Set(t),
-                updated_at: Set(t),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await
-            .map_err(internal)?;
-            summary.added.push(label);
-        }
+        upsert::rule(tx, resource_id, rule, &key, mode, summary).await?;
     }
     Ok(())
 }

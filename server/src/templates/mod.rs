@@ -2,6 +2,7 @@
 //! their members), dashboard templates, the system alert set, import/export and seeding.
 
 pub mod library;
+pub mod upsert;
 
 use std::collections::HashMap;
 
@@ -426,7 +427,7 @@ impl TemplatesPort for TemplatesService {
         let resolves = self.resolves().await?;
         check::dashboard(&template, resolves)?;
         let mut summary = ImportSummary::default();
-        library::apply_dashboard(&self.db, &template, Mode::Overwrite, &mut summary).await?;
+        upsert::dashboard(&self.db, &template, Mode::Overwrite, &mut summary).await?;
         Ok(template)
     }
 

@@ -78,7 +78,10 @@ pub fn base_expr(
                 let t = template.ok_or_else(|| {
                     ApiError::invalid(
                         "promqlGenerator",
-                        format!("there is no template {}.{}.{}", g.scope, g.resource, g.rule),
+                        format!(
+                            "there is no template {}",
+                            crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule)
+                        ),
                     )
                 })?;
                 let matchers = check_matchers("promqlGenerator.labelMatchers", &g.label_matchers)?;

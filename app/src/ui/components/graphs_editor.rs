@@ -13,26 +13,23 @@ pub type GraphEdit = Box<dyn FnOnce(&mut Vec<Graph>) + Send + Sync>;
 /// What the target box shows: the template key, or the raw expression.
 pub fn target_text(t: &GraphTarget) -> String {
     match &t.generator {
-        Some(g) if !g.resource.is_empty() => format!("{}.{}.{}", g.scope, g.resource, g.rule),
+        Some(g) if !g.resource.is_empty() => {
+            crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule).to_string()
+        }
         _ => t.expr.clone(),
     }
 }
 
 /// A `scope.resource.rule` key becomes a template reference; anything else is PromQL.
 pub fn parse_target(name: String, text: &str, unit: &str) -> GraphTarget {
-    let parts: Vec<&str> = text.trim().split('.').collect();
-    let is_key = parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
-    if is_key {
+    if let Some(key) = crate::model::TemplateKey::parse(text) {
         GraphTarget {
             target_name: name,
             expr: String::new(),
             generator: Some(GraphGenerator {
-                scope: parts[0].into(),
-                resource: parts[1].into(),
-                rule: parts[2].into(),
+                scope: key.scope,
+                resource: key.resource,
+                rule: key.rule,
                 unit: unit.into(),
                 ..Default::default()
             }),

@@ -148,16 +148,7 @@ pub fn RuleEditor(
     };
     // Value suggestions for matcher `name`, from the template's series in this scope.
     let suggest_for = move |name: String| {
-        let key = form.template.get_untracked();
-        let mut parts = key.splitn(3, '.');
-        let template = match (parts.next(), parts.next(), parts.next()) {
-            (Some(s), Some(r), Some(x)) if !x.is_empty() => Some(crate::model::TemplateKey {
-                scope: s.into(),
-                resource: r.into(),
-                rule: x.into(),
-            }),
-            _ => None,
-        };
+        let template = crate::model::TemplateKey::parse(&form.template.get_untracked());
         (name, template)
     };
     let save = move |_| {

@@ -87,7 +87,7 @@ impl Form {
     pub(super) fn new(r: &AlertRuleInput, first_channel: Option<i64>) -> Self {
         let (template, unit, matchers) = match (&r.promql_generator, &r.logql_generator) {
             (Some(g), _) => (
-                format!("{}.{}.{}", g.scope, g.resource, g.rule),
+                crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule).to_string(),
                 g.unit.clone(),
                 g.label_matchers.clone(),
             ),
@@ -193,12 +193,11 @@ impl Form {
             .filter(|m| !m.name.trim().is_empty())
             .collect();
         let promql_generator = (kind == AlertType::Monitor && !raw).then(|| {
-            let key = self.template.get();
-            let mut parts = key.splitn(3, '.');
+            let key = crate::model::TemplateKey::from_typed(&self.template.get());
             PromqlGenerator {
-                scope: parts.next().unwrap_or_default().to_string(),
-                resource: parts.next().unwrap_or_default().to_string(),
-                rule: parts.next().unwrap_or_default().to_string(),
+                scope: key.scope,
+                resource: key.resource,
+                rule: key.rule,
                 unit: self.unit.get(),
                 label_matchers: matchers.clone(),
             }
