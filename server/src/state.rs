@@ -11,7 +11,7 @@ use crate::audit::AuditService;
 use crate::auth::account::AccountService;
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::secrets::SecretBox;
-use crate::cluster::records::ClustersService;
+use crate::cluster::service::ClustersService;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::tenancy::TenancyService;
@@ -160,9 +160,9 @@ fn notifier(
     config: &Config,
     secrets: Arc<SecretBox>,
 ) -> anyhow::Result<crate::notify::deliver::Notifier> {
-    use crate::notify::{message::Messages, outbound, vendors};
+    use crate::notify::{message::Messages, public_client, vendors};
     let entries: Vec<String> = config.notify_allow.split(',').map(str::to_string).collect();
-    let allow = outbound::AllowList::parse(&entries)?;
+    let allow = public_client::AllowList::parse(&entries)?;
     let mut aliyun = vendors::AliyunEndpoints::default();
     if let Some(e) = &config.aliyun_sms_endpoint {
         aliyun.sms = e.clone();
@@ -174,7 +174,10 @@ fn notifier(
         db: db.clone(),
         secrets,
         vendors: vendors::Vendors {
-            outbound: outbound::Outbound::new(allow, std::time::Duration::from_secs(10))?,
+            client: public_client::PublicOnlyClient::new(
+                allow,
+                std::time::Duration::from_secs(10),
+            )?,
             messages: Messages::new()?,
             aliyun,
         },

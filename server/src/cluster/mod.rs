@@ -3,5 +3,5 @@
 pub mod error;
 pub mod kube;
 pub mod prepare;
-pub mod records;
+pub mod service;
 pub mod standalone;

@@ -184,7 +184,7 @@ impl Notifier {
 mod tests {
     use super::*;
     use crate::notify::message::Messages;
-    use crate::notify::outbound::{AllowList, Outbound};
+    use crate::notify::public_client::{AllowList, PublicOnlyClient};
     use crate::notify::vendors::AliyunEndpoints;
 
     fn notifier() -> Notifier {
@@ -192,7 +192,8 @@ mod tests {
             db: DatabaseConnection::default(),
             secrets: Arc::new(SecretBox::new([7; 32])),
             vendors: Vendors {
-                outbound: Outbound::new(AllowList::default(), Duration::from_secs(1)).unwrap(),
+                client: PublicOnlyClient::new(AllowList::default(), Duration::from_secs(1))
+                    .unwrap(),
                 messages: Messages::new().unwrap(),
                 aliyun: AliyunEndpoints::default(),
             },

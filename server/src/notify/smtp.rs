@@ -10,7 +10,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbound::{AllowList, global, refused};
+use super::public_client::{AllowList, global, refused};
 
 pub struct Mail<'a> {
     pub host: &'a str,

@@ -1,5 +1,5 @@
 //! One delivery attempt per channel kind: the vendor's request built around the rendered
-//! message, sent through the guarded outbound client (or SMTP), and the vendor's answer read
+//! message, sent through the public-only client (or SMTP), and the vendor's answer read
 //! into ok / failed, with whether trying again may help.
 
 use std::collections::BTreeMap;
@@ -9,8 +9,8 @@ use app::model::{ChannelConfig, SmtpTls};
 use serde_json::{Value, json};
 
 use super::message::{Messages, Rendered};
-use super::outbound::Outbound;
 use super::payload::Group;
+use super::public_client::PublicOnlyClient;
 use super::sign;
 
 /// Where the Alibaba Cloud APIs are; tests point them at a local stand-in.
@@ -68,7 +68,7 @@ pub struct Outgoing {
 }
 
 pub struct Vendors {
-    pub outbound: Outbound,
+    pub client: PublicOnlyClient,
     pub messages: Messages,
     pub aliyun: AliyunEndpoints,
 }
@@ -309,7 +309,7 @@ impl Vendors {
                 ..
             }
         );
-        let (url, client) = match self.outbound.for_url(&out.url, insecure) {
+        let (url, client) = match self.client.for_url(&out.url, insecure) {
             Ok(x) => x,
             Err(e) => return Attempt::failed("", e.to_string(), false),
         };
@@ -322,12 +322,13 @@ impl Vendors {
         let res = match res {
             Ok(r) => r,
             Err(e) => {
-                let (text, transient) = super::outbound::send_error(e);
+                let (text, transient) = super::public_client::send_error(e);
                 return Attempt::failed("", text, transient);
             }
         };
         let status = res.status();
-        let body = super::outbound::read_capped(res, super::outbound::MAX_VENDOR_BODY).await;
+        let body =
+            super::public_client::read_capped(res, super::public_client::MAX_VENDOR_BODY).await;
         let http = format!("HTTP {}", status.as_u16());
         if !status.is_success() {
             let transient = status.is_server_error() || status.as_u16() == 429;
@@ -364,7 +365,7 @@ impl Vendors {
                 text: &r.markdown,
                 html: &r.html,
             },
-            &self.outbound.allow,
+            &self.client.allow,
             Duration::from_secs(15),
         )
         .await

@@ -26,7 +26,7 @@ use crate::cluster::kube::crds::{
     Crd, MonitorEndpoint, NamespaceSelector, Object, ServiceMonitor, ServiceMonitorSpec,
 };
 use crate::cluster::kube::{self as k, MANAGED_BY};
-use crate::cluster::records::ClustersService;
+use crate::cluster::service::ClustersService;
 use crate::db::entities::environment;
 
 pub struct CollectorsService {

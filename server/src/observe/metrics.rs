@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use super::prometheus::Prometheus;
 use crate::auth::authz::{require_system_admin, require_tenant, tenant_ids};
-use crate::cluster::records::ClustersService;
+use crate::cluster::service::ClustersService;
 use crate::db::entities::{cluster, environment, project, tenant};
 use crate::db::internal;
 

@@ -2,10 +2,10 @@
 //! (inventory §3), state from the rules APIs (§5.4), enable/disable through one silence (§5.1),
 //! blacklist silences (§5.3).
 
+pub mod api;
 pub mod checks;
 pub mod drift;
 pub mod objects;
-pub mod port;
 mod render;
 pub mod rotate;
 mod saga;
@@ -34,7 +34,7 @@ use sea_orm::{
 use crate::auth::authz::{environment_as, require_system_admin};
 use crate::auth::secrets::SecretBox;
 use crate::cluster::error::BackendError;
-use crate::cluster::records::{ClusterHandle, ClustersService};
+use crate::cluster::service::{ClusterHandle, ClustersService};
 use crate::db::entities::{alert_receiver, alert_rule};
 use crate::db::{internal, now};
 use crate::notify::deliver::Notifier;

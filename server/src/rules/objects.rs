@@ -17,7 +17,7 @@ use crate::cluster::error::{BackendError, BackendResult};
 use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use crate::cluster::kube::{self as k, FIELD_MANAGER};
 use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
-use crate::cluster::records::ClusterHandle;
+use crate::cluster::service::ClusterHandle;
 use crate::cluster::standalone::{self, FileWrite, RuleTarget};
 
 /// One rule as the cluster gets it.

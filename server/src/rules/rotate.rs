@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter
 use super::store::{self, Stored};
 use super::{AlertRulesService, RulePlace};
 use crate::auth::authz::require_system_admin;
-use crate::cluster::records::ClusterHandle;
+use crate::cluster::service::ClusterHandle;
 use crate::db::entities::{alert_receiver, alert_rule, channel, cluster};
 use crate::db::internal;
 

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::cluster::kube::crds::{Crd, ServiceMonitor};
 use crate::cluster::kube::{self as k};
-use crate::cluster::records::ClustersService;
+use crate::cluster::service::ClustersService;
 use crate::db::entities::{alert_rule, dashboard, environment};
 use crate::db::internal;
 use crate::rules::AlertRulesService;

@@ -19,7 +19,7 @@ pub mod guards;
 
 pub struct TenancyService {
     pub db: DatabaseConnection,
-    pub clusters: std::sync::Arc<crate::cluster::records::ClustersService>,
+    pub clusters: std::sync::Arc<crate::cluster::service::ClustersService>,
     pub rules: std::sync::Arc<crate::rules::AlertRulesService>,
     /// Namespaces no tenant may bind (besides each cluster's monitoring and logging ones).
     pub reserved: Vec<String>,

@@ -14,7 +14,7 @@ use kube::core::ApiResource;
 use serde::Serialize;
 
 use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::records::ClusterSecrets;
+use crate::cluster::service::ClusterSecrets;
 
 pub const FIELD_MANAGER: &str = "gemscope";
 pub use app::domain::alert_rules::MANAGED_BY;

@@ -37,7 +37,7 @@ use crate::cluster::error::{BackendError, BackendResult};
 use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use crate::cluster::kube::{self as k, FIELD_MANAGER};
 use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
-use crate::cluster::records::ClusterHandle;
+use crate::cluster::service::ClusterHandle;
 use crate::cluster::standalone::{self, RuleTarget};
 use crate::db::entities::{alert_rule, rule_orphan};
 use crate::db::{internal, now};

@@ -1,5 +1,6 @@
-//! Cluster records. Secrets (kubeconfig, bearer token) are sealed with the server's key and are
-//! never part of a read: the API only says whether one is stored.
+//! The clusters service (`ClustersPort`) and the handle other services reach a cluster by.
+//! Secrets (kubeconfig, bearer token) are sealed with the server's key and are never part of a
+//! read: the API only says whether one is stored.
 
 use std::sync::Arc;
 

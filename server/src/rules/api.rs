@@ -1,4 +1,5 @@
-//! The server functions' side of alert rules: who may do what, and the shapes the UI reads.
+//! `AlertRulesPort` for the API's server functions (app/src/api/alert_rules.rs): who may do what,
+//! and the shapes the UI reads.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,7 +40,7 @@ impl AlertRulesService {
     /// not be asked (their rules are then unknown), and why.
     pub(crate) async fn states(
         &self,
-        handle: &crate::cluster::records::ClusterHandle,
+        handle: &crate::cluster::service::ClusterHandle,
         rules: &[Stored],
     ) -> (state::States, Vec<AlertType>, String) {
         let mut all = state::States::new();

@@ -16,7 +16,7 @@ use url::{Host, Url};
 
 /// Why a notification target is not used, or the client could not be set up.
 #[derive(Debug, Clone, PartialEq, Error)]
-pub enum OutboundError {
+pub enum PublicClientError {
     #[error(
         "refused: {host} is not a public address ({ip}); an administrator can allow it in notify.allow"
     )]
@@ -33,12 +33,14 @@ pub enum OutboundError {
     Build(String),
 }
 
-impl OutboundError {
+impl PublicClientError {
     /// A refusal stands: sending again is refused again.
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            OutboundError::NotPublic { .. } | OutboundError::Scheme(_) | OutboundError::NoHost
+            PublicClientError::NotPublic { .. }
+                | PublicClientError::Scheme(_)
+                | PublicClientError::NoHost
         )
     }
 }
@@ -53,7 +55,7 @@ pub struct AllowList {
 impl AllowList {
     /// Entries are host names or CIDRs (`10.0.0.0/8`, `127.0.0.1/32`); a bare address counts
     /// as a single-address network.
-    pub fn parse(entries: &[String]) -> Result<AllowList, OutboundError> {
+    pub fn parse(entries: &[String]) -> Result<AllowList, PublicClientError> {
         let mut out = AllowList::default();
         for e in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
             if let Ok(net) = e.parse::<IpNet>() {
@@ -61,7 +63,7 @@ impl AllowList {
             } else if let Ok(ip) = e.parse::<IpAddr>() {
                 out.nets.push(IpNet::from(ip));
             } else if e.contains('/') {
-                return Err(OutboundError::AllowList(e.to_string()));
+                return Err(PublicClientError::AllowList(e.to_string()));
             } else {
                 out.hosts.push(e.to_ascii_lowercase());
             }
@@ -134,8 +136,8 @@ pub fn global(ip: IpAddr) -> bool {
     }
 }
 
-pub fn refused(host: &str, ip: IpAddr) -> OutboundError {
-    OutboundError::NotPublic {
+pub fn refused(host: &str, ip: IpAddr) -> PublicClientError {
+    PublicClientError::NotPublic {
         host: host.to_string(),
         ip,
     }
@@ -143,15 +145,15 @@ pub fn refused(host: &str, ip: IpAddr) -> OutboundError {
 
 /// Checks a URL before any connection: the scheme, and an IP-literal host. Names are checked
 /// when they resolve.
-pub fn check_url(url: &Url, allow: &AllowList) -> Result<(), OutboundError> {
+pub fn check_url(url: &Url, allow: &AllowList) -> Result<(), PublicClientError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(OutboundError::Scheme(url.scheme().to_string()));
+        return Err(PublicClientError::Scheme(url.scheme().to_string()));
     }
     let ip = match url.host() {
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
         Some(Host::Domain(_)) => return Ok(()),
-        None => return Err(OutboundError::NoHost),
+        None => return Err(PublicClientError::NoHost),
     };
     if global(ip) || allow.allows_ip(ip) {
         Ok(())
@@ -192,9 +194,10 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// The outbound client, with its allow-list.
+/// The client for notification traffic: it reaches only public addresses, unless the allow-list
+/// opens an internal one.
 #[derive(Clone)]
-pub struct Outbound {
+pub struct PublicOnlyClient {
     pub allow: Arc<AllowList>,
     client: reqwest::Client,
     insecure: reqwest::Client,
@@ -202,8 +205,8 @@ pub struct Outbound {
 
 const MAX_REDIRECTS: usize = 3;
 
-impl Outbound {
-    pub fn new(allow: AllowList, timeout: Duration) -> Result<Outbound, OutboundError> {
+impl PublicOnlyClient {
+    pub fn new(allow: AllowList, timeout: Duration) -> Result<PublicOnlyClient, PublicClientError> {
         let allow = Arc::new(allow);
         let build = |insecure: bool| {
             let hop_allow = allow.clone();
@@ -227,9 +230,9 @@ impl Outbound {
                 .no_proxy()
                 .user_agent(concat!("gemscope/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| OutboundError::Build(crate::observe::error_chain(&e)))
+                .map_err(|e| PublicClientError::Build(crate::observe::error_chain(&e)))
         };
-        Ok(Outbound {
+        Ok(PublicOnlyClient {
             client: build(false)?,
             insecure: build(true)?,
             allow,
@@ -242,7 +245,7 @@ impl Outbound {
         &self,
         url: &str,
         insecure: bool,
-    ) -> Result<(Url, &reqwest::Client), OutboundError> {
+    ) -> Result<(Url, &reqwest::Client), PublicClientError> {
         let parsed = Url::parse(url)?;
         check_url(&parsed, &self.allow)?;
         Ok((
@@ -284,8 +287,8 @@ pub fn send_error(e: reqwest::Error) -> (String, bool) {
         e.source()
     })
     .any(|e| {
-        e.downcast_ref::<OutboundError>()
-            .is_some_and(OutboundError::is_refusal)
+        e.downcast_ref::<PublicClientError>()
+            .is_some_and(PublicClientError::is_refusal)
     });
     (crate::observe::error_chain(&e), !refusal)
 }
@@ -312,7 +315,7 @@ mod tests {
                 while sock.write_all(&chunk).await.is_ok() {}
             }
         });
-        let out = Outbound::new(
+        let out = PublicOnlyClient::new(
             AllowList::parse(&["127.0.0.1/32".into()]).unwrap(),
             Duration::from_secs(5),
         )
@@ -333,7 +336,7 @@ mod tests {
                 drop(sock);
             }
         });
-        let out = Outbound::new(
+        let out = PublicOnlyClient::new(
             AllowList::parse(&["127.0.0.1/32".into()]).unwrap(),
             Duration::from_secs(2),
         )
@@ -367,7 +370,7 @@ mod tests {
             std::env::set_var("NO_PROXY", "127.0.0.1,localhost");
             std::env::set_var("HTTP_PROXY", format!("http://{addr}"));
         }
-        let out = Outbound::new(AllowList::default(), Duration::from_secs(2));
+        let out = PublicOnlyClient::new(AllowList::default(), Duration::from_secs(2));
         unsafe {
             std::env::remove_var("HTTP_PROXY");
             std::env::remove_var("NO_PROXY");
@@ -459,7 +462,7 @@ mod tests {
     #[tokio::test]
     async fn names_that_resolve_to_loopback_are_refused_when_connecting() {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let out = Outbound::new(AllowList::default(), Duration::from_secs(2)).unwrap();
+        let out = PublicOnlyClient::new(AllowList::default(), Duration::from_secs(2)).unwrap();
         let (url, client) = out.for_url("http://localhost:9/hook", false).unwrap();
         let e = client.post(url).send().await.unwrap_err();
         let (text, transient) = send_error(e);
@@ -470,7 +473,7 @@ mod tests {
         // Found as the resolver's typed error inside reqwest's chain, not by its words.
         assert!(!transient, "a refused address is refused again");
         // Allowed by name, the same request gets as far as connecting (nothing listens on 9).
-        let out = Outbound::new(
+        let out = PublicOnlyClient::new(
             AllowList::parse(&["localhost".into()]).unwrap(),
             Duration::from_secs(2),
         )
