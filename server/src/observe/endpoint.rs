@@ -29,10 +29,6 @@ pub enum EndpointError {
     /// The request could not be built.
     #[error("building the request: {0}")]
     Request(String),
-    /// It answered success with something that is not the API's document, or the API's own
-    /// error (the text says which).
-    #[error("{0}")]
-    Malformed(String),
 }
 
 impl EndpointError {

@@ -28,7 +28,7 @@ impl LokiError {
     /// `field` names the input a refused query came from.
     pub fn into_api(self, field: &str) -> ApiError {
         match self {
-            LokiError::BadQuery(m) => ApiError::invalid(field, format!("Loki: {m}")),
+            LokiError::BadQuery(_) => ApiError::invalid(field, self.to_string()),
             other => {
                 tracing::warn!(error = %super::error_chain(&other), "Loki call failed");
                 ApiError::new(http::StatusCode::BAD_GATEWAY, other.to_string())
@@ -91,12 +91,7 @@ impl Loki {
         let v = self
             .call(
                 "/loki/api/v1/query_range",
-                &[
-                    ("query", expr.to_string()),
-                    ("start", start.to_string()),
-                    ("end", end.to_string()),
-                    ("step", step.to_string()),
-                ],
+                &super::range_params(expr, start, end, step),
             )
             .await?;
         Ok(series(&v))

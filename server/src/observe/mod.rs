@@ -36,6 +36,21 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     msg
 }
 
+/// The parameters of a range query, which Prometheus and Loki name alike (Unix seconds).
+pub(crate) fn range_params(
+    expr: &str,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> [(&'static str, String); 4] {
+    [
+        ("query", expr.to_string()),
+        ("start", start.to_string()),
+        ("end", end.to_string()),
+        ("step", step.to_string()),
+    ]
+}
+
 /// Joins a base URL (which may carry a path prefix) and an API path.
 pub fn join(base: &str, path: &str) -> String {
     format!(

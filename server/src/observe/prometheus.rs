@@ -37,16 +37,12 @@ pub enum PromError {
 
 impl PromError {
     pub fn into_api(self, field: &str) -> ApiError {
-        match self {
-            PromError::BadQuery(m) => ApiError::invalid(field, format!("Prometheus: {m}")),
-            PromError::Timeout(m) => ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!("Prometheus did not finish the query in time: {m}"),
-            ),
-            PromError::Unavailable(m) => {
-                ApiError::new(StatusCode::BAD_GATEWAY, format!("Prometheus: {m}"))
-            }
-        }
+        let status = match self {
+            PromError::BadQuery(_) => return ApiError::invalid(field, self.to_string()),
+            PromError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            PromError::Unavailable(_) => StatusCode::BAD_GATEWAY,
+        };
+        ApiError::new(status, self.to_string())
     }
 }
 
@@ -181,12 +177,10 @@ impl Prometheus {
             .call(
                 "/api/v1/query_range",
                 &[
-                    ("query", expr.to_string()),
-                    ("start", start.to_string()),
-                    ("end", end.to_string()),
-                    ("step", step.to_string()),
-                    ("timeout", format!("{}s", QUERY_TIMEOUT.as_secs())),
-                ],
+                    super::range_params(expr, start, end, step).as_slice(),
+                    &[("timeout", format!("{}s", QUERY_TIMEOUT.as_secs()))],
+                ]
+                .concat(),
             )
             .await?;
         let warnings = env.warnings.clone();
