@@ -45,6 +45,21 @@ impl AppState {
         config: Config,
         limiter: LoginLimiter,
     ) -> anyhow::Result<Self> {
+        Self::with_connector(
+            db,
+            config,
+            limiter,
+            Arc::new(crate::cluster::backend::Connector),
+        )
+    }
+
+    /// Like `new`, with the clusters' backends built by `connector`.
+    pub fn with_connector(
+        db: DatabaseConnection,
+        config: Config,
+        limiter: LoginLimiter,
+        connector: Arc<dyn crate::cluster::backend::Connect>,
+    ) -> anyhow::Result<Self> {
         let secrets = Arc::new(SecretBox::load(
             config.secret_key.as_deref(),
             &config.data_dir,
@@ -56,6 +71,7 @@ impl AppState {
             db: db.clone(),
             secrets: secrets.clone(),
             http: http.clone(),
+            connector,
         });
         let templates = Arc::new(crate::templates::TemplatesService { db: db.clone() });
         let alert_rules = Arc::new(crate::rules::AlertRulesService::new(

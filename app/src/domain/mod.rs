@@ -15,6 +15,7 @@ pub mod presets;
 pub mod promql_scope;
 pub mod receiver_secret;
 pub mod rule_file;
+pub mod rule_objects;
 pub mod templates;
 pub mod time_range;
 pub mod units;

@@ -55,7 +55,7 @@ pub struct ClusterSettings {
     #[serde(default)]
     pub gemscope_url: String,
     /// Kubernetes: `namespace/service:port` reached through the API server's service proxy when
-    /// no direct URL is set. Empty means the default ([`DEFAULT_SERVICES`]); `none` turns it off.
+    /// no direct URL is set. Empty means the default ([`Component::default_service`]); `none` turns it off.
     #[serde(default)]
     pub prometheus_service: String,
     #[serde(default)]
@@ -78,13 +78,57 @@ pub struct ClusterSettings {
     pub alert_group_interval: String,
 }
 
-/// The services the KubeGems monitoring and logging plugins install, used unless a cluster says otherwise.
-pub const DEFAULT_SERVICES: [(&str, &str); 4] = [
-    ("prometheus", "kubegems-monitoring/prometheus:9090"),
-    ("alertmanager", "kubegems-monitoring/alertmanager:9093"),
-    ("loki", "kubegems-logging/loki-gateway:3100"),
-    ("jaeger", "observability/jaeger-query:16686"),
-];
+/// A server a cluster runs that Gemscope talks to. Written as its lowercase name on the wire
+/// (`EndpointHealth::component`) and in the settings' field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Component {
+    Prometheus,
+    Alertmanager,
+    Loki,
+    Jaeger,
+}
+
+impl Component {
+    pub const ALL: [Component; 4] = [
+        Component::Prometheus,
+        Component::Alertmanager,
+        Component::Loki,
+        Component::Jaeger,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Prometheus => "prometheus",
+            Component::Alertmanager => "alertmanager",
+            Component::Loki => "loki",
+            Component::Jaeger => "jaeger",
+        }
+    }
+
+    /// A cluster can do without it: its failures are shown but do not make it unreachable.
+    pub fn is_optional(self) -> bool {
+        matches!(self, Component::Loki | Component::Jaeger)
+    }
+
+    /// The service the KubeGems monitoring and logging plugins install, used unless a cluster
+    /// names another.
+    pub fn default_service(self) -> &'static str {
+        match self {
+            Component::Prometheus => "kubegems-monitoring/prometheus:9090",
+            Component::Alertmanager => "kubegems-monitoring/alertmanager:9093",
+            Component::Loki => "kubegems-logging/loki-gateway:3100",
+            Component::Jaeger => "observability/jaeger-query:16686",
+        }
+    }
+}
+
+impl std::fmt::Display for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An in-cluster Service port, written `namespace/service:port` (the port by number or name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRef {
@@ -116,18 +160,8 @@ impl ServiceRef {
     }
 }
 
-/// The KubeGems service of a component, used when a cluster names none.
-pub fn default_service(component: &str) -> Option<&'static str> {
-    DEFAULT_SERVICES
-        .iter()
-        .find(|(c, _)| *c == component)
-        .map(|(_, s)| *s)
-}
-
 pub const DEFAULT_MONITORING_NAMESPACE: &str = "kubegems-monitoring";
 pub const DEFAULT_LOGGING_NAMESPACE: &str = "kubegems-logging";
-/// Components a cluster can do without: their failures are shown but do not make it unreachable.
-pub const OPTIONAL_COMPONENTS: [&str; 2] = ["loki", "jaeger"];
 
 impl ClusterSettings {
     /// The direct URL configured for a component, if any.
@@ -142,28 +176,26 @@ impl ClusterSettings {
         (!base.is_empty()).then(|| base.trim_end_matches('/').to_string())
     }
 
-    pub fn url_of(&self, component: &str) -> &str {
+    pub fn url_of(&self, component: Component) -> &str {
         match component {
-            "prometheus" => &self.prometheus_url,
-            "alertmanager" => &self.alertmanager_url,
-            "loki" => &self.loki_url,
-            "jaeger" => &self.jaeger_url,
-            _ => "",
+            Component::Prometheus => &self.prometheus_url,
+            Component::Alertmanager => &self.alertmanager_url,
+            Component::Loki => &self.loki_url,
+            Component::Jaeger => &self.jaeger_url,
         }
     }
 
     /// The in-cluster service of a component: the configured one, else the default; `None` when off.
-    pub fn service_of(&self, component: &str) -> Option<String> {
+    pub fn service_of(&self, component: Component) -> Option<String> {
         let set = match component {
-            "prometheus" => &self.prometheus_service,
-            "alertmanager" => &self.alertmanager_service,
-            "loki" => &self.loki_service,
-            "jaeger" => &self.jaeger_service,
-            _ => return None,
+            Component::Prometheus => &self.prometheus_service,
+            Component::Alertmanager => &self.alertmanager_service,
+            Component::Loki => &self.loki_service,
+            Component::Jaeger => &self.jaeger_service,
         };
         match set.trim() {
             "none" => None,
-            "" => default_service(component).map(str::to_string),
+            "" => Some(component.default_service().to_string()),
             s => Some(s.to_string()),
         }
     }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use ::kube::core::ApiResource;
 use app::domain::presets;
+use app::domain::rule_objects::ObjectRef;
 use app::error::ApiError;
 use app::model::{ClusterSettings, PrepareResult, PreparedItem, RuleFile};
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -144,10 +145,16 @@ pub struct KubeObject {
 /// Whether an object of this kind is one "prepare" writes. These carry the same labels as rule
 /// objects (the monitoring stack selects by them), so the config check must know them by name:
 /// they are never orphans, and repair never deletes them.
-pub fn is_prepared(s: &ClusterSettings, kind: &str, namespace: &str, name: &str) -> bool {
-    namespace == s.monitoring_ns()
-        && ((kind == PrometheusRule::KIND && name == presets::RECORDING_RULES_NAME)
-            || (kind == AlertmanagerConfig::KIND && name == GLOBAL_AM_CONFIG_NAME))
+pub fn is_prepared(s: &ClusterSettings, object: &ObjectRef) -> bool {
+    match object {
+        ObjectRef::PrometheusRule { namespace, name } => {
+            namespace == s.monitoring_ns() && name == presets::RECORDING_RULES_NAME
+        }
+        ObjectRef::AlertmanagerConfig { namespace, name } => {
+            namespace == s.monitoring_ns() && name == GLOBAL_AM_CONFIG_NAME
+        }
+        _ => false,
+    }
 }
 
 fn labels(selector_key: &str, name: &str) -> BTreeMap<String, String> {
@@ -332,26 +339,26 @@ mod prepared_tests {
             .filter(|o| o.resource.kind != "ConfigMap")
             .collect();
         assert_eq!(labelled.len(), 2);
+        let object = |kind: &str, namespace: &str, name: &str| {
+            ObjectRef::parse(kind, namespace, name).expect("a rule object kind")
+        };
         for o in labelled {
             assert!(
-                is_prepared(&s, &o.resource.kind, &o.namespace, &o.name),
+                is_prepared(&s, &object(&o.resource.kind, &o.namespace, &o.name)),
                 "{} {}/{}",
                 o.resource.kind,
                 o.namespace,
                 o.name
             );
         }
+        let recording = presets::RECORDING_RULES_NAME;
         assert!(!is_prepared(
             &s,
-            "PrometheusRule",
-            "demo",
-            presets::RECORDING_RULES_NAME
+            &object("PrometheusRule", "demo", recording)
         ));
         assert!(!is_prepared(
             &s,
-            "PrometheusRule",
-            s.monitoring_ns(),
-            "cpu-high"
+            &object("PrometheusRule", s.monitoring_ns(), "cpu-high")
         ));
     }
 }

@@ -9,8 +9,8 @@ use app::api::context::Caller;
 use app::domain::validate;
 use app::error::ApiError;
 use app::model::{
-    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, PrepareResult,
-    Role,
+    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, Component,
+    PrepareResult, Role,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::authz::{require_system_admin, tenant_ids};
 use crate::auth::secrets::SecretBox;
-use crate::cluster::{kube, prepare};
+use crate::cluster::backend::{BackendCheck, ClusterBackend, Connect};
+use crate::cluster::error::BackendError;
+use crate::cluster::kube;
 use crate::db::entities::{cluster, environment};
 use crate::db::{conflict_or_internal, internal, now, rfc3339};
 
@@ -43,6 +45,8 @@ pub struct ClustersService {
     pub db: DatabaseConnection,
     pub secrets: Arc<SecretBox>,
     pub http: reqwest::Client,
+    /// How a cluster's backend is built (`backend::Connector` in the server).
+    pub connector: Arc<dyn Connect>,
 }
 
 /// A cluster ready to be written to.
@@ -50,9 +54,9 @@ pub struct ClustersService {
 pub struct ClusterHandle {
     pub id: i64,
     pub name: String,
-    pub kind: ClusterKind,
     pub settings: ClusterSettings,
-    pub client: Option<::kube::Client>,
+    /// Everything the cluster stores and serves goes through this.
+    pub backend: Arc<dyn ClusterBackend>,
     /// The version of the namespaces' history tokens.
     pub history_token_version: i32,
 }
@@ -136,49 +140,58 @@ impl ClustersService {
 
     /// A Kubernetes client for the cluster; standalone clusters have none (409).
     pub async fn kube_client(&self, cluster_id: i64) -> Result<::kube::Client, ApiError> {
-        let row = self.find(cluster_id).await?;
-        let (kind, settings) = stored(&row)?;
-        if kind != ClusterKind::Kubernetes {
-            return Err(ApiError::new(
+        let handle = self.handle(cluster_id).await?;
+        handle.backend.kubernetes().cloned().ok_or_else(|| {
+            ApiError::new(
                 http::StatusCode::CONFLICT,
                 format!(
                     "cluster {} is standalone: it has no Kubernetes API",
-                    row.name
+                    handle.name
                 ),
-            ));
-        }
-        self.client_for(&row, &settings).await
-    }
-
-    async fn client_for(
-        &self,
-        row: &cluster::Model,
-        settings: &ClusterSettings,
-    ) -> Result<::kube::Client, ApiError> {
-        let secrets = self.unseal(row)?;
-        kube::client(settings, &secrets).await.map_err(|e| {
-            ApiError::new(
-                http::StatusCode::BAD_GATEWAY,
-                format!("cluster {}: {e}", row.name),
             )
         })
     }
 
-    /// The cluster with its settings and, on Kubernetes, a client: what a rule sync needs.
+    async fn backend_of(
+        &self,
+        row: &cluster::Model,
+    ) -> Result<
+        (
+            ClusterSettings,
+            Result<Arc<dyn ClusterBackend>, BackendError>,
+        ),
+        ApiError,
+    > {
+        let (kind, settings) = stored(row)?;
+        let secrets = self.unseal(row)?;
+        let backend = self
+            .connector
+            .connect(
+                &row.name,
+                kind,
+                settings.clone(),
+                &secrets,
+                self.http.clone(),
+            )
+            .await;
+        Ok((settings, backend))
+    }
+
+    /// The cluster with its settings and its backend: what a rule sync needs.
     pub async fn handle(&self, cluster_id: i64) -> Result<ClusterHandle, ApiError> {
         let row = self.find(cluster_id).await?;
-        let (kind, settings) = stored(&row)?;
-        let client = if kind == ClusterKind::Kubernetes {
-            Some(self.client_for(&row, &settings).await?)
-        } else {
-            None
-        };
+        let (settings, backend) = self.backend_of(&row).await?;
+        let backend = backend.map_err(|e| {
+            ApiError::new(
+                http::StatusCode::BAD_GATEWAY,
+                format!("cluster {}: {e}", row.name),
+            )
+        })?;
         Ok(ClusterHandle {
             id: row.id,
             name: row.name,
-            kind,
             settings,
-            client,
+            backend,
             history_token_version: row.history_token_version,
         })
     }
@@ -187,25 +200,10 @@ impl ClustersService {
     pub async fn endpoint(
         &self,
         cluster_id: i64,
-        component: &str,
+        component: Component,
     ) -> Result<crate::observe::endpoint::Endpoint, ApiError> {
-        let row = self.find(cluster_id).await?;
-        let (kind, settings) = stored(&row)?;
-        let client = if kind == ClusterKind::Kubernetes && settings.url_of(component).is_empty() {
-            Some(self.client_for(&row, &settings).await?)
-        } else {
-            None
-        };
-        crate::observe::endpoint::endpoints(kind, &settings, client.as_ref())
-            .into_iter()
-            .find(|(c, _, _)| *c == component)
-            .map(|(_, e, _)| e)
-            .ok_or_else(|| {
-                ApiError::new(
-                    http::StatusCode::CONFLICT,
-                    format!("cluster {} has no {component} configured", row.name),
-                )
-            })
+        let handle = self.handle(cluster_id).await?;
+        handle.component(component)
     }
 
     /// The decrypted secrets, for the server's own use (connecting); never sent to a browser.
@@ -341,61 +339,31 @@ impl ClustersPort for ClustersService {
     async fn test(&self, caller: &Caller, cluster_id: i64) -> Result<ClusterCheck, ApiError> {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
-        let (kind, settings) = stored(&row)?;
-        let mut check = ClusterCheck {
-            checked_at: rfc3339(now()),
-            reachable: false,
-            endpoints: Vec::new(),
-            prepared: Vec::new(),
-            crds: Vec::new(),
+        let (settings, backend) = self.backend_of(&row).await?;
+        let found = match backend {
+            Ok(backend) => backend.check().await,
+            // Only a Kubernetes cluster can fail to connect: no client could be built for it.
+            Err(error) => BackendCheck {
+                endpoints: vec![kube::check::api_server_unusable(
+                    &kube::check::api_server_label(&settings),
+                    error.to_string(),
+                )],
+                ..Default::default()
+            },
         };
-        let client = match kind {
-            ClusterKind::Kubernetes => {
-                let secrets = self.unseal(&row)?;
-                match kube::client(&settings, &secrets).await {
-                    Ok(c) => Some(c),
-                    Err(error) => {
-                        check.endpoints.push(kube::check::api_server_unusable(
-                            &api_server_label(&settings),
-                            error.to_string(),
-                        ));
-                        None
-                    }
-                }
-            }
-            ClusterKind::Standalone => None,
-        };
-        if let Some(c) = &client {
-            let api = kube::check::api_server(c, &api_server_label(&settings)).await;
-            let up = api.ok;
-            check.endpoints.push(api);
-            if up {
-                match kube::check::crds(c).await {
-                    Ok(crds) => check.crds = crds,
-                    Err(e) => check.endpoints[0].error = format!("listing API groups: {e}"),
-                }
-            }
-        }
-        let api_down =
-            kind == ClusterKind::Kubernetes && !check.endpoints.first().is_some_and(|e| e.ok);
-        if !api_down {
-            let endpoints = crate::observe::endpoint::endpoints(kind, &settings, client.as_ref());
-            check
-                .endpoints
-                .extend(crate::observe::probe::probe_all(&self.http, &endpoints).await);
-            check.prepared = match (&client, kind) {
-                (Some(c), _) => prepare::kube_state(c, &settings).await,
-                (None, ClusterKind::Standalone) => prepare::standalone_state(&settings),
-                (None, ClusterKind::Kubernetes) => Vec::new(),
-            };
-        }
-        if check.endpoints.is_empty() {
+        if found.endpoints.is_empty() {
             return Err(ApiError::invalid(
                 "settings",
                 "no endpoint is configured to test",
             ));
         }
-        check.reachable = check.endpoints.iter().all(|e| e.ok || e.optional);
+        let check = ClusterCheck {
+            checked_at: rfc3339(now()),
+            reachable: found.endpoints.iter().all(|e| e.ok || e.optional),
+            endpoints: found.endpoints,
+            prepared: found.prepared,
+            crds: found.crds,
+        };
         let json = serde_json::to_string(&check).map_err(|_| ApiError::internal())?;
         let mut am = row.into_active_model();
         am.last_check = Set(Some(json));
@@ -410,27 +378,31 @@ impl ClustersPort for ClustersService {
     ) -> Result<Vec<PrepareResult>, ApiError> {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
-        let (kind, settings) = stored(&row)?;
-        match kind {
-            ClusterKind::Kubernetes => {
-                let secrets = self.unseal(&row)?;
-                let client = kube::client(&settings, &secrets).await.map_err(|e| {
-                    ApiError::new(http::StatusCode::BAD_GATEWAY, format!("kubernetes: {e}"))
-                })?;
-                prepare::kube_prepare(&client, &settings).await
-            }
-            ClusterKind::Standalone => prepare::standalone_prepare(&self.http, &settings).await,
-        }
+        let (_, backend) = self.backend_of(&row).await?;
+        let backend = backend.map_err(|e| {
+            ApiError::new(http::StatusCode::BAD_GATEWAY, format!("kubernetes: {e}"))
+        })?;
+        backend.prepare().await
     }
 }
 
-fn api_server_label(s: &ClusterSettings) -> String {
-    if s.in_cluster {
-        "in-cluster".into()
-    } else if s.api_server.is_empty() {
-        "from kubeconfig".into()
-    } else {
-        s.api_server.clone()
+impl ClusterHandle {
+    /// How to reach one of the cluster's components.
+    pub fn component(
+        &self,
+        name: Component,
+    ) -> Result<crate::observe::endpoint::Endpoint, ApiError> {
+        self.backend
+            .endpoints()
+            .into_iter()
+            .find(|(c, _, _)| *c == name)
+            .map(|(_, e, _)| e)
+            .ok_or_else(|| {
+                ApiError::new(
+                    http::StatusCode::CONFLICT,
+                    format!("cluster {} has no {name} configured", self.name),
+                )
+            })
     }
 }
 

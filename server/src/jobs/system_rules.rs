@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::model::{AlertRuleInput, RuleReceiver, RunCounts};
+use app::model::{AlertRuleInput, Component, RuleReceiver, RunCounts};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::error::JobError;
@@ -78,8 +78,8 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, JobError> {
             }
         };
         // Monitoring is present when Prometheus and Alertmanager are configured.
-        if rules.component(&handle, "prometheus").is_err()
-            || rules.component(&handle, "alertmanager").is_err()
+        if handle.component(Component::Prometheus).is_err()
+            || handle.component(Component::Alertmanager).is_err()
         {
             continue;
         }

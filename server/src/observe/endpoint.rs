@@ -2,7 +2,7 @@
 //! in-cluster Service reached through the Kubernetes API server's service proxy. Every feature
 //! calls the components through this, so both ways behave the same.
 
-use app::model::{ClusterKind, ClusterSettings, OPTIONAL_COMPONENTS, ServiceRef};
+use app::model::{ClusterSettings, Component, ServiceRef};
 
 use std::time::Duration;
 
@@ -191,25 +191,22 @@ pub fn http_error(status: u16, body: &str) -> String {
     format!("HTTP {status}: {snippet}")
 }
 
-/// The components of a cluster and how to reach each: a direct URL when one is set, else (on
-/// Kubernetes) the component's service through the API server. Unset standalone components and
-/// services turned off are left out.
+/// The components of a cluster and how to reach each: a direct URL when one is set, else (given
+/// a Kubernetes API to proxy through) the component's service through the API server. Unset
+/// standalone components and services turned off are left out.
 pub fn endpoints(
-    kind: ClusterKind,
     settings: &ClusterSettings,
-    client: Option<&kube::Client>,
-) -> Vec<(&'static str, Endpoint, bool)> {
-    ["prometheus", "alertmanager", "loki", "jaeger"]
+    proxy: Option<&kube::Client>,
+) -> Vec<(Component, Endpoint, bool)> {
+    Component::ALL
         .into_iter()
         .filter_map(|component| {
-            let optional = OPTIONAL_COMPONENTS.contains(&component);
+            let optional = component.is_optional();
             let url = settings.url_of(component);
             if !url.is_empty() {
                 return Some((component, Endpoint::Direct(url.to_string()), optional));
             }
-            let (ClusterKind::Kubernetes, Some(client)) = (kind, client) else {
-                return None;
-            };
+            let client = proxy?;
             let service = settings.service_of(component)?;
             let service = ServiceRef::parse(&service)?;
             Some((
@@ -301,9 +298,9 @@ mod tests {
             prometheus_url: "http://127.0.0.1:9090".into(),
             ..Default::default()
         };
-        let e = endpoints(ClusterKind::Standalone, &s, None);
+        let e = endpoints(&s, None);
         assert_eq!(e.len(), 1);
-        assert_eq!(e[0].0, "prometheus");
+        assert_eq!(e[0].0, Component::Prometheus);
         assert_eq!(e[0].1.describe(), "http://127.0.0.1:9090");
     }
 }

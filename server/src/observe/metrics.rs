@@ -8,7 +8,9 @@ use app::api::context::Caller;
 use app::api::metrics::{MetricsPort, TargetOption};
 use app::domain::promql_scope;
 use app::error::ApiError;
-use app::model::{LabelValuesQuery, MetricExpr, QueryTarget, RangeQuery, RangeResult, Role};
+use app::model::{
+    Component, LabelValuesQuery, MetricExpr, QueryTarget, RangeQuery, RangeResult, Role,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::prometheus::Prometheus;
@@ -106,7 +108,10 @@ impl MetricsService {
     }
 
     pub async fn prometheus(&self, cluster_id: i64) -> Result<Prometheus, ApiError> {
-        let endpoint = self.clusters.endpoint(cluster_id, "prometheus").await?;
+        let endpoint = self
+            .clusters
+            .endpoint(cluster_id, Component::Prometheus)
+            .await?;
         Ok(Prometheus::new(endpoint, self.http.clone()))
     }
 }

@@ -2,18 +2,18 @@
 
 use std::time::Instant;
 
-use app::model::EndpointHealth;
+use app::model::{Component, EndpointHealth};
 use serde_json::Value;
 
 use super::endpoint::Endpoint;
 
 /// Where each component reports its version, and where in the JSON (Jaeger reports none).
-fn version_api(component: &str) -> (&'static str, &'static [&'static str]) {
+fn version_api(component: Component) -> (&'static str, &'static [&'static str]) {
     match component {
-        "prometheus" => ("/api/v1/status/buildinfo", &["data", "version"]),
-        "alertmanager" => ("/api/v2/status", &["versionInfo", "version"]),
-        "jaeger" => ("/api/services", &[]),
-        _ => ("/loki/api/v1/status/buildinfo", &["version"]),
+        Component::Prometheus => ("/api/v1/status/buildinfo", &["data", "version"]),
+        Component::Alertmanager => ("/api/v2/status", &["versionInfo", "version"]),
+        Component::Jaeger => ("/api/services", &[]),
+        Component::Loki => ("/loki/api/v1/status/buildinfo", &["version"]),
     }
 }
 
@@ -26,7 +26,7 @@ fn dig<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// Probes one component. Never fails: an unreachable endpoint is a result, with its error.
 pub async fn probe(
     http: &reqwest::Client,
-    component: &str,
+    component: Component,
     endpoint: &Endpoint,
     optional: bool,
 ) -> EndpointHealth {
@@ -46,7 +46,7 @@ pub async fn probe(
     .await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     EndpointHealth::from_outcome(
-        component,
+        component.as_str(),
         endpoint.describe(),
         endpoint.via(),
         optional,
@@ -58,11 +58,11 @@ pub async fn probe(
 /// Probes every endpoint, concurrently.
 pub async fn probe_all(
     http: &reqwest::Client,
-    endpoints: &[(&'static str, Endpoint, bool)],
+    endpoints: &[(Component, Endpoint, bool)],
 ) -> Vec<EndpointHealth> {
     let probes = endpoints
         .iter()
-        .map(|(component, endpoint, optional)| probe(http, component, endpoint, *optional));
+        .map(|(component, endpoint, optional)| probe(http, *component, endpoint, *optional));
     futures_util::future::join_all(probes).await
 }
 
@@ -77,10 +77,16 @@ mod tests {
         let prom = serde_json::json!({"status": "success", "data": {"version": "2.42.0+ds", "goVersion": "go1.19.8"}});
         let am = serde_json::json!({"cluster": {"status": "disabled"}, "versionInfo": {"version": "0.25.0"}});
         let loki = serde_json::json!({"version": "3.4.6", "revision": "y"});
-        assert_eq!(dig(&prom, version_api("prometheus").1), Some("2.42.0+ds"));
-        assert_eq!(dig(&am, version_api("alertmanager").1), Some("0.25.0"));
-        assert_eq!(dig(&loki, version_api("loki").1), Some("3.4.6"));
-        assert_eq!(dig(&loki, version_api("prometheus").1), None);
-        assert!(version_api("jaeger").1.is_empty());
+        assert_eq!(
+            dig(&prom, version_api(Component::Prometheus).1),
+            Some("2.42.0+ds")
+        );
+        assert_eq!(
+            dig(&am, version_api(Component::Alertmanager).1),
+            Some("0.25.0")
+        );
+        assert_eq!(dig(&loki, version_api(Component::Loki).1), Some("3.4.6"));
+        assert_eq!(dig(&loki, version_api(Component::Prometheus).1), None);
+        assert!(version_api(Component::Jaeger).1.is_empty());
     }
 }

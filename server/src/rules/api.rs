@@ -8,8 +8,8 @@ use app::api::context::Caller;
 use app::domain::alert_rules::{self as domain, Grouping, LABEL_NAMESPACE, substitute_namespace};
 use app::error::ApiError;
 use app::model::{
-    AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, ImportItem, LevelCheck, Role,
-    RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
+    AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, Component, ImportItem,
+    LevelCheck, Role, RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
@@ -47,13 +47,13 @@ impl AlertRulesService {
         let mut failed = Vec::new();
         let mut errors = Vec::new();
         for (kind, component) in [
-            (AlertType::Monitor, "prometheus"),
-            (AlertType::Logging, "loki"),
+            (AlertType::Monitor, Component::Prometheus),
+            (AlertType::Logging, Component::Loki),
         ] {
             if !rules.iter().any(|s| s.kind() == kind) {
                 continue;
             }
-            let result = match self.component(handle, component) {
+            let result = match handle.component(component) {
                 Ok(e) if kind == AlertType::Logging => Loki::new(e, self.http.clone())
                     .rules()
                     .await

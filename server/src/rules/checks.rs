@@ -5,7 +5,7 @@ use app::domain::alert_rules as domain;
 use app::domain::promql_scope::auto_step;
 use app::error::ApiError;
 use app::model::{
-    AlertRuleInput, AlertType, Backtest, FiringSeries, LevelBands, LevelCheck, Series,
+    AlertRuleInput, AlertType, Backtest, Component, FiringSeries, LevelBands, LevelCheck, Series,
 };
 
 use super::{AlertRulesService, RulePlace};
@@ -70,7 +70,7 @@ impl AlertRulesService {
         match kind {
             AlertType::Monitor => {
                 let p = Prometheus::new(
-                    self.component(&place.handle, "prometheus")?,
+                    place.handle.component(Component::Prometheus)?,
                     self.http.clone(),
                 );
                 Ok(p.query(expr, None)
@@ -84,7 +84,7 @@ impl AlertRulesService {
                     .collect())
             }
             AlertType::Logging => {
-                let loki = Loki::new(self.component(&place.handle, "loki")?, self.http.clone());
+                let loki = Loki::new(place.handle.component(Component::Loki)?, self.http.clone());
                 loki.query(expr).await.map_err(|e| e.into_api("expr"))
             }
         }
@@ -100,7 +100,7 @@ impl AlertRulesService {
         match kind {
             AlertType::Monitor => {
                 let p = Prometheus::new(
-                    self.component(&place.handle, "prometheus")?,
+                    place.handle.component(Component::Prometheus)?,
                     self.http.clone(),
                 );
                 Ok(p.query_range(expr, start, end, step)
@@ -109,7 +109,7 @@ impl AlertRulesService {
                     .series)
             }
             AlertType::Logging => {
-                let loki = Loki::new(self.component(&place.handle, "loki")?, self.http.clone());
+                let loki = Loki::new(place.handle.component(Component::Loki)?, self.http.clone());
                 loki.query_range(expr, start, end, step)
                     .await
                     .map_err(|e| e.into_api("expr"))

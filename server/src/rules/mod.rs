@@ -5,7 +5,6 @@
 pub mod api;
 pub mod checks;
 pub mod drift;
-pub mod objects;
 mod render;
 pub mod rotate;
 mod saga;
@@ -24,7 +23,7 @@ use app::domain::alert_rules::{
 };
 use app::error::ApiError;
 use app::model::{
-    AlertRuleInput, AlertType, AmReceiver, ClusterKind, Role, RuleScope, TemplateKey, TemplateRule,
+    AlertRuleInput, AlertType, AmReceiver, Component, Role, RuleScope, TemplateKey, TemplateRule,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
@@ -33,13 +32,14 @@ use sea_orm::{
 
 use crate::auth::authz::{environment_as, require_system_admin};
 use crate::auth::secrets::SecretBox;
+use crate::cluster::backend::Change;
 use crate::cluster::error::BackendError;
 use crate::cluster::service::{ClusterHandle, ClustersService};
 use crate::db::entities::{alert_receiver, alert_rule};
 use crate::db::{internal, now};
 use crate::notify::deliver::Notifier;
 use crate::observe::alertmanager::{Alertmanager, AlertmanagerError};
-use objects::{Change, RuleObject};
+use app::domain::rule_objects::RuleObject;
 use store::Stored;
 
 pub struct AlertRulesService {
@@ -172,27 +172,9 @@ impl AlertRulesService {
         }
     }
 
-    /// How to reach one of the cluster's components (from the handle already loaded).
-    pub fn component(
-        &self,
-        handle: &ClusterHandle,
-        name: &str,
-    ) -> Result<crate::observe::endpoint::Endpoint, ApiError> {
-        crate::observe::endpoint::endpoints(handle.kind, &handle.settings, handle.client.as_ref())
-            .into_iter()
-            .find(|(c, _, _)| *c == name)
-            .map(|(_, e, _)| e)
-            .ok_or_else(|| {
-                ApiError::new(
-                    http::StatusCode::CONFLICT,
-                    format!("cluster {} has no {name} configured", handle.name),
-                )
-            })
-    }
-
     pub fn alertmanager(&self, handle: &ClusterHandle) -> Result<Alertmanager, ApiError> {
         Ok(Alertmanager {
-            endpoint: self.component(handle, "alertmanager")?,
+            endpoint: handle.component(Component::Alertmanager)?,
             http: self.http.clone(),
         })
     }

@@ -139,6 +139,6 @@ impl AlertRulesService {
     }
 
     pub(super) fn needs_all(handle: &ClusterHandle, kinds: &[Option<AlertType>]) -> bool {
-        handle.kind == ClusterKind::Standalone || kinds.contains(&Some(AlertType::Logging))
+        handle.backend.needs_every_rule() || kinds.contains(&Some(AlertType::Logging))
     }
 }

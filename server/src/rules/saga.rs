@@ -30,7 +30,7 @@ impl AlertRulesService {
             before,
             rules: &all,
         };
-        let written = objects::write(handle, &self.http, &change).await;
+        let written = handle.backend.apply(&change).await;
         let result = match written {
             Err(e) => Err(cluster_error(handle, e)),
             Ok(n) => match enabled {
@@ -138,19 +138,17 @@ impl AlertRulesService {
         } else {
             Vec::new()
         };
-        objects::write(
-            handle,
-            &self.http,
-            &Change {
+        handle
+            .backend
+            .apply(&Change {
                 namespace,
                 name,
                 after: after.as_ref(),
                 before,
                 rules: &all,
-            },
-        )
-        .await
-        .map_err(|e| cluster_error(handle, e))?;
+            })
+            .await
+            .map_err(|e| cluster_error(handle, e))?;
         if silence {
             let enabled = stored.as_ref().is_none_or(|s| s.row.is_open);
             self.silence(handle, namespace, name, enabled).await?;

@@ -6,7 +6,7 @@
 //! whoever binds the namespace next.
 
 use app::error::ApiError;
-use app::model::{ClusterKind, ClusterSettings};
+use app::model::ClusterSettings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::cluster::kube::crds::{Crd, ServiceMonitor};
@@ -133,9 +133,7 @@ pub async fn cluster_residue(
         .await
         .map_err(|e| unreachable(&e.message))?;
     let mut out = Vec::new();
-    if handle.kind == ClusterKind::Kubernetes
-        && let Some(client) = &handle.client
-    {
+    if let Some(client) = handle.backend.kubernetes() {
         let monitors = k::list_ours(
             client,
             &ServiceMonitor::api_resource(),

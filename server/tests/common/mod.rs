@@ -1,6 +1,7 @@
 //! Test harness: the real router over a fresh database on each backend, driven with HTTP requests.
 #![allow(dead_code)]
 
+pub mod fake_backend;
 pub mod fake_kube;
 pub mod real;
 pub mod remote_write;
@@ -107,6 +108,24 @@ impl TestApp {
 
     /// Like `start`, with the configuration adjusted first.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start_connected(backend, adjust, None).await
+    }
+
+    /// Like `start`, with every cluster's backend built by `connector` (an in-memory cluster),
+    /// and a public URL for the receivers the rules are written with.
+    pub async fn start_on(
+        backend: Backend,
+        connector: std::sync::Arc<dyn server::cluster::backend::Connect>,
+    ) -> TestApp {
+        let public = |c: &mut Config| c.public_url = Some("https://gemscope.example".into());
+        Self::start_connected(backend, public, Some(connector)).await
+    }
+
+    async fn start_connected(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        connector: Option<std::sync::Arc<dyn server::cluster::backend::Connect>>,
+    ) -> TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let suffix = server::auth::token::random_token("")
@@ -144,7 +163,11 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let state = AppState::new(db.clone(), config, LoginLimiter::default()).expect("state");
+        let state = match connector {
+            Some(c) => AppState::with_connector(db.clone(), config, LoginLimiter::default(), c),
+            None => AppState::new(db.clone(), config, LoginLimiter::default()),
+        }
+        .expect("state");
         let router = server::web::router(state.clone());
         TestApp {
             backend,

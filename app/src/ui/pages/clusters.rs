@@ -9,8 +9,8 @@ use crate::api::clusters::{
     CreateCluster, DeleteCluster, PrepareCluster, TestCluster, UpdateCluster, list_clusters,
 };
 use crate::model::{
-    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings, DEFAULT_LOGGING_NAMESPACE,
-    DEFAULT_MONITORING_NAMESPACE, PrepareResult, default_service,
+    Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterSettings, Component,
+    DEFAULT_LOGGING_NAMESPACE, DEFAULT_MONITORING_NAMESPACE, PrepareResult,
 };
 use crate::ui::components::{
     ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
@@ -76,8 +76,8 @@ pub fn ClustersPage() -> impl IntoView {
     let service_field = move |label: fn(&crate::i18n::Texts) -> &'static str,
                               name: &'static str,
                               value: RwSignal<String>,
-                              component: &'static str| {
-        let default = default_service(component).unwrap_or_default();
+                              component: Component| {
+        let default = component.default_service();
         view! { <TextField label=Signal::derive(move || label(t())) field=name value error placeholder=default /> }
     };
     view! {
@@ -171,10 +171,10 @@ pub fn ClustersPage() -> impl IntoView {
             <TextField label=Signal::derive(move || t().alert_group_interval) field="settings.alert_group_interval" value=form.alert_group_interval error placeholder="30s" />
             <Show when=move || !standalone()>
                 <p class="muted wide">{move || t().services_hint}</p>
-                {service_field(|t| t.prometheus_service, "settings.prometheus_service", form.prometheus_service, "prometheus")}
-                {service_field(|t| t.alertmanager_service, "settings.alertmanager_service", form.alertmanager_service, "alertmanager")}
-                {service_field(|t| t.loki_service, "settings.loki_service", form.loki_service, "loki")}
-                {service_field(|t| t.jaeger_service, "settings.jaeger_service", form.jaeger_service, "jaeger")}
+                {service_field(|t| t.prometheus_service, "settings.prometheus_service", form.prometheus_service, Component::Prometheus)}
+                {service_field(|t| t.alertmanager_service, "settings.alertmanager_service", form.alertmanager_service, Component::Alertmanager)}
+                {service_field(|t| t.loki_service, "settings.loki_service", form.loki_service, Component::Loki)}
+                {service_field(|t| t.jaeger_service, "settings.jaeger_service", form.jaeger_service, Component::Jaeger)}
                 <TextField label=Signal::derive(move || t().monitoring_namespace) field="settings.monitoring_namespace" value=form.monitoring_namespace error placeholder=DEFAULT_MONITORING_NAMESPACE />
                 <TextField label=Signal::derive(move || t().logging_namespace) field="settings.logging_namespace" value=form.logging_namespace error placeholder=DEFAULT_LOGGING_NAMESPACE />
             </Show>

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use app::model::{CrdPresence, EndpointHealth};
+use app::model::{ClusterSettings, CrdPresence, EndpointHealth};
 
 use super::crds::{LOGGING_KINDS, MONITORING_KINDS};
 use super::describe;
@@ -66,4 +66,15 @@ pub async fn crds(client: &kube::Client) -> BackendResult<Vec<CrdPresence>> {
         }
     }
     Ok(out)
+}
+
+/// How the API server is named in a connection test.
+pub fn api_server_label(s: &ClusterSettings) -> String {
+    if s.in_cluster {
+        "in-cluster".into()
+    } else if s.api_server.is_empty() {
+        "from kubeconfig".into()
+    } else {
+        s.api_server.clone()
+    }
 }

@@ -1,9 +1,13 @@
 //! The Kubernetes backend: a kube-rs client per cluster, server-side apply with field manager
 //! `gemscope`, and the connection test.
 
+mod backend;
 pub mod check;
 pub mod crds;
 pub mod kubeconfig;
+mod rules;
+
+pub use backend::KubeBackend;
 
 use std::time::Duration;
 

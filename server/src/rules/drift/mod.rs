@@ -1,88 +1,32 @@
-//! The config check (inventory §5.5): every rule of a cluster re-rendered from the database and
-//! compared with what the cluster holds, template-based expressions generated again, and the
-//! expression run once as a sanity query. Objects labelled as Gemscope's alert rules that no row
-//! owns are orphans. Kubernetes: PrometheusRule, AlertmanagerConfig and the Loki rules ConfigMap
-//! key (three list calls per cluster). Standalone: the rule files.
+//! The config check (inventory §5.5): every rule of a cluster rendered again from the database
+//! and compared with what the cluster holds, template-based expressions generated again, and
+//! the expression run once as a sanity query. Objects labelled as Gemscope's alert rules that no
+//! row owns are orphans.
 //!
-//! `compare`: the pure comparison and its report; `live`: reading what a cluster holds;
-//! `kube_check` / `file_check`: one cluster kind each; `record`: storing a result; `repair`:
-//! writing again and deleting orphans.
+//! The check is `diff(render(db), backend.live())`: the objects come from the cluster's backend,
+//! the comparison is the pure `app::domain::rule_objects::diff`. `record` stores a result;
+//! `repair` writes a rule again and deletes orphans.
 
-mod compare;
-mod file_check;
-mod kube_check;
-mod live;
 mod record;
 mod repair;
-#[cfg(test)]
-mod tests;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
-use app::domain::alert_rules::{self as domain, am_config_labels, prometheus_rule_labels};
-use app::domain::{am_config, receiver_secret, rule_file};
+use app::domain::alert_rules as domain;
+use app::domain::rule_objects::{self as objects, RuleExpectation, RuleObject};
 use app::error::ApiError;
-use app::model::{
-    AlertType, ClusterKind, ClusterSettings, NamespacedAmConfig, RuleFile, RuleGroup,
-};
-use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, Patch, PatchParams};
+use app::model::AlertType;
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
 
-use super::objects::{self, RuleObject};
 use super::store::{self, CheckDetail, Stored};
 use super::{AlertRulesService, RulePlace};
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::kube::crds::{AlertmanagerConfig, Crd, PrometheusRule};
-use crate::cluster::kube::{self as k, FIELD_MANAGER};
-use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
+use crate::cluster::error::BackendError;
 use crate::cluster::service::ClusterHandle;
-use crate::cluster::standalone::{self, RuleTarget};
 use crate::db::entities::{alert_rule, rule_orphan};
 use crate::db::{internal, now};
 
-use compare::*;
-pub use compare::{normalize, redact_tokens, unified};
-use live::*;
+pub use app::domain::rule_objects::{ERROR, Finding, OK, OrphanFound, WARNING};
 pub(crate) use repair::still_drifted;
-
-pub const OK: &str = "ok";
-pub const WARNING: &str = "warning";
-pub const ERROR: &str = "error";
-
-pub const KIND_PROMETHEUS_RULE: &str = "PrometheusRule";
-pub const KIND_AM_CONFIG: &str = "AlertmanagerConfig";
-pub const KIND_LOKI_RULES: &str = "LokiRules";
-pub const KIND_RULE_FILE: &str = "RuleFile";
-
-/// One rule's result.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Finding {
-    pub errors: Vec<String>,
-    pub warnings: Vec<String>,
-    pub diff: String,
-}
-
-impl Finding {
-    pub fn status(&self) -> &'static str {
-        if !self.errors.is_empty() {
-            ERROR
-        } else if !self.warnings.is_empty() {
-            WARNING
-        } else {
-            OK
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrphanFound {
-    pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
-    pub content: String,
-}
 
 #[derive(Debug, Default)]
 pub struct DriftCheck {
@@ -163,18 +107,32 @@ impl AlertRulesService {
             .rendered_rules(handle)
             .await
             .map_err(CheckError::Rules)?;
-        let mut check = DriftCheck::default();
-        match (handle.kind, &handle.client) {
-            (ClusterKind::Kubernetes, Some(client)) => {
-                let live = kube_live(handle, client).await?;
-                self.check_kube(handle, &rules, &live, &mut check).await;
-            }
-            (ClusterKind::Kubernetes, None) => {
-                return Err(BackendError::Settings("no Kubernetes client".into()).into());
-            }
-            (ClusterKind::Standalone, _) => self.check_files(handle, &rules, &mut check).await?,
+        let rendered: Vec<RuleObject> = rules
+            .iter()
+            .filter_map(|(_, o)| o.as_ref().ok().cloned())
+            .collect();
+        let mut desired = handle.backend.desired(&rendered)?.into_iter();
+        let expected: Vec<RuleExpectation> = rules
+            .iter()
+            .map(|(s, o)| RuleExpectation {
+                id: s.row.id,
+                namespace: s.row.namespace.clone(),
+                name: s.row.name.clone(),
+                objects: match o {
+                    Ok(_) => Ok(desired.next().unwrap_or_default()),
+                    Err(e) => Err(e.message.clone()),
+                },
+            })
+            .collect();
+        let live = handle.backend.live().await?;
+        let (mut findings, orphans) = objects::diff(&expected, &live);
+        for ((s, _), (_, _, f)) in rules.iter().zip(findings.iter_mut()) {
+            self.sanity_check(handle, s, f).await;
         }
-        Ok(check)
+        Ok(DriftCheck {
+            rules: findings,
+            orphans,
+        })
     }
 }
 

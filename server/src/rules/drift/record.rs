@@ -46,7 +46,7 @@ impl AlertRulesService {
         let found: HashSet<String> = check
             .orphans
             .iter()
-            .map(|o| key(o.kind, &o.namespace, &o.name))
+            .map(|o| key(o.object.kind(), o.object.namespace(), o.object.name()))
             .collect();
         let gone: Vec<i64> = known
             .iter()
@@ -67,12 +67,14 @@ impl AlertRulesService {
         let fresh: Vec<rule_orphan::ActiveModel> = check
             .orphans
             .iter()
-            .filter(|o| !kept.contains(&key(o.kind, &o.namespace, &o.name)))
+            .filter(|o| {
+                !kept.contains(&key(o.object.kind(), o.object.namespace(), o.object.name()))
+            })
             .map(|o| rule_orphan::ActiveModel {
                 cluster_id: Set(cluster_id),
-                kind: Set(o.kind.to_string()),
-                namespace: Set(o.namespace.clone()),
-                name: Set(o.name.clone()),
+                kind: Set(o.object.kind().to_string()),
+                namespace: Set(o.object.namespace().to_string()),
+                name: Set(o.object.name().to_string()),
                 content: Set(Some(o.content.clone())),
                 found_at: Set(t),
                 ..Default::default()

@@ -1,6 +1,7 @@
 //! Repair: a rule written again from the database, an orphan deleted from its cluster.
 
 use super::*;
+use app::domain::rule_objects::ObjectRef;
 
 impl AlertRulesService {
     /// Writes a rule again from the database (server-side apply, or its file). Returns its
@@ -49,24 +50,19 @@ impl AlertRulesService {
             .map_err(internal)?
             .ok_or_else(|| ApiError::not_found("orphan"))?;
         let handle = self.clusters.handle(o.cluster_id).await?;
-        let owned = match o.kind.as_str() {
-            // A logging rule's group is named after the rule.
-            KIND_LOKI_RULES => store::one(&self.db, o.cluster_id, &o.namespace, &o.name)
-                .await?
-                .is_some_and(|s| s.kind() == AlertType::Logging),
-            KIND_RULE_FILE => store::load(
-                &self.db,
-                Condition::all().add(alert_rule::Column::ClusterId.eq(o.cluster_id)),
-            )
-            .await?
-            .iter()
-            .any(|s| objects::standalone_rule_file(&s.row.namespace, &s.row.name) == o.name),
-            _ => store::one(&self.db, o.cluster_id, &o.namespace, &o.name)
-                .await?
-                .is_some(),
+        let object = ObjectRef::parse(&o.kind, &o.namespace, &o.name).ok_or_else(|| {
+            tracing::error!(orphan = o.id, kind = %o.kind, "stored orphan kind is not a known kind");
+            ApiError::internal()
+        })?;
+        let owner = match object.owner() {
+            Some((ns, name)) => store::one(&self.db, o.cluster_id, &ns, &name).await?,
+            None => None,
         };
-        let prepared =
-            crate::cluster::prepare::is_prepared(&handle.settings, &o.kind, &o.namespace, &o.name);
+        // A logging rule's group is named after the rule; other objects after any rule.
+        let owned = owner.is_some_and(|s| {
+            !matches!(object, ObjectRef::LokiGroup { .. }) || s.kind() == AlertType::Logging
+        });
+        let prepared = crate::cluster::prepare::is_prepared(&handle.settings, &object);
         if owned || prepared {
             let why = if prepared {
                 "is written by prepare"
@@ -82,7 +78,9 @@ impl AlertRulesService {
             ));
         }
         let _guard = self.lock(o.cluster_id).await;
-        delete_object(&handle, &self.http, &o)
+        handle
+            .backend
+            .remove(&object)
             .await
             .map_err(|e| crate::rules::cluster_error(&handle, e))?;
         rule_orphan::Entity::delete_by_id(o.id)
@@ -105,96 +103,4 @@ pub(crate) fn still_drifted(check: &DriftCheck, id: i64, name: &str) -> Result<(
         )),
         _ => Ok(()),
     }
-}
-
-pub(super) async fn delete_object(
-    handle: &ClusterHandle,
-    http: &reqwest::Client,
-    o: &rule_orphan::Model,
-) -> BackendResult<()> {
-    match (o.kind.as_str(), &handle.client) {
-        (KIND_PROMETHEUS_RULE, Some(c)) => {
-            k::delete(
-                c,
-                &PrometheusRule::api_resource(),
-                Some(&o.namespace),
-                &o.name,
-            )
-            .await
-        }
-        (KIND_AM_CONFIG, Some(c)) => {
-            k::delete(
-                c,
-                &AlertmanagerConfig::api_resource(),
-                Some(&o.namespace),
-                &o.name,
-            )
-            .await
-        }
-        (KIND_LOKI_RULES, Some(c)) => remove_loki_group(handle, c, &o.namespace, &o.name).await,
-        (KIND_LOKI_RULES, None) if handle.kind == ClusterKind::Standalone => {
-            let stem = objects::standalone_loki_file(&o.namespace);
-            let target = RuleTarget {
-                dir: &handle.settings.loki_rules_dir,
-                name: &stem,
-                reload: None,
-            };
-            let Some(text) = standalone::read_optional(&target.path()?)? else {
-                return Ok(());
-            };
-            match without_group(&text, &o.name)? {
-                Some(rest) => standalone::apply_rules(http, &target, &rest).await,
-                None => standalone::remove_rules(http, &target).await,
-            }
-            .map(|_| ())
-        }
-        (KIND_RULE_FILE, _) => {
-            let reload = Some(handle.settings.prometheus_url.as_str()).filter(|u| !u.is_empty());
-            standalone::remove_rules(
-                http,
-                &RuleTarget {
-                    dir: &handle.settings.rules_dir,
-                    name: &o.name,
-                    reload,
-                },
-            )
-            .await
-            .map(|_| ())
-        }
-        (kind, _) => Err(BackendError::Settings(format!(
-            "cannot delete a {kind} from this cluster"
-        ))),
-    }
-}
-
-/// Takes one group out of a namespace's key of the Loki rules ConfigMap.
-pub(super) async fn remove_loki_group(
-    handle: &ClusterHandle,
-    client: &kube::Client,
-    ns: &str,
-    group: &str,
-) -> BackendResult<()> {
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), handle.settings.logging_ns());
-    let Some(cm) = api.get_opt(LOKI_RULES_CONFIGMAP).await? else {
-        return Ok(());
-    };
-    let Some(text) = cm.data.as_ref().and_then(|d| d.get(ns)) else {
-        return Ok(());
-    };
-    let value = match without_group(text, group)? {
-        Some(rest) => Value::String(
-            serde_norway::to_string(&rest).map_err(|e| BackendError::Render(e.to_string()))?,
-        ),
-        None => Value::Null,
-    };
-    api.patch(
-        LOKI_RULES_CONFIGMAP,
-        &PatchParams {
-            field_manager: Some(FIELD_MANAGER.into()),
-            ..Default::default()
-        },
-        &Patch::Merge(&json!({"data": {ns: value}})),
-    )
-    .await?;
-    Ok(())
 }

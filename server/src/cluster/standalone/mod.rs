@@ -11,6 +11,9 @@ use app::model::RuleFile;
 use crate::cluster::error::{BackendError, BackendResult};
 use crate::observe::join;
 
+mod backend;
+pub use backend::FileBackend;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileWrite {
     Unchanged,
