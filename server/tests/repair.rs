@@ -14,7 +14,7 @@ use app::model::JobKind;
 use common::fake_backend::{FakeCluster, FakeConnector};
 use common::fake_kube::{TOKEN, serve_monitored};
 use common::real::RealStack;
-use common::rules::{monitor_rule, repair_all, rule_id, rule_row, run_job, webhook_channel};
+use common::rules::{monitor_rule, repair_all, repair_rule, rule_row, run_job, webhook_channel};
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -82,13 +82,7 @@ async fn repair_takes_back_a_group_another_client_put_into_a_rule() {
     foreign_edit(&base).await;
     run_job(&app, JobKind::AlertConfigCheck).await;
     assert_eq!(rule_row(&app, "queue-deep").await.check_status, "error");
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "rule", "id": rule_id(&app, "queue-deep").await}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let out = repair_rule(&app, &admin, "queue-deep").await;
     assert_eq!(out["repaired"], json!(["shop/queue-deep"]), "{out}");
     assert_converged(&base).await;
     assert_ne!(rule_row(&app, "queue-deep").await.check_status, "error");
@@ -223,13 +217,7 @@ async fn the_check_finds_an_edit_and_repair_puts_back_what_the_database_renders(
         detail.contains("PrometheusRule shop/queue-deep differs from the database"),
         "{detail}"
     );
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "rule", "id": rule_id(&app, "queue-deep").await}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let out = repair_rule(&app, &admin, "queue-deep").await;
     assert_eq!(out["repaired"], json!(["shop/queue-deep"]), "{out}");
     assert_eq!(fake.get(&rule_object()), Some(written));
     assert_ne!(rule_row(&app, "queue-deep").await.check_status, "error");

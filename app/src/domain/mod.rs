@@ -10,6 +10,8 @@ pub mod confine;
 pub mod dashboards;
 pub mod explore;
 pub mod go_template;
+#[cfg(test)]
+mod golden;
 pub mod logql;
 pub mod presets;
 pub mod promql_scope;

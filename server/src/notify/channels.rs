@@ -266,7 +266,7 @@ impl ChannelsPort for ChannelsService {
             .notifier
             .vendors
             .outgoing(&input.config, &group, &r, &raw, now() * 1000)
-            .map_err(|e| ApiError::invalid("config.url", e))?;
+            .map_err(|e| ApiError::invalid("config.url", e.to_string()))?;
         let (url, body) = match out {
             Some(o) => (
                 app::domain::channels::mask(&SecretField::new(o.url)).hint,

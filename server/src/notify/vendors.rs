@@ -127,6 +127,13 @@ fn aliyun_form(action: &str, key_id: &str, secret: &str, extra: &[(&str, String)
         .join("&")
 }
 
+/// A channel whose request cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum OutgoingError {
+    #[error("robot URL: {0}")]
+    RobotUrl(#[from] url::ParseError),
+}
+
 impl Vendors {
     /// The HTTP request for a channel and a group (`None` for e-mail), around the rendered
     /// message `r`. `raw` is the payload as Alertmanager sent it, passed through unchanged to
@@ -138,7 +145,7 @@ impl Vendors {
         r: &Rendered,
         raw: &Value,
         now_ms: i64,
-    ) -> Result<Option<Outgoing>, String> {
+    ) -> Result<Option<Outgoing>, OutgoingError> {
         let json_post = |url: String, body: Value| Outgoing {
             method: "POST",
             url,
@@ -185,8 +192,7 @@ impl Vendors {
                 at_mobiles,
                 sign_secret,
             } => {
-                let mut target =
-                    url::Url::parse(url.get()).map_err(|e| format!("robot URL: {e}"))?;
+                let mut target = url::Url::parse(url.get())?;
                 if !sign_secret.get().is_empty() {
                     target
                         .query_pairs_mut()
@@ -300,7 +306,7 @@ impl Vendors {
         let out = match self.outgoing(config, group, r, raw, now_ms) {
             Ok(Some(o)) => o,
             Ok(None) => return self.email(config, r).await,
-            Err(e) => return Attempt::failed("", e, false),
+            Err(e) => return Attempt::failed("", e.to_string(), false),
         };
         let insecure = matches!(
             config,

@@ -213,16 +213,12 @@ impl CollectorsService {
     async fn scrape_state(
         &self,
         cluster_id: i64,
-    ) -> Result<BTreeMap<String, Vec<ScrapeTarget>>, String> {
-        let prometheus = self
-            .metrics
-            .prometheus(cluster_id)
-            .await
-            .map_err(|e| e.message)?;
+    ) -> Result<BTreeMap<String, Vec<ScrapeTarget>>, ApiError> {
+        let prometheus = self.metrics.prometheus(cluster_id).await?;
         let data = prometheus
             .targets()
             .await
-            .map_err(|e| e.into_api("prometheus").message)?;
+            .map_err(|e| e.into_api("prometheus"))?;
         Ok(targets_by_pool(&data))
     }
 }
@@ -245,7 +241,7 @@ impl CollectorsPort for CollectorsService {
                 .collect();
         let (mut pools, status_error) = match self.scrape_state(env.cluster_id).await {
             Ok(p) => (p, None),
-            Err(e) => (BTreeMap::new(), Some(e)),
+            Err(e) => (BTreeMap::new(), Some(e.message)),
         };
         let mut collectors: Vec<Collector> = services
             .items

@@ -64,6 +64,16 @@ pub async fn monitor_rule(
     .await;
 }
 
+/// Repairs one rule (written again from the database); returns what it repaired.
+pub async fn repair_rule(app: &TestApp, admin: &str, name: &str) -> Value {
+    app.ok(
+        "/api/drift/repair",
+        json!({"target": {"kind": "rule", "id": rule_id(app, name).await}}),
+        Auth::Cookie(admin),
+    )
+    .await
+}
+
 /// "Repair all" on a cluster, which must not fail on anything; returns what it repaired.
 pub async fn repair_all(app: &TestApp, admin: &str, cluster: i64) -> Value {
     let out = app

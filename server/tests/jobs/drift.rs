@@ -119,13 +119,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     assert_eq!(r.status, 403, "{}", r.body);
 
     // Repair: the rule is written again from the database, the orphan deleted; both audited.
-    let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "rule", "id": rule_id(&app, "queue-deep").await}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let out = repair_rule(&app, &admin, "queue-deep").await;
     assert_eq!(out["repaired"], json!(["shop/queue-deep"]));
     let live = common::fake_kube::get(&base, pr_path).await.unwrap();
     assert_eq!(
@@ -152,12 +146,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         !detail.contains(token_b64),
         "the report shows no receiver URL"
     );
-    app.ok(
-        "/api/drift/repair",
-        json!({"target": {"kind": "rule", "id": rule_id(&app, "queue-deep").await}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    repair_rule(&app, &admin, "queue-deep").await;
     let repaired = common::fake_kube::get(&base, secret_path).await.unwrap();
     assert_eq!(repaired["data"], original["data"]);
 

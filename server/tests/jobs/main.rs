@@ -23,7 +23,7 @@ use common::fake_kube::{TOKEN, serve_monitored};
 use common::real::RealStack;
 use common::remote_write::{push, series};
 use common::rules::{
-    monitor_rule, repair_all, rule_id, rule_row, run_job, wait_for, webhook_channel,
+    monitor_rule, repair_all, repair_rule, rule_row, run_job, wait_for, webhook_channel,
 };
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};

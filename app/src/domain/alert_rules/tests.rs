@@ -207,19 +207,7 @@ fn document(input: &AlertRuleInput, target: &Target<'_>, t: Option<&TemplateRule
 }
 
 fn golden(name: &str, got: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/domain/alert_rules/golden")
-        .join(format!("{name}.yaml"));
-    if std::env::var_os("GEMSCOPE_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (GEMSCOPE_UPDATE_GOLDEN=1 writes it)",
-            path.display()
-        )
-    });
-    assert_eq!(got, want, "{name} differs from {}", path.display());
+    crate::domain::golden::check("src/domain/alert_rules", name, got);
 }
 
 #[test]

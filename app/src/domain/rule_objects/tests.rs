@@ -81,19 +81,7 @@ fn text_or_yaml(v: &Value) -> String {
 }
 
 fn golden(name: &str, got: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/domain/rule_objects/golden")
-        .join(format!("{name}.yaml"));
-    if std::env::var_os("GEMSCOPE_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (GEMSCOPE_UPDATE_GOLDEN=1 writes it)",
-            path.display()
-        )
-    });
-    assert_eq!(got, want, "{name} differs from {}", path.display());
+    crate::domain::golden::check("src/domain/rule_objects", name, got);
 }
 
 #[test]
