@@ -25,8 +25,11 @@ test("switching to Chinese relabels the UI and is remembered", async ({ page }) 
   await form.locator("#f-name").fill("Bad Name");
   await form.locator("button[type=submit]").click();
   await expect(form.locator(".field-error")).toContainText("name：只能使用小写字母");
+  // The page renders errors from their code: switching back re-renders the same error in
+  // English, without asking the server again.
   await page.getByTestId("language").selectOption("en");
   await expect(page.locator("nav.sidenav")).toContainText("Tenants");
+  await expect(form.locator(".field-error")).toContainText("name: use lowercase letters");
 });
 
 test("dark theme toggles and persists", async ({ page }) => {

@@ -9,7 +9,7 @@ use app::api::context::Caller;
 use app::api::dashboards::DashboardsPort;
 use app::domain::dashboards as rules;
 use app::domain::promql_scope;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     Dashboard, DashboardInput, DashboardQuery, Graph, PanelResult, QueryTarget, RangeResult, Role,
 };
@@ -65,12 +65,12 @@ impl DashboardsService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("dashboard"))?;
+            .ok_or_else(|| ApiError::not_found(Code::DashboardNotFound))?;
         let env = environment_as(&self.db, caller, d.environment_id, min)
             .await
             .map_err(|e| {
                 if e.status == 404 {
-                    ApiError::not_found("dashboard")
+                    ApiError::not_found(Code::DashboardNotFound)
                 } else {
                     e
                 }
@@ -92,10 +92,7 @@ impl DashboardsService {
                 self.metrics
                     .build(&place, &rules::target_query(t, &[]))
                     .await
-                    .map_err(|e| {
-                        let field = format!("graphs[{i}].targets[{j}]");
-                        ApiError::invalid(&field, e.message)
-                    })?;
+                    .map_err(|e| e.on(&format!("graphs[{i}].targets[{j}]")))?;
             }
         }
         Ok(())
@@ -114,7 +111,7 @@ impl DashboardsService {
             .await
             .map_err(internal)?
             .ok_or_else(|| {
-                ApiError::invalid("template", format!("no dashboard template {name:?}"))
+                ApiError::invalid("template", Code::NoDashboardTemplate).arg(format!("{name:?}"))
             })?;
         Ok(Some(crate::templates::library::dashboard_from_row(row)))
     }
@@ -206,9 +203,7 @@ impl DashboardsPort for DashboardsService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| {
-            conflict_or_internal(e, "name", "this environment has a dashboard with this name")
-        })?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::DashboardExists))?;
         Ok(view(row))
     }
 
@@ -232,9 +227,10 @@ impl DashboardsPort for DashboardsService {
         am.variables = Set(json(&input.variables)?);
         am.template = Set(template);
         am.updated_at = Set(now());
-        let row = am.update(&self.db).await.map_err(|e| {
-            conflict_or_internal(e, "name", "this environment has a dashboard with this name")
-        })?;
+        let row = am
+            .update(&self.db)
+            .await
+            .map_err(|e| conflict_or_internal(e, "name", Code::DashboardExists))?;
         Ok(view(row))
     }
 
@@ -257,10 +253,9 @@ impl DashboardsPort for DashboardsService {
         let d = view(row);
         for name in q.variables.keys() {
             if !d.variables.contains_key(name) {
-                return Err(ApiError::invalid(
-                    "variables",
-                    format!("the dashboard has no variable {name:?}"),
-                ));
+                return Err(
+                    ApiError::invalid("variables", Code::MissingVariable).arg(format!("{name:?}"))
+                );
             }
         }
         let place = QueryPlace {
@@ -294,7 +289,7 @@ impl DashboardsPort for DashboardsService {
         let (row, env) = self.dashboard(caller, dashboard_id, Role::Viewer).await?;
         let d = view(row);
         let fixed = d.variables.get(&name).ok_or_else(|| {
-            ApiError::invalid("name", format!("the dashboard has no variable {name:?}"))
+            ApiError::invalid("name", Code::MissingVariable).arg(format!("{name:?}"))
         })?;
         let fixed: Vec<String> = fixed
             .split(',')

@@ -3,7 +3,7 @@
 use app::api::context::Caller;
 use app::api::users::UsersPort;
 use app::domain::validate;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{NewUser, User, UserUpdate};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, Set,
@@ -74,7 +74,7 @@ impl UsersPort for UsersService {
         let row = new_row(input, password_hash)
             .insert(&self.db)
             .await
-            .map_err(|e| conflict_or_internal(e, "username", "is already taken"))?;
+            .map_err(|e| conflict_or_internal(e, "username", Code::NameTaken))?;
         Ok(view(row))
     }
 
@@ -84,16 +84,13 @@ impl UsersPort for UsersService {
         validate::email(&input.email)?;
         if input.user_id == caller.user_id && (!input.active || !input.is_system_admin) {
             // Locking yourself out of administration would leave nobody to undo it.
-            return Err(ApiError::invalid(
-                "user_id",
-                "you cannot disable or demote yourself",
-            ));
+            return Err(ApiError::invalid("user_id", Code::CannotDemoteSelf));
         }
         let u = user::Entity::find_by_id(input.user_id)
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("user"))?;
+            .ok_or_else(|| ApiError::not_found(Code::UserNotFound))?;
         let was_active = u.active;
         let mut am = u.into_active_model();
         am.display_name = Set(input.display_name);
@@ -115,7 +112,7 @@ impl UsersPort for UsersService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("user"))?;
+            .ok_or_else(|| ApiError::not_found(Code::UserNotFound))?;
         let mut am = u.into_active_model();
         am.password_hash = Set(hash(pw).await?);
         am.updated_at = Set(now());

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 
 use app::api::account::{preference_cookie_values, session_cookie};
 use app::api::context::{ClientIp, Credentials, SESSION_COOKIE, cookie, request_lang};
-use app::i18n::localize_error;
+use app::error::Code;
+use app::i18n::localize;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -212,7 +213,7 @@ async fn form_login(
             redirect("/", &cookies)
         }
         Err(e) => {
-            let message = localize_error(request_lang(&parts_of(headers)), &e.message);
+            let message = localize(request_lang(&parts_of(headers)), &e);
             let q = serde_urlencoded::to_string([("error", message.as_str())]).unwrap_or_default();
             redirect(&format!("/login?{q}"), &[])
         }
@@ -256,20 +257,21 @@ async fn notify(
     axum::extract::Path((channel, token)): axum::extract::Path<(i64, String)>,
     body: axum::body::Bytes,
 ) -> Response {
-    use app::error::ApiError;
+    use app::error::{ApiError, Code};
     let fail = |e: ApiError| (e.status_code(), axum::Json(e)).into_response();
     let raw: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return fail(ApiError::invalid("body", format!("not JSON: {e}"))),
+        Err(e) => return fail(ApiError::invalid("body", Code::NotJson).arg(e)),
     };
     match state.notifier.receive(channel, &token, raw, false).await {
         Ok(d) if d.ok => {
             axum::Json(serde_json::json!({"status": "delivered", "delivery": d})).into_response()
         }
-        Ok(d) => fail(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            format!("delivery failed ({}): {}", d.upstream, d.error),
-        )),
+        Ok(d) => fail(
+            ApiError::new(StatusCode::BAD_GATEWAY, Code::DeliveryFailed)
+                .arg(&d.upstream)
+                .arg(&d.error),
+        ),
         Err(e) => fail(e),
     }
 }
@@ -295,10 +297,7 @@ async fn history(
     let group: crate::notify::payload::Group = match serde_json::from_slice(&body) {
         Ok(g) => g,
         Err(e) => {
-            return fail(ApiError::invalid(
-                "body",
-                format!("not an Alertmanager webhook payload: {e}"),
-            ));
+            return fail(ApiError::invalid("body", Code::NotWebhookPayload).arg(e));
         }
     };
     match crate::notify::history::ingest(
@@ -332,10 +331,7 @@ async fn message_stream(State(state): State<AppState>, req: Request<Body>) -> Re
         Err(e) => return (e.status_code(), axum::Json(e)).into_response(),
     };
     let Some(slot) = state.streams.take(caller.user_id) else {
-        let e = app::error::ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many open unread-count streams; close a tab",
-        );
+        let e = app::error::ApiError::new(StatusCode::TOO_MANY_REQUESTS, Code::TooManyStreams);
         return (e.status_code(), axum::Json(e)).into_response();
     };
     let centre = state.alert_centre.clone();

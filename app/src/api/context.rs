@@ -15,7 +15,7 @@ use super::{
     tenancy::TenancyPort, users::UsersPort,
 };
 use crate::error::ApiError;
-use crate::i18n::{Lang, localize_error};
+use crate::i18n::{Lang, localize};
 
 pub const SESSION_COOKIE: &str = "gs_session";
 pub const LANG_COOKIE: &str = "gs_lang";
@@ -142,7 +142,7 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, ApiError>>) -> Resu
             None => tracing::warn!(status = e.status, "server function error outside a request"),
         }
         if let Some(parts) = use_context::<Parts>() {
-            e.message = localize_error(request_lang(&parts), &e.message);
+            e.message = localize(request_lang(&parts), e);
         }
     }
     result

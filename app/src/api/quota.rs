@@ -62,8 +62,9 @@ pub fn charge(caller: &super::context::Caller) -> Result<(), crate::error::ApiEr
         }
         ApiError::new(
             http::StatusCode::TOO_MANY_REQUESTS,
-            format!("too many queries; try again in {}s", wait.as_secs()),
+            crate::error::Code::TooManyQueries,
         )
+        .arg(wait.as_secs())
     })
 }
 

@@ -1,7 +1,7 @@
 //! Pure pieces of the alert centre: the today/yesterday comparison and how a search text splits
 //! into label matches and message words.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::DayCompare;
 
 /// Yesterday 0 and today more is "new" (`None`); both 0 is 0 %.
@@ -40,7 +40,7 @@ pub fn parse_search(text: &str) -> Result<SearchText, ApiError> {
         }
     }
     if out.labels.len() + out.words.len() > 10 {
-        return Err(ApiError::invalid("text", "at most 10 search tokens"));
+        return Err(ApiError::invalid("text", Code::TooManyTokens).arg(10));
     }
     Ok(out)
 }
@@ -49,10 +49,7 @@ pub fn parse_search(text: &str) -> Result<SearchText, ApiError> {
 pub fn check_status(field: &str, status: &str) -> Result<(), ApiError> {
     match status {
         "" | "firing" | "resolved" => Ok(()),
-        _ => Err(ApiError::invalid(
-            field,
-            "must be firing or resolved, or empty for both",
-        )),
+        _ => Err(ApiError::invalid(field, Code::AlertStatus)),
     }
 }
 

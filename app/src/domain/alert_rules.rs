@@ -11,7 +11,7 @@ use super::go_template;
 use super::logql;
 use super::units::Unit;
 use super::validate::dns_label;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{
     AlertRuleInput, AlertType, AmConfigSpec, AmInhibitRule, AmMatcher, AmReceiver, AmRoute,
     AmWebhookConfig, LevelExpr, Rule, RuleFile, RuleGroup, RuleObjects, RulePreview, Severity,
@@ -212,7 +212,7 @@ pub fn render(
 ) -> Result<Rendered, ApiError> {
     dns_label("name", &input.name)?;
     if target.namespace.is_empty() {
-        return Err(ApiError::invalid("namespace", "must not be empty"));
+        return Err(ApiError::invalid("namespace", Code::Empty));
     }
     duration("for", &input.for_)?;
     check_levels(input)?;
@@ -231,7 +231,7 @@ pub fn render(
 }
 
 fn yaml<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_norway::to_string(v).map_err(|e| ApiError::invalid("rule", format!("cannot render: {e}")))
+    serde_norway::to_string(v).map_err(|e| ApiError::invalid("rule", Code::CannotRender).arg(e))
 }
 
 fn object_yaml<S: serde::Serialize>(

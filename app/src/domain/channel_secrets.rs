@@ -4,7 +4,7 @@
 use url::Url;
 
 use super::channels::MASK;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{ChannelConfig, SecretField};
 
 /// The read-back of a secret: whether it is set, and a hint that gives nothing away (a URL
@@ -101,7 +101,7 @@ pub fn keep_secrets(
                 if moved && !v.is_empty() {
                     return Err(ApiError::invalid(
                         &format!("config.{k}"),
-                        "the destination changed; enter this secret again (a kept one is never sent to a new server)",
+                        Code::SecretDestinationChanged,
                     ));
                 }
                 f.value = Some(v.clone());

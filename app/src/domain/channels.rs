@@ -8,7 +8,7 @@ use email_address::EmailAddress;
 use url::Url;
 
 use crate::domain::validate::text;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{ChannelConfig, ChannelInput, SmtpTls};
 
 pub const MASK: &str = "••••";
@@ -18,7 +18,7 @@ pub use super::channel_secrets::{inputs_only, keep_secrets, mask, masked};
 
 fn required(field: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {
-        return Err(ApiError::invalid(field, "is required"));
+        return Err(ApiError::invalid(field, Code::Required));
     }
     Ok(())
 }
@@ -26,19 +26,12 @@ fn required(field: &str, value: &str) -> Result<(), ApiError> {
 /// An http(s) URL with a host; returns it parsed.
 pub fn http_url(field: &str, value: &str) -> Result<Url, ApiError> {
     required(field, value)?;
-    let u = Url::parse(value.trim())
-        .map_err(|e| ApiError::invalid(field, format!("is not a URL ({e})")))?;
+    let u = Url::parse(value.trim()).map_err(|e| ApiError::invalid(field, Code::NotUrl).arg(e))?;
     if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
-        return Err(ApiError::invalid(
-            field,
-            "must be an http:// or https:// URL",
-        ));
+        return Err(ApiError::invalid(field, Code::HttpUrl));
     }
     if !u.username().is_empty() || u.password().is_some() {
-        return Err(ApiError::invalid(
-            field,
-            "must not carry a user name or password",
-        ));
+        return Err(ApiError::invalid(field, Code::UrlCredentials));
     }
     Ok(u)
 }
@@ -61,10 +54,9 @@ fn robot_url(
             Some(q) => format!("…{path}?{q}=…"),
             None => format!("…{path}…"),
         };
-        return Err(ApiError::invalid(
-            field,
-            format!("is not a {vendor} robot URL (expected {example})"),
-        ));
+        return Err(ApiError::invalid(field, Code::RobotUrl)
+            .arg(vendor)
+            .arg(example));
     }
     Ok(())
 }
@@ -73,7 +65,7 @@ fn address(field: &str, value: &str) -> Result<(), ApiError> {
     required(field, value)?;
     EmailAddress::from_str(value.trim())
         .map(|_| ())
-        .map_err(|e| ApiError::invalid(field, format!("is not an e-mail address ({e})")))
+        .map_err(|e| ApiError::invalid(field, Code::NotEmailDetail).arg(e))
 }
 
 /// Phone numbers as the vendors take them: digits, optionally a leading `+`.
@@ -81,10 +73,7 @@ fn phone(field: &str, value: &str) -> Result<(), ApiError> {
     required(field, value)?;
     let digits = value.strip_prefix('+').unwrap_or(value);
     if digits.len() < 5 || digits.len() > 20 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            field,
-            "must be a phone number of digits, optionally starting with +",
-        ));
+        return Err(ApiError::invalid(field, Code::PhoneNumber));
     }
     Ok(())
 }
@@ -96,10 +85,10 @@ fn list<'a>(
     each: impl Fn(&str, &'a str) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     if need_one && values.is_empty() {
-        return Err(ApiError::invalid(field, "needs at least one entry"));
+        return Err(ApiError::invalid(field, Code::NeedsEntry));
     }
     if values.len() > 100 {
-        return Err(ApiError::invalid(field, "must have at most 100 entries"));
+        return Err(ApiError::invalid(field, Code::TooManyEntries).arg(100));
     }
     for (i, v) in values.iter().enumerate() {
         each(&format!("{field}[{i}]"), v)?;
@@ -111,10 +100,7 @@ fn code(field: &str, value: &str, prefix: &str) -> Result<(), ApiError> {
     required(field, value)?;
     let rest = value.strip_prefix(prefix).unwrap_or_default();
     if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            field,
-            format!("must look like {prefix}123456789"),
-        ));
+        return Err(ApiError::invalid(field, Code::IdPrefix).arg(prefix));
     }
     Ok(())
 }
@@ -123,10 +109,7 @@ fn plain(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     required(field, value)?;
     text(field, value, max)?;
     if value.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ApiError::invalid(field, Code::ControlChars));
     }
     Ok(())
 }
@@ -150,31 +133,19 @@ pub fn validate(input: &ChannelInput) -> Result<(), ApiError> {
         } => {
             plain("config.smtp_host", smtp_host, 253)?;
             if smtp_host.contains(['/', ':', ' ']) {
-                return Err(ApiError::invalid(
-                    "config.smtp_host",
-                    "must be a host name or address, without scheme or port",
-                ));
+                return Err(ApiError::invalid("config.smtp_host", Code::SmtpHost));
             }
             if *smtp_port == 0 {
-                return Err(ApiError::invalid(
-                    "config.smtp_port",
-                    "must be a port between 1 and 65535",
-                ));
+                return Err(ApiError::invalid("config.smtp_port", Code::Port));
             }
             address("config.from", from)?;
             list("config.to", to, true, address)?;
             text("config.username", username, 256)?;
             if !username.is_empty() && password.get().is_empty() {
-                return Err(ApiError::invalid(
-                    "config.password",
-                    "is required when a user name is set",
-                ));
+                return Err(ApiError::invalid("config.password", Code::RequiredWithUser));
             }
             if *tls == SmtpTls::None && !password.get().is_empty() {
-                return Err(ApiError::invalid(
-                    "config.tls",
-                    "a password is only sent over STARTTLS or TLS",
-                ));
+                return Err(ApiError::invalid("config.tls", Code::PasswordNeedsTls));
             }
         }
         ChannelConfig::Feishu { url, at, .. } => {

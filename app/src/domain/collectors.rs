@@ -1,7 +1,7 @@
 //! Rules for metric collectors (ServiceMonitors Gemscope keeps for Services): input checks, the
 //! scrape pool prometheus-operator names, and the overall health of a collector's targets.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{CollectorConfig, ScrapeHealth, ServicePort};
 
 /// The label Gemscope puts on a Service whose metrics it collects; the ServiceMonitor selects
@@ -52,43 +52,30 @@ pub fn validate(
 ) -> Result<CollectorConfig, ApiError> {
     let port = config.port.trim();
     if port.is_empty() {
-        return Err(ApiError::invalid(
-            "port",
-            "choose a named port of the service",
-        ));
+        return Err(ApiError::invalid("port", Code::NamedPortNeeded));
     }
     if !ports.iter().any(|p| p.name == port) {
         let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
-        return Err(ApiError::invalid(
-            "port",
-            if names.is_empty() {
-                format!("{port} is not a port of the service: it has no named ports")
-            } else {
-                format!(
-                    "{port} is not a named port of the service (it has: {})",
-                    names.join(", ")
-                )
-            },
-        ));
+        return Err(if names.is_empty() {
+            ApiError::invalid("port", Code::NoNamedPorts).arg(port)
+        } else {
+            ApiError::invalid("port", Code::NotNamedPort)
+                .arg(port)
+                .arg(names.join(", "))
+        });
     }
     let path = config.path.trim();
     if !path.starts_with('/') {
-        return Err(ApiError::invalid("path", "must start with /"));
+        return Err(ApiError::invalid("path", Code::PathSlash));
     }
     if path.len() > 256 || path.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
-        return Err(ApiError::invalid(
-            "path",
-            "must be a URL path of at most 256 characters, without spaces, ? or #",
-        ));
+        return Err(ApiError::invalid("path", Code::UrlPath));
     }
     let interval = config.interval.trim();
     match duration_ms(interval) {
-        None => Err(ApiError::invalid(
-            "interval",
-            "must be a duration such as 15s, 30s or 1m",
-        )),
+        None => Err(ApiError::invalid("interval", Code::ScrapeInterval)),
         Some(ms) if !(1_000..=3_600_000).contains(&ms) => {
-            Err(ApiError::invalid("interval", "must be between 1s and 1h"))
+            Err(ApiError::invalid("interval", Code::ScrapeIntervalRange))
         }
         Some(_) => Ok(CollectorConfig {
             port: port.to_string(),

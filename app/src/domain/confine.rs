@@ -8,7 +8,7 @@ use promql_parser::parser::{self, Expr};
 
 use super::logql::{self, ast as lq};
 use super::promql_scope;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 const NAMESPACE: &str = "namespace";
 
@@ -44,7 +44,7 @@ pub fn promql_threshold(field: &str, value: &str, ns: Option<&str>) -> Result<St
     if is_number(value) {
         return Ok(value.to_string());
     }
-    let scoped = promql_scope::scope_raw(value, ns, &[]).map_err(|e| rename(e, field))?;
+    let scoped = promql_scope::scope_raw(value, ns, &[]).map_err(|e| e.on(field))?;
     Ok(format!("({scoped})"))
 }
 
@@ -63,21 +63,20 @@ pub fn logql_threshold(field: &str, value: &str, ns: Option<&str>) -> Result<Str
 
 /// A final PromQL expression: parsed, confined to `ns` when given, and re-serialised.
 pub fn promql_final(field: &str, expr: &str, ns: Option<&str>) -> Result<String, ApiError> {
-    let e = parser::parse(expr)
-        .map_err(|e| ApiError::invalid(field, format!("not valid PromQL: {e}")))?;
+    let e = parser::parse(expr).map_err(|e| ApiError::invalid(field, Code::NotPromql).arg(e))?;
     if let Some(ns) = ns {
         let mut selectors = 0;
         walk_promql(&e, &mut |node| {
             confined_promql_node(node, ns, &mut selectors)
         })
-        .map_err(|why| ApiError::invalid(field, why))?;
+        .map_err(|code| match code {
+            Problem::Selector(vs) => ApiError::invalid(field, Code::SelectorNamespace)
+                .arg(vs)
+                .arg(ns),
+            Problem::Other(code) => ApiError::invalid(field, code),
+        })?;
         if selectors == 0 {
-            return Err(ApiError::invalid(
-                field,
-                format!(
-                    "must read at least one series of namespace \"{ns}\" (an expression without a selector is not a rule of this namespace)"
-                ),
-            ));
+            return Err(ApiError::invalid(field, Code::NoOwnSeries).arg(ns));
         }
     }
     Ok(e.to_string())
@@ -89,17 +88,11 @@ pub fn logql_final(field: &str, expr: &str, ns: Option<&str>) -> Result<String, 
     if let Some(ns) = ns {
         let ranges = m.log_ranges();
         if ranges.is_empty() {
-            return Err(ApiError::invalid(
-                field,
-                format!("must read at least one log stream of namespace \"{ns}\""),
-            ));
+            return Err(ApiError::invalid(field, Code::NoOwnStream).arg(ns));
         }
         for r in ranges {
             if !r.log.selector.iter().any(|s| own(s, ns)) {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("every stream selector must select namespace=\"{ns}\""),
-                ));
+                return Err(ApiError::invalid(field, Code::StreamNamespace).arg(ns));
             }
             check_log_pipeline(&r.log, field)?;
         }
@@ -108,23 +101,11 @@ pub fn logql_final(field: &str, expr: &str, ns: Option<&str>) -> Result<String, 
     Ok(m.to_string())
 }
 
-fn rename(mut e: ApiError, field: &str) -> ApiError {
-    if let Some(old) = e.field.replace(field.to_string())
-        && let Some(rest) = e.message.strip_prefix(&format!("{old}: "))
-    {
-        e.message = format!("{field}: {rest}");
-    }
-    e
-}
-
 fn logql_metric(field: &str, expr: &str) -> Result<lq::MetricExpr, ApiError> {
     match logql::parse(expr) {
         Ok(lq::Expr::Metric(m)) => Ok(m),
-        Ok(lq::Expr::Log(_)) => Err(ApiError::invalid(
-            field,
-            "an alert needs a metric query, for example count_over_time({…}[5m]) > 0",
-        )),
-        Err(e) => Err(ApiError::invalid(field, format!("not valid LogQL: {e}"))),
+        Ok(lq::Expr::Log(_)) => Err(ApiError::invalid(field, Code::LogAlertNeedsMetric)),
+        Err(e) => Err(ApiError::invalid(field, Code::NotLogql).arg(e)),
     }
 }
 
@@ -138,12 +119,7 @@ fn scope_log_ranges(m: &mut lq::MetricExpr, ns: &str, field: &str) -> Result<(),
         lq::MetricExpr::Range { range, .. } => {
             let sel = &mut range.log.selector;
             if sel.iter().any(|s| s.name == NAMESPACE && !own(s, ns)) {
-                return Err(ApiError::invalid(
-                    field,
-                    format!(
-                        "selects another namespace; this environment reads only namespace \"{ns}\""
-                    ),
-                ));
+                return Err(ApiError::invalid(field, Code::LogsOtherNamespace).arg(ns));
             }
             if !sel.iter().any(|s| own(s, ns)) {
                 sel.push(lq::Matcher {
@@ -166,10 +142,7 @@ fn scope_log_ranges(m: &mut lq::MetricExpr, ns: &str, field: &str) -> Result<(),
 }
 
 fn writes_namespace(field: &str) -> ApiError {
-    ApiError::invalid(
-        field,
-        "must not write the namespace label (the alert would claim another namespace's series)",
-    )
+    ApiError::invalid(field, Code::WritesNamespace)
 }
 
 /// Pipeline stages that could set the `namespace` label from log content.
@@ -206,7 +179,13 @@ fn check_log_rewrites(m: &lq::MetricExpr, field: &str) -> Result<(), ApiError> {
 }
 
 /// Visits every node of a PromQL expression, parents first.
-fn walk_promql(e: &Expr, f: &mut dyn FnMut(&Expr) -> Result<(), String>) -> Result<(), String> {
+/// Why a PromQL node is not confined: a selector that misses the namespace, or a fixed reason.
+enum Problem {
+    Selector(String),
+    Other(Code),
+}
+
+fn walk_promql(e: &Expr, f: &mut dyn FnMut(&Expr) -> Result<(), Problem>) -> Result<(), Problem> {
     f(e)?;
     match e {
         Expr::Aggregate(a) => {
@@ -239,7 +218,7 @@ fn string_arg(e: Option<&Expr>) -> Option<&str> {
     }
 }
 
-fn confined_promql_node(node: &Expr, ns: &str, selectors: &mut usize) -> Result<(), String> {
+fn confined_promql_node(node: &Expr, ns: &str, selectors: &mut usize) -> Result<(), Problem> {
     let vs = match node {
         Expr::VectorSelector(v) => v,
         Expr::MatrixSelector(m) => &m.vs,
@@ -248,10 +227,7 @@ fn confined_promql_node(node: &Expr, ns: &str, selectors: &mut usize) -> Result<
             let writes = matches!(c.func.name, "label_replace" | "label_join")
                 && dst.is_none_or(|d| d == NAMESPACE);
             return if writes {
-                Err(
-                    "must not write the namespace label (the alert would claim another namespace's series)"
-                        .into(),
-                )
+                Err(Problem::Other(Code::WritesNamespace))
             } else {
                 Ok(())
             };
@@ -260,12 +236,12 @@ fn confined_promql_node(node: &Expr, ns: &str, selectors: &mut usize) -> Result<
             let writes = a.op.to_string() == "count_values"
                 && string_arg(a.param.as_deref()).is_none_or(|d| d == NAMESPACE);
             return if writes {
-                Err("count_values must not write the namespace label".into())
+                Err(Problem::Other(Code::CountValuesNamespace))
             } else {
                 Ok(())
             };
         }
-        Expr::Extension(_) => return Err("holds an expression Gemscope cannot check".into()),
+        Expr::Extension(_) => return Err(Problem::Other(Code::UncheckableExpr)),
         _ => return Ok(()),
     };
     *selectors += 1;
@@ -279,9 +255,7 @@ fn confined_promql_node(node: &Expr, ns: &str, selectors: &mut usize) -> Result<
             .iter()
             .any(|m| m.name == NAMESPACE && matches!(m.op, MatchOp::Equal) && m.value == ns);
         if !scoped {
-            return Err(format!(
-                "{vs} must select namespace=\"{ns}\" (a rule of this namespace reads only its own series)"
-            ));
+            return Err(Problem::Selector(vs.to_string()));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::domain::time_range::{TimeRange, duration_secs};
 use crate::domain::units::Unit;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{
     DashboardInput, DashboardTemplate, FilterOp, GraphTarget, LabelFilter, MetricExpr, TemplateKey,
 };
@@ -92,25 +92,16 @@ pub fn fill_from_template(
 pub fn validate(d: &DashboardInput) -> Result<(), ApiError> {
     super::validate::text("name", &d.name, 63)?;
     if d.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
+        return Err(ApiError::invalid("name", Code::Empty));
     }
     if duration_secs(&d.step).is_none() {
-        return Err(ApiError::invalid(
-            "step",
-            "use a duration such as 30s or 1m",
-        ));
+        return Err(ApiError::invalid("step", Code::StepForm));
     }
     if d.refresh != "off" && duration_secs(&d.refresh).is_none() {
-        return Err(ApiError::invalid(
-            "refresh",
-            format!("use off or a duration, such as {}", REFRESH[1..].join(", ")),
-        ));
+        return Err(ApiError::invalid("refresh", Code::RefreshForm).arg(REFRESH[1..].join(", ")));
     }
     if TimeRange::from_bounds(&d.start, &d.end).is_none() {
-        return Err(ApiError::invalid(
-            "start",
-            "use now-<duration> (and end now), or unix seconds with start before end",
-        ));
+        return Err(ApiError::invalid("start", Code::TimeBounds));
     }
     for name in d.variables.keys() {
         super::templates::label_name("variables", name)?;
@@ -118,28 +109,23 @@ pub fn validate(d: &DashboardInput) -> Result<(), ApiError> {
     for (i, g) in d.graphs.iter().enumerate() {
         let at = |f: &str| format!("graphs[{i}].{f}");
         if g.name.trim().is_empty() {
-            return Err(ApiError::invalid(&at("name"), "must not be empty"));
+            return Err(ApiError::invalid(&at("name"), Code::Empty));
         }
-        Unit::parse(&g.unit).map_err(|e| ApiError::invalid(&at("unit"), e))?;
+        Unit::check(&at("unit"), &g.unit)?;
         if g.targets.is_empty() {
-            return Err(ApiError::invalid(&at("targets"), "add at least one query"));
+            return Err(ApiError::invalid(&at("targets"), Code::NoQuery));
         }
         let mut seen = HashSet::new();
         for (j, t) in g.targets.iter().enumerate() {
             let field = format!("graphs[{i}].targets[{j}]");
             if !seen.insert(t.target_name.as_str()) {
-                return Err(ApiError::invalid(
-                    &field,
-                    format!(
-                        "target name {:?} is used twice in this graph",
-                        t.target_name
-                    ),
-                ));
+                return Err(ApiError::invalid(&field, Code::TargetTwice)
+                    .arg(format!("{:?}", t.target_name)));
             }
             match &t.generator {
                 Some(g) if !g.resource.is_empty() => {
                     if g.scope.is_empty() || g.rule.is_empty() {
-                        return Err(ApiError::invalid(&field, "name scope.resource.rule"));
+                        return Err(ApiError::invalid(&field, Code::TemplateKeyForm));
                     }
                 }
                 _ => super::templates::promql(&format!("{field}.expr"), &t.expr)?,

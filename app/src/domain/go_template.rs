@@ -4,7 +4,7 @@
 //! value or an external label, optionally formatted. Everything else is refused, and text
 //! Gemscope generates from user input is escaped so it cannot open an action.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// The longest message a rule may carry.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -44,13 +44,9 @@ pub fn escape(text: &str) -> String {
 /// `field` and quotes the action.
 pub fn check(field: &str, text: &str) -> Result<(), ApiError> {
     if text.len() > MAX_MESSAGE_BYTES {
-        return Err(ApiError::invalid(
-            field,
-            format!(
-                "is {} bytes; at most {MAX_MESSAGE_BYTES} are allowed",
-                text.len()
-            ),
-        ));
+        return Err(ApiError::invalid(field, Code::SizeOver)
+            .arg(text.len())
+            .arg(MAX_MESSAGE_BYTES));
     }
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
@@ -63,19 +59,11 @@ pub fn check(field: &str, text: &str) -> Result<(), ApiError> {
             continue;
         }
         let Some(close) = after.find("}}") else {
-            return Err(ApiError::invalid(
-                field,
-                "has a {{ without a closing }}; write {{ \"{{\" }} to show the braces",
-            ));
+            return Err(ApiError::invalid(field, Code::UnclosedAction));
         };
         let action = &after[..close];
         if !allowed(action) {
-            return Err(ApiError::invalid(
-                field,
-                format!(
-                    "{{{{{action}}}}} is not allowed; use {{{{ $labels.<name> }}}}, {{{{ $value }}}} or {{{{ $externalLabels.<name> }}}}, optionally with | humanize, humanizePercentage, humanizeDuration or printf \"%.2f\""
-                ),
-            ));
+            return Err(ApiError::invalid(field, Code::ActionNotAllowed).arg(action));
         }
         rest = &after[close + 2..];
     }

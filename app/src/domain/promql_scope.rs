@@ -5,7 +5,7 @@
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{self, Expr, VectorSelector};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{FilterOp, LabelFilter};
 
 const NAMESPACE: &str = "namespace";
@@ -43,7 +43,7 @@ pub fn expand_template(
     };
     parse("template", &text)
         .map(|e| e.to_string())
-        .map_err(|_| ApiError::invalid("template", "the template's expression is not a vector"))
+        .map_err(|_| ApiError::invalid("template", Code::NotVector))
 }
 
 /// A template expression as an alert rule evaluates it: narrowed like a chart query, with every
@@ -54,8 +54,7 @@ pub fn alert_expr(
     filters: &[LabelFilter],
 ) -> Result<String, ApiError> {
     let mut e = parse("promqlGenerator", expr)?;
-    narrow(&mut e, namespace, filters)
-        .map_err(|e| ApiError::invalid("promqlGenerator", e.message))?;
+    narrow(&mut e, namespace, filters).map_err(|e| e.on("promqlGenerator"))?;
     for_each_selector(&mut e, &mut |v| {
         for g in groups(v) {
             g.sort_by(|a, b| a.name.cmp(&b.name));
@@ -76,12 +75,9 @@ pub fn require_namespace(field: &str, expr: &str, ns: &str) -> Result<(), ApiErr
                 .iter()
                 .any(|m| m.name == NAMESPACE && matches!(m.op, MatchOp::Equal) && m.value == ns);
             if !scoped {
-                return Err(ApiError::invalid(
-                    field,
-                    format!(
-                        "{shown} must select namespace=\"{ns}\" (a rule of this namespace reads only its own series)"
-                    ),
-                ));
+                return Err(ApiError::invalid(field, Code::SelectorNamespace)
+                    .arg(shown)
+                    .arg(ns));
             }
         }
         Ok(())
@@ -127,28 +123,24 @@ pub const MAX_POINTS: i64 = 11_000;
 /// Checks a range and step from a request; returns the step to use.
 pub fn range_step(start: i64, end: i64, step: Option<i64>) -> Result<i64, ApiError> {
     if end <= start {
-        return Err(ApiError::invalid("end", "must be after the start"));
+        return Err(ApiError::invalid("end", Code::EndBeforeStart));
     }
     let range = end - start;
     match step {
         None | Some(0) => Ok(auto_step(range)),
-        Some(s) if s < 0 => Err(ApiError::invalid("step", "must be positive")),
-        Some(s) if range / s > MAX_POINTS => Err(ApiError::invalid(
-            "step",
-            format!(
-                "gives more than {MAX_POINTS} points for this range; use at least {}s",
-                range / MAX_POINTS + 1
-            ),
-        )),
+        Some(s) if s < 0 => Err(ApiError::invalid("step", Code::NotPositive)),
+        Some(s) if range / s > MAX_POINTS => Err(ApiError::invalid("step", Code::TooManyPoints)
+            .arg(MAX_POINTS)
+            .arg(range / MAX_POINTS + 1)),
         Some(s) => Ok(s),
     }
 }
 
 fn parse(field: &str, expr: &str) -> Result<Expr, ApiError> {
     if expr.trim().is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(ApiError::invalid(field, Code::Empty));
     }
-    parser::parse(expr).map_err(|e| ApiError::invalid(field, format!("not valid PromQL: {e}")))
+    parser::parse(expr).map_err(|e| ApiError::invalid(field, Code::NotPromql).arg(e))
 }
 
 fn narrow(e: &mut Expr, namespace: Option<&str>, filters: &[LabelFilter]) -> Result<(), ApiError> {
@@ -159,10 +151,7 @@ fn narrow(e: &mut Expr, namespace: Option<&str>, filters: &[LabelFilter]) -> Res
     for f in filters {
         super::templates::label_name("filters", &f.name)?;
         if namespace.is_some() && f.name == NAMESPACE {
-            return Err(ApiError::invalid(
-                "filters",
-                "the namespace is set by the environment",
-            ));
+            return Err(ApiError::invalid("filters", Code::NamespaceFromEnvironment));
         }
         matchers.push(matcher(&f.name, f.op, &f.value)?);
     }
@@ -227,12 +216,9 @@ fn own_namespace_only(v: &mut VectorSelector, ns: &str) -> Result<(), ApiError> 
         for m in g.iter().filter(|m| m.name == NAMESPACE) {
             let same = matches!(m.op, MatchOp::Equal | MatchOp::Re(_)) && m.value == ns;
             if !same {
-                return Err(ApiError::invalid(
-                    "expr",
-                    format!(
-                        "{shown} selects another namespace; this environment can only query namespace \"{ns}\""
-                    ),
-                ));
+                return Err(ApiError::invalid("expr", Code::QueryOtherNamespace)
+                    .arg(shown)
+                    .arg(ns));
             }
         }
     }
@@ -243,18 +229,15 @@ fn own_namespace_only(v: &mut VectorSelector, ns: &str) -> Result<(), ApiError> 
 fn matcher(name: &str, op: FilterOp, value: &str) -> Result<Matcher, ApiError> {
     let text = format!("x{{{name}{}{}}}", op.as_str(), quote(value));
     let bad = || {
-        ApiError::invalid(
-            "filters",
-            format!("{name}{}{value:?} is not a valid matcher", op.as_str()),
-        )
+        ApiError::invalid("filters", Code::BadMatcher)
+            .arg(format!("{name}{}{value:?}", op.as_str()))
     };
     match parser::parse(&text) {
         Ok(Expr::VectorSelector(v)) => v.matchers.find_matchers(name).pop().ok_or_else(bad),
         Ok(_) => Err(bad()),
-        Err(e) => Err(ApiError::invalid(
-            "filters",
-            format!("{name}{}{value:?}: {e}", op.as_str()),
-        )),
+        Err(e) => Err(ApiError::invalid("filters", Code::BadMatcherDetail)
+            .arg(format!("{name}{}{value:?}", op.as_str()))
+            .arg(e)),
     }
 }
 

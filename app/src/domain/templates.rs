@@ -7,19 +7,19 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::units::Unit;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{AlertTemplate, DashboardTemplate, TemplateRuleInput};
 
 /// Scope, resource and rule names: KubeGems' `^\w+$`.
 pub fn name(field: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(ApiError::invalid(field, Code::Empty));
     }
     if value.len() > 63 {
-        return Err(ApiError::invalid(field, "must be at most 63 characters"));
+        return Err(ApiError::invalid(field, Code::TooLong).arg(63));
     }
     if !value.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return Err(ApiError::invalid(field, "use letters, digits and '_' only"));
+        return Err(ApiError::invalid(field, Code::WordChars));
     }
     Ok(())
 }
@@ -27,11 +27,11 @@ pub fn name(field: &str, value: &str) -> Result<(), ApiError> {
 /// A PromQL expression, checked by a real parser; the parser's message is shown to the user.
 pub fn promql(field: &str, expr: &str) -> Result<(), ApiError> {
     if expr.trim().is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(ApiError::invalid(field, Code::Empty));
     }
     promql_parser::parser::parse(expr)
         .map(|_| ())
-        .map_err(|e| ApiError::invalid(field, format!("not valid PromQL: {e}")))
+        .map_err(|e| ApiError::invalid(field, Code::NotPromql).arg(e))
 }
 
 pub fn label_name(field: &str, value: &str) -> Result<(), ApiError> {
@@ -40,10 +40,7 @@ pub fn label_name(field: &str, value: &str) -> Result<(), ApiError> {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(ApiError::invalid(
-            field,
-            format!("{value:?} is not a label name"),
-        ));
+        return Err(ApiError::invalid(field, Code::NotLabelName).arg(format!("{value:?}")));
     }
     Ok(())
 }
@@ -53,7 +50,7 @@ pub fn rule_input(r: &TemplateRuleInput) -> Result<(), ApiError> {
     super::validate::text("show_name", &r.show_name, 255)?;
     super::validate::text("description", &r.description, 4096)?;
     promql("expr", &r.expr)?;
-    Unit::parse(&r.unit).map_err(|e| ApiError::invalid("unit", e))?;
+    Unit::check("unit", &r.unit)?;
     for l in &r.labels {
         label_name("labels", l)?;
     }
@@ -66,28 +63,21 @@ pub fn dashboard(
     resolves: impl Fn(&str, &str, &str) -> bool,
 ) -> Result<(), ApiError> {
     if d.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
+        return Err(ApiError::invalid("name", Code::Empty));
     }
     super::validate::text("name", &d.name, 63)?;
     for (i, g) in d.graphs.iter().enumerate() {
         if g.name.trim().is_empty() {
-            return Err(ApiError::invalid(
-                &format!("graphs[{i}].name"),
-                "must not be empty",
-            ));
+            return Err(ApiError::invalid(&format!("graphs[{i}].name"), Code::Empty));
         }
-        Unit::parse(&g.unit).map_err(|e| ApiError::invalid(&format!("graphs[{i}].unit"), e))?;
+        Unit::check(&format!("graphs[{i}].unit"), &g.unit)?;
         for (j, t) in g.targets.iter().enumerate() {
             let field = format!("graphs[{i}].targets[{j}]");
             match &t.generator {
                 Some(g) if !g.resource.is_empty() => {
                     if !resolves(&g.scope, &g.resource, &g.rule) {
-                        return Err(ApiError::invalid(
-                            &field,
-                            format!(
-                                "template {}.{}.{} does not exist",
-                                g.scope, g.resource, g.rule
-                            ),
+                        return Err(ApiError::invalid(&field, Code::TemplateMissing).arg(
+                            crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule),
                         ));
                     }
                 }

@@ -2,6 +2,7 @@
 //! KubeGems writes them: parsing, the suffix shown after thresholds, the factor that turns a value
 //! in the unit into the base unit, and human formatting of values for charts and tables.
 
+use crate::error::{ApiError, Code};
 use std::fmt;
 
 const BYTE_SCALES: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
@@ -49,10 +50,21 @@ pub fn catalogue() -> Vec<Unit> {
     out
 }
 
+/// A unit name that is none of the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown unit {0:?}")]
+pub struct UnknownUnit(pub String);
+
 impl Unit {
-    pub fn parse(s: &str) -> Result<Unit, String> {
+    /// The unit of a form field: an unknown one is an error naming the field.
+    pub fn check(field: &str, s: &str) -> Result<Unit, ApiError> {
+        Unit::parse(s)
+            .map_err(|e| ApiError::invalid(field, Code::UnknownUnit).arg(format!("{:?}", e.0)))
+    }
+
+    pub fn parse(s: &str) -> Result<Unit, UnknownUnit> {
         let s = s.trim();
-        let unknown = || format!("unknown unit {s:?}");
+        let unknown = || UnknownUnit(s.to_string());
         Ok(match s {
             "" => Unit::None,
             "short" => Unit::Short,

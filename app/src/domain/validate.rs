@@ -1,26 +1,23 @@
 //! Input checks. Each returns an `ApiError` that names the field, so the browser can show the
 //! message beside the input and the server refuses the same input with the same words.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{ClusterInput, ClusterKind, NewUser, ServiceRef};
 
 /// Names that end up as Kubernetes labels or namespaces follow RFC 1123 label rules.
 pub fn dns_label(field: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(ApiError::invalid(field, Code::Empty));
     }
     if value.len() > 63 {
-        return Err(ApiError::invalid(field, "must be at most 63 characters"));
+        return Err(ApiError::invalid(field, Code::TooLong).arg(63));
     }
     let ok_chars = value
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     let ok_ends = !value.starts_with('-') && !value.ends_with('-');
     if !ok_chars || !ok_ends {
-        return Err(ApiError::invalid(
-            field,
-            "use lowercase letters, digits and '-', starting and ending with a letter or digit",
-        ));
+        return Err(ApiError::invalid(field, Code::DnsLabel));
     }
     Ok(())
 }
@@ -28,39 +25,33 @@ pub fn dns_label(field: &str, value: &str) -> Result<(), ApiError> {
 pub fn username(value: &str) -> Result<(), ApiError> {
     let field = "username";
     if value.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(ApiError::invalid(field, Code::Empty));
     }
     if value.len() > 64 {
-        return Err(ApiError::invalid(field, "must be at most 64 characters"));
+        return Err(ApiError::invalid(field, Code::TooLong).arg(64));
     }
     if !value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(ApiError::invalid(
-            field,
-            "use letters, digits, '-', '_' and '.' only",
-        ));
+        return Err(ApiError::invalid(field, Code::UsernameChars));
     }
     Ok(())
 }
 
 pub fn password(field: &str, value: &str) -> Result<(), ApiError> {
     if value.chars().count() < 8 {
-        return Err(ApiError::invalid(field, "must be at least 8 characters"));
+        return Err(ApiError::invalid(field, Code::TooShort).arg(8));
     }
     if value.len() > 1024 {
-        return Err(ApiError::invalid(field, "must be at most 1024 bytes"));
+        return Err(ApiError::invalid(field, Code::TooManyBytes).arg(1024));
     }
     Ok(())
 }
 
 pub fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(ApiError::invalid(field, Code::TooLong).arg(max));
     }
     Ok(())
 }
@@ -72,7 +63,7 @@ pub fn email(value: &str) -> Result<(), ApiError> {
     text("email", value, 254)?;
     match value.split_once('@') {
         Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(()),
-        _ => Err(ApiError::invalid("email", "is not an e-mail address")),
+        _ => Err(ApiError::invalid("email", Code::NotEmail)),
     }
 }
 
@@ -92,10 +83,7 @@ pub fn url(field: &str, value: &str) -> Result<(), ApiError> {
         {
             Ok(())
         }
-        _ => Err(ApiError::invalid(
-            field,
-            "must be an http:// or https:// URL",
-        )),
+        _ => Err(ApiError::invalid(field, Code::HttpUrl)),
     }
 }
 
@@ -111,10 +99,7 @@ fn service_ref(field: &'static str, v: &str) -> Result<(), ApiError> {
     if v.is_empty() || v == "none" || ServiceRef::parse(v).is_some() {
         return Ok(());
     }
-    Err(ApiError::invalid(
-        field,
-        "must be namespace/service:port, or none",
-    ))
+    Err(ApiError::invalid(field, Code::ServiceRef))
 }
 
 pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
@@ -134,10 +119,7 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
         let ok = v.is_empty()
             || crate::domain::logql::duration::parse_ms(v).is_some_and(|ms| ms >= 1000);
         if !ok {
-            return Err(ApiError::invalid(
-                field,
-                "use a duration of at least 1s, like 30s or 1m",
-            ));
+            return Err(ApiError::invalid(field, Code::DurationAtLeastSecond));
         }
     }
     for (field, v) in [
@@ -162,17 +144,14 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
                 && !k.is_empty()
                 && !k.contains("clusters")
             {
-                return Err(ApiError::invalid(
-                    "kubeconfig",
-                    "does not look like a kubeconfig (no 'clusters' section)",
-                ));
+                return Err(ApiError::invalid("kubeconfig", Code::NotKubeconfig));
             }
         }
         ClusterKind::Standalone => {
             if s.prometheus_url.is_empty() {
                 return Err(ApiError::invalid(
                     "settings.prometheus_url",
-                    "is required for a standalone cluster",
+                    Code::RequiredStandalone,
                 ));
             }
             for (field, path) in [
@@ -184,7 +163,7 @@ pub fn cluster_input(c: &ClusterInput) -> Result<(), ApiError> {
                 ),
             ] {
                 if !path.is_empty() && !path.starts_with('/') {
-                    return Err(ApiError::invalid(field, "must be an absolute path"));
+                    return Err(ApiError::invalid(field, Code::AbsolutePath));
                 }
             }
         }

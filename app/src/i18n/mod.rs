@@ -6,7 +6,7 @@ mod errors;
 mod texts;
 mod zh;
 
-pub use errors::localize_error;
+pub use errors::localize;
 use serde::{Deserialize, Serialize};
 pub use texts::Texts;
 

@@ -42,6 +42,15 @@ pub fn use_t() -> impl Fn() -> &'static Texts + Copy + Send + Sync + 'static {
     move || lang.get().texts()
 }
 
+/// An error in the page's language, rendered from its code (`i18n::errors`); re-read inside
+/// closures so a language switch redraws it.
+pub fn error_text(e: &ApiError) -> String {
+    match use_context::<Session>() {
+        Some(s) => crate::i18n::localize(s.lang.get(), e),
+        None => e.message.clone(),
+    }
+}
+
 /// On the server: the preference cookies, else Accept-Language. In the browser: what the server
 /// rendered into `<html>`, so hydration starts from the same state.
 #[cfg(feature = "ssr")]

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -65,10 +65,7 @@ fn file_for(dir: &Path, month: &str) -> PathBuf {
 
 fn io(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "writing the history archive failed");
-    ApiError::new(
-        http::StatusCode::INTERNAL_SERVER_ERROR,
-        "could not write the history archive",
-    )
+    ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, Code::ArchiveFailed)
 }
 
 /// Archives and deletes every notification received before `cutoff` (Unix seconds).

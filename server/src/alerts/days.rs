@@ -3,7 +3,7 @@
 //! day the clocks go forward; a day therefore starts at the first second whose local date is that
 //! day, found on the zone's rules (chrono-tz's copy of the tz database).
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use chrono::{NaiveDate, TimeZone as _};
 use chrono_tz::Tz;
 
@@ -15,14 +15,14 @@ pub fn zone(name: &str) -> Result<Tz, ApiError> {
         return Ok(Tz::UTC);
     }
     name.parse::<Tz>()
-        .map_err(|_| ApiError::invalid("time_zone", format!("unknown time zone {name:?}")))
+        .map_err(|_| ApiError::invalid("time_zone", Code::UnknownTimeZone).arg(format!("{name:?}")))
 }
 
 fn local_date(tz: &Tz, unix: i64, field: &str) -> Result<NaiveDate, ApiError> {
     tz.timestamp_opt(unix, 0)
         .single()
         .map(|t| t.date_naive())
-        .ok_or_else(|| ApiError::invalid(field, "out of range"))
+        .ok_or_else(|| ApiError::invalid(field, Code::OutOfRange))
 }
 
 /// The first second whose local date is `date` (or later): no zone is more than 15 hours from
@@ -30,7 +30,7 @@ fn local_date(tz: &Tz, unix: i64, field: &str) -> Result<NaiveDate, ApiError> {
 fn start_of(tz: &Tz, date: NaiveDate, field: &str) -> Result<i64, ApiError> {
     let midnight = date
         .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| ApiError::invalid(field, "out of range"))?
+        .ok_or_else(|| ApiError::invalid(field, Code::OutOfRange))?
         .and_utc()
         .timestamp();
     let (mut before, mut after) = (midnight - 36 * 3600, midnight + 36 * 3600);
@@ -50,7 +50,7 @@ pub fn day_of(tz: &Tz, unix: i64) -> Result<(i64, i64), ApiError> {
     let date = local_date(tz, unix, "from")?;
     let next = date
         .succ_opt()
-        .ok_or_else(|| ApiError::invalid("from", "out of range"))?;
+        .ok_or_else(|| ApiError::invalid("from", Code::OutOfRange))?;
     Ok((start_of(tz, date, "from")?, start_of(tz, next, "from")?))
 }
 
@@ -58,7 +58,7 @@ pub fn day_of(tz: &Tz, unix: i64) -> Result<(i64, i64), ApiError> {
 /// the end of the last day.
 pub fn days(tz: &Tz, from: i64, to: i64) -> Result<(Vec<(i64, String)>, i64), ApiError> {
     if to < from {
-        return Err(ApiError::invalid("to", "must not be before from"));
+        return Err(ApiError::invalid("to", Code::ToBeforeFrom));
     }
     let mut out = Vec::new();
     let (mut start, mut next) = day_of(tz, from)?;
@@ -71,10 +71,7 @@ pub fn days(tz: &Tz, from: i64, to: i64) -> Result<(Vec<(i64, String)>, i64), Ap
             return Ok((out, next));
         }
         if out.len() >= MAX_DAYS {
-            return Err(ApiError::invalid(
-                "from",
-                format!("the range spans more than {MAX_DAYS} days"),
-            ));
+            return Err(ApiError::invalid("from", Code::RangeTooLong).arg(MAX_DAYS));
         }
         (start, next) = day_of(tz, next)?;
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use app::api::alerts::AlertCentrePort;
 use app::api::context::Caller;
 use app::domain::alert_centre::{check_status, paging, parse_search};
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     EpisodeFilter, EpisodePage, HistoryPage, HistorySearch, Inbox, InboxItem, Overview,
     OverviewQuery, Role, RuleScope,
@@ -55,7 +55,7 @@ impl AlertCentreService {
                 .await
                 .map(|_| ()),
             None => require_system_admin(caller)
-                .map_err(|_| ApiError::invalid("tenant_id", "choose a tenant to search in")),
+                .map_err(|_| ApiError::invalid("tenant_id", Code::ChooseTenant)),
         }
     }
 
@@ -237,7 +237,7 @@ impl AlertCentrePort for AlertCentreService {
 
     async fn mark_read(&self, caller: &Caller, ids: Vec<i64>) -> Result<u64, ApiError> {
         if ids.len() > 1000 {
-            return Err(ApiError::invalid("ids", "at most 1000 at a time"));
+            return Err(ApiError::invalid("ids", Code::TooManyIds).arg(1000));
         }
         let mut update = inbox_item::Entity::update_many()
             .col_expr(inbox_item::Column::IsRead, Expr::value(true))

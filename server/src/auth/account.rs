@@ -7,7 +7,7 @@ use app::api::account::{AccountPort, NewSession};
 use app::api::audit::AuditPort;
 use app::api::context::{AuditRecord, Caller, Credentials};
 use app::domain::validate;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::i18n::Lang;
 use app::model::{ApiToken, CreatedToken, Me, Role, TenantRole, Theme};
 use sea_orm::{
@@ -124,10 +124,10 @@ impl AccountService {
         ip: &str,
     ) -> Result<(Me, NewSession), ApiError> {
         if username.is_empty() {
-            return Err(ApiError::invalid("username", "must not be empty"));
+            return Err(ApiError::invalid("username", Code::Empty));
         }
         if pw.is_empty() {
-            return Err(ApiError::invalid("password", "must not be empty"));
+            return Err(ApiError::invalid("password", Code::Empty));
         }
         let reserved_at = Instant::now();
         if !self.limiter.reserve(username, ip, reserved_at) {
@@ -149,7 +149,7 @@ impl AccountService {
             _ => {
                 return Err(ApiError::new(
                     http::StatusCode::UNAUTHORIZED,
-                    "wrong username or password",
+                    Code::WrongLogin,
                 ));
             }
         };
@@ -274,7 +274,7 @@ impl AccountPort for AccountService {
         validate::password("new", new)?;
         let u = self.active_user(caller.user_id).await?;
         if !password::verify_blocking(current.to_string(), u.password_hash.clone()).await {
-            return Err(ApiError::invalid("current", "is not your current password"));
+            return Err(ApiError::invalid("current", Code::NotCurrentPassword));
         }
         let hash = password::hash_blocking(new.to_string())
             .await
@@ -309,16 +309,15 @@ impl AccountPort for AccountService {
     ) -> Result<CreatedToken, ApiError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(ApiError::invalid("name", "must not be empty"));
+            return Err(ApiError::invalid("name", Code::Empty));
         }
         validate::text("name", name, 128)?;
         if let Some(d) = expires_in_days
             && (d == 0 || d > 3650)
         {
-            return Err(ApiError::invalid(
-                "expires_in_days",
-                "must be between 1 and 3650 days",
-            ));
+            return Err(ApiError::invalid("expires_in_days", Code::TokenDays)
+                .arg(1)
+                .arg(3650));
         }
         let secret = random_token(API_TOKEN_PREFIX);
         let at = now();
@@ -349,7 +348,7 @@ impl AccountPort for AccountService {
             .await
             .map_err(internal)?;
         if res.rows_affected == 0 {
-            return Err(ApiError::not_found("token"));
+            return Err(ApiError::not_found(Code::TokenNotFound));
         }
         Ok(())
     }

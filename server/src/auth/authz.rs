@@ -2,7 +2,7 @@
 //! tenant the caller does not belong to answers 404, so its existence is not revealed.
 
 use app::api::context::Caller;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::Role;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -70,12 +70,12 @@ pub async fn require_tenant<C: ConnectionTrait>(
         .one(db)
         .await
         .map_err(internal)?
-        .ok_or_else(|| ApiError::not_found("tenant"))?;
+        .ok_or_else(|| ApiError::not_found(Code::TenantNotFound))?;
     if caller.is_system_admin {
         return Ok(tenant);
     }
     match tenant_role(db, caller.user_id, tenant_id).await? {
-        None => Err(ApiError::not_found("tenant")),
+        None => Err(ApiError::not_found(Code::TenantNotFound)),
         Some(role) if role < min => Err(ApiError::forbidden()),
         Some(_) => Ok(tenant),
     }
@@ -93,14 +93,14 @@ pub async fn environment_as<C: ConnectionTrait>(
         .one(db)
         .await
         .map_err(internal)?
-        .ok_or_else(|| ApiError::not_found("environment"))?;
+        .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
     require_tenant(db, caller, env.tenant_id, min)
         .await
         .map_err(|e| {
             if e.status == 403 {
                 e
             } else {
-                ApiError::not_found("environment")
+                ApiError::not_found(Code::EnvironmentNotFound)
             }
         })?;
     Ok(env)

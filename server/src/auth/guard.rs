@@ -8,7 +8,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub async fn same_origin_only(
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         if let Err(why) = check(fetch_site, origin, host, state.config.public_url.as_deref()) {
             tracing::warn!(path = %req.uri().path(), origin = origin.unwrap_or(""), why, "cross-site request refused");
-            let body = ApiError::new(StatusCode::FORBIDDEN, "cross-site request refused");
+            let body = ApiError::new(StatusCode::FORBIDDEN, Code::CrossSite);
             return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
         }
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use ::kube::core::ApiResource;
 use app::domain::presets;
 use app::domain::rule_objects::ObjectRef;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{ClusterSettings, PrepareResult, PreparedItem, RuleFile};
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::Value;
@@ -243,7 +243,8 @@ pub async fn kube_prepare(
     client: &::kube::Client,
     s: &ClusterSettings,
 ) -> Result<Vec<PrepareResult>, ApiError> {
-    let objects = kube_objects(s).map_err(|e| ApiError::invalid("settings", e.to_string()))?;
+    let objects =
+        kube_objects(s).map_err(|e| ApiError::invalid("settings", Code::ClusterObjects).arg(e))?;
     let mut out = Vec::new();
     for o in objects {
         let applied = kube::apply(client, &o.resource, Some(&o.namespace), &o.name, &o.body).await;
@@ -296,20 +297,19 @@ pub async fn standalone_prepare(
     if settings.rules_dir.is_empty() {
         return Err(ApiError::invalid(
             "settings.rules_dir",
-            "is required to prepare a standalone cluster",
+            Code::RequiredToPrepare,
         ));
     }
-    let objects =
-        standalone_objects(settings).map_err(|e| ApiError::invalid("settings", e.to_string()))?;
+    let objects = standalone_objects(settings)
+        .map_err(|e| ApiError::invalid("settings", Code::ClusterObjects).arg(e))?;
     let mut results = Vec::new();
     for o in objects {
         let outcome = standalone::apply_file(client, &o.path, &o.content, o.reload)
             .await
             .map_err(|why| {
-                ApiError::new(
-                    http::StatusCode::BAD_GATEWAY,
-                    format!("{}: {why}", o.server),
-                )
+                ApiError::new(http::StatusCode::BAD_GATEWAY, Code::ServerFailed)
+                    .arg(o.server)
+                    .arg(why)
             })?;
         results.push(PrepareResult {
             name: o.name.to_string(),

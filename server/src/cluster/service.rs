@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::api::clusters::ClustersPort;
 use app::api::context::Caller;
 use app::domain::validate;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     Cluster, ClusterCheck, ClusterInput, ClusterKind, ClusterRef, ClusterSettings, Component,
     PrepareResult, Role,
@@ -135,20 +135,14 @@ impl ClustersService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("cluster"))
+            .ok_or_else(|| ApiError::not_found(Code::ClusterNotFound))
     }
 
     /// A Kubernetes client for the cluster; standalone clusters have none (409).
     pub async fn kube_client(&self, cluster_id: i64) -> Result<::kube::Client, ApiError> {
         let handle = self.handle(cluster_id).await?;
         handle.backend.kubernetes().cloned().ok_or_else(|| {
-            ApiError::new(
-                http::StatusCode::CONFLICT,
-                format!(
-                    "cluster {} is standalone: it has no Kubernetes API",
-                    handle.name
-                ),
-            )
+            ApiError::new(http::StatusCode::CONFLICT, Code::NoKubernetesApi).arg(&handle.name)
         })
     }
 
@@ -182,10 +176,9 @@ impl ClustersService {
         let row = self.find(cluster_id).await?;
         let (settings, backend) = self.backend_of(&row).await?;
         let backend = backend.map_err(|e| {
-            ApiError::new(
-                http::StatusCode::BAD_GATEWAY,
-                format!("cluster {}: {e}", row.name),
-            )
+            ApiError::new(http::StatusCode::BAD_GATEWAY, Code::ClusterFailed)
+                .arg(&row.name)
+                .arg(e)
         })?;
         Ok(ClusterHandle {
             id: row.id,
@@ -218,7 +211,7 @@ fn inline_kubeconfig(text: Option<&str>) -> Result<(), ApiError> {
     match text {
         Some(t) if !t.trim().is_empty() => crate::cluster::kube::kubeconfig::parse_inline(t)
             .map(|_| ())
-            .map_err(|e| ApiError::invalid("kubeconfig", e.to_string())),
+            .map_err(|e| ApiError::invalid("kubeconfig", Code::Kubeconfig).arg(e)),
         _ => Ok(()),
     }
 }
@@ -285,7 +278,7 @@ impl ClustersPort for ClustersService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_or_internal(e, "name", "a cluster with this name already exists"))?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::ClusterExists))?;
         self.view(row)
     }
 
@@ -309,9 +302,10 @@ impl ClustersPort for ClustersService {
         am.settings = Set(settings_json(&input.settings)?);
         am.secrets = Set(self.seal(&secrets)?);
         am.updated_at = Set(now());
-        let row = am.update(&self.db).await.map_err(|e| {
-            conflict_or_internal(e, "name", "a cluster with this name already exists")
-        })?;
+        let row = am
+            .update(&self.db)
+            .await
+            .map_err(|e| conflict_or_internal(e, "name", Code::ClusterExists))?;
         self.view(row)
     }
 
@@ -324,10 +318,7 @@ impl ClustersPort for ClustersService {
             .await
             .map_err(internal)?;
         if in_use > 0 {
-            return Err(ApiError::conflict(
-                "cluster_id",
-                format!("{in_use} environment(s) still use this cluster; delete them first"),
-            ));
+            return Err(ApiError::conflict("cluster_id", Code::ClusterInUse).arg(in_use));
         }
         cluster::Entity::delete_by_id(cluster_id)
             .exec(&self.db)
@@ -352,10 +343,7 @@ impl ClustersPort for ClustersService {
             },
         };
         if found.endpoints.is_empty() {
-            return Err(ApiError::invalid(
-                "settings",
-                "no endpoint is configured to test",
-            ));
+            return Err(ApiError::invalid("settings", Code::NothingToTest));
         }
         let check = ClusterCheck {
             checked_at: rfc3339(now()),
@@ -379,9 +367,8 @@ impl ClustersPort for ClustersService {
         require_system_admin(caller)?;
         let row = self.find(cluster_id).await?;
         let (_, backend) = self.backend_of(&row).await?;
-        let backend = backend.map_err(|e| {
-            ApiError::new(http::StatusCode::BAD_GATEWAY, format!("kubernetes: {e}"))
-        })?;
+        let backend = backend
+            .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, Code::Kubernetes).arg(e))?;
         backend.prepare().await
     }
 }
@@ -398,10 +385,9 @@ impl ClusterHandle {
             .find(|(c, _, _)| *c == name)
             .map(|(_, e, _)| e)
             .ok_or_else(|| {
-                ApiError::new(
-                    http::StatusCode::CONFLICT,
-                    format!("cluster {} has no {name} configured", self.name),
-                )
+                ApiError::new(http::StatusCode::CONFLICT, Code::ComponentMissing)
+                    .arg(&self.name)
+                    .arg(name)
             })
     }
 }

@@ -82,9 +82,9 @@ pub fn internal(e: DbErr) -> ApiError {
 }
 
 /// Maps a unique-constraint violation to 409 on `field`; anything else is internal.
-pub fn conflict_or_internal(e: DbErr, field: &str, message: &str) -> ApiError {
+pub fn conflict_or_internal(e: DbErr, field: &str, code: app::error::Code) -> ApiError {
     match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(field, message),
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(field, code),
         _ => internal(e),
     }
 }

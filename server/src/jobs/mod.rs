@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use app::api::context::Caller;
 use app::api::jobs::JobsPort;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     ClusterDrift, DriftRule, JobInfo, JobKind, JobRun, Orphan, RepairOutcome, RepairTarget,
     RunCounts,
@@ -217,10 +217,10 @@ impl JobsPort for JobsService {
     async fn run_now(&self, caller: &Caller, job: JobKind) -> Result<JobRun, ApiError> {
         require_system_admin(caller)?;
         if let Some(p) = queue::pending(&self.db, job).await.map_err(internal)? {
-            return Err(ApiError::conflict(
-                "job",
-                format!("{} is {} already (run {})", job.as_str(), p.status, p.id),
-            ));
+            return Err(ApiError::conflict("job", Code::JobRunning)
+                .arg(job.as_str())
+                .arg(&p.status)
+                .arg(p.id));
         }
         let row = queue::enqueue_manual(&self.db, job, caller.user_id)
             .await

@@ -1,6 +1,7 @@
 //! The system alert rule set in every monitored cluster (inventory §5.6): created when missing,
 //! written again when its last sync or check was not ok, healthy ones left alone.
 
+use app::error::Code;
 use std::sync::Arc;
 
 use app::model::{AlertRuleInput, Component, RuleReceiver, RunCounts};
@@ -113,7 +114,7 @@ pub async fn run(rules: Arc<AlertRulesService>) -> Result<RunCounts, JobError> {
                 // environment; a rule of that environment must not pass for the system rule.
                 Some(s) if s.row.environment_id.is_some() => Err(app::error::ApiError::conflict(
                     "name",
-                    "an environment's rule has the system rule's name in the monitoring namespace, so the system rule is not installed; rename or delete that rule",
+                    Code::SystemRuleNameTaken,
                 )),
                 Some(s) if s.row.sync_status == SYNC_ERROR || s.row.check_status == ERROR => {
                     // Kept as the operator set it: whether the rule is on.

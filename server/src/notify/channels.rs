@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::api::channels::ChannelsPort;
 use app::api::context::Caller;
 use app::domain::channels::{inputs_only, keep_secrets, masked, validate};
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     Channel, ChannelConfig, ChannelInput, ChannelPreview, Delivery, Role, SecretField,
 };
@@ -88,11 +88,11 @@ impl ChannelsService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("channel"))?;
+            .ok_or_else(|| ApiError::not_found(Code::ChannelNotFound))?;
         if let Some(t) = row.tenant_id {
             require_tenant(&self.db, caller, t, Role::Viewer)
                 .await
-                .map_err(|_| ApiError::not_found("channel"))?;
+                .map_err(|_| ApiError::not_found(Code::ChannelNotFound))?;
         }
         Ok(row)
     }
@@ -109,7 +109,7 @@ impl ChannelsPort for ChannelsService {
         if let Some(t) = tenant_id {
             require_tenant(&self.db, caller, t, Role::Viewer)
                 .await
-                .map_err(|_| ApiError::not_found("tenant"))?;
+                .map_err(|_| ApiError::not_found(Code::TenantNotFound))?;
             owners = owners.add(channel::Column::TenantId.eq(t));
         }
         channel::Entity::find()
@@ -150,7 +150,7 @@ impl ChannelsPort for ChannelsService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_or_internal(e, "name", "a channel of this name exists"))?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::ChannelExists))?;
         self.read(&row)
     }
 
@@ -177,7 +177,7 @@ impl ChannelsPort for ChannelsService {
         let row = active
             .update(&self.db)
             .await
-            .map_err(|e| conflict_or_internal(e, "name", "a channel of this name exists"))?;
+            .map_err(|e| conflict_or_internal(e, "name", Code::ChannelExists))?;
         if receiver_changed {
             // Every rule's receiver for this channel says whether resolved alerts are sent.
             let started = std::time::Instant::now();
@@ -198,14 +198,9 @@ impl ChannelsPort for ChannelsService {
         self.may_change(caller, row.tenant_id).await?;
         let users = self.rules.rules_using(row.id).await?;
         if !users.is_empty() {
-            return Err(ApiError::conflict(
-                "channel",
-                format!(
-                    "{} alert rule(s) notify this channel ({}); change their receivers first",
-                    users.len(),
-                    users.join(", ")
-                ),
-            ));
+            return Err(ApiError::conflict("channel", Code::ChannelInUse)
+                .arg(users.len())
+                .arg(users.join(", ")));
         }
         channel::Entity::delete_by_id(row.id)
             .exec(&self.db)
@@ -261,12 +256,12 @@ impl ChannelsPort for ChannelsService {
             .vendors
             .messages
             .render_group(&group)
-            .map_err(|e| ApiError::invalid("config", e.to_string()))?;
+            .map_err(|e| ApiError::invalid("config", Code::ChannelConfig).arg(e))?;
         let out = self
             .notifier
             .vendors
             .outgoing(&input.config, &group, &r, &raw, now() * 1000)
-            .map_err(|e| ApiError::invalid("config.url", e.to_string()))?;
+            .map_err(|e| ApiError::invalid("config.url", Code::ChannelConfig).arg(e))?;
         let (url, body) = match out {
             Some(o) => (
                 app::domain::channels::mask(&SecretField::new(o.url)).hint,

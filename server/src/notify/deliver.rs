@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{AmReceiver, AmWebhookConfig, ChannelConfig, Delivery};
 use http::StatusCode;
 use sea_orm::{
@@ -112,14 +112,13 @@ impl Notifier {
         }) else {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "unknown channel or wrong notify token",
+                Code::WrongNotifyToken,
             ));
         };
-        let group: Group = serde_json::from_value(raw.clone()).map_err(|e| {
-            ApiError::invalid("body", format!("not an Alertmanager webhook payload: {e}"))
-        })?;
+        let group: Group = serde_json::from_value(raw.clone())
+            .map_err(|e| ApiError::invalid("body", Code::NotWebhookPayload).arg(e))?;
         if group.alerts.is_empty() {
-            return Err(ApiError::invalid("alerts", "the payload has no alerts"));
+            return Err(ApiError::invalid("alerts", Code::NoAlerts));
         }
         let config = self.open(&row)?;
         let rendered = self.vendors.messages.render_group(&group).map_err(|e| {

@@ -7,7 +7,7 @@
 //! Statements are batched per payload rather than per alert: the receiver must keep up with
 //! Alertmanager during an alert storm (see the `history_ingest` load script).
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{AmReceiver, AmWebhookConfig};
 use http::StatusCode;
 use std::collections::{BTreeMap, HashMap};
@@ -155,7 +155,7 @@ pub async fn ingest(
     let Some(row) = row.filter(|r| token_is_valid(secrets, r, namespace, token)) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unknown cluster or wrong history token",
+            Code::WrongHistoryToken,
         ));
     };
     let settings: app::model::ClusterSettings =
@@ -172,10 +172,9 @@ pub async fn ingest(
             "history payload held alerts of other namespaces; they were dropped"
         );
         if own.alerts.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!("this token may post alerts of namespace {namespace} only"),
-            ));
+            return Err(
+                ApiError::new(StatusCode::FORBIDDEN, Code::TokenNamespaceOnly).arg(namespace),
+            );
         }
     }
     let group = &own;

@@ -36,7 +36,7 @@ pub enum AlertmanagerError {
 impl From<AlertmanagerError> for app::error::ApiError {
     fn from(e: AlertmanagerError) -> Self {
         tracing::warn!(error = %super::error_chain(&e), "Alertmanager call failed");
-        app::error::ApiError::new(http::StatusCode::BAD_GATEWAY, e.to_string())
+        app::error::ApiError::new(http::StatusCode::BAD_GATEWAY, app::error::Code::Upstream).arg(e)
     }
 }
 

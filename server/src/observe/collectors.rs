@@ -9,7 +9,7 @@ use app::api::collectors::CollectorsPort;
 use app::api::context::Caller;
 use app::domain::collectors::{MONITORED_LABEL, overall, scrape_pool, validate};
 use app::domain::validate::dns_label;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     Collector, CollectorConfig, CollectorList, Role, ScrapeHealth, ScrapeTarget, ServicePort,
 };
@@ -39,7 +39,7 @@ pub struct CollectorsService {
 fn upstream(e: impl Into<BackendError>) -> ApiError {
     let e = e.into();
     tracing::warn!(error = %e.chain(), "Kubernetes request failed");
-    ApiError::new(http::StatusCode::BAD_GATEWAY, format!("kubernetes: {e}"))
+    ApiError::new(http::StatusCode::BAD_GATEWAY, Code::Kubernetes).arg(e)
 }
 
 /// The named ports of a Service: a ServiceMonitor endpoint refers to ports by name.
@@ -160,10 +160,8 @@ impl CollectorsService {
             .await
             .map_err(upstream)?
             .ok_or_else(|| {
-                ApiError::new(
-                    http::StatusCode::NOT_FOUND,
-                    format!("service {namespace}/{name} does not exist"),
-                )
+                ApiError::new(http::StatusCode::NOT_FOUND, Code::ServiceMissing)
+                    .arg(format!("{namespace}/{name}"))
             })
     }
 
@@ -182,12 +180,10 @@ impl CollectorsService {
         .await
         .map_err(upstream)?;
         match found {
-            Some(o) if !is_ours(&o) => Err(ApiError::conflict(
-                "service",
-                format!(
-                    "ServiceMonitor {namespace}/{name} exists and is not managed by Gemscope; remove it or change it in the cluster"
-                ),
-            )),
+            Some(o) if !is_ours(&o) => {
+                Err(ApiError::conflict("service", Code::ServiceMonitorForeign)
+                    .arg(format!("{namespace}/{name}")))
+            }
             other => Ok(other),
         }
     }

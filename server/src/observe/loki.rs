@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::Series;
 use serde_json::Value;
 use thiserror::Error;
@@ -28,10 +28,10 @@ impl LokiError {
     /// `field` names the input a refused query came from.
     pub fn into_api(self, field: &str) -> ApiError {
         match self {
-            LokiError::BadQuery(_) => ApiError::invalid(field, self.to_string()),
+            LokiError::BadQuery(_) => ApiError::invalid(field, Code::Upstream).arg(&self),
             other => {
                 tracing::warn!(error = %super::error_chain(&other), "Loki call failed");
-                ApiError::new(http::StatusCode::BAD_GATEWAY, other.to_string())
+                ApiError::new(http::StatusCode::BAD_GATEWAY, Code::Upstream).arg(other)
             }
         }
     }

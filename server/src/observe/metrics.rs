@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::api::context::Caller;
 use app::api::metrics::{MetricsPort, TargetOption};
 use app::domain::promql_scope;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     Component, LabelValuesQuery, MetricExpr, QueryTarget, RangeQuery, RangeResult, Role,
 };
@@ -54,10 +54,10 @@ impl MetricsService {
                     .one(&self.db)
                     .await
                     .map_err(internal)?
-                    .ok_or_else(|| ApiError::not_found("environment"))?;
+                    .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
                 require_tenant(&self.db, caller, env.tenant_id, Role::Viewer)
                     .await
-                    .map_err(|_| ApiError::not_found("environment"))?;
+                    .map_err(|_| ApiError::not_found(Code::EnvironmentNotFound))?;
                 Ok(QueryPlace {
                     cluster_id: env.cluster_id,
                     namespace: Some(env.namespace),
@@ -86,13 +86,9 @@ impl MetricsService {
             Some(key) => {
                 let t = crate::templates::resolve(&self.db, place.tenant_id, key).await?;
                 if ns.is_some() && !t.namespaced {
-                    return Err(ApiError::invalid(
-                        "template",
-                        format!(
-                            "{} is a cluster-wide template; an environment can only use namespaced ones",
-                            t.key()
-                        ),
-                    ));
+                    return Err(
+                        ApiError::invalid("template", Code::ClusterWideTemplate).arg(t.key())
+                    );
                 }
                 Ok(Built {
                     expr: promql_scope::expand_template(

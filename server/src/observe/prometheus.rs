@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::Series;
 use http::StatusCode;
 use serde::Deserialize;
@@ -38,11 +38,11 @@ pub enum PromError {
 impl PromError {
     pub fn into_api(self, field: &str) -> ApiError {
         let status = match self {
-            PromError::BadQuery(_) => return ApiError::invalid(field, self.to_string()),
+            PromError::BadQuery(_) => return ApiError::invalid(field, Code::Upstream).arg(&self),
             PromError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             PromError::Unavailable(_) => StatusCode::BAD_GATEWAY,
         };
-        ApiError::new(status, self.to_string())
+        ApiError::new(status, Code::Upstream).arg(&self)
     }
 }
 

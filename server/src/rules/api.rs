@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use app::api::alert_rules::AlertRulesPort;
 use app::api::context::Caller;
 use app::domain::alert_rules::{self as domain, Grouping, LABEL_NAMESPACE, substitute_namespace};
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, Component, ImportItem,
     LevelCheck, Role, RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
@@ -105,7 +105,7 @@ impl AlertRulesService {
             .filter(|s| {
                 place.environment_id.is_none() || s.row.environment_id == place.environment_id
             })
-            .ok_or_else(|| ApiError::not_found("alert rule"))
+            .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))
     }
 
     async fn view(&self, place: &RulePlace, s: &Stored) -> Result<AlertRule, ApiError> {
@@ -301,10 +301,10 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<Vec<ImportItem>, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         if yaml.len() > MAX_IMPORT_BYTES {
-            return Err(ApiError::invalid("yaml", "the file is larger than 1 MiB"));
+            return Err(ApiError::invalid("yaml", Code::FileTooLarge));
         }
         let items: Vec<serde_norway::Value> = serde_norway::from_str(&yaml)
-            .map_err(|e| ApiError::invalid("yaml", format!("not a YAML list of rules: {e}")))?;
+            .map_err(|e| ApiError::invalid("yaml", Code::NotRuleList).arg(e))?;
         let mut out = Vec::new();
         for (i, item) in items.into_iter().enumerate() {
             let name = item
@@ -312,8 +312,12 @@ impl AlertRulesPort for AlertRulesService {
                 .and_then(|n| n.as_str())
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("item {}", i + 1));
-            let parsed: Result<AlertRuleInput, ApiError> = serde_norway::from_value(item)
-                .map_err(|e| ApiError::invalid("yaml", format!("{name}: {e}")));
+            let parsed: Result<AlertRuleInput, ApiError> =
+                serde_norway::from_value(item).map_err(|e| {
+                    ApiError::invalid("yaml", Code::RuleInFile)
+                        .arg(&name)
+                        .arg(e)
+                });
             let result = match parsed {
                 Ok(mut input) => {
                     substitute_namespace(&mut input, &place.namespace);
@@ -392,22 +396,13 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<BlacklistEntry, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         if labels.is_empty() {
-            return Err(ApiError::invalid(
-                "labels",
-                "an alert has labels; none were given",
-            ));
+            return Err(ApiError::invalid("labels", Code::NoLabels));
         }
         for k in labels.keys() {
             app::domain::templates::label_name("labels", k)?;
         }
         if !place.global && labels.get(LABEL_NAMESPACE) != Some(&place.namespace) {
-            return Err(ApiError::invalid(
-                "labels",
-                format!(
-                    "only alerts of namespace {} can be blacklisted here (gems_namespace)",
-                    place.namespace
-                ),
-            ));
+            return Err(ApiError::invalid("labels", Code::BlacklistNamespace).arg(&place.namespace));
         }
         let am = self.alertmanager(&place.handle)?;
         let fingerprint = crate::notify::history::label_fingerprint(&labels);
@@ -427,7 +422,7 @@ impl AlertRulesPort for AlertRulesService {
         let ns = (!place.global).then_some(place.namespace.as_str());
         let listed = silences::blacklist(&am, ns).await.map_err(ApiError::from)?;
         if !listed.iter().any(|e| e.id == id) {
-            return Err(ApiError::not_found("blacklist entry"));
+            return Err(ApiError::not_found(Code::BlacklistEntryNotFound));
         }
         am.expire(&id).await.map_err(ApiError::from)
     }

@@ -3,7 +3,7 @@
 
 use app::domain::alert_rules as domain;
 use app::domain::promql_scope::auto_step;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     AlertRuleInput, AlertType, Backtest, Component, FiringSeries, LevelBands, LevelCheck, Series,
 };
@@ -151,7 +151,7 @@ impl AlertRulesService {
         range_secs: i64,
     ) -> Result<Backtest, ApiError> {
         if !(60..=MAX_RANGE_SECS).contains(&range_secs) {
-            return Err(ApiError::invalid("range", "choose a range from 1m to 7d"));
+            return Err(ApiError::invalid("range", Code::RangeChoice));
         }
         let rendered = self.rendered(place, input).await?;
         let end = crate::db::now();

@@ -21,7 +21,7 @@ use std::time::Duration;
 use app::domain::alert_rules::{
     self as domain, Grouping, Rendered, Target, alertmanager_config, routes_to,
 };
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     AlertRuleInput, AlertType, AmReceiver, Component, Role, RuleScope, TemplateKey, TemplateRule,
 };
@@ -93,17 +93,17 @@ impl RulePlace {
 /// (TLS, I/O, HTTP) go to the log.
 fn cluster_error(handle: &ClusterHandle, e: BackendError) -> ApiError {
     tracing::warn!(cluster = %handle.name, error = %e.chain(), "cluster write failed");
-    ApiError::new(
-        http::StatusCode::BAD_GATEWAY,
-        format!("cluster {}: {e}", handle.name),
-    )
+    ApiError::new(http::StatusCode::BAD_GATEWAY, Code::ClusterFailed)
+        .arg(&handle.name)
+        .arg(e)
 }
 
 /// The cluster's Alertmanager refused or could not be reached.
 fn alertmanager_error(handle: &ClusterHandle, e: AlertmanagerError) -> ApiError {
-    let mut error = ApiError::from(e);
-    error.message = format!("cluster {}: {}", handle.name, error.message);
-    error
+    let error = ApiError::from(e);
+    ApiError::new(error.status_code(), Code::ClusterFailed)
+        .arg(&handle.name)
+        .arg(error.text())
 }
 
 impl AlertRulesService {

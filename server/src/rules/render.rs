@@ -3,6 +3,7 @@
 //! that hold several rules.
 
 use super::*;
+use app::error::Code;
 
 impl AlertRulesService {
     /// The generator's template as the owner's tenant sees it.
@@ -25,10 +26,7 @@ impl AlertRulesService {
         };
         match crate::templates::resolve(&self.db, place.tenant_id, &key).await {
             Ok(t) => Ok(Some(t.rule)),
-            Err(e) if e.field.is_some() => Err(ApiError::invalid(
-                "promqlGenerator",
-                e.message.trim_start_matches("template: "),
-            )),
+            Err(e) if e.field.is_some() => Err(e.on("promqlGenerator")),
             Err(e) => Err(e),
         }
     }
@@ -48,13 +46,7 @@ impl AlertRulesService {
             .settings
             .notify_base(self.public_url.as_deref())
             .ok_or_else(|| {
-                ApiError::new(
-                    http::StatusCode::CONFLICT,
-                    format!(
-                        "cluster {} does not know how to reach Gemscope: set its Gemscope URL (or the server's public_url)",
-                        handle.name
-                    ),
-                )
+                ApiError::new(http::StatusCode::CONFLICT, Code::NoGemscopeUrl).arg(&handle.name)
             })?;
         let ids: Vec<i64> = input.receivers.iter().map(|r| r.channel_id).collect();
         let rows = store::channels(db, ids).await?;
@@ -64,10 +56,7 @@ impl AlertRulesService {
                 .get(&r.channel_id)
                 .filter(|c| c.tenant_id.is_none() || c.tenant_id == tenant_id)
                 .ok_or_else(|| {
-                    ApiError::invalid(
-                        "receivers",
-                        format!("channel {} does not exist", r.channel_id),
-                    )
+                    ApiError::invalid("receivers", Code::ChannelMissing).arg(r.channel_id)
                 })?;
             receivers.push((self.notifier.receiver(&base, row), r.interval.trim().into()));
         }

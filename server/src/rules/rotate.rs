@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use app::api::context::Caller;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::TokenRotation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 
@@ -75,7 +75,7 @@ impl AlertRulesService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("cluster"))?;
+            .ok_or_else(|| ApiError::not_found(Code::ClusterNotFound))?;
         let version = row.history_token_version + 1;
         let bump = |retired: Option<i32>| cluster::ActiveModel {
             id: Set(row.id),
@@ -110,7 +110,7 @@ impl AlertRulesService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("channel"))?;
+            .ok_or_else(|| ApiError::not_found(Code::ChannelNotFound))?;
         let version = row.token_version + 1;
         let bump = |retired: Option<i32>| channel::ActiveModel {
             id: Set(row.id),

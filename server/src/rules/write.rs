@@ -1,6 +1,7 @@
 //! Creating, updating, deleting, enabling and disabling one rule.
 
 use super::*;
+use app::error::Code;
 
 impl AlertRulesService {
     /// Creates a rule: row, receivers, cluster objects and silence, all or nothing.
@@ -16,7 +17,7 @@ impl AlertRulesService {
         {
             return Err(ApiError::conflict(
                 "namespace",
-                "the cluster's monitoring namespace holds the system rules; write this rule as a system rule of the cluster",
+                Code::MonitoringNamespaceRule,
             ));
         }
         let target = place.target();
@@ -27,13 +28,9 @@ impl AlertRulesService {
             .await?
             .is_some()
         {
-            return Err(ApiError::conflict(
-                "name",
-                format!(
-                    "a rule named {} exists in namespace {}",
-                    input.name, place.namespace
-                ),
-            ));
+            return Err(ApiError::conflict("name", Code::RuleInOtherNamespace)
+                .arg(&input.name)
+                .arg(&place.namespace));
         }
         let obj = self
             .object(
@@ -61,9 +58,10 @@ impl AlertRulesService {
             ..Default::default()
         };
         store::columns(&mut row, &stored_input)?;
-        let row = row.insert(&txn).await.map_err(|e| {
-            crate::db::conflict_or_internal(e, "name", "a rule with this name exists")
-        })?;
+        let row = row
+            .insert(&txn)
+            .await
+            .map_err(|e| crate::db::conflict_or_internal(e, "name", Code::RuleExists))?;
         store::set_receivers(&txn, row.id, &stored_input).await?;
         self.commit_with_cluster(
             txn,
@@ -87,10 +85,7 @@ impl AlertRulesService {
         input: AlertRuleInput,
     ) -> Result<Stored, ApiError> {
         if input.name != name {
-            return Err(ApiError::invalid(
-                "name",
-                "a rule cannot be renamed; copy it under the new name and delete this one",
-            ));
+            return Err(ApiError::invalid("name", Code::RuleRename));
         }
         let target = place.target();
         let (rendered, stored_input) = self.rendered_input(place, &input).await?;
@@ -98,7 +93,7 @@ impl AlertRulesService {
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
-            .ok_or_else(|| ApiError::not_found("alert rule"))?;
+            .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
         let obj = self
             .object(
                 &txn,
@@ -134,7 +129,7 @@ impl AlertRulesService {
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
-            .ok_or_else(|| ApiError::not_found("alert rule"))?;
+            .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
         alert_receiver::Entity::delete_many()
             .filter(alert_receiver::Column::RuleId.eq(old.row.id))
             .exec(&txn)
@@ -167,7 +162,7 @@ impl AlertRulesService {
         let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
-            .ok_or_else(|| ApiError::not_found("alert rule"))?;
+            .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
         let mut row: alert_rule::ActiveModel = old.row.clone().into();
         row.is_open = Set(enabled);
         row.updated_at = Set(now());

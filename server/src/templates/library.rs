@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use app::domain::templates::{FileResource, FileRule, FileScope, TemplateFiles};
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{AlertTemplate, ImportSummary};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -76,7 +76,7 @@ pub fn parse(files: &[(String, String)]) -> Result<TemplateFiles, ApiError> {
     let mut out = TemplateFiles::default();
     for (path, text) in files {
         out.add_file(path, text)
-            .map_err(|e| ApiError::invalid("files", e))?;
+            .map_err(|e| ApiError::invalid("files", Code::TemplateFiles).arg(e))?;
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use app::api::context::Caller;
 use app::api::templates::{TemplateFile, TemplatesPort};
 use app::domain::templates as check;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{
     AlertTemplate, DashboardTemplate, ImportSummary, ResolvedTemplate, Role, TemplateKey,
     TemplateResource, TemplateRule, TemplateRuleInput, TemplateScope,
@@ -59,10 +59,8 @@ pub async fn resolve(
     key: &TemplateKey,
 ) -> Result<ResolvedTemplate, ApiError> {
     let missing = || {
-        ApiError::invalid(
-            "template",
-            format!("no template {}.{}.{}", key.scope, key.resource, key.rule),
-        )
+        ApiError::invalid("template", Code::TemplateMissing)
+            .arg(format!("{}.{}.{}", key.scope, key.resource, key.rule))
     };
     let scope = template_scope::Entity::find()
         .filter(template_scope::Column::Name.eq(key.scope.as_str()))
@@ -217,12 +215,12 @@ impl TemplatesService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::invalid("resource_id", "no such resource"))?;
+            .ok_or_else(|| ApiError::invalid("resource_id", Code::NoSuchResource))?;
         let scope = template_scope::Entity::find_by_id(resource.scope_id)
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::invalid("resource_id", "no such resource"))?;
+            .ok_or_else(|| ApiError::invalid("resource_id", Code::NoSuchResource))?;
         Ok((scope.name, resource.name))
     }
 
@@ -235,12 +233,12 @@ impl TemplatesService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("template rule"))?;
+            .ok_or_else(|| ApiError::not_found(Code::TemplateRuleNotFound))?;
         // Another tenant's rule does not exist for this caller.
         if let Some(t) = rule.tenant_id {
             require_tenant(&self.db, caller, t, Role::Viewer)
                 .await
-                .map_err(|_| ApiError::not_found("template rule"))?;
+                .map_err(|_| ApiError::not_found(Code::TemplateRuleNotFound))?;
         }
         Ok(rule)
     }
@@ -260,8 +258,6 @@ impl TemplatesService {
         Ok(move |s: &str, r: &str, x: &str| keys.contains(&format!("{s}.{r}.{x}")))
     }
 }
-
-const DUPLICATE: &str = "a rule with this name already exists in this resource";
 
 #[async_trait::async_trait]
 impl TemplatesPort for TemplatesService {
@@ -336,7 +332,7 @@ impl TemplatesPort for TemplatesService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_or_internal(e, "name", DUPLICATE))?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::TemplateRuleExists))?;
         Ok(rule_from_row(row))
     }
 
@@ -360,10 +356,7 @@ impl TemplatesPort for TemplatesService {
                 .users_of(&format!("{scope}.{resource}.{}", existing.name))
                 .await?;
             if !users.is_empty() {
-                return Err(ApiError::conflict(
-                    "name",
-                    format!("cannot rename or move: used by {}", users.join(", ")),
-                ));
+                return Err(ApiError::conflict("name", Code::TemplateInUse).arg(users.join(", ")));
             }
         }
         let mut a: template_rule::ActiveModel = existing.into();
@@ -378,7 +371,7 @@ impl TemplatesPort for TemplatesService {
         let row = a
             .update(&self.db)
             .await
-            .map_err(|e| conflict_or_internal(e, "name", DUPLICATE))?;
+            .map_err(|e| conflict_or_internal(e, "name", Code::TemplateRuleExists))?;
         Ok(rule_from_row(row))
     }
 
@@ -397,10 +390,9 @@ impl TemplatesPort for TemplatesService {
         let key = format!("{scope}.{resource}.{}", existing.name);
         let users = self.users_of(&key).await?;
         if !users.is_empty() {
-            return Err(ApiError::conflict(
-                "rule_id",
-                format!("{key} is in use by {}", users.join(", ")),
-            ));
+            return Err(ApiError::conflict("rule_id", Code::KeyInUse)
+                .arg(&key)
+                .arg(users.join(", ")));
         }
         template_rule::Entity::delete_by_id(rule_id)
             .exec(&self.db)
@@ -439,7 +431,7 @@ impl TemplatesPort for TemplatesService {
             .await
             .map_err(internal)?;
         if deleted.rows_affected == 0 {
-            return Err(ApiError::not_found("dashboard template"));
+            return Err(ApiError::not_found(Code::DashboardTemplateNotFound));
         }
         Ok(())
     }
@@ -468,7 +460,7 @@ impl TemplatesPort for TemplatesService {
     ) -> Result<ImportSummary, ApiError> {
         require_system_admin(caller)?;
         if files.is_empty() {
-            return Err(ApiError::invalid("files", "choose at least one file"));
+            return Err(ApiError::invalid("files", Code::ChooseFile));
         }
         let pairs: Vec<(String, String)> = files.into_iter().map(|f| (f.path, f.text)).collect();
         let parsed = library::parse(&pairs)?;

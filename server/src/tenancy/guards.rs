@@ -5,7 +5,7 @@
 //! collectors or blacklist silences are still in the cluster would leave them running for
 //! whoever binds the namespace next.
 
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::ClusterSettings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -20,24 +20,33 @@ use crate::rules::AlertRulesService;
 /// namespaces and the one Gemscope runs in.
 pub const DEFAULT_RESERVED: &str = "kube-system,kube-public,kube-node-lease";
 
-/// Why `namespace` of a cluster with `settings` is reserved, if it is.
+/// Why `namespace` of a cluster with `settings` is reserved, if it is: the error's code, whose
+/// one argument is the namespace.
 pub fn reserved_reason(
     namespace: &str,
     settings: &ClusterSettings,
     reserved: &[String],
-) -> Option<String> {
+) -> Option<Code> {
     if namespace == settings.monitoring_ns() {
-        return Some(format!(
-            "{namespace} is this cluster's monitoring namespace (its rules and alerts are the platform's)"
-        ));
+        return Some(Code::MonitoringNamespace);
     }
     if namespace == settings.logging_ns() {
-        return Some(format!("{namespace} is this cluster's logging namespace"));
+        return Some(Code::LoggingNamespace);
     }
     reserved
         .iter()
         .any(|r| r == namespace)
-        .then(|| format!("{namespace} is reserved for the platform"))
+        .then_some(Code::ReservedNamespace)
+}
+
+/// What a system administrator is told after binding a reserved namespace.
+pub fn reserved_warning(code: Code, namespace: &str) -> String {
+    let why = match code {
+        Code::MonitoringNamespace => "is this cluster's monitoring namespace",
+        Code::LoggingNamespace => "is this cluster's logging namespace",
+        _ => "is reserved for the platform",
+    };
+    format!("{namespace} {why}: this environment sees the platform's own series and alerts")
 }
 
 /// The reserved list from the configuration, plus the namespace Gemscope runs in.
@@ -121,12 +130,7 @@ pub async fn cluster_residue(
     env: &environment::Model,
 ) -> Result<Vec<String>, ApiError> {
     let unreachable = |e: &dyn std::fmt::Display| {
-        ApiError::new(
-            http::StatusCode::BAD_GATEWAY,
-            format!(
-                "the cluster could not be checked for the environment's collectors and blacklist ({e}); try again when it answers"
-            ),
-        )
+        ApiError::new(http::StatusCode::BAD_GATEWAY, Code::ClusterUnchecked).arg(e)
     };
     let handle = clusters
         .handle(env.cluster_id)
@@ -165,13 +169,7 @@ pub async fn cluster_residue(
 
 /// The 409 that names what is left.
 pub fn still_has(residue: &[String]) -> ApiError {
-    ApiError::conflict(
-        "environment_id",
-        format!(
-            "the environment still has {}; remove them first so nothing keeps running in the cluster",
-            residue.join(", ")
-        ),
-    )
+    ApiError::conflict("environment_id", Code::EnvironmentResidue).arg(residue.join(", "))
 }
 
 #[cfg(test)]

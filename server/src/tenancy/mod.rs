@@ -4,7 +4,7 @@
 use app::api::context::Caller;
 use app::api::tenancy::TenancyPort;
 use app::domain::validate;
-use app::error::ApiError;
+use app::error::{ApiError, Code};
 use app::model::{Environment, Member, NewEnvironment, Project, Role, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -69,7 +69,7 @@ async fn tenant_project<C: ConnectionTrait>(
         .one(db)
         .await
         .map_err(internal)?
-        .ok_or_else(|| ApiError::not_found("project"))
+        .ok_or_else(|| ApiError::not_found(Code::ProjectNotFound))
 }
 
 /// Refuses to leave a tenant without an administrator (system admins may).
@@ -90,10 +90,7 @@ async fn keep_an_admin<C: ConnectionTrait>(
         .await
         .map_err(internal)?;
     if other_admins == 0 {
-        return Err(ApiError::invalid(
-            "role",
-            "a tenant needs at least one admin",
-        ));
+        return Err(ApiError::invalid("role", Code::LastAdmin));
     }
     Ok(())
 }
@@ -137,7 +134,7 @@ impl TenancyPort for TenancyService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_or_internal(e, "name", "a tenant with this name already exists"))?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::TenantExists))?;
         Ok(tenant_view(row))
     }
 
@@ -164,10 +161,7 @@ impl TenancyPort for TenancyService {
             .await
             .map_err(internal)?;
         if projects > 0 {
-            return Err(ApiError::conflict(
-                "tenant_id",
-                format!("the tenant still has {projects} project(s); delete them first"),
-            ));
+            return Err(ApiError::conflict("tenant_id", Code::TenantHasProjects).arg(projects));
         }
         tenant_member::Entity::delete_many()
             .filter(tenant_member::Column::TenantId.eq(tenant_id))
@@ -223,7 +217,7 @@ impl TenancyPort for TenancyService {
             .one(&txn)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::invalid("username", "no user with this name"))?;
+            .ok_or_else(|| ApiError::invalid("username", Code::NoSuchUser))?;
         let existing = membership(&txn, tenant_id, u.id).await?;
         match existing {
             Some(m) => {
@@ -244,7 +238,7 @@ impl TenancyPort for TenancyService {
                 }
                 .insert(&txn)
                 .await
-                .map_err(|e| conflict_or_internal(e, "username", "is already a member"))?;
+                .map_err(|e| conflict_or_internal(e, "username", Code::AlreadyMember))?;
             }
         }
         txn.commit().await.map_err(internal)?;
@@ -266,7 +260,7 @@ impl TenancyPort for TenancyService {
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let m = membership(&txn, tenant_id, user_id)
             .await?
-            .ok_or_else(|| ApiError::not_found("member"))?;
+            .ok_or_else(|| ApiError::not_found(Code::MemberNotFound))?;
         if m.role == Role::Admin.as_str() {
             keep_an_admin(&txn, caller, tenant_id, user_id).await?;
         }
@@ -311,13 +305,7 @@ impl TenancyPort for TenancyService {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| {
-            conflict_or_internal(
-                e,
-                "name",
-                "this tenant already has a project with this name",
-            )
-        })?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::ProjectExists))?;
         Ok(project_view(row))
     }
 
@@ -336,10 +324,7 @@ impl TenancyPort for TenancyService {
             .await
             .map_err(internal)?;
         if envs > 0 {
-            return Err(ApiError::conflict(
-                "project_id",
-                format!("the project still has {envs} environment(s); delete them first"),
-            ));
+            return Err(ApiError::conflict("project_id", Code::ProjectHasEnvironments).arg(envs));
         }
         project::Entity::delete_by_id(project_id)
             .exec(&txn)
@@ -397,7 +382,7 @@ impl TenancyPort for TenancyService {
             .one(&txn)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::invalid("cluster_id", "choose a registered cluster"))?;
+            .ok_or_else(|| ApiError::invalid("cluster_id", Code::ChooseCluster))?;
         let taken = environment::Entity::find()
             .filter(environment::Column::ClusterId.eq(cl.id))
             .filter(environment::Column::Namespace.eq(input.namespace.as_str()))
@@ -405,27 +390,21 @@ impl TenancyPort for TenancyService {
             .await
             .map_err(internal)?;
         if taken > 0 {
-            return Err(ApiError::conflict(
-                "namespace",
-                "this namespace of the cluster already belongs to an environment",
-            ));
+            return Err(ApiError::conflict("namespace", Code::NamespaceTaken));
         }
         let settings: app::model::ClusterSettings =
             serde_json::from_str(&cl.settings).map_err(|e| {
                 tracing::error!(cluster = cl.id, error = %e, "stored cluster settings do not parse");
                 ApiError::new(
                     http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "the cluster's stored settings cannot be read",
+                    Code::ClusterSettingsUnreadable,
                 )
             })?;
         let reserved = guards::reserved_reason(&input.namespace, &settings, &self.reserved);
-        if let Some(why) = &reserved
+        if let Some(code) = reserved
             && !caller.is_system_admin
         {
-            return Err(ApiError::invalid(
-                "namespace",
-                format!("{why}; only a system administrator can bind it to an environment"),
-            ));
+            return Err(ApiError::invalid("namespace", code).arg(&input.namespace));
         }
         let row = environment::ActiveModel {
             tenant_id: Set(tenant_id),
@@ -439,18 +418,10 @@ impl TenancyPort for TenancyService {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            conflict_or_internal(
-                e,
-                "name",
-                "this project already has an environment with this name",
-            )
-        })?;
+        .map_err(|e| conflict_or_internal(e, "name", Code::EnvironmentExists))?;
         txn.commit().await.map_err(internal)?;
         let mut view = env_view(row, cl.name);
-        view.warning = reserved.map(|why| {
-            format!("{why}: this environment sees the platform's own series and alerts")
-        });
+        view.warning = reserved.map(|code| guards::reserved_warning(code, &view.namespace));
         Ok(view)
     }
 
@@ -466,7 +437,7 @@ impl TenancyPort for TenancyService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("environment"))?;
+            .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
         let mut residue = guards::stored_residue(&self.db, &env).await?;
         if residue.is_empty() {
             residue = guards::cluster_residue(&self.clusters, &self.rules, &env).await?;
@@ -488,7 +459,7 @@ impl TenancyPort for TenancyService {
             .await
             .map_err(internal)?;
         if res.rows_affected == 0 {
-            return Err(ApiError::not_found("environment"));
+            return Err(ApiError::not_found(Code::EnvironmentNotFound));
         }
         txn.commit().await.map_err(internal)
     }

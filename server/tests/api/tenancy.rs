@@ -43,6 +43,8 @@ async fn tenant_crud() {
             (bad.status, bad.body["field"].as_str()),
             (422, Some("name"))
         );
+        // The code is what clients translate by; it stays when the language changes.
+        assert_eq!(bad.body["code"], "dns_label", "{}", bad.body);
         let zh = app
             .request(TestApp::post(
                 "/api/tenants/create",
@@ -51,7 +53,10 @@ async fn tenant_crud() {
                 &[],
             ))
             .await;
-        assert_eq!(zh.body["field"], "name");
+        assert_eq!(
+            (&zh.body["field"], &zh.body["code"]),
+            (&json!("name"), &json!("dns_label"))
+        );
         assert!(
             zh.body["message"]
                 .as_str()
@@ -64,6 +69,7 @@ async fn tenant_crud() {
             .call("/api/tenants/create", json!({"nome": "x"}), a)
             .await;
         assert_eq!(malformed.status, 400, "[{backend}] {}", malformed.body);
+        assert_eq!(malformed.body["code"], "malformed_request");
 
         let list = app
             .ok("/api/tenants/list", json!({}), Auth::Cookie(&admin))

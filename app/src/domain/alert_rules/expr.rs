@@ -6,7 +6,7 @@ use super::{
     has_generator, label_name, too_long,
 };
 use crate::domain::{confine, logql, promql_scope};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::model::{
     AlertLevel, AlertRuleInput, AlertType, FilterOp, LabelFilter, LabelMatcher, LevelExpr,
     TemplateRule,
@@ -14,10 +14,7 @@ use crate::model::{
 
 fn check_matchers(field: &str, list: &[LabelMatcher]) -> Result<Vec<LabelMatcher>, ApiError> {
     if list.len() > MAX_MATCHERS {
-        return Err(ApiError::invalid(
-            field,
-            format!("use at most {MAX_MATCHERS} matchers"),
-        ));
+        return Err(ApiError::invalid(field, Code::TooManyMatchers).arg(MAX_MATCHERS));
     }
     let mut out: Vec<LabelMatcher> = Vec::new();
     for m in list {
@@ -25,15 +22,14 @@ fn check_matchers(field: &str, list: &[LabelMatcher]) -> Result<Vec<LabelMatcher
         too_long(field, &m.value, MAX_MATCHER_VALUE_BYTES)?;
         let exact = matches!(m.op, FilterOp::Eq | FilterOp::Ne);
         if exact && m.value.contains('|') {
-            return Err(ApiError::invalid(
-                field,
-                format!(
-                    "{}{}{:?}: use =~ or !~ to match several values",
+            return Err(
+                ApiError::invalid(field, Code::EqualsManyValues).arg(format!(
+                    "{}{}{:?}",
                     m.name,
                     m.op.as_str(),
                     m.value
-                ),
-            ));
+                )),
+            );
         }
         if !out.contains(m) {
             out.push(m.clone());
@@ -62,7 +58,7 @@ fn logql_literal(s: &str) -> String {
 }
 
 fn logql_check(field: &str, expr: &str) -> Result<logql::ast::Expr, ApiError> {
-    logql::parse(expr).map_err(|e| ApiError::invalid(field, format!("not valid LogQL: {e}")))
+    logql::parse(expr).map_err(|e| ApiError::invalid(field, Code::NotLogql).arg(e))
 }
 
 /// The expression without thresholds: generated from the template or the LogQL generator, or
@@ -76,19 +72,15 @@ pub fn base_expr(
         AlertType::Monitor => match &input.promql_generator {
             Some(g) => {
                 let t = template.ok_or_else(|| {
-                    ApiError::invalid(
-                        "promqlGenerator",
-                        format!(
-                            "there is no template {}",
-                            crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule)
-                        ),
+                    ApiError::invalid("promqlGenerator", Code::TemplateMissing).arg(
+                        crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule),
                     )
                 })?;
                 let matchers = check_matchers("promqlGenerator.labelMatchers", &g.label_matchers)?;
                 if target.scoped_ns().is_some() && matchers.iter().any(|m| m.name == "namespace") {
                     return Err(ApiError::invalid(
                         "promqlGenerator.labelMatchers",
-                        "the namespace is the rule's own; remove the namespace matcher",
+                        Code::OwnNamespaceMatcher,
                     ));
                 }
                 promql_scope::alert_expr(&t.expr, target.scoped_ns(), &filters(&matchers))
@@ -96,10 +88,7 @@ pub fn base_expr(
             None => {
                 let expr = input.expr.trim();
                 if expr.is_empty() {
-                    return Err(ApiError::invalid(
-                        "expr",
-                        "enter a PromQL expression or choose a template",
-                    ));
+                    return Err(ApiError::invalid("expr", Code::NoExpr));
                 }
                 too_long("expr", expr, MAX_EXPR_BYTES)?;
                 match target.scoped_ns() {
@@ -114,33 +103,21 @@ pub fn base_expr(
                 let field = "logqlGenerator.duration";
                 let ms = duration(field, &g.duration)?;
                 if ms == 0 || ms > MAX_LOG_WINDOW_MS {
-                    return Err(ApiError::invalid(field, "use a window from 1s to 10m"));
+                    return Err(ApiError::invalid(field, Code::LogWindow));
                 }
                 if g.match_.is_empty() {
-                    return Err(ApiError::invalid(
-                        "logqlGenerator.match",
-                        "enter the text or regular expression to count",
-                    ));
+                    return Err(ApiError::invalid("logqlGenerator.match", Code::NoLogMatch));
                 }
                 regex::Regex::new(&g.match_).map_err(|e| {
-                    ApiError::invalid(
-                        "logqlGenerator.match",
-                        format!("not a regular expression: {e}"),
-                    )
+                    ApiError::invalid("logqlGenerator.match", Code::NotRegex).arg(e)
                 })?;
                 let mf = "logqlGenerator.labelMatchers";
                 let matchers = check_matchers(mf, &g.label_matchers)?;
                 if matchers.is_empty() {
-                    return Err(ApiError::invalid(
-                        mf,
-                        "select the logs with at least one label",
-                    ));
+                    return Err(ApiError::invalid(mf, Code::NoLogLabel));
                 }
                 if matchers.iter().any(|m| m.name == "namespace") {
-                    return Err(ApiError::invalid(
-                        mf,
-                        "the namespace is the rule's own; remove the namespace matcher",
-                    ));
+                    return Err(ApiError::invalid(mf, Code::OwnNamespaceMatcher));
                 }
                 let mut parts: Vec<String> = matchers
                     .iter()
@@ -162,18 +139,12 @@ pub fn base_expr(
             None => {
                 let expr = input.expr.trim();
                 if expr.is_empty() {
-                    return Err(ApiError::invalid(
-                        "expr",
-                        "enter a LogQL metric expression or use the log generator",
-                    ));
+                    return Err(ApiError::invalid("expr", Code::NoLogqlExpr));
                 }
                 too_long("expr", expr, MAX_EXPR_BYTES)?;
                 let parsed = logql_check("expr", expr)?;
                 let logql::ast::Expr::Metric(m) = &parsed else {
-                    return Err(ApiError::invalid(
-                        "expr",
-                        "an alert needs a metric query, for example count_over_time({…}[5m]) > 0",
-                    ));
+                    return Err(ApiError::invalid("expr", Code::LogAlertNeedsMetric));
                 };
                 if let Some(ns) = target.scoped_ns() {
                     for r in m.log_ranges() {
@@ -183,10 +154,7 @@ pub fn base_expr(
                                 && s.value == ns
                         });
                         if !scoped {
-                            return Err(ApiError::invalid(
-                                "expr",
-                                format!("every stream selector must select namespace=\"{ns}\""),
-                            ));
+                            return Err(ApiError::invalid("expr", Code::StreamNamespace).arg(ns));
                         }
                     }
                 }

@@ -18,7 +18,7 @@ where
 pub fn ErrorNote(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
-            view! { <p class="error" role="alert">{e.message}</p> }
+            view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }
         })
     }
 }
@@ -71,7 +71,7 @@ pub fn TextField(
                 bind:value=value
             />
             <Show when=invalid>
-                <small class="field-error">{move || error.get().map(|e| e.message)}</small>
+                <small class="field-error">{move || error.get().map(|e| crate::ui::error_text(&e))}</small>
             </Show>
         </label>
     }
@@ -106,7 +106,7 @@ pub fn list_view<T>(
             view! { <p class="muted">{texts.nothing_yet}</p> }.into_any()
         }
         Ok(list) => rows(list),
-        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+        Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
     }
 }
 

@@ -19,7 +19,7 @@ pub fn AppLayout() -> impl IntoView {
                 match session.me.await {
                     Ok(Some(me)) => view! { <Frame me /> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>

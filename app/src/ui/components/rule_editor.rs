@@ -25,7 +25,7 @@ fn field_error(error: Signal<Option<ApiError>>, prefix: &'static str) -> impl In
         error
             .get()
             .filter(|e| e.field.as_deref().is_some_and(|f| f.starts_with(prefix)))
-            .map(|e| view! { <small class="field-error" data-field=e.field.clone().unwrap_or_default()>{e.message}</small> })
+            .map(|e| view! { <small class="field-error" data-field=e.field.clone().unwrap_or_default()>{crate::ui::error_text(&e)}</small> })
     }
 }
 
@@ -59,7 +59,7 @@ fn Preview(form: Form, ctx: RuleEditorContext) -> impl IntoView {
             {move || match result.get() {
                 Err(e) => view! {
                     <p class="warning" data-testid="preview-error" data-field=e.field.clone().unwrap_or_default()>
-                        {format!("{}: {}{}", t().preview_invalid, e.field.clone().map(|f| format!("{f}: ")).unwrap_or_default(), e.message)}
+                        {format!("{}: {}", t().preview_invalid, crate::ui::error_text(&e))}
                     </p>
                 }.into_any(),
                 Ok(p) => view! {
@@ -403,7 +403,7 @@ pub fn RuleEditor(
             <Preview form ctx=ctx.clone() />
             <section class="card" data-testid="fires-now">
                 {move || fires.value().get().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(levels) => levels.into_iter().map(|l| {
                         let none = l.series.is_empty();
                         let count = l.series.len().to_string();
@@ -423,7 +423,7 @@ pub fn RuleEditor(
             </section>
             <section class="card" data-testid="backtest">
                 {move || backtest.value().get().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(b) => {
                         let result = RangeResult {
                             expr: String::new(),

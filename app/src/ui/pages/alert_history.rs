@@ -193,7 +193,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
         })}
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || results.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(p) => {
                     let more = p.has_more;
                     let empty = p.rows.is_empty();
@@ -324,7 +324,7 @@ pub fn RuleHistory(
         </div>
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || episodes.get().flatten().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(p) => {
                     let more = p.has_more;
                     let empty = p.episodes.is_empty();
@@ -360,7 +360,7 @@ pub fn RuleHistory(
         </Transition>
         <Transition>
             {move || notes.get().flatten().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(p) => view! { <div data-testid="episode-notifications"><HistoryTable rows=p.rows blacklist=None /></div> }.into_any(),
             })}
         </Transition>

@@ -84,7 +84,7 @@ pub fn AlertOverviewPage() -> impl IntoView {
         </div>
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || data.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(o) => {
                     let cards = [("total", t().total, o.total), ("firing", t().firing, o.firing), ("resolved", t().resolved, o.resolved)];
                     let chart = RangeResult {

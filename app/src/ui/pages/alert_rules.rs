@@ -164,7 +164,7 @@ pub fn AlertRulesPage() -> impl IntoView {
             fallback=move || view! { <p class="muted">{t().choose_environment_rules}</p> }>
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || context.get().flatten().map(|c| match c {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(ctx) => {
                         let sc = scope.get_untracked().unwrap_or(RuleScope::Environment(0));
                         let can_edit = ctx.can_edit;
@@ -190,7 +190,7 @@ pub fn AlertRulesPage() -> impl IntoView {
                                         import.dispatch(ImportAlertRules { scope: sc, yaml: import_text.get_untracked() });
                                     }>{move || t().import_rules}</button>
                                     {move || import.value().get().map(|r| match r {
-                                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                                        Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                                         Ok(items) => view! {
                                             <ul class="plain" data-testid="import-results">
                                                 {items.into_iter().map(|i| view! {
@@ -210,7 +210,7 @@ pub fn AlertRulesPage() -> impl IntoView {
             </Suspense>
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || detail.get().flatten().map(|d| match d {
-                    Err(e) => view! { <p class="error" role="alert" data-testid="rule-detail-error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-testid="rule-detail-error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(d) => view! { <Detail d copy scope=scope.get_untracked().unwrap_or(RuleScope::Environment(0)) on_edit=Callback::new(move |input: AlertRuleInput| {
                         editing.set(Editing::Rule(input.name.clone(), Box::new(input)));
                     }) /> }.into_any(),
@@ -246,7 +246,7 @@ pub fn AlertRulesPage() -> impl IntoView {
             </div>
             <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || list.get().flatten().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert" data-testid="rules-error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-testid="rules-error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(l) => {
                         let sc = scope.get_untracked().unwrap_or(RuleScope::Environment(0));
                         let empty = l.rules.is_empty();

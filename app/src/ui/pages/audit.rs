@@ -89,7 +89,7 @@ pub fn AuditPage() -> impl IntoView {
                             </Show>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                 }
             })}
         </Transition>

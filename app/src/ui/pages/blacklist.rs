@@ -43,7 +43,7 @@ pub fn BlacklistPage() -> impl IntoView {
         <ErrorNote error=last_error(remove.value()) />
         <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || list.get().flatten().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(entries) => {
                     let sc = scope.get_untracked().unwrap_or(RuleScope::Environment(0));
                     let empty = entries.is_empty();

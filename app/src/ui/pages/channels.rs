@@ -98,7 +98,7 @@ pub fn ChannelsPage() -> impl IntoView {
             <section class="card">
                 <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                     {move || list.get().flatten().map(|r| match r {
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                         Ok(all) if all.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
                         Ok(all) => view! {
                             <table class="table" data-testid="channels">
@@ -196,7 +196,7 @@ fn ChannelRow(
             <tr><td colspan="4">
                 <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                     {move || log.get().flatten().map(|r| match r {
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                         Ok(rows) => view! {
                             <table class="table small" data-testid="deliveries">
                                 <thead><tr><th>{t().time}</th><th>{t().status}</th><th>{t().upstream}</th><th>{t().attempts}</th><th>"ms"</th><th>{t().group}</th></tr></thead>

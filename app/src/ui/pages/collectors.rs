@@ -56,7 +56,7 @@ pub fn CollectorsPage() -> impl IntoView {
             fallback=move || view! { <p class="muted">{t().choose_environment_collectors}</p> }>
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || list.get().flatten().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert" data-testid="collectors-error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-testid="collectors-error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(l) => {
                         let empty = l.collectors.is_empty();
                         let env_id = env.get_untracked().unwrap_or_default();
@@ -126,7 +126,7 @@ fn CollectorRow(
                 .get()
                 .filter(|e| e.field.as_deref() == Some(f))
                 .map(|e| {
-                    view! { <small class="field-error" data-field=f>{e.message}</small> }
+                    view! { <small class="field-error" data-field=f>{crate::ui::error_text(&e)}</small> }
                 })
         }
     };

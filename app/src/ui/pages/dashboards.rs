@@ -98,7 +98,7 @@ pub fn DashboardsPage() -> impl IntoView {
         <Show when=move || env.get().is_some() fallback=move || view! { <p class="muted">{t().choose_environment_first}</p> }>
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || list.get().flatten().map(|r| match r {
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(all) => {
                         let active = current().map(|d| d.id);
                         view! {
@@ -376,7 +376,7 @@ fn Panel(index: usize, graph: Graph, panels: PanelsResource) -> impl IntoView {
                     let mine = r.map(|all| all.into_iter().find(|p| p.index == index));
                     match mine {
                         Err(e) | Ok(Some(crate::model::PanelResult { result: Err(e), .. })) => view! {
-                            <p class="error" data-testid="panel-error">{e.message}</p>
+                            <p class="error" data-testid="panel-error">{crate::ui::error_text(&e)}</p>
                         }.into_any(),
                         Ok(Some(crate::model::PanelResult { result: Ok(res), .. })) if res.series.is_empty() => view! {
                             <p class="muted" data-testid="panel-empty">{t().no_series}</p>

@@ -58,7 +58,7 @@ pub fn DriftPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match report.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="muted">{t().no_clusters}</p> }.into_any(),
                     Ok(list) => list.into_iter().map(|c| view! { <ClusterCard c repair /> }).collect_view().into_any(),
                 }

@@ -53,7 +53,7 @@ pub fn HomePage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -78,7 +78,7 @@ pub fn JobsPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match jobs.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(list) => list.into_iter().map(|j| view! { <JobCard j run /> }).collect_view().into_any(),
                 }
             })}

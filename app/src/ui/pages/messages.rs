@@ -47,7 +47,7 @@ pub fn MessagesPage() -> impl IntoView {
         <ErrorNote error=last_error(mark.value()) />
         <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
             {move || list.get().map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(inbox) => {
                     let more = inbox.has_more;
                     let empty = inbox.items.is_empty();

@@ -379,7 +379,7 @@ pub fn MetricsPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || result.get().flatten().map(|r| match r {
                     Err(e) => view! {
-                        <p class="error" role="alert" data-testid="query-error" data-field=e.field.clone().unwrap_or_default()>{e.message}</p>
+                        <p class="error" role="alert" data-testid="query-error" data-field=e.field.clone().unwrap_or_default()>{crate::ui::error_text(&e)}</p>
                     }.into_any(),
                     Ok(res) => {
                         let table = state.get_untracked().table;

@@ -172,8 +172,9 @@ pub fn TemplatesPage() -> impl IntoView {
     // The expression is checked as it is typed, with the same parser the server uses.
     let expr_check = Memo::new(move |_| {
         let e = form.expr.get();
-        (!e.trim().is_empty())
-            .then(|| crate::domain::templates::promql("expr", &e).map_err(|e| e.message))
+        (!e.trim().is_empty()).then(|| {
+            crate::domain::templates::promql("expr", &e).map_err(|e| crate::ui::error_text(&e))
+        })
     });
     let expr_invalid =
         move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some("expr"));
@@ -205,7 +206,7 @@ pub fn TemplatesPage() -> impl IntoView {
         <section data-testid="template-tree">
             <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
                 {move || found.get().map(|r| match r {
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_found}</p> }.into_any(),
                     Ok(list) => {
                         let open = !query.get_untracked().trim().is_empty();
@@ -297,7 +298,7 @@ pub fn TemplatesPage() -> impl IntoView {
                     }}
                 </small>
                 <Show when=expr_invalid>
-                    <small class="field-error">{move || error.get().map(|e| e.message)}</small>
+                    <small class="field-error">{move || error.get().map(|e| crate::ui::error_text(&e))}</small>
                 </Show>
             </label>
             <label class="field">

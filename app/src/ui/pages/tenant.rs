@@ -44,7 +44,7 @@ pub fn TenantPage() -> impl IntoView {
                         </div>
                         <Environments tenant_id=tn.id />
                     }.into_any(),
-                    Err(e) => view! { <h1>{if e.status == 404 { t().not_found_title } else { t().forbidden_title }}</h1><p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <h1>{if e.status == 404 { t().not_found_title } else { t().forbidden_title }}</h1><p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -181,7 +181,7 @@ fn Environments(tenant_id: i64) -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -85,7 +85,7 @@ pub fn UsersPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                 }
             })}
         </Transition>

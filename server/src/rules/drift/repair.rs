@@ -2,6 +2,7 @@
 
 use super::*;
 use app::domain::rule_objects::ObjectRef;
+use app::error::Code;
 
 impl AlertRulesService {
     /// Writes a rule again from the database (server-side apply, or its file). Returns its
@@ -14,7 +15,7 @@ impl AlertRulesService {
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::not_found("alert rule"))?;
+        .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
         let handle = self.clusters.handle(s.row.cluster_id).await?;
         let place = RulePlace::of_rule(handle.clone(), &s);
         let r = self.resync_one(&place, &s).await;
@@ -48,7 +49,7 @@ impl AlertRulesService {
             .one(&self.db)
             .await
             .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("orphan"))?;
+            .ok_or_else(|| ApiError::not_found(Code::OrphanNotFound))?;
         let handle = self.clusters.handle(o.cluster_id).await?;
         let object = ObjectRef::parse(&o.kind, &o.namespace, &o.name).ok_or_else(|| {
             tracing::error!(orphan = o.id, kind = %o.kind, "stored orphan kind is not a known kind");
@@ -64,18 +65,13 @@ impl AlertRulesService {
         });
         let prepared = crate::cluster::prepare::is_prepared(&handle.settings, &object);
         if owned || prepared {
-            let why = if prepared {
-                "is written by prepare"
+            let code = if prepared {
+                Code::OrphanPrepared
             } else {
-                "belongs to a rule now"
+                Code::OrphanOwned
             };
-            return Err(ApiError::new(
-                http::StatusCode::CONFLICT,
-                format!(
-                    "{} {}/{} {why}; run the check again",
-                    o.kind, o.namespace, o.name
-                ),
-            ));
+            return Err(ApiError::new(http::StatusCode::CONFLICT, code)
+                .arg(format!("{} {}/{}", o.kind, o.namespace, o.name)));
         }
         let _guard = self.lock(o.cluster_id).await;
         handle
@@ -96,11 +92,10 @@ pub(crate) fn still_drifted(check: &DriftCheck, id: i64, name: &str) -> Result<(
     match check.rules.iter().find(|(rule, ..)| *rule == id) {
         Some((_, _, f)) if f.status() == ERROR => Err(ApiError::new(
             http::StatusCode::BAD_GATEWAY,
-            format!(
-                "{name} still differs from the database after the repair: {}",
-                f.errors.join("; ")
-            ),
-        )),
+            Code::RepairDiffers,
+        )
+        .arg(name)
+        .arg(f.errors.join("; "))),
         _ => Ok(()),
     }
 }

@@ -229,8 +229,9 @@ impl Form {
             other => {
                 return Err(ApiError::new(
                     http::StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("unknown channel type {other}"),
-                ));
+                    crate::error::Code::UnknownChannelType,
+                )
+                .arg(other));
             }
         };
         Ok(ChannelInput {

@@ -94,7 +94,7 @@ pub fn ClusterPage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(e) => view! { <h1>{t().not_found_title}</h1><p class="error">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <h1>{t().not_found_title}</h1><p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                 }
             })}
         </Suspense>
