@@ -109,7 +109,7 @@ test("dashboard template editor: add graphs from templates, reorder, refuse a mi
   await form.locator("li.graph").nth(1).getByTitle("up").click();
   await expect(form.locator("li.graph").first().locator("input[name=graph-name]")).toHaveValue("Memory");
   await form.locator("button[type=submit]").click();
-  await expect(form).toContainText("system.node.nope does not exist");
+  await expect(form).toContainText("there is no template system.node.nope");
 
   const memory = form.locator("li.graph").first();
   await memory.locator("textarea[name=graph-targets]").fill("system.node.memoryUsagePercent");
