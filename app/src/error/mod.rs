@@ -66,15 +66,21 @@ impl ApiError {
         fill(self.code.english(), self.code.params(), &self.args)
     }
 
-    fn render(&mut self) {
+    /// The English message, from the code (with the `field: ` prefix). A code this build does
+    /// not know keeps the message it came with.
+    pub fn english(&self) -> String {
         if self.code == Code::Unknown {
-            return;
+            return self.message.clone();
         }
         let text = self.text();
-        self.message = match &self.field {
+        match &self.field {
             Some(f) => format!("{f}: {text}"),
             None => text,
-        };
+        }
+    }
+
+    fn render(&mut self) {
+        self.message = self.english();
     }
 
     pub fn unauthenticated() -> Self {

@@ -360,16 +360,13 @@ fn zh(code: Code) -> Option<&'static str> {
 /// server already translated reads right in the page's language). An unknown code (from a newer
 /// server) keeps the message it came with.
 pub fn localize(lang: Lang, e: &ApiError) -> String {
-    let template = match lang {
-        _ if e.code == Code::Unknown => return e.message.clone(),
-        Lang::En => e.code.english(),
-        Lang::ZhCn => zh(e.code).unwrap_or(e.code.english()),
+    let Some(template) = zh(e.code).filter(|_| lang == Lang::ZhCn) else {
+        return e.english();
     };
     let text = fill(template, e.code.params(), &e.args);
-    match (&e.field, lang) {
-        (Some(f), Lang::ZhCn) => format!("{f}：{text}"),
-        (Some(f), Lang::En) => format!("{f}: {text}"),
-        (None, _) => text,
+    match &e.field {
+        Some(f) => format!("{f}：{text}"),
+        None => text,
     }
 }
 
