@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::auth::authz::tenant_ids;
 use crate::db::entities::{audit_log, dashboard, environment};
-use crate::db::{clip, internal, now, rfc3339};
+use crate::db::{clip, now, rfc3339};
 
 pub struct AuditService {
     pub db: DatabaseConnection,
@@ -86,8 +86,7 @@ impl AuditPort for AuditService {
             .order_by_desc(audit_log::Column::Id)
             .limit(limit)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| AuditEntry {

@@ -21,7 +21,7 @@ use sea_orm::{
 
 use crate::auth::authz::environment_as;
 use crate::db::entities::{dashboard, dashboard_template, environment};
-use crate::db::{conflict_or_internal, internal, now, rfc3339};
+use crate::db::{conflict_or_internal, now, rfc3339};
 use crate::observe::metrics::{MetricsService, QueryPlace};
 
 /// Panel queries in flight at once for one refresh (one cluster: a dashboard has one).
@@ -63,8 +63,7 @@ impl DashboardsService {
     ) -> Result<(dashboard::Model, environment::Model), ApiError> {
         let d = dashboard::Entity::find_by_id(id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::DashboardNotFound))?;
         let env = environment_as(&self.db, caller, d.environment_id, min)
             .await
@@ -108,8 +107,7 @@ impl DashboardsService {
         let row = dashboard_template::Entity::find()
             .filter(dashboard_template::Column::Name.eq(name))
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| {
                 ApiError::invalid("template", Code::NoDashboardTemplate).arg(format!("{name:?}"))
             })?;
@@ -170,8 +168,7 @@ impl DashboardsPort for DashboardsService {
             .filter(dashboard::Column::EnvironmentId.eq(environment_id))
             .order_by_asc(dashboard::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(rows.into_iter().map(view).collect())
     }
 
@@ -238,8 +235,7 @@ impl DashboardsPort for DashboardsService {
         let (row, _) = self.dashboard(caller, dashboard_id, Role::Member).await?;
         dashboard::Entity::delete_by_id(row.id)
             .exec(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(())
     }
 

@@ -111,7 +111,7 @@ impl AppState {
             tenancy: Arc::new(TenancyService {
                 db: db.clone(),
                 clusters: clusters.clone(),
-                rules: alert_rules.clone(),
+                silences: alert_rules.silences.clone(),
                 reserved: crate::tenancy::guards::reserved_list(
                     &config.reserved_namespaces,
                     config
@@ -132,7 +132,7 @@ impl AppState {
             channels: Arc::new(crate::notify::channels::ChannelsService {
                 db: db.clone(),
                 notifier: notifier.clone(),
-                rules: alert_rules.clone(),
+                rules: alert_rules.writing.clone(),
             }),
             collectors: Arc::new(crate::observe::collectors::CollectorsService {
                 db: db.clone(),

@@ -12,7 +12,7 @@ use sea_orm::{
 use crate::auth::authz::require_system_admin;
 use crate::auth::{account::end_sessions, password};
 use crate::db::entities::user;
-use crate::db::{conflict_or_internal, internal, now, rfc3339};
+use crate::db::{conflict_or_internal, now, rfc3339};
 
 pub struct UsersService {
     pub db: DatabaseConnection,
@@ -62,8 +62,7 @@ impl UsersPort for UsersService {
         let rows = user::Entity::find()
             .order_by_asc(user::Column::Username)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(rows.into_iter().map(view).collect())
     }
 
@@ -88,8 +87,7 @@ impl UsersPort for UsersService {
         }
         let u = user::Entity::find_by_id(input.user_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::UserNotFound))?;
         let was_active = u.active;
         let mut am = u.into_active_model();
@@ -98,7 +96,7 @@ impl UsersPort for UsersService {
         am.is_system_admin = Set(input.is_system_admin);
         am.active = Set(input.active);
         am.updated_at = Set(now());
-        let u = am.update(&self.db).await.map_err(internal)?;
+        let u = am.update(&self.db).await?;
         if was_active && !u.active {
             end_sessions(&self.db, u.id).await?;
         }
@@ -110,15 +108,14 @@ impl UsersPort for UsersService {
         validate::password("password", pw)?;
         let u = user::Entity::find_by_id(user_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::UserNotFound))?;
         let mut am = u.into_active_model();
         am.password_hash = Set(hash(pw).await?);
         am.updated_at = Set(now());
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
-        am.update(&txn).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
+        am.update(&txn).await?;
         crate::auth::account::end_sessions_and_tokens(&txn, user_id, None).await?;
-        txn.commit().await.map_err(internal)
+        txn.commit().await.map_err(ApiError::from)
     }
 }

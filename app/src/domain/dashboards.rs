@@ -7,7 +7,7 @@ use crate::domain::time_range::{TimeRange, duration_secs};
 use crate::domain::units::Unit;
 use crate::error::{ApiError, Code};
 use crate::model::{
-    DashboardInput, DashboardTemplate, FilterOp, GraphTarget, LabelFilter, MetricExpr, TemplateKey,
+    DashboardInput, DashboardTemplate, FilterOp, GraphTarget, LabelFilter, MetricExpr,
 };
 
 /// A dashboard view as a link: `/dashboards?env=1&d=2&range=1h&var-pod=web-1`, so a shared
@@ -123,8 +123,8 @@ pub fn validate(d: &DashboardInput) -> Result<(), ApiError> {
                     .arg(format!("{:?}", t.target_name)));
             }
             match &t.generator {
-                Some(g) if !g.resource.is_empty() => {
-                    if g.scope.is_empty() || g.rule.is_empty() {
+                Some(g) if !g.key.resource.is_empty() => {
+                    if g.key.scope.is_empty() || g.key.rule.is_empty() {
                         return Err(ApiError::invalid(&field, Code::TemplateKeyForm));
                     }
                 }
@@ -154,17 +154,13 @@ pub fn variable_filters(selected: &BTreeMap<String, String>) -> Vec<LabelFilter>
 pub fn target_query(t: &GraphTarget, variables: &[LabelFilter]) -> MetricExpr {
     let mut filters = Vec::new();
     let template = match &t.generator {
-        Some(g) if !g.resource.is_empty() => {
+        Some(g) if !g.key.resource.is_empty() => {
             filters.extend(g.labelpairs.iter().map(|(k, v)| LabelFilter {
                 name: k.clone(),
                 op: FilterOp::Re,
                 value: v.clone(),
             }));
-            Some(TemplateKey {
-                scope: g.scope.clone(),
-                resource: g.resource.clone(),
-                rule: g.rule.clone(),
-            })
+            Some(g.key.clone())
         }
         _ => None,
     };
@@ -208,9 +204,7 @@ mod tests {
             target_name: name.into(),
             expr: String::new(),
             generator: Some(GraphGenerator {
-                scope: p[0].into(),
-                resource: p[1].into(),
-                rule: p[2].into(),
+                key: crate::model::TemplateKey::new(p[0], p[1], p[2]),
                 ..Default::default()
             }),
         }

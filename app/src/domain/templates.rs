@@ -60,7 +60,7 @@ pub fn rule_input(r: &TemplateRuleInput) -> Result<(), ApiError> {
 /// Checks a dashboard template; `resolves` says whether `scope.resource.rule` exists.
 pub fn dashboard(
     d: &DashboardTemplate,
-    resolves: impl Fn(&str, &str, &str) -> bool,
+    resolves: impl Fn(&crate::model::TemplateKey) -> bool,
 ) -> Result<(), ApiError> {
     if d.name.trim().is_empty() {
         return Err(ApiError::invalid("name", Code::Empty));
@@ -74,11 +74,11 @@ pub fn dashboard(
         for (j, t) in g.targets.iter().enumerate() {
             let field = format!("graphs[{i}].targets[{j}]");
             match &t.generator {
-                Some(g) if !g.resource.is_empty() => {
-                    if !resolves(&g.scope, &g.resource, &g.rule) {
-                        return Err(ApiError::invalid(&field, Code::TemplateMissing).arg(
-                            crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule),
-                        ));
+                Some(g) if !g.key.resource.is_empty() => {
+                    if !resolves(&g.key) {
+                        return Err(
+                            ApiError::invalid(&field, Code::TemplateMissing).arg(g.key.clone())
+                        );
                     }
                 }
                 _ => promql(&format!("{field}.expr"), &t.expr)?,
@@ -356,17 +356,19 @@ mod tests {
                     target_name: "A".into(),
                     expr: String::new(),
                     generator: Some(GraphGenerator {
-                        scope: "middlewires".into(),
-                        resource: "redis".into(),
-                        rule: "redisMemoryUsed".into(),
+                        key: crate::model::TemplateKey::new(
+                            "middlewires",
+                            "redis",
+                            "redisMemoryUsed",
+                        ),
                         ..Default::default()
                     }),
                 }],
             }],
             ..Default::default()
         };
-        assert!(dashboard(&d, |_, _, _| true).is_ok());
-        let e = dashboard(&d, |_, _, _| false).unwrap_err();
+        assert!(dashboard(&d, |_| true).is_ok());
+        let e = dashboard(&d, |_| false).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("graphs[0].targets[0]"));
         assert!(e.message.contains("middlewires.redis.redisMemoryUsed"));
     }

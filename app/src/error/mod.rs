@@ -3,6 +3,8 @@
 //! and never reach this type; the UI and the server translate by code (`i18n::errors`).
 
 mod code;
+#[cfg(feature = "ssr")]
+mod store;
 
 pub use code::{Code, fill, placeholders};
 use http::StatusCode;

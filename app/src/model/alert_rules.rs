@@ -47,9 +47,9 @@ pub struct LabelMatcher {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PromqlGenerator {
-    pub scope: String,
-    pub resource: String,
-    pub rule: String,
+    /// Written as the three fields `scope`, `resource`, `rule` (KubeGems' wire format).
+    #[serde(flatten)]
+    pub key: crate::model::TemplateKey,
     #[serde(default)]
     pub unit: String,
     #[serde(default)]

@@ -52,7 +52,7 @@ pub struct LabelFilter {
 
 /// A PromQL template by its `scope.resource.rule` names. Written and read as that text only here
 /// (`Display`, `parse`): URLs, the rule editor, the graph editor and the template pages all use it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TemplateKey {
     pub scope: String,
     pub resource: String,

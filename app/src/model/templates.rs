@@ -79,9 +79,9 @@ impl ResolvedTemplate {
 /// A dashboard panel target's template reference (KubeGems' `promqlGenerator` of dashboards).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GraphGenerator {
-    pub scope: String,
-    pub resource: String,
-    pub rule: String,
+    /// Written as the three fields `scope`, `resource`, `rule` (KubeGems' wire format).
+    #[serde(flatten)]
+    pub key: crate::model::TemplateKey,
     #[serde(default)]
     pub unit: String,
     /// Extra `label=~value` filters.

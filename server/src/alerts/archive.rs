@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::query::{joined, page};
 use crate::db::entities::{alert_instance, alert_notification as n, inbox_item};
-use crate::db::{internal, rfc3339};
+use crate::db::rfc3339;
 
 /// What an archive run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -137,18 +137,16 @@ pub async fn archive(
             }
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let txn = crate::db::begin_write(db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(db).await?;
         inbox_item::Entity::delete_many()
             .filter(inbox_item::Column::NotificationId.is_in(ids.iter().copied()))
             .exec(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         let gone = n::Entity::delete_many()
             .filter(n::Column::Id.is_in(ids.iter().copied()))
             .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)?;
+            .await?;
+        txn.commit().await?;
         done.notifications += gone.rows_affected;
     }
     // Instances with nothing left to show.
@@ -158,8 +156,7 @@ pub async fn archive(
         .filter(alert_instance::Column::LastSeen.lt(cutoff))
         .filter(Expr::col(alert_instance::Column::Id).not_in_subquery(left))
         .exec(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     done.instances = orphans.rows_affected;
     Ok(done)
 }

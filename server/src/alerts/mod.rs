@@ -24,7 +24,7 @@ use sea_orm::{
 
 use crate::auth::authz::{environment_as, require_system_admin, require_tenant};
 use crate::db::entities::{alert_instance as i, alert_notification as n, inbox_item};
-use crate::db::{internal, now};
+use crate::db::now;
 use crate::rules::AlertRulesService;
 
 pub struct AlertCentreService {
@@ -79,7 +79,7 @@ impl AlertCentreService {
             .filter(inbox_item::Column::IsRead.eq(false))
             .count(&self.db)
             .await
-            .map_err(internal)
+            .map_err(ApiError::from)
     }
 }
 
@@ -202,8 +202,7 @@ impl AlertCentrePort for AlertCentreService {
             .limit(size + 1)
             .offset((page - 1) * size)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let has_more = items.len() as u64 > size;
         items.truncate(size as usize);
         let mut q = query::joined();
@@ -247,7 +246,7 @@ impl AlertCentrePort for AlertCentreService {
         if !ids.is_empty() {
             update = update.filter(inbox_item::Column::Id.is_in(ids));
         }
-        let done = update.exec(&self.db).await.map_err(internal)?;
+        let done = update.exec(&self.db).await?;
         self.changed();
         Ok(done.rows_affected)
     }

@@ -12,7 +12,6 @@ use sea_orm::{DatabaseConnection, FromQueryResult};
 use super::days;
 use super::query::project_names;
 use crate::db::entities::{alert_instance as i, alert_notification as n};
-use crate::db::internal;
 
 #[derive(Debug, FromQueryResult)]
 struct Count {
@@ -59,8 +58,7 @@ async fn by_status(
         .group_by_col((n::Entity, n::Column::Status));
     let rows = Count::find_by_statement(db.get_database_backend().build(&q))
         .all(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     let get = |s: &str| {
         rows.iter()
             .filter(|r| r.key.as_deref() == Some(s))
@@ -100,8 +98,7 @@ pub async fn overview(
         .add_group_by([Expr::col(n::Column::ProjectId), Expr::cust(bucket)]);
     let buckets = Bucket::find_by_statement(db.get_database_backend().build(&b))
         .all(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     let mut per_project: BTreeMap<Option<i64>, Vec<u64>> = BTreeMap::new();
     for r in &buckets {
         if let Some(d) = days::index_of(&list, r.bucket) {
@@ -169,8 +166,7 @@ async fn top_alert_names(
     Ok(
         Count::find_by_statement(db.get_database_backend().build(&q))
             .all(db)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(|r| {
                 (

@@ -12,7 +12,6 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, Que
 use crate::db::entities::{
     alert_instance as i, alert_label as l, alert_notification as n, cluster, environment, project,
 };
-use crate::db::internal;
 use crate::notify::history::{LABEL_VALUE_MAX, cut};
 
 #[derive(Debug, FromQueryResult)]
@@ -120,10 +119,7 @@ pub async fn page(
     let (page, size) = paging(page, size);
     q.limit(size + 1).offset((page - 1) * size);
     let stmt = db.get_database_backend().build(&q);
-    let mut rows = Joined::find_by_statement(stmt)
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let mut rows = Joined::find_by_statement(stmt).all(db).await?;
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     Ok((rows_with_names(db, rows).await?, more))
@@ -136,8 +132,7 @@ async fn rows_with_names(
 ) -> Result<Vec<HistoryRow>, ApiError> {
     let clusters: HashMap<i64, String> = cluster::Entity::find()
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
@@ -145,8 +140,7 @@ async fn rows_with_names(
     let envs: HashMap<i64, String> = environment::Entity::find()
         .filter(environment::Column::Id.is_in(rows.iter().filter_map(|r| r.environment_id)))
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|e| (e.id, e.name))
         .collect();
@@ -192,8 +186,7 @@ pub async fn project_names(
     Ok(project::Entity::find()
         .filter(project::Column::Id.is_in(ids))
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect())
@@ -256,25 +249,20 @@ pub async fn episodes(
         q.and_having(Func::max(col(n::Column::Status)).eq(status));
     }
     let stmt = db.get_database_backend().build(&q);
-    let mut rows = EpisodeRow::find_by_statement(stmt)
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let mut rows = EpisodeRow::find_by_statement(stmt).all(db).await?;
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     let infos: HashMap<i64, i::Model> = i::Entity::find()
         .filter(i::Column::Id.is_in(rows.iter().map(|r| r.instance_id)))
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
     let mut messages: HashMap<i64, String> = n::Entity::find()
         .filter(n::Column::Id.is_in(rows.iter().map(|r| r.latest_id)))
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|m| (m.id, m.message))
         .collect();

@@ -19,7 +19,7 @@ use super::password;
 use super::ratelimit::LoginLimiter;
 use super::token::{API_TOKEN_PREFIX, digest, display_prefix, random_token};
 use crate::db::entities::{api_token, session, tenant, tenant_member, user};
-use crate::db::{internal, now, rfc3339};
+use crate::db::{now, rfc3339};
 
 /// Sessions and tokens touched within this many seconds are not written again, so reads stay reads.
 const TOUCH_EVERY: i64 = 60;
@@ -36,8 +36,7 @@ impl AccountService {
     async fn active_user(&self, user_id: i64) -> Result<user::Model, ApiError> {
         user::Entity::find_by_id(user_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .filter(|u| u.active)
             .ok_or_else(ApiError::unauthenticated)
     }
@@ -46,8 +45,7 @@ impl AccountService {
         let row = api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(digest(token)))
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .filter(|t| t.expires_at.is_none_or(|e| e > at))
             .ok_or_else(ApiError::unauthenticated)?;
         if row.last_used_at.is_none_or(|t| at - t > TOUCH_EVERY) {
@@ -55,7 +53,7 @@ impl AccountService {
             let user_id = row.user_id;
             let mut am = row.into_active_model();
             am.last_used_at = Set(Some(at));
-            am.update(&self.db).await.map_err(internal)?;
+            am.update(&self.db).await?;
             return Ok(user_id).inspect(|_| tracing::debug!(token_id = id, "api token used"));
         }
         Ok(row.user_id)
@@ -65,15 +63,14 @@ impl AccountService {
         let row = session::Entity::find()
             .filter(session::Column::TokenHash.eq(digest(token)))
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .filter(|s| s.expires_at > at)
             .ok_or_else(ApiError::unauthenticated)?;
         if at - row.last_seen_at > TOUCH_EVERY {
             let user_id = row.user_id;
             let mut am = row.into_active_model();
             am.last_seen_at = Set(at);
-            am.update(&self.db).await.map_err(internal)?;
+            am.update(&self.db).await?;
             return Ok(user_id);
         }
         Ok(row.user_id)
@@ -83,15 +80,13 @@ impl AccountService {
         let memberships = tenant_member::Entity::find()
             .filter(tenant_member::Column::UserId.eq(u.id))
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let ids: Vec<i64> = memberships.iter().map(|m| m.tenant_id).collect();
         let tenants = tenant::Entity::find()
             .filter(tenant::Column::Id.is_in(ids))
             .order_by_asc(tenant::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let tenants = tenants
             .into_iter()
             .filter_map(|t| {
@@ -136,8 +131,7 @@ impl AccountService {
         let found = user::Entity::find()
             .filter(user::Column::Username.eq(username))
             .one(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let hash = found
             .as_ref()
             .map(|u| u.password_hash.clone())
@@ -165,8 +159,7 @@ impl AccountService {
             ..Default::default()
         }
         .insert(&self.db)
-        .await
-        .map_err(internal)?;
+        .await?;
         let me = self.me_of(&user).await?;
         Ok((
             me,
@@ -239,8 +232,7 @@ impl AccountPort for AccountService {
         session::Entity::delete_many()
             .filter(session::Column::TokenHash.eq(digest(session_token)))
             .exec(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(())
     }
 
@@ -260,7 +252,7 @@ impl AccountPort for AccountService {
         am.language = Set(language.code().to_string());
         am.theme = Set(theme.as_str().to_string());
         am.updated_at = Set(now());
-        let u = am.update(&self.db).await.map_err(internal)?;
+        let u = am.update(&self.db).await?;
         self.me_of(&u).await
     }
 
@@ -285,10 +277,10 @@ impl AccountPort for AccountService {
         let mut am = u.into_active_model();
         am.password_hash = Set(hash);
         am.updated_at = Set(now());
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
-        let u = am.update(&txn).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
+        let u = am.update(&txn).await?;
         end_sessions_and_tokens(&txn, u.id, keep_session).await?;
-        txn.commit().await.map_err(internal)
+        txn.commit().await.map_err(ApiError::from)
     }
 
     async fn list_tokens(&self, caller: &Caller) -> Result<Vec<ApiToken>, ApiError> {
@@ -296,8 +288,7 @@ impl AccountPort for AccountService {
             .filter(api_token::Column::UserId.eq(caller.user_id))
             .order_by_desc(api_token::Column::Id)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(rows.into_iter().map(token_view).collect())
     }
 
@@ -332,8 +323,7 @@ impl AccountPort for AccountService {
             ..Default::default()
         }
         .insert(&self.db)
-        .await
-        .map_err(internal)?;
+        .await?;
         Ok(CreatedToken {
             token: token_view(row),
             secret,
@@ -345,8 +335,7 @@ impl AccountPort for AccountService {
             .filter(api_token::Column::Id.eq(token_id))
             .filter(api_token::Column::UserId.eq(caller.user_id))
             .exec(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         if res.rows_affected == 0 {
             return Err(ApiError::not_found(Code::TokenNotFound));
         }
@@ -363,8 +352,7 @@ pub async fn end_sessions(db: &DatabaseConnection, user_id: i64) -> Result<(), A
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
         .exec(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(())
 }
 
@@ -379,12 +367,11 @@ pub async fn end_sessions_and_tokens<C: sea_orm::ConnectionTrait>(
     if let Some(token) = keep {
         sessions = sessions.filter(session::Column::TokenHash.ne(digest(token)));
     }
-    sessions.exec(db).await.map_err(internal)?;
+    sessions.exec(db).await?;
     api_token::Entity::delete_many()
         .filter(api_token::Column::UserId.eq(user_id))
         .exec(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(())
 }
 

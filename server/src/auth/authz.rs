@@ -7,7 +7,6 @@ use app::model::Role;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::db::entities::{environment, tenant, tenant_member};
-use crate::db::internal;
 
 pub fn require_system_admin(caller: &Caller) -> Result<(), ApiError> {
     if caller.is_system_admin {
@@ -28,7 +27,7 @@ pub async fn membership<C: ConnectionTrait>(
         .filter(tenant_member::Column::UserId.eq(user_id))
         .one(db)
         .await
-        .map_err(internal)
+        .map_err(ApiError::from)
 }
 
 pub async fn tenant_role<C: ConnectionTrait>(
@@ -50,8 +49,7 @@ pub async fn tenant_ids<C: ConnectionTrait>(
     Ok(tenant_member::Entity::find()
         .filter(tenant_member::Column::UserId.eq(user_id))
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .filter(|m| Role::parse(&m.role).is_some_and(|r| r >= min))
         .map(|m| m.tenant_id)
@@ -68,8 +66,7 @@ pub async fn require_tenant<C: ConnectionTrait>(
 ) -> Result<tenant::Model, ApiError> {
     let tenant = tenant::Entity::find_by_id(tenant_id)
         .one(db)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(Code::TenantNotFound))?;
     if caller.is_system_admin {
         return Ok(tenant);
@@ -91,8 +88,7 @@ pub async fn environment_as<C: ConnectionTrait>(
 ) -> Result<environment::Model, ApiError> {
     let env = environment::Entity::find_by_id(id)
         .one(db)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
     require_tenant(db, caller, env.tenant_id, min)
         .await

@@ -24,7 +24,7 @@ use crate::cluster::backend::{BackendCheck, ClusterBackend, Connect};
 use crate::cluster::error::BackendError;
 use crate::cluster::kube;
 use crate::db::entities::{cluster, environment};
-use crate::db::{conflict_or_internal, internal, now, rfc3339};
+use crate::db::{conflict_or_internal, now, rfc3339};
 
 /// A cluster row's kind and settings. A value that does not parse is corrupt: it is logged and
 /// refused, never replaced by a default (a defaulted kind or empty settings would point writes
@@ -133,8 +133,7 @@ impl ClustersService {
     async fn find(&self, id: i64) -> Result<cluster::Model, ApiError> {
         cluster::Entity::find_by_id(id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::ClusterNotFound))
     }
 
@@ -227,8 +226,7 @@ impl ClustersPort for ClustersService {
         let rows = cluster::Entity::find()
             .order_by_asc(cluster::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         rows.into_iter().map(|r| self.view(r)).collect()
     }
 
@@ -249,8 +247,7 @@ impl ClustersPort for ClustersService {
         let rows = cluster::Entity::find()
             .order_by_asc(cluster::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| ClusterRef {
@@ -315,15 +312,13 @@ impl ClustersPort for ClustersService {
         let in_use = environment::Entity::find()
             .filter(environment::Column::ClusterId.eq(cluster_id))
             .count(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         if in_use > 0 {
             return Err(ApiError::conflict("cluster_id", Code::ClusterInUse).arg(in_use));
         }
         cluster::Entity::delete_by_id(cluster_id)
             .exec(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(())
     }
 
@@ -355,7 +350,7 @@ impl ClustersPort for ClustersService {
         let json = serde_json::to_string(&check).map_err(|_| ApiError::internal())?;
         let mut am = row.into_active_model();
         am.last_check = Set(Some(json));
-        am.update(&self.db).await.map_err(internal)?;
+        am.update(&self.db).await?;
         Ok(check)
     }
 

@@ -75,17 +75,11 @@ pub fn rfc3339(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A database failure the user cannot fix: logged with its cause, reported as 500.
-pub fn internal(e: DbErr) -> ApiError {
-    tracing::error!(error = %e, "database error");
-    ApiError::internal()
-}
-
 /// Maps a unique-constraint violation to 409 on `field`; anything else is internal.
 pub fn conflict_or_internal(e: DbErr, field: &str, code: app::error::Code) -> ApiError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(field, code),
-        _ => internal(e),
+        _ => ApiError::from(e),
     }
 }
 

@@ -35,7 +35,7 @@ impl From<ApiError> for JobError {
 
 impl From<sea_orm::DbErr> for JobError {
     fn from(e: sea_orm::DbErr) -> Self {
-        JobError::Store(crate::db::internal(e))
+        JobError::Store(ApiError::from(e))
     }
 }
 

@@ -21,14 +21,14 @@ use app::model::{
     ClusterDrift, DriftRule, JobInfo, JobKind, JobRun, Orphan, RepairOutcome, RepairTarget,
     RunCounts,
 };
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use crate::auth::authz::require_system_admin;
 use crate::db::entities::{alert_rule, cluster, job_run, rule_orphan};
-use crate::db::{internal, rfc3339};
+use crate::db::rfc3339;
 use crate::metrics::Metrics;
 use crate::rules::AlertRulesService;
-use crate::rules::drift::{ERROR as CHECK_ERROR, OK as CHECK_OK};
+use crate::rules::drift::OK as CHECK_OK;
 use error::JobError;
 
 /// The jobs' settings, from the configuration.
@@ -157,12 +157,12 @@ impl JobsService {
     pub async fn execute(&self, job: JobKind) -> Result<RunCounts, JobError> {
         match job {
             JobKind::AlertStateSync => {
-                state_sync::run(self.rules.clone(), self.config.cluster_timeout).await
+                state_sync::run(&self.db, &self.rules.states, self.config.cluster_timeout).await
             }
             JobKind::AlertConfigCheck => {
-                config_check::run(self.rules.clone(), self.config.cluster_timeout).await
+                config_check::run(&self.db, &self.rules.checks, self.config.cluster_timeout).await
             }
-            JobKind::SystemAlertRules => system_rules::run(self.rules.clone()).await,
+            JobKind::SystemAlertRules => system_rules::run(&self.db, &self.rules.writing).await,
             JobKind::AlertHistoryArchive => {
                 let cutoff = crate::db::now() - i64::from(self.config.retention_days) * 86_400;
                 let done = crate::alerts::archive::archive(&self.db, &self.config.data_dir, cutoff)
@@ -188,7 +188,7 @@ impl JobsService {
             .order_by_asc(cluster::Column::Name)
             .all(&self.db)
             .await
-            .map_err(internal)
+            .map_err(ApiError::from)
     }
 }
 
@@ -199,8 +199,7 @@ impl JobsPort for JobsService {
         let mut out = Vec::new();
         for job in JobKind::ALL {
             let runs = queue::recent(&self.db, job, 10)
-                .await
-                .map_err(internal)?
+                .await?
                 .into_iter()
                 .filter_map(run_view)
                 .collect();
@@ -216,15 +215,13 @@ impl JobsPort for JobsService {
 
     async fn run_now(&self, caller: &Caller, job: JobKind) -> Result<JobRun, ApiError> {
         require_system_admin(caller)?;
-        if let Some(p) = queue::pending(&self.db, job).await.map_err(internal)? {
+        if let Some(p) = queue::pending(&self.db, job).await? {
             return Err(ApiError::conflict("job", Code::JobRunning)
                 .arg(job.as_str())
                 .arg(&p.status)
                 .arg(p.id));
         }
-        let row = queue::enqueue_manual(&self.db, job, caller.user_id)
-            .await
-            .map_err(internal)?;
+        let row = queue::enqueue_manual(&self.db, job, caller.user_id).await?;
         self.wake.notify_one();
         run_view(row).ok_or_else(ApiError::internal)
     }
@@ -235,13 +232,11 @@ impl JobsPort for JobsService {
             .order_by_asc(alert_rule::Column::Namespace)
             .order_by_asc(alert_rule::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let orphans = rule_orphan::Entity::find()
             .order_by_asc(rule_orphan::Column::Id)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let mut out = Vec::new();
         for c in self.clusters_by_id().await? {
             let mine: Vec<&alert_rule::Model> =
@@ -285,59 +280,15 @@ impl JobsPort for JobsService {
         target: RepairTarget,
     ) -> Result<RepairOutcome, ApiError> {
         require_system_admin(caller)?;
-        let mut out = RepairOutcome::default();
-        match target {
-            RepairTarget::Rule(id) => out.repaired.push(self.rules.repair_rule(id).await?),
-            RepairTarget::Orphan(id) => out.repaired.push(self.rules.remove_orphan(id).await?),
-            RepairTarget::Cluster(cluster_id) => {
-                let handle = self.rules.clusters.handle(cluster_id).await?;
-                // Orphans first: writing a rule again can take an orphan with it (a Loki group
-                // in the same ConfigMap key), which then is simply gone.
-                let orphans = rule_orphan::Entity::find()
-                    .filter(rule_orphan::Column::ClusterId.eq(cluster_id))
-                    .all(&self.db)
-                    .await
-                    .map_err(internal)?;
-                for o in orphans {
-                    match self.rules.remove_orphan(o.id).await {
-                        Ok(name) => out.repaired.push(name),
-                        Err(e) if e.status == 404 => {}
-                        Err(e) => out.failed.push(format!(
-                            "{} {}/{}: {}",
-                            o.kind, o.namespace, o.name, e.message
-                        )),
-                    }
-                }
-                // Drifted rules only; a warning (no series now, a changed template) is repaired
-                // one rule at a time, when someone decides to.
-                let drifted = alert_rule::Entity::find()
-                    .filter(
-                        Condition::all()
-                            .add(alert_rule::Column::ClusterId.eq(cluster_id))
-                            .add(alert_rule::Column::CheckStatus.eq(CHECK_ERROR)),
-                    )
-                    .all(&self.db)
-                    .await
-                    .map_err(internal)?;
-                let mut rewritten = Vec::new();
-                for r in drifted {
-                    match self.rules.rewrite_rule(r.id).await {
-                        Ok((name, _)) => rewritten.push((r.id, name)),
-                        Err(e) => out
-                            .failed
-                            .push(format!("{}/{}: {}", r.namespace, r.name, e.message)),
-                    }
-                }
-                // Repaired means the check now finds the rule as the database has it.
-                let check = self.rules.recheck(&handle).await?;
-                for (id, name) in rewritten {
-                    match crate::rules::drift::still_drifted(&check, id, &name) {
-                        Ok(()) => out.repaired.push(name),
-                        Err(e) => out.failed.push(e.message),
-                    }
-                }
-            }
-        }
-        Ok(out)
+        let checks = &self.rules.checks;
+        let one = |name: String| RepairOutcome {
+            repaired: vec![name],
+            ..Default::default()
+        };
+        Ok(match target {
+            RepairTarget::Rule(id) => one(checks.repair_rule(id).await?),
+            RepairTarget::Orphan(id) => one(checks.remove_orphan(id).await?),
+            RepairTarget::Cluster(cluster_id) => checks.repair_cluster(cluster_id).await?,
+        })
     }
 }

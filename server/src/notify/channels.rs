@@ -21,13 +21,13 @@ use super::deliver::Notifier;
 use super::payload::sample;
 use crate::auth::authz::{require_system_admin, require_tenant};
 use crate::db::entities::channel;
-use crate::db::{conflict_or_internal, internal, now, rfc3339};
+use crate::db::{conflict_or_internal, now, rfc3339};
 
 pub struct ChannelsService {
     pub db: DatabaseConnection,
     pub notifier: Arc<Notifier>,
     /// Rules route to channels: a change re-renders them, a channel in use cannot go.
-    pub rules: Arc<crate::rules::AlertRulesService>,
+    pub rules: crate::rules::RuleWriting,
 }
 
 /// A channel as read, with the configuration the reader may see.
@@ -86,8 +86,7 @@ impl ChannelsService {
     async fn find(&self, caller: &Caller, id: i64) -> Result<channel::Model, ApiError> {
         let row = channel::Entity::find_by_id(id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::ChannelNotFound))?;
         if let Some(t) = row.tenant_id {
             require_tenant(&self.db, caller, t, Role::Viewer)
@@ -117,8 +116,7 @@ impl ChannelsPort for ChannelsService {
             .order_by_asc(channel::Column::OwnerKey)
             .order_by_asc(channel::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .iter()
             .map(|r| self.read_for(caller, r))
             .collect()
@@ -202,10 +200,7 @@ impl ChannelsPort for ChannelsService {
                 .arg(users.len())
                 .arg(users.join(", ")));
         }
-        channel::Entity::delete_by_id(row.id)
-            .exec(&self.db)
-            .await
-            .map_err(internal)?;
+        channel::Entity::delete_by_id(row.id).exec(&self.db).await?;
         Ok(())
     }
 

@@ -18,7 +18,7 @@ use super::payload::Group;
 use super::vendors::Vendors;
 use crate::auth::secrets::SecretBox;
 use crate::db::entities::{channel, channel_delivery};
-use crate::db::{clip, internal, now, rfc3339};
+use crate::db::{clip, now, rfc3339};
 
 pub struct Notifier {
     pub db: DatabaseConnection,
@@ -101,8 +101,7 @@ impl Notifier {
     ) -> Result<Delivery, ApiError> {
         let row = channel::Entity::find_by_id(channel_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         // An unknown channel and a wrong token look the same from outside.
         let Some(row) = row.filter(|r| {
             [Some(r.token_version), r.token_retired]
@@ -157,8 +156,7 @@ impl Notifier {
             ..Default::default()
         }
         .insert(&self.db)
-        .await
-        .map_err(internal)?;
+        .await?;
         if !last.ok {
             tracing::warn!(channel = row.id, upstream = %last.upstream, error = %last.error, "delivery failed");
         }
@@ -171,8 +169,7 @@ impl Notifier {
             .order_by_desc(channel_delivery::Column::Id)
             .limit(LOG_LIMIT)
             .all(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(delivery_of)
             .collect())

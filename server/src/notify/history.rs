@@ -23,7 +23,7 @@ use crate::db::entities::{
     alert_instance, alert_label, alert_notification, cluster, environment, inbox_item,
     tenant_member, user,
 };
-use crate::db::{internal, now};
+use crate::db::now;
 
 pub const RECEIVER: &str = app::domain::alert_rules::HISTORY_RECEIVER;
 
@@ -148,10 +148,7 @@ pub async fn ingest(
     token: &str,
     group: &Group,
 ) -> Result<Ingested, ApiError> {
-    let row = cluster::Entity::find_by_id(cluster_id)
-        .one(db)
-        .await
-        .map_err(internal)?;
+    let row = cluster::Entity::find_by_id(cluster_id).one(db).await?;
     let Some(row) = row.filter(|r| token_is_valid(secrets, r, namespace, token)) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -181,8 +178,7 @@ pub async fn ingest(
     let owners: HashMap<String, Owner> = environment::Entity::find()
         .filter(environment::Column::ClusterId.eq(cluster_id))
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|e| (e.namespace, (e.tenant_id, e.project_id, e.id)))
         .collect();
@@ -204,7 +200,7 @@ pub async fn ingest(
                 tracing::debug!(error = %e, attempt, "history ingest retried");
                 tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => return Err(ApiError::from(e)),
         }
     }
 }

@@ -17,7 +17,6 @@ use super::prometheus::Prometheus;
 use crate::auth::authz::{require_system_admin, require_tenant, tenant_ids};
 use crate::cluster::service::ClustersService;
 use crate::db::entities::{cluster, environment, project, tenant};
-use crate::db::internal;
 
 pub struct MetricsService {
     pub db: DatabaseConnection,
@@ -52,8 +51,7 @@ impl MetricsService {
             QueryTarget::Environment(id) => {
                 let env = environment::Entity::find_by_id(id)
                     .one(&self.db)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
                 require_tenant(&self.db, caller, env.tenant_id, Role::Viewer)
                     .await
@@ -120,13 +118,12 @@ impl MetricsPort for MetricsService {
             let tenants = tenant_ids(&self.db, caller.user_id, Role::Viewer).await?;
             envs = envs.filter(environment::Column::TenantId.is_in(tenants));
         }
-        let envs = envs.all(&self.db).await.map_err(internal)?;
+        let envs = envs.all(&self.db).await?;
         let names = |rows: Vec<(i64, String)>| rows.into_iter().collect::<HashMap<_, _>>();
         let tenants = names(
             tenant::Entity::find()
                 .all(&self.db)
-                .await
-                .map_err(internal)?
+                .await?
                 .into_iter()
                 .map(|t| (t.id, t.name))
                 .collect(),
@@ -134,8 +131,7 @@ impl MetricsPort for MetricsService {
         let projects = names(
             project::Entity::find()
                 .all(&self.db)
-                .await
-                .map_err(internal)?
+                .await?
                 .into_iter()
                 .map(|p| (p.id, p.name))
                 .collect(),
@@ -143,8 +139,7 @@ impl MetricsPort for MetricsService {
         let clusters = cluster::Entity::find()
             .order_by_asc(cluster::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let cluster_names = names(clusters.iter().map(|c| (c.id, c.name.clone())).collect());
         let mut out: Vec<TargetOption> = envs
             .into_iter()

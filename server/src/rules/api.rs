@@ -5,25 +5,22 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::api::alert_rules::AlertRulesPort;
 use app::api::context::Caller;
-use app::domain::alert_rules::{self as domain, Grouping, LABEL_NAMESPACE, substitute_namespace};
+use app::domain::alert_rules::{self as domain, Grouping, substitute_namespace};
 use app::error::{ApiError, Code};
 use app::model::{
-    AlertRule, AlertRuleInput, AlertType, Backtest, BlacklistEntry, Component, ImportItem,
-    LevelCheck, Role, RuleDetail, RuleEditorContext, RuleList, RuleScope, RuleState,
+    AlertRule, AlertRuleInput, Backtest, BlacklistEntry, ImportItem, LevelCheck, Role, RuleDetail,
+    RuleEditorContext, RuleList, RuleScope, RuleState,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::store::{self, Stored};
-use super::{AlertRulesService, RulePlace, silences, state};
+use super::{AlertRulesService, RulePlace, RuleStates, RulesCore};
 use crate::db::entities::{alert_rule, channel};
-use crate::db::internal;
-use crate::observe::loki::Loki;
-use crate::observe::prometheus::Prometheus;
 
 /// Import files larger than this are refused before parsing.
 const MAX_IMPORT_BYTES: usize = 1 << 20;
 
-impl AlertRulesService {
+impl RulesCore {
     async fn channel_names(&self, rules: &[Stored]) -> Result<HashMap<i64, String>, ApiError> {
         let ids: Vec<i64> = rules
             .iter()
@@ -34,61 +31,6 @@ impl AlertRulesService {
             .into_iter()
             .map(|(id, c)| (id, c.name))
             .collect())
-    }
-
-    /// The state of each rule from the rules APIs this cluster has, the types whose API could
-    /// not be asked (their rules are then unknown), and why.
-    pub(crate) async fn states(
-        &self,
-        handle: &crate::cluster::service::ClusterHandle,
-        rules: &[Stored],
-    ) -> (state::States, Vec<AlertType>, String) {
-        let mut all = state::States::new();
-        let mut failed = Vec::new();
-        let mut errors = Vec::new();
-        for (kind, component) in [
-            (AlertType::Monitor, Component::Prometheus),
-            (AlertType::Logging, Component::Loki),
-        ] {
-            if !rules.iter().any(|s| s.kind() == kind) {
-                continue;
-            }
-            let result = match handle.component(component) {
-                Ok(e) if kind == AlertType::Logging => Loki::new(e, self.http.clone())
-                    .rules()
-                    .await
-                    .map(|v| state::parse(&v["data"]))
-                    .map_err(|e| e.to_string()),
-                Ok(e) => Prometheus::new(e, self.http.clone())
-                    .rules(Some("alert"))
-                    .await
-                    .map(|data| state::parse(&data))
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.message),
-            };
-            match result {
-                Ok(s) => all.extend(s),
-                Err(e) => {
-                    failed.push(kind);
-                    errors.push(format!("{component}: {e}"));
-                }
-            }
-        }
-        (all, failed, errors.join("; "))
-    }
-
-    pub(crate) fn state_of(
-        states: &state::States,
-        failed: &[AlertType],
-        s: &Stored,
-    ) -> (RuleState, Vec<app::model::LiveAlert>) {
-        let key = (s.row.namespace.clone(), s.row.name.clone());
-        match states.get(&key) {
-            Some((st, alerts)) => (*st, alerts.clone()),
-            // A rule the API does not list is inactive only when that API answered.
-            None if failed.contains(&s.kind()) => (RuleState::Unknown, Vec::new()),
-            None => (RuleState::Inactive, Vec::new()),
-        }
     }
 
     async fn in_scope(&self, place: &RulePlace) -> Result<Vec<Stored>, ApiError> {
@@ -142,13 +84,13 @@ impl AlertRulesPort for AlertRulesService {
         let channels = channel::Entity::find()
             .filter(owner)
             .order_by_asc(channel::Column::Name)
-            .all(&self.db)
-            .await
-            .map_err(internal)?
+            .all(&self.core.db)
+            .await?
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
         let templates = self
+            .core
             .templates
             .search(caller, place.tenant_id, String::new())
             .await?;
@@ -168,9 +110,9 @@ impl AlertRulesPort for AlertRulesService {
 
     async fn list(&self, caller: &Caller, scope: RuleScope) -> Result<RuleList, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        let rules = self.in_scope(&place).await?;
-        let names = self.channel_names(&rules).await?;
-        let (states, failed, state_error) = self.states(&place.handle, &rules).await;
+        let rules = self.core.in_scope(&place).await?;
+        let names = self.core.channel_names(&rules).await?;
+        let (states, failed, state_error) = self.states.states(&place.handle, &rules).await;
         let mut out = RuleList {
             namespace: place.namespace.clone(),
             cluster_id: place.handle.id,
@@ -178,7 +120,7 @@ impl AlertRulesPort for AlertRulesService {
             ..Default::default()
         };
         for s in &rules {
-            let (st, _) = Self::state_of(&states, &failed, s);
+            let (st, _) = RuleStates::state_of(&states, &failed, s);
             match st {
                 RuleState::Inactive => out.counts.inactive += 1,
                 RuleState::Pending => out.counts.pending += 1,
@@ -197,11 +139,13 @@ impl AlertRulesPort for AlertRulesService {
         name: String,
     ) -> Result<RuleDetail, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        let s = self.find(&place, &name).await?;
-        let names = self.channel_names(std::slice::from_ref(&s)).await?;
-        let (states, failed, state_error) =
-            self.states(&place.handle, std::slice::from_ref(&s)).await;
-        let (st, alerts) = Self::state_of(&states, &failed, &s);
+        let s = self.core.find(&place, &name).await?;
+        let names = self.core.channel_names(std::slice::from_ref(&s)).await?;
+        let (states, failed, state_error) = self
+            .states
+            .states(&place.handle, std::slice::from_ref(&s))
+            .await;
+        let (st, alerts) = RuleStates::state_of(&states, &failed, &s);
         let input = s.input();
         let target = s.target();
         let rendered = domain::from_stored(&input, &target)?;
@@ -226,8 +170,8 @@ impl AlertRulesPort for AlertRulesService {
         input: AlertRuleInput,
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        let s = self.create_rule(&place, input).await?;
-        self.view(&place, &s).await
+        let s = self.writing.create_rule(&place, input).await?;
+        self.core.view(&place, &s).await
     }
 
     async fn update(
@@ -238,9 +182,9 @@ impl AlertRulesPort for AlertRulesService {
         input: AlertRuleInput,
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        self.find(&place, &name).await?;
-        let s = self.update_rule(&place, &name, input).await?;
-        self.view(&place, &s).await
+        self.core.find(&place, &name).await?;
+        let s = self.writing.update_rule(&place, &name, input).await?;
+        self.core.view(&place, &s).await
     }
 
     async fn delete(
@@ -250,8 +194,8 @@ impl AlertRulesPort for AlertRulesService {
         name: String,
     ) -> Result<(), ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        self.find(&place, &name).await?;
-        self.delete_rule(&place, &name).await
+        self.core.find(&place, &name).await?;
+        self.writing.delete_rule(&place, &name).await
     }
 
     async fn set_enabled(
@@ -262,9 +206,12 @@ impl AlertRulesPort for AlertRulesService {
         enabled: bool,
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        self.find(&place, &name).await?;
-        let s = self.set_rule_enabled(&place, &name, enabled).await?;
-        self.view(&place, &s).await
+        self.core.find(&place, &name).await?;
+        let s = self
+            .writing
+            .set_rule_enabled(&place, &name, enabled)
+            .await?;
+        self.core.view(&place, &s).await
     }
 
     async fn sync(&self, caller: &Caller, scope: RuleScope) -> Result<Vec<ImportItem>, ApiError> {
@@ -272,18 +219,18 @@ impl AlertRulesPort for AlertRulesService {
         // A system administrator's re-sync covers every rule of the cluster.
         let rules = if place.global {
             store::load(
-                &self.db,
+                &self.core.db,
                 Condition::all().add(alert_rule::Column::ClusterId.eq(place.handle.id)),
             )
             .await?
         } else {
-            self.in_scope(&place).await?
+            self.core.in_scope(&place).await?
         };
         let mut out = Vec::new();
         for s in rules {
             let own = RulePlace::of_rule(place.handle.clone(), &s);
-            let r = self.resync_one(&own, &s).await;
-            self.record_sync(s.row.id, &r).await;
+            let r = self.core.resync_one(&own, &s).await;
+            self.core.record_sync(s.row.id, &r).await;
             out.push(ImportItem {
                 name: format!("{}/{}", s.row.namespace, s.row.name),
                 created: matches!(r, Ok(n) if n > 0),
@@ -321,7 +268,7 @@ impl AlertRulesPort for AlertRulesService {
             let result = match parsed {
                 Ok(mut input) => {
                     substitute_namespace(&mut input, &place.namespace);
-                    self.create_rule(&place, input).await.map(|_| ())
+                    self.writing.create_rule(&place, input).await.map(|_| ())
                 }
                 Err(e) => Err(e),
             };
@@ -348,12 +295,12 @@ impl AlertRulesPort for AlertRulesService {
         to: RuleScope,
     ) -> Result<AlertRule, ApiError> {
         let from = self.place(caller, scope, Role::Viewer).await?;
-        let s = self.find(&from, &name).await?;
+        let s = self.core.find(&from, &name).await?;
         let dest = self.place(caller, to, Role::Member).await?;
         let mut input = s.input();
         renamespace(&mut input, &from.namespace, &dest.namespace);
-        let created = self.create_rule(&dest, input).await?;
-        self.view(&dest, &created).await
+        let created = self.writing.create_rule(&dest, input).await?;
+        self.core.view(&dest, &created).await
     }
 
     async fn fires_now(
@@ -363,7 +310,7 @@ impl AlertRulesPort for AlertRulesService {
         input: AlertRuleInput,
     ) -> Result<Vec<LevelCheck>, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        self.check_now(&place, &input).await
+        self.checks.check_now(&place, &input).await
     }
 
     async fn backtest(
@@ -374,7 +321,7 @@ impl AlertRulesPort for AlertRulesService {
         range_secs: i64,
     ) -> Result<Backtest, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        self.run_backtest(&place, &input, range_secs).await
+        self.checks.run_backtest(&place, &input, range_secs).await
     }
 
     async fn blacklist(
@@ -383,9 +330,7 @@ impl AlertRulesPort for AlertRulesService {
         scope: RuleScope,
     ) -> Result<Vec<BlacklistEntry>, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        let am = self.alertmanager(&place.handle)?;
-        let ns = (!place.global).then_some(place.namespace.as_str());
-        silences::blacklist(&am, ns).await.map_err(ApiError::from)
+        self.silences.list(&place).await
     }
 
     async fn blacklist_add(
@@ -395,20 +340,7 @@ impl AlertRulesPort for AlertRulesService {
         labels: BTreeMap<String, String>,
     ) -> Result<BlacklistEntry, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        if labels.is_empty() {
-            return Err(ApiError::invalid("labels", Code::NoLabels));
-        }
-        for k in labels.keys() {
-            app::domain::templates::label_name("labels", k)?;
-        }
-        if !place.global && labels.get(LABEL_NAMESPACE) != Some(&place.namespace) {
-            return Err(ApiError::invalid("labels", Code::BlacklistNamespace).arg(&place.namespace));
-        }
-        let am = self.alertmanager(&place.handle)?;
-        let fingerprint = crate::notify::history::label_fingerprint(&labels);
-        silences::blacklist_add(&am, &labels, &fingerprint, &caller.username)
-            .await
-            .map_err(ApiError::from)
+        self.silences.add(&place, &labels, &caller.username).await
     }
 
     async fn blacklist_remove(
@@ -418,13 +350,7 @@ impl AlertRulesPort for AlertRulesService {
         id: String,
     ) -> Result<(), ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        let am = self.alertmanager(&place.handle)?;
-        let ns = (!place.global).then_some(place.namespace.as_str());
-        let listed = silences::blacklist(&am, ns).await.map_err(ApiError::from)?;
-        if !listed.iter().any(|e| e.id == id) {
-            return Err(ApiError::not_found(Code::BlacklistEntryNotFound));
-        }
-        am.expire(&id).await.map_err(ApiError::from)
+        self.silences.remove(&place, &id).await
     }
 
     async fn rotate_history_tokens(
@@ -432,7 +358,7 @@ impl AlertRulesPort for AlertRulesService {
         caller: &Caller,
         cluster_id: i64,
     ) -> Result<app::model::TokenRotation, ApiError> {
-        self.rotate_history(caller, cluster_id).await
+        self.writing.rotate_history(caller, cluster_id).await
     }
 
     async fn rotate_channel_token(
@@ -440,6 +366,6 @@ impl AlertRulesPort for AlertRulesService {
         caller: &Caller,
         channel_id: i64,
     ) -> Result<app::model::TokenRotation, ApiError> {
-        self.rotate_channel(caller, channel_id).await
+        self.writing.rotate_channel(caller, channel_id).await
     }
 }

@@ -8,7 +8,7 @@ use app::model::{
     AlertRuleInput, AlertType, Backtest, Component, FiringSeries, LevelBands, LevelCheck, Series,
 };
 
-use super::{AlertRulesService, RulePlace};
+use super::{RuleChecks, RulePlace};
 use crate::observe::loki::Loki;
 use crate::observe::prometheus::Prometheus;
 
@@ -51,7 +51,7 @@ pub fn bands(series: &[Series], step: i64, for_secs: i64) -> Vec<(i64, i64)> {
     out
 }
 
-impl AlertRulesService {
+impl RuleChecks {
     async fn rendered(
         &self,
         place: &RulePlace,

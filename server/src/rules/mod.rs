@@ -10,8 +10,10 @@ pub mod rotate;
 mod saga;
 pub mod silences;
 pub mod state;
+pub mod states;
 pub mod store;
 mod sync;
+mod system;
 mod write;
 
 use std::collections::HashMap;
@@ -22,9 +24,7 @@ use app::domain::alert_rules::{
     self as domain, Grouping, Rendered, Target, alertmanager_config, routes_to,
 };
 use app::error::{ApiError, Code};
-use app::model::{
-    AlertRuleInput, AlertType, AmReceiver, Component, Role, RuleScope, TemplateKey, TemplateRule,
-};
+use app::model::{AlertRuleInput, AlertType, AmReceiver, Component, Role, RuleScope, TemplateRule};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, Set,
@@ -36,22 +36,72 @@ use crate::cluster::backend::Change;
 use crate::cluster::error::BackendError;
 use crate::cluster::service::{ClusterHandle, ClustersService};
 use crate::db::entities::{alert_receiver, alert_rule};
-use crate::db::{internal, now};
+use crate::db::now;
 use crate::notify::deliver::Notifier;
 use crate::observe::alertmanager::{Alertmanager, AlertmanagerError};
 use app::domain::rule_objects::RuleObject;
 use store::Stored;
 
-pub struct AlertRulesService {
-    pub db: DatabaseConnection,
-    pub clusters: Arc<ClustersService>,
-    pub notifier: Arc<Notifier>,
-    pub secrets: Arc<SecretBox>,
-    pub templates: Arc<dyn app::api::templates::TemplatesPort>,
-    pub http: reqwest::Client,
-    pub public_url: Option<String>,
+/// What the four parts of the rule service share: the store, the clusters, the clients and one
+/// write lock per cluster. Its fields and helpers are private to `rules`; other modules call the
+/// named operations of the parts.
+pub struct RulesCore {
+    db: DatabaseConnection,
+    clusters: Arc<ClustersService>,
+    notifier: Arc<Notifier>,
+    secrets: Arc<SecretBox>,
+    templates: Arc<dyn app::api::templates::TemplatesPort>,
+    http: reqwest::Client,
+    public_url: Option<String>,
     /// One writer per cluster: files and ConfigMap keys hold several rules.
     locks: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+macro_rules! part {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(Arc<RulesCore>);
+
+        impl std::ops::Deref for $name {
+            type Target = RulesCore;
+            fn deref(&self) -> &RulesCore {
+                &self.0
+            }
+        }
+    };
+}
+
+part!(
+    /// Writing rules: create, update, delete, enable; writing them again (re-sync, a channel's
+    /// rules after it changed, token rotations) and the system rule set (write.rs, sync.rs,
+    /// rotate.rs, system.rs).
+    RuleWriting
+);
+part!(
+    /// Rule state from the clusters' rules APIs, for the lists and the state sync (state.rs).
+    RuleStates
+);
+part!(
+    /// Checks: fires-now, backtests, the config check against what clusters hold, and repair
+    /// (checks.rs, drift/).
+    RuleChecks
+);
+part!(
+    /// Blacklist silences in a scope's Alertmanager (silences.rs).
+    RuleSilences
+);
+
+/// The rule service by job; `api.rs` implements the API's port on it, jobs and other services
+/// hold the part they use.
+#[derive(Clone)]
+pub struct AlertRulesService {
+    pub writing: RuleWriting,
+    pub states: RuleStates,
+    pub checks: RuleChecks,
+    pub silences: RuleSilences,
+    /// For the port's own reads (api.rs).
+    core: Arc<RulesCore>,
 }
 
 /// Where a scope's rules live, resolved and authorised.
@@ -117,7 +167,7 @@ impl AlertRulesService {
         http: reqwest::Client,
         public_url: Option<String>,
     ) -> Self {
-        AlertRulesService {
+        let core = Arc::new(RulesCore {
             db,
             clusters,
             notifier,
@@ -126,9 +176,28 @@ impl AlertRulesService {
             http,
             public_url,
             locks: Default::default(),
+        });
+        AlertRulesService {
+            writing: RuleWriting(core.clone()),
+            states: RuleStates(core.clone()),
+            checks: RuleChecks(core.clone()),
+            silences: RuleSilences(core.clone()),
+            core,
         }
     }
 
+    /// The scope as `caller` may use it with at least `min` (see `RulesCore::place`).
+    pub async fn place(
+        &self,
+        caller: &app::api::context::Caller,
+        scope: RuleScope,
+        min: Role,
+    ) -> Result<RulePlace, ApiError> {
+        self.writing.place(caller, scope, min).await
+    }
+}
+
+impl RulesCore {
     async fn lock(&self, cluster_id: i64) -> tokio::sync::OwnedMutexGuard<()> {
         let m = {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());

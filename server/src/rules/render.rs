@@ -5,7 +5,7 @@
 use super::*;
 use app::error::Code;
 
-impl AlertRulesService {
+impl RulesCore {
     /// The generator's template as the owner's tenant sees it.
     pub async fn template(
         &self,
@@ -19,12 +19,7 @@ impl AlertRulesService {
         else {
             return Ok(None);
         };
-        let key = TemplateKey {
-            scope: g.scope.clone(),
-            resource: g.resource.clone(),
-            rule: g.rule.clone(),
-        };
-        match crate::templates::resolve(&self.db, place.tenant_id, &key).await {
+        match crate::templates::resolve(&self.db, place.tenant_id, &g.key).await {
             Ok(t) => Ok(Some(t.rule)),
             Err(e) if e.field.is_some() => Err(e.on("promqlGenerator")),
             Err(e) => Err(e),

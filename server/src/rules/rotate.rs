@@ -11,16 +11,15 @@ use app::model::TokenRotation;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 
 use super::store::{self, Stored};
-use super::{AlertRulesService, RulePlace};
+use super::{RulePlace, RuleWriting};
 use crate::auth::authz::require_system_admin;
 use crate::cluster::service::ClusterHandle;
 use crate::db::entities::{alert_receiver, alert_rule, channel, cluster};
-use crate::db::internal;
 
-impl AlertRulesService {
+impl RuleWriting {
     /// Rewrites the routing of `rules` (their AlertmanagerConfig or alertmanager.yml part) and
     /// records each outcome; returns the rules, the writes and the rules that failed.
-    pub async fn rewrite_routing(
+    pub(super) async fn rewrite_routing(
         &self,
         rules: Vec<Stored>,
     ) -> Result<(usize, usize, Vec<String>), ApiError> {
@@ -48,12 +47,11 @@ impl AlertRulesService {
     }
 
     /// The rules that notify a channel.
-    pub async fn rules_of_channel(&self, channel_id: i64) -> Result<Vec<Stored>, ApiError> {
+    pub(super) async fn rules_of_channel(&self, channel_id: i64) -> Result<Vec<Stored>, ApiError> {
         let ids: Vec<i64> = alert_receiver::Entity::find()
             .filter(alert_receiver::Column::ChannelId.eq(channel_id))
             .all(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(|r| r.rule_id)
             .collect();
@@ -73,8 +71,7 @@ impl AlertRulesService {
         require_system_admin(caller)?;
         let row = cluster::Entity::find_by_id(cluster_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::ClusterNotFound))?;
         let version = row.history_token_version + 1;
         let bump = |retired: Option<i32>| cluster::ActiveModel {
@@ -83,10 +80,7 @@ impl AlertRulesService {
             history_token_retired: Set(retired),
             ..Default::default()
         };
-        bump(Some(version - 1))
-            .update(&self.db)
-            .await
-            .map_err(internal)?;
+        bump(Some(version - 1)).update(&self.db).await?;
         let rules = store::load(
             &self.db,
             Condition::all().add(alert_rule::Column::ClusterId.eq(cluster_id)),
@@ -94,7 +88,7 @@ impl AlertRulesService {
         .await?;
         let rotation = self.rewrite_after_rotation(rules, version).await?;
         if !rotation.old_token_still_valid {
-            bump(None).update(&self.db).await.map_err(internal)?;
+            bump(None).update(&self.db).await?;
         }
         Ok(rotation)
     }
@@ -108,8 +102,7 @@ impl AlertRulesService {
         require_system_admin(caller)?;
         let row = channel::Entity::find_by_id(channel_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::ChannelNotFound))?;
         let version = row.token_version + 1;
         let bump = |retired: Option<i32>| channel::ActiveModel {
@@ -118,14 +111,11 @@ impl AlertRulesService {
             token_retired: Set(retired),
             ..Default::default()
         };
-        bump(Some(version - 1))
-            .update(&self.db)
-            .await
-            .map_err(internal)?;
+        bump(Some(version - 1)).update(&self.db).await?;
         let rules = self.rules_of_channel(channel_id).await?;
         let rotation = self.rewrite_after_rotation(rules, version).await?;
         if !rotation.old_token_still_valid {
-            bump(None).update(&self.db).await.map_err(internal)?;
+            bump(None).update(&self.db).await?;
         }
         Ok(rotation)
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl AlertRulesService {
+impl RulesCore {
     /// Writes one rule's change and settles its silence, then commits; if anything fails the
     /// transaction is rolled back and the cluster is put back to what the database says.
     #[allow(clippy::too_many_arguments)]
@@ -48,7 +48,7 @@ impl AlertRulesService {
                 Err(e) => {
                     self.restore(handle, namespace, name, attempted, enabled.is_some())
                         .await;
-                    Err(internal(e))
+                    Err(ApiError::from(e))
                 }
             },
             Err(e) => {

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use app::domain::alert_rules::{LABEL_ALERTNAME, LABEL_NAMESPACE, disable_comment};
+use app::error::{ApiError, Code};
 use app::model::BlacklistEntry;
+
+use super::{RulePlace, RuleSilences};
 
 use crate::observe::alertmanager::{Alertmanager, AlertmanagerError, Silence, SilenceMatcher};
 
@@ -89,7 +92,7 @@ fn entry(s: Silence) -> BlacklistEntry {
 }
 
 /// The blacklist entries whose silence is limited to `namespace` (`None`: every entry).
-pub async fn blacklist(
+async fn blacklist(
     am: &Alertmanager,
     namespace: Option<&str>,
 ) -> Result<Vec<BlacklistEntry>, AlertmanagerError> {
@@ -110,7 +113,7 @@ pub async fn blacklist(
 }
 
 /// Silences exactly `labels` until removed; the same labels again reuse the entry.
-pub async fn blacklist_add(
+async fn blacklist_add(
     am: &Alertmanager,
     labels: &BTreeMap<String, String>,
     fingerprint: &str,
@@ -142,4 +145,57 @@ pub async fn blacklist_add(
         comment,
         ends_at: crate::observe::alertmanager::rfc3339(until),
     })
+}
+
+impl RuleSilences {
+    /// The blacklist entries left in a namespace (an environment being deleted); `None` when
+    /// the cluster has no Alertmanager, so no silences can be left.
+    pub async fn left_in(
+        &self,
+        handle: &crate::cluster::service::ClusterHandle,
+        namespace: &str,
+    ) -> Result<Option<Vec<BlacklistEntry>>, AlertmanagerError> {
+        match self.alertmanager(handle) {
+            Ok(am) => blacklist(&am, Some(namespace)).await.map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The blacklist of a scope: an environment sees only its namespace's entries.
+    pub async fn list(&self, place: &RulePlace) -> Result<Vec<BlacklistEntry>, ApiError> {
+        let am = self.alertmanager(&place.handle)?;
+        let ns = (!place.global).then_some(place.namespace.as_str());
+        Ok(blacklist(&am, ns).await?)
+    }
+
+    /// Silences one exact label set until removed; an environment's entry must name its own
+    /// namespace.
+    pub async fn add(
+        &self,
+        place: &RulePlace,
+        labels: &BTreeMap<String, String>,
+        by: &str,
+    ) -> Result<BlacklistEntry, ApiError> {
+        if labels.is_empty() {
+            return Err(ApiError::invalid("labels", Code::NoLabels));
+        }
+        for k in labels.keys() {
+            app::domain::templates::label_name("labels", k)?;
+        }
+        if !place.global && labels.get(LABEL_NAMESPACE) != Some(&place.namespace) {
+            return Err(ApiError::invalid("labels", Code::BlacklistNamespace).arg(&place.namespace));
+        }
+        let am = self.alertmanager(&place.handle)?;
+        let fingerprint = crate::notify::history::label_fingerprint(labels);
+        Ok(blacklist_add(&am, labels, &fingerprint, by).await?)
+    }
+
+    /// Removes an entry the scope can see (an id from elsewhere is not found).
+    pub async fn remove(&self, place: &RulePlace, id: &str) -> Result<(), ApiError> {
+        let listed = self.list(place).await?;
+        if !listed.iter().any(|e| e.id == id) {
+            return Err(ApiError::not_found(Code::BlacklistEntryNotFound));
+        }
+        Ok(self.alertmanager(&place.handle)?.expire(id).await?)
+    }
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::db::entities::{alert_receiver, alert_rule, channel};
-use crate::db::{internal, rfc3339};
+use crate::db::rfc3339;
 
 pub const SYNC_OK: &str = "ok";
 pub const SYNC_ERROR: &str = "error";
@@ -161,8 +161,7 @@ pub async fn set_receivers<C: ConnectionTrait>(
     alert_receiver::Entity::delete_many()
         .filter(alert_receiver::Column::RuleId.eq(rule_id))
         .exec(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     for (i, r) in input.receivers.iter().enumerate() {
         alert_receiver::ActiveModel {
             rule_id: Set(rule_id),
@@ -172,8 +171,7 @@ pub async fn set_receivers<C: ConnectionTrait>(
             ..Default::default()
         }
         .insert(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     }
     Ok(())
 }
@@ -188,8 +186,7 @@ pub async fn load<C: ConnectionTrait>(
         .order_by_asc(alert_rule::Column::Namespace)
         .order_by_asc(alert_rule::Column::Name)
         .all(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut receivers: HashMap<i64, Vec<alert_receiver::Model>> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -197,8 +194,7 @@ pub async fn load<C: ConnectionTrait>(
             .filter(alert_receiver::Column::RuleId.is_in(chunk.to_vec()))
             .order_by_asc(alert_receiver::Column::Position)
             .all(db)
-            .await
-            .map_err(internal)?;
+            .await?;
         for r in found {
             receivers.entry(r.rule_id).or_default().push(r);
         }
@@ -249,8 +245,7 @@ pub async fn channels<C: ConnectionTrait>(
         for c in channel::Entity::find()
             .filter(channel::Column::Id.is_in(chunk.to_vec()))
             .all(db)
-            .await
-            .map_err(internal)?
+            .await?
         {
             out.insert(c.id, c);
         }

@@ -2,10 +2,14 @@
 
 use super::*;
 
-impl AlertRulesService {
+impl RulesCore {
     /// Writes one stored rule again (re-rendered from its template, so a template edit reaches
     /// the rule, inventory §12.5) and settles its silence. Returns how many writes it took.
-    pub async fn resync_one(&self, place: &RulePlace, s: &Stored) -> Result<usize, ApiError> {
+    pub(super) async fn resync_one(
+        &self,
+        place: &RulePlace,
+        s: &Stored,
+    ) -> Result<usize, ApiError> {
         self.rewrite(place, s, true).await
     }
 
@@ -31,12 +35,12 @@ impl AlertRulesService {
         };
         let stored_input = rendered.stored(&input);
         let _guard = self.lock(place.handle.id).await;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         if stored_input.expr != s.row.expr || stored_input.message != s.row.message {
             let mut row: alert_rule::ActiveModel = s.row.clone().into();
             store::columns(&mut row, &stored_input)?;
             row.updated_at = Set(now());
-            row.update(&txn).await.map_err(internal)?;
+            row.update(&txn).await?;
         }
         let obj = self
             .object(
@@ -61,7 +65,7 @@ impl AlertRulesService {
     }
 
     /// Records the outcome of a sync on the row (the list shows it).
-    pub async fn record_sync(&self, id: i64, result: &Result<usize, ApiError>) {
+    pub(super) async fn record_sync(&self, id: i64, result: &Result<usize, ApiError>) {
         let (status, error) = match result {
             Ok(_) => (store::SYNC_OK, String::new()),
             Err(e) => (store::SYNC_ERROR, e.message.clone()),
@@ -76,7 +80,9 @@ impl AlertRulesService {
             tracing::warn!(rule = id, error = %e, "recording the sync status");
         }
     }
+}
 
+impl RuleWriting {
     /// Re-syncs every rule that notifies a channel (after the channel changed). Returns the
     /// number of rules and of writes.
     pub async fn resync_channel(&self, channel_id: i64) -> Result<(usize, usize), ApiError> {

@@ -3,7 +3,7 @@
 use super::*;
 use app::error::Code;
 
-impl AlertRulesService {
+impl RuleWriting {
     /// Creates a rule: row, receivers, cluster objects and silence, all or nothing.
     pub async fn create_rule(
         &self,
@@ -23,7 +23,7 @@ impl AlertRulesService {
         let target = place.target();
         let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         if store::one(&txn, place.handle.id, &place.namespace, &input.name)
             .await?
             .is_some()
@@ -90,7 +90,7 @@ impl AlertRulesService {
         let target = place.target();
         let (rendered, stored_input) = self.rendered_input(place, &input).await?;
         let _guard = self.lock(place.handle.id).await;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
@@ -109,7 +109,7 @@ impl AlertRulesService {
         row.updated_at = Set(now());
         row.sync_status = Set(store::SYNC_OK.into());
         row.sync_error = Set(String::new());
-        row.update(&txn).await.map_err(internal)?;
+        row.update(&txn).await?;
         store::set_receivers(&txn, old.row.id, &stored_input).await?;
         self.commit_with_cluster(
             txn,
@@ -126,19 +126,17 @@ impl AlertRulesService {
 
     pub async fn delete_rule(&self, place: &RulePlace, name: &str) -> Result<(), ApiError> {
         let _guard = self.lock(place.handle.id).await;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
         alert_receiver::Entity::delete_many()
             .filter(alert_receiver::Column::RuleId.eq(old.row.id))
             .exec(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         alert_rule::Entity::delete_by_id(old.row.id)
             .exec(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         self.commit_with_cluster(
             txn,
             &place.handle,
@@ -159,14 +157,14 @@ impl AlertRulesService {
         enabled: bool,
     ) -> Result<Stored, ApiError> {
         let _guard = self.lock(place.handle.id).await;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let old = store::one(&txn, place.handle.id, &place.namespace, name)
             .await?
             .ok_or_else(|| ApiError::not_found(Code::AlertRuleNotFound))?;
         let mut row: alert_rule::ActiveModel = old.row.clone().into();
         row.is_open = Set(enabled);
         row.updated_at = Set(now());
-        row.update(&txn).await.map_err(internal)?;
+        row.update(&txn).await?;
         if let Err(e) = self
             .silence(&place.handle, &place.namespace, name, enabled)
             .await
@@ -178,7 +176,7 @@ impl AlertRulesService {
             let _ = self
                 .silence(&place.handle, &place.namespace, name, old.row.is_open)
                 .await;
-            return Err(internal(e));
+            return Err(ApiError::from(e));
         }
         self.reread(place, name).await
     }

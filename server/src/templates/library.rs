@@ -14,7 +14,7 @@ use sea_orm::{
 use crate::db::entities::{
     alert_template, dashboard_template, template_resource, template_rule, template_scope,
 };
-use crate::db::{internal, now};
+use crate::db::now;
 
 use super::upsert;
 pub use super::upsert::{dashboard_from_row, dashboard_row};
@@ -110,7 +110,7 @@ pub async fn apply(
     mode: Mode,
     apply: bool,
 ) -> Result<ImportSummary, ApiError> {
-    let tx = crate::db::begin_write(db).await.map_err(internal)?;
+    let tx = crate::db::begin_write(db).await?;
     let mut summary = ImportSummary {
         warnings: files.warnings.clone(),
         applied: apply,
@@ -122,8 +122,7 @@ pub async fn apply(
         let existing = template_scope::Entity::find()
             .filter(template_scope::Column::Name.eq(scope.name.as_str()))
             .one(&tx)
-            .await
-            .map_err(internal)?;
+            .await?;
         let scope_id = match existing {
             Some(s) => {
                 let changed = s.show_name != scope.show_name || s.namespaced != scope.namespaced;
@@ -131,7 +130,7 @@ pub async fn apply(
                     let mut a: template_scope::ActiveModel = s.clone().into();
                     a.show_name = Set(scope.show_name.clone());
                     a.namespaced = Set(scope.namespaced);
-                    a.update(&tx).await.map_err(internal)?;
+                    a.update(&tx).await?;
                     summary.updated.push(format!("scope {}", scope.name));
                 }
                 s.id
@@ -146,8 +145,7 @@ pub async fn apply(
                     ..Default::default()
                 }
                 .insert(&tx)
-                .await
-                .map_err(internal)?
+                .await?
                 .id
             }
         };
@@ -162,9 +160,9 @@ pub async fn apply(
         upsert::alert(&tx, a, mode, &mut summary).await?;
     }
     if apply {
-        tx.commit().await.map_err(internal)?;
+        tx.commit().await?;
     } else {
-        tx.rollback().await.map_err(internal)?;
+        tx.rollback().await?;
     }
     Ok(summary)
 }
@@ -182,14 +180,13 @@ async fn apply_resource<C: ConnectionTrait>(
         .filter(template_resource::Column::ScopeId.eq(scope_id))
         .filter(template_resource::Column::Name.eq(resource.name.as_str()))
         .one(tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let resource_id = match existing {
         Some(r) => {
             if r.show_name != resource.show_name && mode == Mode::Overwrite {
                 let mut a: template_resource::ActiveModel = r.clone().into();
                 a.show_name = Set(resource.show_name.clone());
-                a.update(tx).await.map_err(internal)?;
+                a.update(tx).await?;
                 summary
                     .updated
                     .push(format!("resource {}.{}", scope.name, resource.name));
@@ -208,8 +205,7 @@ async fn apply_resource<C: ConnectionTrait>(
                 ..Default::default()
             }
             .insert(tx)
-            .await
-            .map_err(internal)?
+            .await?
             .id
         }
     };
@@ -228,19 +224,12 @@ async fn apply_resource<C: ConnectionTrait>(
 
 /// Everything in the database as KubeGems files (presets only: tenants' rules stay private).
 pub async fn export<C: ConnectionTrait>(db: &C) -> Result<TemplateFiles, ApiError> {
-    let scopes = template_scope::Entity::find()
-        .all(db)
-        .await
-        .map_err(internal)?;
-    let resources = template_resource::Entity::find()
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let scopes = template_scope::Entity::find().all(db).await?;
+    let resources = template_resource::Entity::find().all(db).await?;
     let rules = template_rule::Entity::find()
         .filter(template_rule::Column::TenantId.is_null())
         .all(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     let mut files = TemplateFiles::default();
     let mut sorted_scopes = scopes;
     sorted_scopes.sort_by_key(|s| s.id);
@@ -282,16 +271,10 @@ pub async fn export<C: ConnectionTrait>(db: &C) -> Result<TemplateFiles, ApiErro
             resources: file_resources,
         });
     }
-    let mut dashboards = dashboard_template::Entity::find()
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let mut dashboards = dashboard_template::Entity::find().all(db).await?;
     dashboards.sort_by(|a, b| a.name.cmp(&b.name));
     files.dashboards = dashboards.into_iter().map(dashboard_from_row).collect();
-    let mut alerts = alert_template::Entity::find()
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let mut alerts = alert_template::Entity::find().all(db).await?;
     alerts.sort_by_key(|a| a.id);
     files.alerts = alerts
         .into_iter()
@@ -400,7 +383,10 @@ mod tests {
                 .flat_map(|d| &d.graphs)
                 .flat_map(|g| &g.targets)
                 .filter_map(|t| t.generator.as_ref())
-                .map(|g| format!("{}.{}", g.scope, g.resource).replace("middlewires", "middleware"))
+                .map(|g| {
+                    format!("{}.{}", g.key.scope, g.key.resource)
+                        .replace("middlewires", "middleware")
+                })
                 .collect()
         };
         let uncovered: Vec<_> = referenced(&kubegems)

@@ -22,7 +22,7 @@ use crate::auth::authz::{require_system_admin, require_tenant};
 use crate::db::entities::{
     alert_template, dashboard_template, template_resource, template_rule, template_scope,
 };
-use crate::db::{conflict_or_internal, internal, now};
+use crate::db::{conflict_or_internal, now};
 use library::Mode;
 
 pub struct TemplatesService {
@@ -65,15 +65,13 @@ pub async fn resolve(
     let scope = template_scope::Entity::find()
         .filter(template_scope::Column::Name.eq(key.scope.as_str()))
         .one(db)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(missing)?;
     let resource = template_resource::Entity::find()
         .filter(template_resource::Column::ScopeId.eq(scope.id))
         .filter(template_resource::Column::Name.eq(key.resource.as_str()))
         .one(db)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(missing)?;
     let mut owner = Condition::any().add(template_rule::Column::TenantId.is_null());
     if let Some(t) = tenant_id {
@@ -84,8 +82,7 @@ pub async fn resolve(
         .filter(template_rule::Column::Name.eq(key.rule.as_str()))
         .filter(owner)
         .one(db)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(missing)?;
     Ok(ResolvedTemplate {
         scope: scope.name,
@@ -123,19 +120,12 @@ impl TemplatesService {
     }
 
     async fn load_tree(&self, visible: Condition) -> Result<Vec<TemplateScope>, ApiError> {
-        let scopes = template_scope::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
-        let resources = template_resource::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
+        let scopes = template_scope::Entity::find().all(&self.db).await?;
+        let resources = template_resource::Entity::find().all(&self.db).await?;
         let rules = template_rule::Entity::find()
             .filter(visible)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let mut by_resource: HashMap<i64, Vec<TemplateRule>> = HashMap::new();
         for r in rules {
             by_resource
@@ -176,34 +166,28 @@ impl TemplatesService {
     }
 
     /// Who uses the template `key`: dashboard templates and system alert rules.
-    async fn users_of(&self, key: &str) -> Result<Vec<String>, ApiError> {
-        let dashboards = dashboard_template::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
+    async fn users_of(&self, key: &TemplateKey) -> Result<Vec<String>, ApiError> {
+        let dashboards = dashboard_template::Entity::find().all(&self.db).await?;
         Ok(dashboards
             .into_iter()
             .map(library::dashboard_from_row)
             .filter(|d| {
-                d.graphs.iter().flat_map(|g| &g.targets).any(|t| {
-                    t.generator
-                        .as_ref()
-                        .is_some_and(|g| format!("{}.{}.{}", g.scope, g.resource, g.rule) == key)
-                })
+                d.graphs
+                    .iter()
+                    .flat_map(|g| &g.targets)
+                    .any(|t| t.generator.as_ref().is_some_and(|g| &g.key == key))
             })
             .map(|d| format!("dashboard template {:?}", d.name))
             .chain(
                 alert_template::Entity::find()
                     .all(&self.db)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .into_iter()
                     .filter(|a| {
-                        let body: serde_json::Value =
-                            serde_json::from_str(&a.body).unwrap_or_default();
-                        let g = &body["promqlGenerator"];
-                        let part = |k: &str| g[k].as_str().unwrap_or_default().to_string();
-                        format!("{}.{}.{}", part("scope"), part("resource"), part("rule")) == key
+                        serde_json::from_str::<app::model::AlertRuleInput>(&a.body)
+                            .ok()
+                            .and_then(|input| input.promql_generator)
+                            .is_some_and(|g| &g.key == key)
                     })
                     .map(|a| format!("system alert rule {:?}", a.name)),
             )
@@ -213,13 +197,11 @@ impl TemplatesService {
     async fn resource_key(&self, resource_id: i64) -> Result<(String, String), ApiError> {
         let resource = template_resource::Entity::find_by_id(resource_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::invalid("resource_id", Code::NoSuchResource))?;
         let scope = template_scope::Entity::find_by_id(resource.scope_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::invalid("resource_id", Code::NoSuchResource))?;
         Ok((scope.name, resource.name))
     }
@@ -231,8 +213,7 @@ impl TemplatesService {
     ) -> Result<template_rule::Model, ApiError> {
         let rule = template_rule::Entity::find_by_id(rule_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::TemplateRuleNotFound))?;
         // Another tenant's rule does not exist for this caller.
         if let Some(t) = rule.tenant_id {
@@ -243,19 +224,19 @@ impl TemplatesService {
         Ok(rule)
     }
 
-    async fn resolves(&self) -> Result<impl Fn(&str, &str, &str) -> bool, ApiError> {
+    async fn resolves(&self) -> Result<impl Fn(&TemplateKey) -> bool, ApiError> {
         let tree = self.load_tree(Condition::all()).await?;
-        let keys: std::collections::HashSet<String> = tree
+        let keys: std::collections::HashSet<TemplateKey> = tree
             .iter()
             .flat_map(|s| {
                 s.resources.iter().flat_map(move |r| {
                     r.rules
                         .iter()
-                        .map(move |x| format!("{}.{}.{}", s.name, r.name, x.name))
+                        .map(move |x| TemplateKey::new(&s.name, &r.name, &x.name))
                 })
             })
             .collect();
-        Ok(move |s: &str, r: &str, x: &str| keys.contains(&format!("{s}.{r}.{x}")))
+        Ok(move |key: &TemplateKey| keys.contains(key))
     }
 }
 
@@ -353,7 +334,7 @@ impl TemplatesPort for TemplatesService {
         let renamed = input.name != existing.name || input.resource_id != existing.resource_id;
         if renamed {
             let users = self
-                .users_of(&format!("{scope}.{resource}.{}", existing.name))
+                .users_of(&TemplateKey::new(&scope, &resource, &existing.name))
                 .await?;
             if !users.is_empty() {
                 return Err(ApiError::conflict("name", Code::TemplateInUse).arg(users.join(", ")));
@@ -378,8 +359,7 @@ impl TemplatesPort for TemplatesService {
     async fn rule_tenant(&self, rule_id: i64) -> Result<Option<i64>, ApiError> {
         Ok(template_rule::Entity::find_by_id(rule_id)
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .and_then(|r| r.tenant_id))
     }
 
@@ -387,7 +367,7 @@ impl TemplatesPort for TemplatesService {
         let existing = self.find_rule(caller, rule_id).await?;
         self.may_manage(caller, existing.tenant_id).await?;
         let (scope, resource) = self.resource_key(existing.resource_id).await?;
-        let key = format!("{scope}.{resource}.{}", existing.name);
+        let key = TemplateKey::new(&scope, &resource, &existing.name);
         let users = self.users_of(&key).await?;
         if !users.is_empty() {
             return Err(ApiError::conflict("rule_id", Code::KeyInUse)
@@ -396,16 +376,12 @@ impl TemplatesPort for TemplatesService {
         }
         template_rule::Entity::delete_by_id(rule_id)
             .exec(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(())
     }
 
     async fn dashboards(&self, _caller: &Caller) -> Result<Vec<DashboardTemplate>, ApiError> {
-        let mut rows = dashboard_template::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
+        let mut rows = dashboard_template::Entity::find().all(&self.db).await?;
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(rows.into_iter().map(library::dashboard_from_row).collect())
     }
@@ -428,8 +404,7 @@ impl TemplatesPort for TemplatesService {
         let deleted = dashboard_template::Entity::delete_many()
             .filter(dashboard_template::Column::Name.eq(name.as_str()))
             .exec(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         if deleted.rows_affected == 0 {
             return Err(ApiError::not_found(Code::DashboardTemplateNotFound));
         }
@@ -438,10 +413,7 @@ impl TemplatesPort for TemplatesService {
 
     async fn alerts(&self, caller: &Caller) -> Result<Vec<AlertTemplate>, ApiError> {
         require_system_admin(caller)?;
-        let mut rows = alert_template::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
+        let mut rows = alert_template::Entity::find().all(&self.db).await?;
         rows.sort_by_key(|a| a.id);
         Ok(rows
             .into_iter()

@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::library::Mode;
 use crate::db::entities::{alert_template, dashboard_template, template_rule};
-use crate::db::{internal, now};
+use crate::db::now;
 
 /// What happens to one row.
 enum Upsert<A> {
@@ -54,11 +54,11 @@ where
     match planned {
         Upsert::Keep => summary.unchanged += 1,
         Upsert::Update(a) => {
-            a.update(tx).await.map_err(internal)?;
+            a.update(tx).await?;
             summary.updated.push(label);
         }
         Upsert::Insert(a) => {
-            a.insert(tx).await.map_err(internal)?;
+            a.insert(tx).await?;
             summary.added.push(label);
         }
     }
@@ -84,8 +84,7 @@ pub(super) async fn rule<C: ConnectionTrait>(
         .filter(template_rule::Column::ResourceId.eq(resource_id))
         .filter(template_rule::Column::Name.eq(rule.name.as_str()))
         .one(tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let fill = |mut a: template_rule::ActiveModel| {
         a.show_name = Set(rule.show_name.clone());
         a.description = Set(rule.description.clone());
@@ -154,8 +153,7 @@ pub async fn dashboard<C: ConnectionTrait>(
     let existing = dashboard_template::Entity::find()
         .filter(dashboard_template::Column::Name.eq(d.name.as_str()))
         .one(tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let fill = |mut a: dashboard_template::ActiveModel| {
         a.description = Set(d.description.clone());
         a.step = Set(d.step.clone());
@@ -195,8 +193,7 @@ pub(super) async fn alert<C: ConnectionTrait>(
     let existing = alert_template::Entity::find()
         .filter(alert_template::Column::Name.eq(a.name.as_str()))
         .one(tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let fill = |mut m: alert_template::ActiveModel| {
         m.body = Set(body.clone());
         m.updated_at = Set(t);

@@ -13,8 +13,7 @@ use crate::cluster::kube::crds::{Crd, ServiceMonitor};
 use crate::cluster::kube::{self as k};
 use crate::cluster::service::ClustersService;
 use crate::db::entities::{alert_rule, dashboard, environment};
-use crate::db::internal;
-use crate::rules::AlertRulesService;
+use crate::rules::RuleSilences;
 
 /// The namespaces no tenant may bind by default, besides each cluster's monitoring and logging
 /// namespaces and the one Gemscope runs in.
@@ -98,8 +97,7 @@ pub async fn stored_residue<C: ConnectionTrait>(
         .filter(alert_rule::Column::EnvironmentId.eq(env.id))
         .order_by_asc(alert_rule::Column::Name)
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|r| r.name)
         .collect();
@@ -107,8 +105,7 @@ pub async fn stored_residue<C: ConnectionTrait>(
         .filter(dashboard::Column::EnvironmentId.eq(env.id))
         .order_by_asc(dashboard::Column::Name)
         .all(db)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|d| d.name)
         .collect();
@@ -126,7 +123,7 @@ pub async fn stored_residue<C: ConnectionTrait>(
 /// the delete: nothing may be left behind unseen.
 pub async fn cluster_residue(
     clusters: &ClustersService,
-    rules: &AlertRulesService,
+    silences: &RuleSilences,
     env: &environment::Model,
 ) -> Result<Vec<String>, ApiError> {
     let unreachable = |e: &dyn std::fmt::Display| {
@@ -155,10 +152,11 @@ pub async fn cluster_residue(
         ));
     }
     // A cluster without an Alertmanager has no silences to leave behind.
-    if let Ok(am) = rules.alertmanager(&handle) {
-        let entries = crate::rules::silences::blacklist(&am, Some(&env.namespace))
-            .await
-            .map_err(|e| unreachable(&e))?;
+    if let Some(entries) = silences
+        .left_in(&handle, &env.namespace)
+        .await
+        .map_err(|e| unreachable(&e))?
+    {
         out.extend(listed(
             "blacklist entr(ies)",
             entries.into_iter().map(|e| e.id).collect(),

@@ -13,14 +13,14 @@ use sea_orm::{
 
 use crate::auth::authz::{membership, require_system_admin, require_tenant, tenant_ids};
 use crate::db::entities::{cluster, environment, project, tenant, tenant_member, user};
-use crate::db::{conflict_or_internal, internal, now, rfc3339};
+use crate::db::{conflict_or_internal, now, rfc3339};
 
 pub mod guards;
 
 pub struct TenancyService {
     pub db: DatabaseConnection,
     pub clusters: std::sync::Arc<crate::cluster::service::ClustersService>,
-    pub rules: std::sync::Arc<crate::rules::AlertRulesService>,
+    pub silences: crate::rules::RuleSilences,
     /// Namespaces no tenant may bind (besides each cluster's monitoring and logging ones).
     pub reserved: Vec<String>,
 }
@@ -67,8 +67,7 @@ async fn tenant_project<C: ConnectionTrait>(
     project::Entity::find_by_id(project_id)
         .filter(project::Column::TenantId.eq(tenant_id))
         .one(db)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found(Code::ProjectNotFound))
 }
 
@@ -87,8 +86,7 @@ async fn keep_an_admin<C: ConnectionTrait>(
         .filter(tenant_member::Column::Role.eq(Role::Admin.as_str()))
         .filter(tenant_member::Column::UserId.ne(leaving_user))
         .count(db)
-        .await
-        .map_err(internal)?;
+        .await?;
     if other_admins == 0 {
         return Err(ApiError::invalid("role", Code::LastAdmin));
     }
@@ -104,8 +102,7 @@ impl TenancyPort for TenancyService {
             q = q.filter(tenant::Column::Id.is_in(ids));
         }
         Ok(q.all(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(tenant_view)
             .collect())
@@ -148,31 +145,29 @@ impl TenancyPort for TenancyService {
         validate::text("description", description, 1024)?;
         let mut am = t.into_active_model();
         am.description = Set(description.to_string());
-        am.update(&self.db).await.map(tenant_view).map_err(internal)
+        am.update(&self.db)
+            .await
+            .map(tenant_view)
+            .map_err(ApiError::from)
     }
 
     async fn delete_tenant(&self, caller: &Caller, tenant_id: i64) -> Result<(), ApiError> {
         require_system_admin(caller)?;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let projects = project::Entity::find()
             .filter(project::Column::TenantId.eq(tenant_id))
             .count(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         if projects > 0 {
             return Err(ApiError::conflict("tenant_id", Code::TenantHasProjects).arg(projects));
         }
         tenant_member::Entity::delete_many()
             .filter(tenant_member::Column::TenantId.eq(tenant_id))
             .exec(&txn)
-            .await
-            .map_err(internal)?;
-        tenant::Entity::delete_by_id(tenant_id)
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)
+            .await?;
+        tenant::Entity::delete_by_id(tenant_id).exec(&txn).await?;
+        txn.commit().await.map_err(ApiError::from)
     }
 
     async fn list_members(&self, caller: &Caller, tenant_id: i64) -> Result<Vec<Member>, ApiError> {
@@ -180,13 +175,11 @@ impl TenancyPort for TenancyService {
         let rows = tenant_member::Entity::find()
             .filter(tenant_member::Column::TenantId.eq(tenant_id))
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let users = user::Entity::find()
             .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id)))
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         let mut members: Vec<Member> = rows
             .into_iter()
             .filter_map(|m| {
@@ -210,13 +203,12 @@ impl TenancyPort for TenancyService {
         username: &str,
         role: Role,
     ) -> Result<Member, ApiError> {
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let u = user::Entity::find()
             .filter(user::Column::Username.eq(username))
             .one(&txn)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::invalid("username", Code::NoSuchUser))?;
         let existing = membership(&txn, tenant_id, u.id).await?;
         match existing {
@@ -226,7 +218,7 @@ impl TenancyPort for TenancyService {
                 }
                 let mut am = m.into_active_model();
                 am.role = Set(role.as_str().to_string());
-                am.update(&txn).await.map_err(internal)?;
+                am.update(&txn).await?;
             }
             None => {
                 tenant_member::ActiveModel {
@@ -241,7 +233,7 @@ impl TenancyPort for TenancyService {
                 .map_err(|e| conflict_or_internal(e, "username", Code::AlreadyMember))?;
             }
         }
-        txn.commit().await.map_err(internal)?;
+        txn.commit().await?;
         Ok(Member {
             user_id: u.id,
             username: u.username,
@@ -256,7 +248,7 @@ impl TenancyPort for TenancyService {
         tenant_id: i64,
         user_id: i64,
     ) -> Result<(), ApiError> {
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         let m = membership(&txn, tenant_id, user_id)
             .await?
@@ -264,11 +256,8 @@ impl TenancyPort for TenancyService {
         if m.role == Role::Admin.as_str() {
             keep_an_admin(&txn, caller, tenant_id, user_id).await?;
         }
-        tenant_member::Entity::delete_by_id(m.id)
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)
+        tenant_member::Entity::delete_by_id(m.id).exec(&txn).await?;
+        txn.commit().await.map_err(ApiError::from)
     }
 
     async fn list_projects(
@@ -281,8 +270,7 @@ impl TenancyPort for TenancyService {
             .filter(project::Column::TenantId.eq(tenant_id))
             .order_by_asc(project::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(rows.into_iter().map(project_view).collect())
     }
 
@@ -315,22 +303,18 @@ impl TenancyPort for TenancyService {
         tenant_id: i64,
         project_id: i64,
     ) -> Result<(), ApiError> {
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         tenant_project(&txn, tenant_id, project_id).await?;
         let envs = environment::Entity::find()
             .filter(environment::Column::ProjectId.eq(project_id))
             .count(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         if envs > 0 {
             return Err(ApiError::conflict("project_id", Code::ProjectHasEnvironments).arg(envs));
         }
-        project::Entity::delete_by_id(project_id)
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-        txn.commit().await.map_err(internal)
+        project::Entity::delete_by_id(project_id).exec(&txn).await?;
+        txn.commit().await.map_err(ApiError::from)
     }
 
     async fn list_environments(
@@ -346,12 +330,8 @@ impl TenancyPort for TenancyService {
             .filter(environment::Column::ProjectId.eq(project_id))
             .order_by_asc(environment::Column::Name)
             .all(&self.db)
-            .await
-            .map_err(internal)?;
-        let clusters = cluster::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
+            .await?;
+        let clusters = cluster::Entity::find().all(&self.db).await?;
         Ok(rows
             .into_iter()
             .map(|e| {
@@ -375,20 +355,18 @@ impl TenancyPort for TenancyService {
         validate::dns_label("name", &input.name)?;
         validate::dns_label("namespace", &input.namespace)?;
         validate::text("description", &input.description, 1024)?;
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         tenant_project(&txn, tenant_id, project_id).await?;
         let cl = cluster::Entity::find_by_id(input.cluster_id)
             .one(&txn)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::invalid("cluster_id", Code::ChooseCluster))?;
         let taken = environment::Entity::find()
             .filter(environment::Column::ClusterId.eq(cl.id))
             .filter(environment::Column::Namespace.eq(input.namespace.as_str()))
             .count(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         if taken > 0 {
             return Err(ApiError::conflict("namespace", Code::NamespaceTaken));
         }
@@ -419,7 +397,7 @@ impl TenancyPort for TenancyService {
         .insert(&txn)
         .await
         .map_err(|e| conflict_or_internal(e, "name", Code::EnvironmentExists))?;
-        txn.commit().await.map_err(internal)?;
+        txn.commit().await?;
         let mut view = env_view(row, cl.name);
         view.warning = reserved.map(|code| guards::reserved_warning(code, &view.namespace));
         Ok(view)
@@ -435,17 +413,16 @@ impl TenancyPort for TenancyService {
         let env = environment::Entity::find_by_id(environment_id)
             .filter(environment::Column::TenantId.eq(tenant_id))
             .one(&self.db)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
         let mut residue = guards::stored_residue(&self.db, &env).await?;
         if residue.is_empty() {
-            residue = guards::cluster_residue(&self.clusters, &self.rules, &env).await?;
+            residue = guards::cluster_residue(&self.clusters, &self.silences, &env).await?;
         }
         if !residue.is_empty() {
             return Err(guards::still_has(&residue));
         }
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         require_tenant(&txn, caller, tenant_id, Role::Admin).await?;
         // Checked again in the transaction: a rule or dashboard created meanwhile keeps it.
         let residue = guards::stored_residue(&txn, &env).await?;
@@ -456,11 +433,10 @@ impl TenancyPort for TenancyService {
             .filter(environment::Column::Id.eq(environment_id))
             .filter(environment::Column::TenantId.eq(tenant_id))
             .exec(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         if res.rows_affected == 0 {
             return Err(ApiError::not_found(Code::EnvironmentNotFound));
         }
-        txn.commit().await.map_err(internal)
+        txn.commit().await.map_err(ApiError::from)
     }
 }

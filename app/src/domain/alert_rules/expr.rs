@@ -72,9 +72,7 @@ pub fn base_expr(
         AlertType::Monitor => match &input.promql_generator {
             Some(g) => {
                 let t = template.ok_or_else(|| {
-                    ApiError::invalid("promqlGenerator", Code::TemplateMissing).arg(
-                        crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule),
-                    )
+                    ApiError::invalid("promqlGenerator", Code::TemplateMissing).arg(g.key.clone())
                 })?;
                 let matchers = check_matchers("promqlGenerator.labelMatchers", &g.label_matchers)?;
                 if target.scoped_ns().is_some() && matchers.iter().any(|m| m.name == "namespace") {

@@ -72,9 +72,7 @@ fn pod_cpu_high() -> AlertRuleInput {
         name: "pod-cpu-high".into(),
         for_: "1m".into(),
         promql_generator: Some(PromqlGenerator {
-            scope: "containers".into(),
-            resource: "container".into(),
-            rule: "cpuUsagePercent".into(),
+            key: crate::model::TemplateKey::new("containers", "container", "cpuUsagePercent"),
             unit: "percent-0-100".into(),
             label_matchers: vec![m(FilterOp::Re, "pod", "web-.*")],
         }),
@@ -113,9 +111,7 @@ fn host_high_load5() -> AlertRuleInput {
         name: "host-high-load5".into(),
         for_: "1m".into(),
         promql_generator: Some(PromqlGenerator {
-            scope: "system".into(),
-            resource: "node".into(),
-            rule: "load5".into(),
+            key: crate::model::TemplateKey::new("system", "node", "load5"),
             ..Default::default()
         }),
         alert_levels: vec![

@@ -13,9 +13,7 @@ pub type GraphEdit = Box<dyn FnOnce(&mut Vec<Graph>) + Send + Sync>;
 /// What the target box shows: the template key, or the raw expression.
 pub fn target_text(t: &GraphTarget) -> String {
     match &t.generator {
-        Some(g) if !g.resource.is_empty() => {
-            crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule).to_string()
-        }
+        Some(g) if !g.key.resource.is_empty() => g.key.to_string(),
         _ => t.expr.clone(),
     }
 }
@@ -27,9 +25,7 @@ pub fn parse_target(name: String, text: &str, unit: &str) -> GraphTarget {
             target_name: name,
             expr: String::new(),
             generator: Some(GraphGenerator {
-                scope: key.scope,
-                resource: key.resource,
-                rule: key.rule,
+                key,
                 unit: unit.into(),
                 ..Default::default()
             }),

@@ -8,6 +8,7 @@
 //! `repair` writes a rule again and deletes orphans.
 
 mod record;
+pub use record::ClusterChecked;
 mod repair;
 
 use std::collections::HashSet;
@@ -19,14 +20,13 @@ use app::model::AlertType;
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::store::{self, CheckDetail, Stored};
-use super::{AlertRulesService, RulePlace};
+use super::{RuleChecks, RulePlace};
 use crate::cluster::error::BackendError;
 use crate::cluster::service::ClusterHandle;
 use crate::db::entities::{alert_rule, rule_orphan};
-use crate::db::{internal, now};
+use crate::db::now;
 
 pub use app::domain::rule_objects::{ERROR, Finding, OK, OrphanFound, WARNING};
-pub(crate) use repair::still_drifted;
 
 #[derive(Debug, Default)]
 pub struct DriftCheck {
@@ -34,7 +34,7 @@ pub struct DriftCheck {
     pub orphans: Vec<OrphanFound>,
 }
 
-impl AlertRulesService {
+impl RuleChecks {
     /// Every rule of the cluster and what it renders to now, from the database.
     pub(super) async fn rendered_rules(
         &self,
@@ -106,7 +106,7 @@ impl AlertRulesService {
         let rules = self
             .rendered_rules(handle)
             .await
-            .map_err(CheckError::Rules)?;
+            .map_err(CheckError::Store)?;
         let rendered: Vec<RuleObject> = rules
             .iter()
             .filter_map(|(_, o)| o.as_ref().ok().cloned())
@@ -139,10 +139,29 @@ impl AlertRulesService {
 /// Why a cluster could not be checked at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// The rules could not be read from the database.
+    /// The database could not be read or written, or the cluster is not known.
     #[error("{}", .0.message)]
-    Rules(ApiError),
+    Store(ApiError),
     /// What the cluster holds could not be read.
     #[error(transparent)]
     Cluster(#[from] BackendError),
+    /// The cluster did not answer in time.
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(std::time::Duration),
+}
+
+impl CheckError {
+    /// As the API reports it: a cluster's failure names the cluster.
+    pub fn into_api(self, handle: &ClusterHandle) -> ApiError {
+        match self {
+            CheckError::Store(e) => e,
+            CheckError::Cluster(e) => crate::rules::cluster_error(handle, e),
+            CheckError::Timeout(_) => ApiError::new(
+                http::StatusCode::GATEWAY_TIMEOUT,
+                app::error::Code::ClusterFailed,
+            )
+            .arg(&handle.name)
+            .arg(self),
+        }
+    }
 }

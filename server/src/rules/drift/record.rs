@@ -1,8 +1,49 @@
-//! Storing a check's result.
+//! Storing a check's result, and the config check job's work on one cluster.
 
 use super::*;
 
-impl AlertRulesService {
+/// What one cluster's config check found, as the job counts it.
+#[derive(Debug, Default)]
+pub struct ClusterChecked {
+    /// Rules of the cluster.
+    pub rules: u64,
+    /// Drifted rules plus orphans.
+    pub drifted: u64,
+    /// One line per drifted rule: what differs.
+    pub notes: Vec<String>,
+}
+
+impl RuleChecks {
+    /// Checks one cluster (within `timeout`) and stores the result.
+    pub async fn check_and_record(
+        &self,
+        cluster_id: i64,
+        timeout: std::time::Duration,
+    ) -> Result<ClusterChecked, CheckError> {
+        let handle = self
+            .clusters
+            .handle(cluster_id)
+            .await
+            .map_err(CheckError::Store)?;
+        let check = tokio::time::timeout(timeout, self.check_cluster(&handle))
+            .await
+            .map_err(|_| CheckError::Timeout(timeout))??;
+        let (drifted, orphans) = self
+            .record_check(cluster_id, &check)
+            .await
+            .map_err(CheckError::Store)?;
+        Ok(ClusterChecked {
+            rules: check.rules.len() as u64,
+            drifted: drifted + orphans,
+            notes: check
+                .rules
+                .iter()
+                .filter(|(_, _, f)| f.status() == ERROR)
+                .map(|(_, name, f)| format!("{}: {name}: {}", handle.name, f.errors.join("; ")))
+                .collect(),
+        })
+    }
+
     /// Stores a cluster's results: each rule's status, and the orphans found (replacing the
     /// previous ones), in one transaction. Returns (drifted, orphans).
     pub async fn record_check(
@@ -11,7 +52,7 @@ impl AlertRulesService {
         check: &DriftCheck,
     ) -> Result<(u64, u64), ApiError> {
         let t = now();
-        let txn = crate::db::begin_write(&self.db).await.map_err(internal)?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let mut drifted = 0;
         for (id, _, f) in &check.rules {
             if f.status() == ERROR {
@@ -32,7 +73,7 @@ impl AlertRulesService {
             };
             match alert_rule::Entity::update(update).exec(&txn).await {
                 Ok(_) | Err(sea_orm::DbErr::RecordNotUpdated) => {}
-                Err(e) => return Err(internal(e)),
+                Err(e) => return Err(ApiError::from(e)),
             }
         }
         // Orphans still there keep their row (and id, which an open page may act on); gone ones
@@ -40,8 +81,7 @@ impl AlertRulesService {
         let known = rule_orphan::Entity::find()
             .filter(rule_orphan::Column::ClusterId.eq(cluster_id))
             .all(&txn)
-            .await
-            .map_err(internal)?;
+            .await?;
         let key = |kind: &str, ns: &str, name: &str| format!("{kind}\u{0}{ns}\u{0}{name}");
         let found: HashSet<String> = check
             .orphans
@@ -57,8 +97,7 @@ impl AlertRulesService {
             rule_orphan::Entity::delete_many()
                 .filter(rule_orphan::Column::Id.is_in(gone))
                 .exec(&txn)
-                .await
-                .map_err(internal)?;
+                .await?;
         }
         let kept: HashSet<String> = known
             .iter()
@@ -83,10 +122,9 @@ impl AlertRulesService {
         if !fresh.is_empty() {
             rule_orphan::Entity::insert_many(fresh)
                 .exec_without_returning(&txn)
-                .await
-                .map_err(internal)?;
+                .await?;
         }
-        txn.commit().await.map_err(internal)?;
+        txn.commit().await?;
         Ok((drifted, check.orphans.len() as u64))
     }
 }

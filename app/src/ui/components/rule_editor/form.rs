@@ -86,11 +86,7 @@ impl Form {
 
     pub(super) fn new(r: &AlertRuleInput, first_channel: Option<i64>) -> Self {
         let (template, unit, matchers) = match (&r.promql_generator, &r.logql_generator) {
-            (Some(g), _) => (
-                crate::model::TemplateKey::new(&g.scope, &g.resource, &g.rule).to_string(),
-                g.unit.clone(),
-                g.label_matchers.clone(),
-            ),
+            (Some(g), _) => (g.key.to_string(), g.unit.clone(), g.label_matchers.clone()),
             (None, Some(g)) => (String::new(), String::new(), g.label_matchers.clone()),
             _ => Default::default(),
         };
@@ -195,9 +191,7 @@ impl Form {
         let promql_generator = (kind == AlertType::Monitor && !raw).then(|| {
             let key = crate::model::TemplateKey::from_typed(&self.template.get());
             PromqlGenerator {
-                scope: key.scope,
-                resource: key.resource,
-                rule: key.rule,
+                key,
                 unit: self.unit.get(),
                 label_matchers: matchers.clone(),
             }
@@ -289,9 +283,7 @@ mod tests {
                 ],
                 receivers: receivers.clone(),
                 promql_generator: Some(PromqlGenerator {
-                    scope: "containers".into(),
-                    resource: "container".into(),
-                    rule: "cpuUsage".into(),
+                    key: crate::model::TemplateKey::new("containers", "container", "cpuUsage"),
                     unit: "percent".into(),
                     label_matchers: vec![matcher("pod", "web-1")],
                 }),
