@@ -63,7 +63,7 @@ async fn run(backend: Backend, total: usize) {
         .await;
     }
     let recipients = 3u64;
-    let receiver = server::notify::history::receiver(
+    let receiver = server::channels::history::receiver(
         &app.state.notifier.secrets,
         "",
         common::system_history(cluster),

@@ -22,7 +22,7 @@ use sea_orm::{
 use crate::auth::authz::environment_as;
 use crate::db::entities::{dashboard, dashboard_template, environment};
 use crate::db::{conflict_or_internal, now, rfc3339};
-use crate::observe::metrics::{MetricsService, QueryPlace};
+use crate::metrics::{MetricsService, QueryPlace};
 
 /// Panel queries in flight at once for one refresh (one cluster: a dashboard has one).
 pub const PANEL_FAN_OUT: usize = 10;

@@ -229,7 +229,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if !seeded.added.is_empty() {
         tracing::info!(added = seeded.added.len(), "seeded template presets");
     }
-    let purged = server::auth::account::purge_expired_sessions(&conn).await?;
+    let purged = server::account::purge_expired_sessions(&conn).await?;
     if purged > 0 {
         tracing::info!(purged, "removed expired sessions");
     }

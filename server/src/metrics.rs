@@ -1,207 +1,239 @@
-//! `/metrics` in the Prometheus text format: requests and latencies by route, database pool, build.
+//! Metric queries for people: the caller's environment decides the cluster and the namespace,
+//! templates expand to PromQL, and Prometheus' answer comes back as chart series.
 
-use std::sync::Mutex;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{MatchedPath, State};
-use axum::http::Request;
-use axum::middleware::Next;
-use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
+use app::api::context::Caller;
+use app::api::metrics::{MetricsPort, TargetOption};
+use app::domain::promql_scope;
+use app::error::{ApiError, Code};
+use app::model::{
+    Component, LabelValuesQuery, MetricExpr, QueryTarget, RangeQuery, RangeResult, Role,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::state::AppState;
+use crate::auth::authz::{require_system_admin, require_tenant, tenant_ids};
+use crate::clusters::service::ClustersService;
+use crate::db::entities::{cluster, environment, project, tenant};
+use crate::observe::prometheus::Prometheus;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RequestLabels {
-    pub method: String,
-    pub route: String,
-    pub status: u16,
+pub struct MetricsService {
+    pub db: DatabaseConnection,
+    pub clusters: Arc<ClustersService>,
+    pub http: reqwest::Client,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabels {
-    pub method: String,
-    pub route: String,
+/// Where a query runs once the target is checked.
+pub struct QueryPlace {
+    pub cluster_id: i64,
+    /// `None`: the whole cluster.
+    pub namespace: Option<String>,
+    /// Whose tenant templates are visible.
+    pub tenant_id: Option<i64>,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct PoolLabels {
-    pub state: &'static str,
+/// A query ready for Prometheus.
+pub struct Built {
+    pub expr: String,
+    pub unit: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct JobLabels {
-    pub job: String,
-    /// `ok`, `retried` (failed, another attempt queued) or `failed`.
-    pub result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct BuildLabels {
-    pub version: &'static str,
-}
-
-pub struct Metrics {
-    registry: Mutex<Registry>,
-    requests: Family<RequestLabels, Counter>,
-    latency: Family<RouteLabels, Histogram>,
-    pool: Family<PoolLabels, Gauge>,
-    jobs: Family<JobLabels, Counter>,
-}
-
-fn latency_histogram() -> Histogram {
-    Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("gemscope");
-        let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
-        let pool = Family::<PoolLabels, Gauge>::default();
-        let build = Family::<BuildLabels, Gauge>::default();
-        let jobs = Family::<JobLabels, Counter>::default();
-        registry.register(
-            "job_runs",
-            "Finished job runs by job and result",
-            jobs.clone(),
-        );
-        build
-            .get_or_create(&BuildLabels {
-                version: env!("CARGO_PKG_VERSION"),
-            })
-            .set(1);
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        registry.register(
-            "db_pool_connections",
-            "Database pool connections by state",
-            pool.clone(),
-        );
-        registry.register("build_info", "Build information", build);
-        Metrics {
-            registry: Mutex::new(registry),
-            requests,
-            latency,
-            pool,
-            jobs,
+impl MetricsService {
+    /// Checks that the caller may query `target`. Environments of other tenants do not exist
+    /// for the caller (404), like every other tenant object.
+    pub async fn place(
+        &self,
+        caller: &Caller,
+        target: QueryTarget,
+    ) -> Result<QueryPlace, ApiError> {
+        match target {
+            QueryTarget::Environment(id) => {
+                let env = environment::Entity::find_by_id(id)
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found(Code::EnvironmentNotFound))?;
+                require_tenant(&self.db, caller, env.tenant_id, Role::Viewer)
+                    .await
+                    .map_err(|_| ApiError::not_found(Code::EnvironmentNotFound))?;
+                Ok(QueryPlace {
+                    cluster_id: env.cluster_id,
+                    namespace: Some(env.namespace),
+                    tenant_id: Some(env.tenant_id),
+                })
+            }
+            QueryTarget::Cluster(id) => {
+                require_system_admin(caller)?;
+                Ok(QueryPlace {
+                    cluster_id: id,
+                    namespace: None,
+                    tenant_id: None,
+                })
+            }
         }
     }
-}
 
-impl Metrics {
-    pub fn job_finished(&self, job: &str, result: &'static str) {
-        self.jobs
-            .get_or_create(&JobLabels {
-                job: job.to_string(),
-                result,
-            })
-            .inc();
-    }
-
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                method: method.to_string(),
-                route: route.to_string(),
-                status,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels {
-                method: method.to_string(),
-                route: route.to_string(),
-            })
-            .observe(seconds);
-    }
-
-    pub fn render(&self, open: u32, idle: u32) -> String {
-        self.pool
-            .get_or_create(&PoolLabels { state: "open" })
-            .set(i64::from(open));
-        self.pool
-            .get_or_create(&PoolLabels { state: "idle" })
-            .set(i64::from(idle));
-        let mut out = String::new();
-        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = encode(&mut out, &registry) {
-            tracing::error!(error = %e, "encoding metrics");
+    /// Raw PromQL gets the namespace; a template expands to `sum by (labels) (...)`.
+    pub async fn build(&self, place: &QueryPlace, q: &MetricExpr) -> Result<Built, ApiError> {
+        let ns = place.namespace.as_deref();
+        match &q.template {
+            None => Ok(Built {
+                expr: promql_scope::scope_raw(&q.expr, ns, &q.filters)?,
+                unit: String::new(),
+            }),
+            Some(key) => {
+                let t = crate::templates::resolve(&self.db, place.tenant_id, key).await?;
+                if ns.is_some() && !t.namespaced {
+                    return Err(
+                        ApiError::invalid("template", Code::ClusterWideTemplate).arg(t.key())
+                    );
+                }
+                Ok(Built {
+                    expr: promql_scope::expand_template(
+                        &t.rule.expr,
+                        &t.rule.labels,
+                        ns,
+                        &q.filters,
+                    )?,
+                    unit: t.rule.unit,
+                })
+            }
         }
-        out
+    }
+
+    pub async fn prometheus(&self, cluster_id: i64) -> Result<Prometheus, ApiError> {
+        let endpoint = self
+            .clusters
+            .endpoint(cluster_id, Component::Prometheus)
+            .await?;
+        Ok(Prometheus::new(endpoint, self.http.clone()))
     }
 }
 
-/// Records every request under its route pattern (never the raw path, which would explode the
-/// label space); requests that match no route are counted as `unmatched`.
-pub async fn track(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let res = next.run(req).await;
-    state.metrics.observe(
-        &method,
-        &route,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    res
+#[async_trait::async_trait]
+impl MetricsPort for MetricsService {
+    async fn targets(&self, caller: &Caller) -> Result<Vec<TargetOption>, ApiError> {
+        let mut envs = environment::Entity::find().order_by_asc(environment::Column::Name);
+        if !caller.is_system_admin {
+            let tenants = tenant_ids(&self.db, caller.user_id, Role::Viewer).await?;
+            envs = envs.filter(environment::Column::TenantId.is_in(tenants));
+        }
+        let envs = envs.all(&self.db).await?;
+        let names = |rows: Vec<(i64, String)>| rows.into_iter().collect::<HashMap<_, _>>();
+        let tenants = names(
+            tenant::Entity::find()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.name))
+                .collect(),
+        );
+        let projects = names(
+            project::Entity::find()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect(),
+        );
+        let clusters = cluster::Entity::find()
+            .order_by_asc(cluster::Column::Name)
+            .all(&self.db)
+            .await?;
+        let cluster_names = names(clusters.iter().map(|c| (c.id, c.name.clone())).collect());
+        let mut out: Vec<TargetOption> = envs
+            .into_iter()
+            .map(|e| TargetOption {
+                target: QueryTarget::Environment(e.id),
+                label: format!(
+                    "{} / {} / {} ({}/{})",
+                    tenants.get(&e.tenant_id).map_or("?", String::as_str),
+                    projects.get(&e.project_id).map_or("?", String::as_str),
+                    e.name,
+                    cluster_names.get(&e.cluster_id).map_or("?", String::as_str),
+                    e.namespace
+                ),
+                namespace: e.namespace,
+                tenant_id: Some(e.tenant_id),
+            })
+            .collect();
+        if caller.is_system_admin {
+            out.extend(clusters.into_iter().map(|c| TargetOption {
+                target: QueryTarget::Cluster(c.id),
+                label: format!("cluster {} (all namespaces)", c.name),
+                namespace: String::new(),
+                tenant_id: None,
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn query_range(&self, caller: &Caller, q: RangeQuery) -> Result<RangeResult, ApiError> {
+        let place = self.place(caller, q.target).await?;
+        let step = promql_scope::range_step(q.start, q.end, q.step)?;
+        let built = self.build(&place, &q.query).await?;
+        let prom = self.prometheus(place.cluster_id).await?;
+        let field = if q.query.template.is_some() {
+            "template"
+        } else {
+            "expr"
+        };
+        let m = prom
+            .query_range(&built.expr, q.start, q.end, step)
+            .await
+            .map_err(|e| e.into_api(field))?;
+        Ok(RangeResult {
+            expr: built.expr,
+            unit: built.unit,
+            start: q.start,
+            end: q.end,
+            step,
+            series: m.series,
+            warnings: m.warnings,
+        })
+    }
+
+    async fn label_values(
+        &self,
+        caller: &Caller,
+        q: LabelValuesQuery,
+    ) -> Result<Vec<String>, ApiError> {
+        app::domain::templates::label_name("label", &q.label)?;
+        let place = self.place(caller, q.target).await?;
+        let built = self.build(&place, &q.query).await?;
+        let prom = self.prometheus(place.cluster_id).await?;
+        let matches = match_selectors(&place, &built.expr)?;
+        prom.label_values(&q.label, &matches, q.start, q.end)
+            .await
+            .map_err(|e| e.into_api("label"))
+    }
+
+    async fn label_names(
+        &self,
+        caller: &Caller,
+        target: QueryTarget,
+        query: MetricExpr,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<String>, ApiError> {
+        let place = self.place(caller, target).await?;
+        let built = self.build(&place, &query).await?;
+        let prom = self.prometheus(place.cluster_id).await?;
+        let matches = match_selectors(&place, &built.expr)?;
+        prom.label_names(&matches, start, end)
+            .await
+            .map_err(|e| e.into_api("expr"))
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_counters_histograms_and_pool() {
-        let m = Metrics::default();
-        m.observe("POST", "/api/tenants/list", 200, 0.012);
-        m.observe("POST", "/api/tenants/list", 200, 0.020);
-        m.observe("POST", "/api/tenants/list", 403, 0.001);
-        let text = m.render(3, 2);
-        assert!(text.contains(r#"gemscope_http_requests_total{method="POST",route="/api/tenants/list",status="200"} 2"#), "{text}");
-        assert!(text.contains(r#"status="403"} 1"#));
-        assert!(text.contains("gemscope_http_request_duration_seconds_bucket"));
-        assert!(text.contains(r#"gemscope_db_pool_connections{state="open"} 3"#));
-        assert!(text.contains("gemscope_build_info{version="));
+/// The scoped query's selectors. An environment query with no selector (`vector(1)`) would ask
+/// about the whole cluster, so it gets the namespace alone.
+fn match_selectors(place: &QueryPlace, expr: &str) -> Result<Vec<String>, ApiError> {
+    let mut matches = promql_scope::selectors(expr)?;
+    if matches.is_empty()
+        && let Some(ns) = &place.namespace
+    {
+        matches.push(format!("{{namespace={}}}", promql_scope::quote(ns)));
     }
-
-    #[test]
-    fn counts_finished_job_runs_by_job_and_result() {
-        let m = Metrics::default();
-        m.job_finished("alert-state-sync", "ok");
-        m.job_finished("alert-state-sync", "ok");
-        m.job_finished("alert-config-check", "retried");
-        let text = m.render(0, 0);
-        assert!(
-            text.contains(r#"gemscope_job_runs_total{job="alert-state-sync",result="ok"} 2"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"gemscope_job_runs_total{job="alert-config-check",result="retried"} 1"#
-            )
-        );
-        assert!(!text.contains(r#"result="failed""#));
-    }
+    Ok(matches)
 }

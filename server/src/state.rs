@@ -7,13 +7,13 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use crate::account::AccountService;
 use crate::audit::AuditService;
-use crate::auth::account::AccountService;
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::secrets::SecretBox;
-use crate::cluster::service::ClustersService;
+use crate::clusters::service::ClustersService;
 use crate::config::Config;
-use crate::metrics::Metrics;
+use crate::telemetry::Metrics;
 use crate::tenancy::TenancyService;
 use crate::users::UsersService;
 
@@ -24,7 +24,7 @@ pub struct AppState {
     pub services: Services,
     pub leptos: LeptosOptions,
     pub metrics: Arc<Metrics>,
-    pub notifier: Arc<crate::notify::deliver::Notifier>,
+    pub notifier: Arc<crate::channels::deliver::Notifier>,
     pub alert_centre: Arc<crate::alerts::AlertCentreService>,
     pub jobs: Arc<crate::jobs::JobsService>,
     pub trusted_proxies: Arc<crate::auth::client_addr::TrustedProxies>,
@@ -49,7 +49,7 @@ impl AppState {
             db,
             config,
             limiter,
-            Arc::new(crate::cluster::backend::Connector),
+            Arc::new(crate::clusters::backend::Connector),
         )
     }
 
@@ -58,7 +58,7 @@ impl AppState {
         db: DatabaseConnection,
         config: Config,
         limiter: LoginLimiter,
-        connector: Arc<dyn crate::cluster::backend::Connect>,
+        connector: Arc<dyn crate::clusters::backend::Connect>,
     ) -> anyhow::Result<Self> {
         let secrets = Arc::new(SecretBox::load(
             config.secret_key.as_deref(),
@@ -74,7 +74,7 @@ impl AppState {
             connector,
         });
         let templates = Arc::new(crate::templates::TemplatesService { db: db.clone() });
-        let alert_rules = Arc::new(crate::rules::AlertRulesService::new(
+        let alert_rules = Arc::new(crate::alert_rules::AlertRulesService::new(
             db.clone(),
             clusters.clone(),
             notifier.clone(),
@@ -94,7 +94,7 @@ impl AppState {
             crate::jobs::JobsConfig::from_config(&config),
             app_metrics.clone(),
         ));
-        let metrics = Arc::new(crate::observe::metrics::MetricsService {
+        let metrics = Arc::new(crate::metrics::MetricsService {
             db: db.clone(),
             clusters: clusters.clone(),
             http,
@@ -129,12 +129,12 @@ impl AppState {
                 db: db.clone(),
                 metrics: metrics.clone(),
             }),
-            channels: Arc::new(crate::notify::channels::ChannelsService {
+            channels: Arc::new(crate::channels::service::ChannelsService {
                 db: db.clone(),
                 notifier: notifier.clone(),
                 rules: alert_rules.writing.clone(),
             }),
-            collectors: Arc::new(crate::observe::collectors::CollectorsService {
+            collectors: Arc::new(crate::collectors::CollectorsService {
                 db: db.clone(),
                 clusters: clusters.clone(),
                 metrics,
@@ -175,8 +175,8 @@ fn notifier(
     db: &DatabaseConnection,
     config: &Config,
     secrets: Arc<SecretBox>,
-) -> anyhow::Result<crate::notify::deliver::Notifier> {
-    use crate::notify::{message::Messages, public_client, vendors};
+) -> anyhow::Result<crate::channels::deliver::Notifier> {
+    use crate::channels::{message::Messages, public_client, vendors};
     let entries: Vec<String> = config.notify_allow.split(',').map(str::to_string).collect();
     let allow = public_client::AllowList::parse(&entries)?;
     let mut aliyun = vendors::AliyunEndpoints::default();
@@ -186,7 +186,7 @@ fn notifier(
     if let Some(e) = &config.aliyun_voice_endpoint {
         aliyun.voice = e.clone();
     }
-    Ok(crate::notify::deliver::Notifier {
+    Ok(crate::channels::deliver::Notifier {
         db: db.clone(),
         secrets,
         vendors: vendors::Vendors {

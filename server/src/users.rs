@@ -9,8 +9,9 @@ use sea_orm::{
     ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder, Set,
 };
 
+use crate::account::end_sessions;
 use crate::auth::authz::require_system_admin;
-use crate::auth::{account::end_sessions, password};
+use crate::auth::password;
 use crate::db::entities::user;
 use crate::db::{conflict_or_internal, now, rfc3339};
 
@@ -115,7 +116,7 @@ impl UsersPort for UsersService {
         am.updated_at = Set(now());
         let txn = crate::db::begin_write(&self.db).await?;
         am.update(&txn).await?;
-        crate::auth::account::end_sessions_and_tokens(&txn, user_id, None).await?;
+        crate::account::end_sessions_and_tokens(&txn, user_id, None).await?;
         txn.commit().await.map_err(ApiError::from)
     }
 }

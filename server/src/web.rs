@@ -21,8 +21,8 @@ use serde::Deserialize;
 
 use crate::auth::guard::same_origin_only;
 use crate::db::pool_stats;
-use crate::metrics::track;
 use crate::state::AppState;
+use crate::telemetry::track;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -294,13 +294,13 @@ async fn history(
 ) -> Response {
     use app::error::ApiError;
     let fail = |e: ApiError| (e.status_code(), axum::Json(e)).into_response();
-    let group: crate::notify::payload::Group = match serde_json::from_slice(&body) {
+    let group: crate::channels::payload::Group = match serde_json::from_slice(&body) {
         Ok(g) => g,
         Err(e) => {
             return fail(ApiError::invalid("body", Code::NotWebhookPayload).arg(e));
         }
     };
-    match crate::notify::history::ingest(
+    match crate::channels::history::ingest(
         &state.db,
         &state.notifier.secrets,
         q.cluster,

@@ -45,7 +45,7 @@ async fn world(backend: common::Backend) -> World {
     let db = app
         .environment(&admin, "db-team", ("bob", "member"), cluster, "db")
         .await;
-    let url = server::notify::history::receiver(
+    let url = server::channels::history::receiver(
         &app.state.notifier.secrets,
         "",
         common::system_history(cluster),

@@ -460,7 +460,7 @@ async fn a_real_alertmanager_delivers_through_gemscope() {
         "no channel secret in the cluster's config:\n{yaml}"
     );
     let path = stack.dir.path().join("alertmanager.yml");
-    server::cluster::standalone::apply_file(
+    server::clusters::standalone::apply_file(
         &reqwest::Client::new(),
         &path,
         &yaml,
@@ -531,7 +531,7 @@ async fn alert_history_is_stored_per_tenant() {
         let db = app
             .environment(&admin, "db-team", ("bob", "viewer"), cluster, "db")
             .await;
-        let receiver = server::notify::history::receiver(
+        let receiver = server::channels::history::receiver(
             &app.state.notifier.secrets,
             "",
             common::system_history(cluster),
@@ -561,7 +561,7 @@ async fn alert_history_is_stored_per_tenant() {
         assert_eq!(r.body["alerts"], 1, "[{backend}] {}", r.body);
         // The same fingerprint from another cluster is another alert (KubeGems keyed by
         // fingerprint alone, §12.16).
-        let other_url = server::notify::history::receiver(
+        let other_url = server::channels::history::receiver(
             &app.state.notifier.secrets,
             "",
             common::system_history(other),

@@ -10,8 +10,8 @@ use app::model::{
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
 use serde_json::json;
-use server::cluster::error::BackendError;
-use server::cluster::standalone::{FileWrite, RuleTarget, apply_file, apply_rules};
+use server::clusters::error::BackendError;
+use server::clusters::standalone::{FileWrite, RuleTarget, apply_file, apply_rules};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_test_reports_real_versions_and_unreachable_endpoints() {

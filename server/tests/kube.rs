@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
 use serde_json::{Value, json};
-use server::cluster::kube::crds::{self, Crd, Object};
+use server::clusters::kube::crds::{self, Crd, Object};
 use testkit::kube::catalog::Catalog;
 use testkit::kube::validate;
 
@@ -245,7 +245,7 @@ fn typed_objects_fit_the_real_crd_schemas() {
     )]);
     let mut samples: Vec<Value> = Vec::new();
     let settings = app::model::ClusterSettings::default();
-    for o in server::cluster::prepare::kube_objects(&settings).unwrap() {
+    for o in server::clusters::prepare::kube_objects(&settings).unwrap() {
         samples.push(o.body);
     }
     let monitor = crds::ServiceMonitorSpec {

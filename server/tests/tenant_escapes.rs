@@ -431,10 +431,10 @@ type Case<'a> = (
 );
 
 fn history_url(app: &TestApp, cluster: i64, namespace: &str, version: i32) -> String {
-    server::notify::history::receiver(
+    server::channels::history::receiver(
         &app.state.notifier.secrets,
         "",
-        server::notify::history::HistoryTarget {
+        server::channels::history::HistoryTarget {
             cluster_id: cluster,
             namespace,
             version,

@@ -22,10 +22,10 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::alert_rules::AlertRulesService;
 use crate::auth::authz::{environment_as, require_system_admin, require_tenant};
 use crate::db::entities::{alert_instance as i, alert_notification as n, inbox_item};
 use crate::db::now;
-use crate::rules::AlertRulesService;
 
 pub struct AlertCentreService {
     pub db: DatabaseConnection,

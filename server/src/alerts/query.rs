@@ -9,10 +9,10 @@ use app::model::{Episode, HistoryRow};
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 
+use crate::channels::history::{LABEL_VALUE_MAX, cut};
 use crate::db::entities::{
     alert_instance as i, alert_label as l, alert_notification as n, cluster, environment, project,
 };
-use crate::notify::history::{LABEL_VALUE_MAX, cut};
 
 #[derive(Debug, FromQueryResult)]
 struct Joined {

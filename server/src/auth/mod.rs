@@ -1,6 +1,5 @@
 //! Who may do what: passwords, sessions, API tokens, roles, the cross-site guard, the first admin.
 
-pub mod account;
 pub mod admin;
 pub mod authz;
 pub mod client_addr;

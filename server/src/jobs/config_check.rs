@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::error::{ClusterFailure, JobError};
+use crate::alert_rules::RuleChecks;
 use crate::db::entities::cluster;
-use crate::rules::RuleChecks;
 
 const CONCURRENCY: usize = 4;
 

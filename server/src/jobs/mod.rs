@@ -23,12 +23,12 @@ use app::model::{
 };
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
+use crate::alert_rules::AlertRulesService;
+use crate::alert_rules::drift::OK as CHECK_OK;
 use crate::auth::authz::require_system_admin;
 use crate::db::entities::{alert_rule, cluster, job_run, rule_orphan};
 use crate::db::rfc3339;
-use crate::metrics::Metrics;
-use crate::rules::AlertRulesService;
-use crate::rules::drift::OK as CHECK_OK;
+use crate::telemetry::Metrics;
 use error::JobError;
 
 /// The jobs' settings, from the configuration.
@@ -254,7 +254,7 @@ impl JobsPort for JobsService {
                         namespace: r.namespace.clone(),
                         name: r.name.clone(),
                         environment_id: r.environment_id,
-                        check: crate::rules::store::check_of(r),
+                        check: crate::alert_rules::store::check_of(r),
                     })
                     .collect(),
                 orphans: orphans

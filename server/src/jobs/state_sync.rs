@@ -8,8 +8,8 @@ use futures_util::StreamExt;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::error::{ClusterFailure, JobError};
+use crate::alert_rules::RuleStates;
 use crate::db::entities::cluster;
-use crate::rules::RuleStates;
 
 /// Clusters asked at the same time.
 const CONCURRENCY: usize = 4;

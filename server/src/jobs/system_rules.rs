@@ -5,8 +5,8 @@ use app::model::{AlertRuleInput, RuleReceiver, RunCounts};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::error::JobError;
+use crate::alert_rules::RuleWriting;
 use crate::db::entities::{alert_template, channel, cluster};
-use crate::rules::RuleWriting;
 
 /// The rule set, with its receivers pointed at system-wide channels: a template's channel is
 /// kept when it is one, otherwise the first system-wide channel takes its place.

@@ -18,7 +18,7 @@ pub enum EndpointError {
     #[error("{}", super::error_chain(.0))]
     Unreachable(#[source] reqwest::Error),
     /// The API server's service proxy could not be used.
-    #[error("{}", crate::cluster::kube::describe(.0))]
+    #[error("{}", crate::clusters::kube::describe(.0))]
     Proxy(#[source] kube::Error),
     /// No answer within the time the caller allowed.
     #[error("no answer within {0}s")]

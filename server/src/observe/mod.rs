@@ -2,10 +2,8 @@
 //! One client layer, used by every feature that talks to them.
 
 pub mod alertmanager;
-pub mod collectors;
 pub mod endpoint;
 pub mod loki;
-pub mod metrics;
 pub mod probe;
 pub mod prometheus;
 

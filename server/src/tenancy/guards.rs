@@ -9,11 +9,11 @@ use app::error::{ApiError, Code};
 use app::model::ClusterSettings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::cluster::kube::crds::{Crd, ServiceMonitor};
-use crate::cluster::kube::{self as k};
-use crate::cluster::service::ClustersService;
+use crate::alert_rules::RuleSilences;
+use crate::clusters::kube::crds::{Crd, ServiceMonitor};
+use crate::clusters::kube::{self as k};
+use crate::clusters::service::ClustersService;
 use crate::db::entities::{alert_rule, dashboard, environment};
-use crate::rules::RuleSilences;
 
 /// The namespaces no tenant may bind by default, besides each cluster's monitoring and logging
 /// namespaces and the one Gemscope runs in.

@@ -19,8 +19,8 @@ pub mod guards;
 
 pub struct TenancyService {
     pub db: DatabaseConnection,
-    pub clusters: std::sync::Arc<crate::cluster::service::ClustersService>,
-    pub silences: crate::rules::RuleSilences,
+    pub clusters: std::sync::Arc<crate::clusters::service::ClustersService>,
+    pub silences: crate::alert_rules::RuleSilences,
     /// Namespaces no tenant may bind (besides each cluster's monitoring and logging ones).
     pub reserved: Vec<String>,
 }

@@ -13,9 +13,9 @@ use app::domain::rule_objects::{self as objects, Desired, Live, ObjectRef, RuleO
 use app::error::ApiError;
 use app::model::{ClusterKind, ClusterSettings, Component, PrepareResult};
 use serde_json::Value;
-use server::cluster::backend::{BackendCheck, Change, ClusterBackend, Connect, Writes};
-use server::cluster::error::{BackendError, BackendResult};
-use server::cluster::service::ClusterSecrets;
+use server::clusters::backend::{BackendCheck, Change, ClusterBackend, Connect, Writes};
+use server::clusters::error::{BackendError, BackendResult};
+use server::clusters::service::ClusterSecrets;
 use server::observe::endpoint::Endpoint;
 
 #[derive(Default)]

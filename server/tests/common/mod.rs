@@ -115,7 +115,7 @@ impl TestApp {
     /// and a public URL for the receivers the rules are written with.
     pub async fn start_on(
         backend: Backend,
-        connector: std::sync::Arc<dyn server::cluster::backend::Connect>,
+        connector: std::sync::Arc<dyn server::clusters::backend::Connect>,
     ) -> TestApp {
         let public = |c: &mut Config| c.public_url = Some("https://gemscope.example".into());
         Self::start_connected(backend, public, Some(connector)).await
@@ -124,7 +124,7 @@ impl TestApp {
     async fn start_connected(
         backend: Backend,
         adjust: impl FnOnce(&mut Config),
-        connector: Option<std::sync::Arc<dyn server::cluster::backend::Connect>>,
+        connector: Option<std::sync::Arc<dyn server::clusters::backend::Connect>>,
     ) -> TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
@@ -409,8 +409,8 @@ pub fn find_in<'a>(v: &'a Value, list: &str, key: &str, value: &str) -> &'a Valu
 
 /// The history receiver target of a cluster's monitoring namespace, whose token may post
 /// alerts of every namespace (as system rules do).
-pub fn system_history(cluster_id: i64) -> server::notify::history::HistoryTarget<'static> {
-    server::notify::history::HistoryTarget {
+pub fn system_history(cluster_id: i64) -> server::channels::history::HistoryTarget<'static> {
+    server::channels::history::HistoryTarget {
         cluster_id,
         namespace: "kubegems-monitoring",
         version: 1,

@@ -63,7 +63,7 @@ impl RuleChecks {
         let owned = owner.is_some_and(|s| {
             !matches!(object, ObjectRef::LokiGroup { .. }) || s.kind() == AlertType::Logging
         });
-        let prepared = crate::cluster::prepare::is_prepared(&handle.settings, &object);
+        let prepared = crate::clusters::prepare::is_prepared(&handle.settings, &object);
         if owned || prepared {
             let code = if prepared {
                 Code::OrphanPrepared
@@ -78,7 +78,7 @@ impl RuleChecks {
             .backend
             .remove(&object)
             .await
-            .map_err(|e| crate::rules::cluster_error(&handle, e))?;
+            .map_err(|e| crate::alert_rules::cluster_error(&handle, e))?;
         rule_orphan::Entity::delete_by_id(o.id)
             .exec(&self.db)
             .await?;

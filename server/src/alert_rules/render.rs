@@ -55,10 +55,10 @@ impl RulesCore {
                 })?;
             receivers.push((self.notifier.receiver(&base, row), r.interval.trim().into()));
         }
-        let history = crate::notify::history::receiver(
+        let history = crate::channels::history::receiver(
             &self.secrets,
             &base,
-            crate::notify::history::HistoryTarget {
+            crate::channels::history::HistoryTarget {
                 cluster_id: handle.id,
                 namespace,
                 version: handle.history_token_version,

@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter
 use super::store::{self, Stored};
 use super::{RulePlace, RuleWriting};
 use crate::auth::authz::require_system_admin;
-use crate::cluster::service::ClusterHandle;
+use crate::clusters::service::ClusterHandle;
 use crate::db::entities::{alert_receiver, alert_rule, channel, cluster};
 
 impl RuleWriting {

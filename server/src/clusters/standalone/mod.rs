@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use app::domain::rule_file;
 use app::model::RuleFile;
 
-use crate::cluster::error::{BackendError, BackendResult};
+use crate::clusters::error::{BackendError, BackendResult};
 use crate::observe::join;
 
 mod backend;

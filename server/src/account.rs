@@ -15,9 +15,9 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use super::password;
-use super::ratelimit::LoginLimiter;
-use super::token::{API_TOKEN_PREFIX, digest, display_prefix, random_token};
+use crate::auth::password;
+use crate::auth::ratelimit::LoginLimiter;
+use crate::auth::token::{API_TOKEN_PREFIX, digest, display_prefix, random_token};
 use crate::db::entities::{api_token, session, tenant, tenant_member, user};
 use crate::db::{now, rfc3339};
 

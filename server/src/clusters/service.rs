@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::authz::{require_system_admin, tenant_ids};
 use crate::auth::secrets::SecretBox;
-use crate::cluster::backend::{BackendCheck, ClusterBackend, Connect};
-use crate::cluster::error::BackendError;
-use crate::cluster::kube;
+use crate::clusters::backend::{BackendCheck, ClusterBackend, Connect};
+use crate::clusters::error::BackendError;
+use crate::clusters::kube;
 use crate::db::entities::{cluster, environment};
 use crate::db::{conflict_or_internal, now, rfc3339};
 
@@ -208,7 +208,7 @@ impl ClustersService {
 /// A kubeconfig with `exec`, `auth-provider` or file paths is refused before it is stored.
 fn inline_kubeconfig(text: Option<&str>) -> Result<(), ApiError> {
     match text {
-        Some(t) if !t.trim().is_empty() => crate::cluster::kube::kubeconfig::parse_inline(t)
+        Some(t) if !t.trim().is_empty() => crate::clusters::kube::kubeconfig::parse_inline(t)
             .map(|_| ())
             .map_err(|e| ApiError::invalid("kubeconfig", Code::Kubeconfig).arg(e)),
         _ => Ok(()),

@@ -13,10 +13,10 @@ use app::model::{
     PreparedItem,
 };
 
-use crate::cluster::error::BackendResult;
-use crate::cluster::kube::KubeBackend;
-use crate::cluster::service::ClusterSecrets;
-use crate::cluster::standalone::FileBackend;
+use crate::clusters::error::BackendResult;
+use crate::clusters::kube::KubeBackend;
+use crate::clusters::service::ClusterSecrets;
+use crate::clusters::standalone::FileBackend;
 use crate::observe::endpoint::Endpoint;
 
 /// What changes for one rule. `rules` is every rule of the cluster as it will be afterwards (the
@@ -120,7 +120,7 @@ impl Connect for Connector {
     ) -> BackendResult<Arc<dyn ClusterBackend>> {
         Ok(match kind {
             ClusterKind::Kubernetes => {
-                let client = crate::cluster::kube::client(&settings, secrets).await?;
+                let client = crate::clusters::kube::client(&settings, secrets).await?;
                 Arc::new(KubeBackend::new(client, settings, http))
             }
             ClusterKind::Standalone => Arc::new(FileBackend::new(name, settings, http)),

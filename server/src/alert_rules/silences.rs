@@ -152,7 +152,7 @@ impl RuleSilences {
     /// the cluster has no Alertmanager, so no silences can be left.
     pub async fn left_in(
         &self,
-        handle: &crate::cluster::service::ClusterHandle,
+        handle: &crate::clusters::service::ClusterHandle,
         namespace: &str,
     ) -> Result<Option<Vec<BlacklistEntry>>, AlertmanagerError> {
         match self.alertmanager(handle) {
@@ -186,7 +186,7 @@ impl RuleSilences {
             return Err(ApiError::invalid("labels", Code::BlacklistNamespace).arg(&place.namespace));
         }
         let am = self.alertmanager(&place.handle)?;
-        let fingerprint = crate::notify::history::label_fingerprint(labels);
+        let fingerprint = crate::channels::history::label_fingerprint(labels);
         Ok(blacklist_add(&am, labels, &fingerprint, by).await?)
     }
 

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use super::{FIELD_MANAGER, check, list_ours, rules};
-use crate::cluster::backend::{BackendCheck, Change, ClusterBackend, Writes};
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::prepare::{self, LOKI_RULES_CONFIGMAP};
+use crate::clusters::backend::{BackendCheck, Change, ClusterBackend, Writes};
+use crate::clusters::error::{BackendError, BackendResult};
+use crate::clusters::prepare::{self, LOKI_RULES_CONFIGMAP};
 use crate::observe::endpoint::{self, Endpoint};
 
 pub struct KubeBackend {

@@ -32,7 +32,7 @@ impl RuleStates {
     /// not be asked (their rules are then unknown), and why.
     pub async fn states(
         &self,
-        handle: &crate::cluster::service::ClusterHandle,
+        handle: &crate::clusters::service::ClusterHandle,
         rules: &[Stored],
     ) -> (state::States, Vec<AlertType>, String) {
         let mut all = state::States::new();

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::crds::{AlertmanagerConfig, Crd, PrometheusRule};
 use super::{FIELD_MANAGER, MANAGED_BY};
-use crate::cluster::backend::{Change, Writes};
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::prepare::LOKI_RULES_CONFIGMAP;
+use crate::clusters::backend::{Change, Writes};
+use crate::clusters::error::{BackendError, BackendResult};
+use crate::clusters::prepare::LOKI_RULES_CONFIGMAP;
 
 /// The API resource of a whole-object kind (`None` for a Loki group, which is a ConfigMap key).
 pub(crate) fn resource(object: &ObjectRef) -> Option<ApiResource> {

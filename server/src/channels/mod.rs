@@ -2,12 +2,12 @@
 //! receiver in a cluster is a webhook to Gemscope's notify endpoint, which renders the message
 //! and delivers it with the channel's method through a client that refuses internal addresses.
 
-pub mod channels;
 pub mod deliver;
 pub mod history;
 pub mod message;
 pub mod payload;
 pub mod public_client;
+pub mod service;
 pub mod sign;
 pub mod smtp;
 pub mod vendors;

@@ -149,7 +149,7 @@ impl Messages {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::payload::sample;
+    use crate::channels::payload::sample;
 
     #[test]
     fn a_group_renders_title_markdown_and_mail() {

@@ -12,9 +12,9 @@ use app::model::{ClusterSettings, Component, PrepareResult, RuleFile};
 use serde_json::Value;
 
 use super::{FileWrite, RuleTarget, apply_file, apply_rules, read_optional, remove_rules};
-use crate::cluster::backend::{BackendCheck, Change, ClusterBackend, Writes};
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::prepare;
+use crate::clusters::backend::{BackendCheck, Change, ClusterBackend, Writes};
+use crate::clusters::error::{BackendError, BackendResult};
+use crate::clusters::prepare;
 use crate::observe::endpoint::{self, Endpoint};
 
 pub struct FileBackend {

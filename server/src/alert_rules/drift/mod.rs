@@ -21,8 +21,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter
 
 use super::store::{self, CheckDetail, Stored};
 use super::{RuleChecks, RulePlace};
-use crate::cluster::error::BackendError;
-use crate::cluster::service::ClusterHandle;
+use crate::clusters::error::BackendError;
+use crate::clusters::service::ClusterHandle;
 use crate::db::entities::{alert_rule, rule_orphan};
 use crate::db::now;
 
@@ -155,7 +155,7 @@ impl CheckError {
     pub fn into_api(self, handle: &ClusterHandle) -> ApiError {
         match self {
             CheckError::Store(e) => e,
-            CheckError::Cluster(e) => crate::rules::cluster_error(handle, e),
+            CheckError::Cluster(e) => crate::alert_rules::cluster_error(handle, e),
             CheckError::Timeout(_) => ApiError::new(
                 http::StatusCode::GATEWAY_TIMEOUT,
                 app::error::Code::ClusterFailed,

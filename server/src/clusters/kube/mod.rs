@@ -17,8 +17,8 @@ use kube::config::KubeConfigOptions;
 use kube::core::ApiResource;
 use serde::Serialize;
 
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::service::ClusterSecrets;
+use crate::clusters::error::{BackendError, BackendResult};
+use crate::clusters::service::ClusterSecrets;
 
 pub const FIELD_MANAGER: &str = "gemscope";
 pub use app::domain::alert_rules::MANAGED_BY;

@@ -27,7 +27,7 @@ pub struct ChannelsService {
     pub db: DatabaseConnection,
     pub notifier: Arc<Notifier>,
     /// Rules route to channels: a change re-renders them, a channel in use cannot go.
-    pub rules: crate::rules::RuleWriting,
+    pub rules: crate::alert_rules::RuleWriting,
 }
 
 /// A channel as read, with the configuration the reader may see.

@@ -32,12 +32,12 @@ use sea_orm::{
 
 use crate::auth::authz::{environment_as, require_system_admin};
 use crate::auth::secrets::SecretBox;
-use crate::cluster::backend::Change;
-use crate::cluster::error::BackendError;
-use crate::cluster::service::{ClusterHandle, ClustersService};
+use crate::channels::deliver::Notifier;
+use crate::clusters::backend::Change;
+use crate::clusters::error::BackendError;
+use crate::clusters::service::{ClusterHandle, ClustersService};
 use crate::db::entities::{alert_receiver, alert_rule};
 use crate::db::now;
-use crate::notify::deliver::Notifier;
 use crate::observe::alertmanager::{Alertmanager, AlertmanagerError};
 use app::domain::rule_objects::RuleObject;
 use store::Stored;

@@ -13,12 +13,12 @@ use app::model::{ClusterSettings, PrepareResult, PreparedItem, RuleFile};
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::Value;
 
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::kube::crds::{
+use crate::clusters::error::{BackendError, BackendResult};
+use crate::clusters::kube::crds::{
     AlertmanagerConfig, Crd, Object, PrometheusRule, PrometheusRuleSpec,
 };
-use crate::cluster::kube::{self, Applied, MANAGED_BY};
-use crate::cluster::standalone::{self, FileWrite, RuleTarget};
+use crate::clusters::kube::{self, Applied, MANAGED_BY};
+use crate::clusters::standalone::{self, FileWrite, RuleTarget};
 
 /// The state to show when Gemscope cannot even render what it would prepare.
 fn not_renderable(error: String) -> PreparedItem {

@@ -19,15 +19,15 @@ use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
-use super::metrics::MetricsService;
 use crate::auth::authz::environment_as;
-use crate::cluster::error::{BackendError, BackendResult};
-use crate::cluster::kube::crds::{
+use crate::clusters::error::{BackendError, BackendResult};
+use crate::clusters::kube::crds::{
     Crd, MonitorEndpoint, NamespaceSelector, Object, ServiceMonitor, ServiceMonitorSpec,
 };
-use crate::cluster::kube::{self as k, MANAGED_BY};
-use crate::cluster::service::ClustersService;
+use crate::clusters::kube::{self as k, MANAGED_BY};
+use crate::clusters::service::ClustersService;
 use crate::db::entities::environment;
+use crate::metrics::MetricsService;
 
 pub struct CollectorsService {
     pub db: DatabaseConnection,

@@ -7,7 +7,7 @@ use app::model::{ClusterSettings, CrdPresence, EndpointHealth};
 
 use super::crds::{LOGGING_KINDS, MONITORING_KINDS};
 use super::describe;
-use crate::cluster::error::BackendResult;
+use crate::clusters::error::BackendResult;
 
 pub const MONITORING_GROUP: &str = "monitoring.coreos.com";
 pub const LOGGING_GROUP: &str = "logging.banzaicloud.io";

@@ -179,9 +179,9 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::message::Messages;
-    use crate::notify::public_client::{AllowList, PublicOnlyClient};
-    use crate::notify::vendors::AliyunEndpoints;
+    use crate::channels::message::Messages;
+    use crate::channels::public_client::{AllowList, PublicOnlyClient};
+    use crate::channels::vendors::AliyunEndpoints;
 
     fn notifier() -> Notifier {
         Notifier {
