@@ -451,3 +451,7 @@ impl Recipients {
         Ok(&self.by_tenant[&tenant])
     }
 }
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;

@@ -1,6 +1,8 @@
 //! Database access: connecting, migrating, and the small helpers every repository uses.
 
 pub mod entities;
+#[cfg(test)]
+pub mod testing;
 
 use std::path::Path;
 
