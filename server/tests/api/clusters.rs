@@ -1,8 +1,20 @@
 //! Cluster secrets: sealed at rest, never read back.
 
-use crate::common::{ADMIN_PW, Auth, TestApp, backends};
+use app::api::clusters::{CreateCluster, GetCluster, ListClusters, UpdateCluster};
+use app::model::{ClusterInput, ClusterKind, ClusterSettings};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
+
+use crate::common::{ADMIN_PW, Auth, TestApp, backends};
+
+fn kubernetes(description: &str) -> ClusterInput {
+    ClusterInput {
+        name: "k8s".into(),
+        description: description.into(),
+        kind: ClusterKind::Kubernetes,
+        ..Default::default()
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_secrets_are_encrypted_and_never_read_back() {
@@ -13,22 +25,22 @@ async fn cluster_secrets_are_encrypted_and_never_read_back() {
         let kubeconfig = format!(
             "apiVersion: v1\nkind: Config\nclusters: []\nusers:\n- name: x\n  user:\n    token: {marker}\n"
         );
+        let cluster = ClusterInput {
+            kubeconfig: Some(kubeconfig),
+            bearer_token: Some(marker.into()),
+            ..kubernetes("")
+        };
         let created = app
-            .ok("/api/clusters/create", json!({"cluster": {"name": "k8s", "kind": "kubernetes", "kubeconfig": kubeconfig, "bearer_token": marker}}), Auth::Cookie(&admin))
+            .fun_ok(CreateCluster { cluster }, Auth::Cookie(&admin))
             .await;
         assert_eq!(created["has_kubeconfig"], true);
         assert_eq!(created["has_bearer_token"], true);
-        let id = created["id"].as_i64().unwrap();
+        let cluster_id = created["id"].as_i64().expect("id");
         for body in [
             created.clone(),
-            app.ok("/api/clusters/list", json!({}), Auth::Cookie(&admin))
+            app.fun_ok(ListClusters {}, Auth::Cookie(&admin)).await,
+            app.fun_ok(GetCluster { cluster_id }, Auth::Cookie(&admin))
                 .await,
-            app.ok(
-                "/api/clusters/get",
-                json!({"cluster_id": id}),
-                Auth::Cookie(&admin),
-            )
-            .await,
         ] {
             assert!(
                 !body.to_string().contains(marker),
@@ -50,16 +62,23 @@ async fn cluster_secrets_are_encrypted_and_never_read_back() {
             "[{backend}] stored in clear"
         );
         // An update without secrets keeps them; an empty string clears one.
-        let kept = app
-            .ok("/api/clusters/update", json!({"cluster_id": id, "cluster": {"name": "k8s", "kind": "kubernetes", "description": "renamed"}}), Auth::Cookie(&admin))
-            .await;
+        let update = UpdateCluster {
+            cluster_id,
+            cluster: kubernetes("renamed"),
+        };
+        let kept = app.fun_ok(update, Auth::Cookie(&admin)).await;
         assert_eq!(
             (kept["has_kubeconfig"].clone(), kept["description"].clone()),
             (json!(true), json!("renamed"))
         );
-        let cleared = app
-            .ok("/api/clusters/update", json!({"cluster_id": id, "cluster": {"name": "k8s", "kind": "kubernetes", "bearer_token": ""}}), Auth::Cookie(&admin))
-            .await;
+        let update = UpdateCluster {
+            cluster_id,
+            cluster: ClusterInput {
+                bearer_token: Some(String::new()),
+                ..kubernetes("")
+            },
+        };
+        let cleared = app.fun_ok(update, Auth::Cookie(&admin)).await;
         assert_eq!(
             (
                 cleared["has_kubeconfig"].clone(),
@@ -67,8 +86,17 @@ async fn cluster_secrets_are_encrypted_and_never_read_back() {
             ),
             (json!(true), json!(false))
         );
+        let cluster = ClusterInput {
+            name: "bad".into(),
+            kind: ClusterKind::Standalone,
+            settings: ClusterSettings {
+                prometheus_url: "prom:9090".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let invalid = app
-            .call("/api/clusters/create", json!({"cluster": {"name": "bad", "kind": "standalone", "settings": {"prometheus_url": "prom:9090"}}}), Auth::Cookie(&admin))
+            .fun(CreateCluster { cluster }, Auth::Cookie(&admin))
             .await;
         assert_eq!(
             (invalid.status, invalid.body["field"].as_str()),

@@ -262,15 +262,36 @@ impl TestApp {
         self.request(Self::post(path, &body, &auth, &[])).await
     }
 
+    /// Calls a server function with the argument struct `#[server]` generates for it
+    /// (`app::api::tenancy::CreateTenant { name, description }`): the path and the field names
+    /// come from the function, so renaming either fails to compile here. Raw JSON (`call`) is
+    /// for bodies no typed caller could send.
+    pub async fn fun<F>(&self, args: F, auth: Auth<'_>) -> Reply
+    where
+        F: leptos::server_fn::ServerFn + serde::Serialize,
+    {
+        let body = serde_json::to_value(&args).expect("the arguments serialise");
+        self.call(F::PATH, body, auth).await
+    }
+
+    /// `fun`, which must succeed; returns the answer.
+    pub async fn fun_ok<F>(&self, args: F, auth: Auth<'_>) -> Value
+    where
+        F: leptos::server_fn::ServerFn + serde::Serialize + fmt::Debug,
+    {
+        let what = format!("{} {args:?}", F::PATH);
+        let r = self.fun(args, auth).await;
+        assert_eq!(r.status, 200, "[{}] {what}: {}", self.backend, r.body);
+        r.body
+    }
+
     /// Signs in and returns the session cookie (`gs_session=…`).
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let r = self
-            .call(
-                "/api/auth/login",
-                serde_json::json!({ "username": username, "password": password }),
-                Auth::None,
-            )
-            .await;
+        let login = app::api::account::Login {
+            username: username.into(),
+            password: password.into(),
+        };
+        let r = self.fun(login, Auth::None).await;
         assert_eq!(
             r.status, 200,
             "[{}] login {username}: {}",
@@ -286,15 +307,17 @@ impl TestApp {
 
     /// As the admin: creates a user and returns their id.
     pub async fn create_user(&self, admin: &str, username: &str, password: &str) -> i64 {
-        let r = self
-            .call(
-                "/api/users/create",
-                serde_json::json!({ "user": { "username": username, "display_name": "", "email": "", "password": password, "is_system_admin": false } }),
-                Auth::Cookie(admin),
-            )
+        let user = app::model::NewUser {
+            username: username.into(),
+            display_name: String::new(),
+            email: String::new(),
+            password: password.into(),
+            is_system_admin: false,
+        };
+        let created = self
+            .fun_ok(app::api::users::CreateUser { user }, Auth::Cookie(admin))
             .await;
-        assert_eq!(r.status, 200, "[{}] create user: {}", self.backend, r.body);
-        r.body["id"].as_i64().expect("id")
+        created["id"].as_i64().expect("id")
     }
 
     pub async fn ok(&self, path: &str, body: Value, auth: Auth<'_>) -> Value {
@@ -328,14 +351,22 @@ impl TestApp {
 impl TestApp {
     /// As the admin: a standalone cluster on `prometheus_url`; returns its id.
     pub async fn standalone_cluster(&self, admin: &str, name: &str, prometheus_url: &str) -> i64 {
-        self.ok(
-            "/api/clusters/create",
-            serde_json::json!({"cluster": {"name": name, "kind": "standalone", "settings": {"prometheus_url": prometheus_url}}}),
+        let cluster = app::model::ClusterInput {
+            name: name.into(),
+            kind: app::model::ClusterKind::Standalone,
+            settings: app::model::ClusterSettings {
+                prometheus_url: prometheus_url.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.fun_ok(
+            app::api::clusters::CreateCluster { cluster },
             Auth::Cookie(admin),
         )
         .await["id"]
-        .as_i64()
-        .expect("cluster id")
+            .as_i64()
+            .expect("cluster id")
     }
 }
 
@@ -357,35 +388,38 @@ impl TestApp {
         cluster: i64,
         namespace: &str,
     ) -> TenantEnv {
+        use app::api::tenancy::{CreateEnvironment, CreateProject, CreateTenant, SetMember};
         let a = || Auth::Cookie(admin);
         let id = |v: Value| v["id"].as_i64().expect("id");
-        let t = id(self
-            .ok(
-                "/api/tenants/create",
-                serde_json::json!({"name": tenant, "description": ""}),
-                a(),
-            )
-            .await);
-        self.ok(
-            "/api/members/set",
-            serde_json::json!({"tenant_id": t, "username": member.0, "role": member.1}),
-            a(),
-        )
-        .await;
-        let p = id(self
-            .ok(
-                "/api/projects/create",
-                serde_json::json!({"tenant_id": t, "name": "p", "description": ""}),
-                a(),
-            )
-            .await);
-        let environment = id(self
-            .ok(
-                "/api/environments/create",
-                serde_json::json!({"tenant_id": t, "project_id": p, "environment": {"name": "prod", "cluster_id": cluster, "namespace": namespace, "description": ""}}),
-                a(),
-            )
-            .await);
+        let create = CreateTenant {
+            name: tenant.into(),
+            description: String::new(),
+        };
+        let t = id(self.fun_ok(create, a()).await);
+        let role = app::model::Role::parse(member.1).expect("a role name");
+        let set = SetMember {
+            tenant_id: t,
+            username: member.0.into(),
+            role,
+        };
+        self.fun_ok(set, a()).await;
+        let create = CreateProject {
+            tenant_id: t,
+            name: "p".into(),
+            description: String::new(),
+        };
+        let p = id(self.fun_ok(create, a()).await);
+        let create = CreateEnvironment {
+            tenant_id: t,
+            project_id: p,
+            environment: app::model::NewEnvironment {
+                name: "prod".into(),
+                cluster_id: cluster,
+                namespace: namespace.into(),
+                description: String::new(),
+            },
+        };
+        let environment = id(self.fun_ok(create, a()).await);
         TenantEnv {
             tenant: t,
             project: p,
