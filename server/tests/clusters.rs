@@ -2,13 +2,15 @@
 
 mod common;
 
+use app::api::clusters::UpdateCluster;
 use app::domain::am_config;
 use app::model::{
     AmConfigSpec, AmMatcher, AmReceiver, AmRoute, AmWebhookConfig, NamespacedAmConfig, Rule,
     RuleFile, RuleGroup,
 };
+use app::model::{ClusterInput, ClusterKind, ClusterSettings};
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
+use common::{ADMIN_PW, Auth, Backend, TestApp, find_in, standalone};
 use serde_json::json;
 use server::clusters::error::BackendError;
 use server::clusters::standalone::{FileWrite, RuleTarget, apply_file, apply_rules};
@@ -26,16 +28,14 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
         .local_addr()
         .unwrap()
         .port();
+    let settings = ClusterSettings {
+        prometheus_url: stack.prometheus_url.clone(),
+        alertmanager_url: stack.alertmanager_url.clone(),
+        loki_url: format!("http://127.0.0.1:{dead}"),
+        ..Default::default()
+    };
     let created = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url,
-                "alertmanager_url": stack.alertmanager_url,
-                "loki_url": format!("http://127.0.0.1:{dead}"),
-            }}}),
-            Auth::Cookie(&admin),
-        )
+        .create_cluster(&admin, standalone("local", settings))
         .await;
     assert_eq!(
         created["last_check"],
@@ -44,7 +44,7 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
     );
     let id = created["id"].as_i64().unwrap();
 
-    let check = app.on_cluster("test", &id, &admin).await;
+    let check = app.test_cluster(id, &admin).await;
     let by = |c: &serde_json::Value, name: &str| {
         c["endpoints"]
             .as_array()
@@ -73,30 +73,42 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
     );
 
     // The result is stored and comes back with the cluster.
-    let listed = app.on_cluster("get", &id, &admin).await;
+    let listed = app.get_cluster(id, &admin).await;
     assert_eq!(listed["last_check"], check);
 
     // Without Loki every endpoint answers; then Prometheus stops and the cluster is unreachable.
-    app.ok(
-        "/api/clusters/update",
-        json!({"cluster_id": id, "cluster": {"name": "local", "kind": "standalone", "settings": {
-            "prometheus_url": stack.prometheus_url, "alertmanager_url": stack.alertmanager_url}}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
-    let healthy = app.on_cluster("test", &id, &admin).await;
+    let settings = ClusterSettings {
+        prometheus_url: stack.prometheus_url.clone(),
+        alertmanager_url: stack.alertmanager_url.clone(),
+        ..Default::default()
+    };
+    let update = UpdateCluster {
+        cluster_id: id,
+        cluster: standalone("local", settings),
+    };
+    app.fun_ok(update, Auth::Cookie(&admin)).await;
+    let healthy = app.test_cluster(id, &admin).await;
     assert_eq!(healthy["reachable"], true, "{healthy}");
     stack.stop_prometheus();
-    let down = app.on_cluster("test", &id, &admin).await;
+    let down = app.test_cluster(id, &admin).await;
     assert_eq!(down["reachable"], false, "{down}");
     assert_eq!(by(&down, "prometheus")["ok"], false);
     assert_eq!(by(&down, "alertmanager")["ok"], true);
 
     // A Kubernetes cluster without a kubeconfig or API server URL is never reported reachable.
-    let k = app
-        .ok("/api/clusters/create", json!({"cluster": {"name": "k8s", "kind": "kubernetes", "settings": {"prometheus_url": stack.alertmanager_url}}}), Auth::Cookie(&admin))
+    let kubernetes = ClusterInput {
+        name: "k8s".into(),
+        kind: ClusterKind::Kubernetes,
+        settings: ClusterSettings {
+            prometheus_url: stack.alertmanager_url.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let k = app.create_cluster(&admin, kubernetes).await;
+    let kc = app
+        .test_cluster(k["id"].as_i64().expect("cluster id"), &admin)
         .await;
-    let kc = app.on_cluster("test", &k["id"], &admin).await;
     assert_eq!(kc["reachable"], false);
     let api = by(&kc, "kubernetes");
     assert_eq!(api["ok"], false);
@@ -132,18 +144,25 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
     let admin = app.login("admin", ADMIN_PW).await;
     let rules_dir = stack.dir.path().join("rules").display().to_string();
     let loki_dir = stack.dir.path().join("loki-rules").display().to_string();
+    let settings = ClusterSettings {
+        prometheus_url: stack.prometheus_url.clone(),
+        rules_dir: rules_dir.clone(),
+        loki_rules_dir: loki_dir,
+        alertmanager_url: stack.alertmanager_url.clone(),
+        alertmanager_config_path: stack
+            .dir
+            .path()
+            .join("alertmanager.yml")
+            .display()
+            .to_string(),
+        ..Default::default()
+    };
     let id = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url, "rules_dir": rules_dir, "loki_rules_dir": loki_dir,
-                "alertmanager_url": stack.alertmanager_url,
-                "alertmanager_config_path": stack.dir.path().join("alertmanager.yml").display().to_string()}}}),
-            Auth::Cookie(&admin),
-        )
+        .create_cluster(&admin, standalone("local", settings))
         .await["id"]
-        .clone();
-    let before = app.on_cluster("test", &id, &admin).await;
+        .as_i64()
+        .expect("cluster id");
+    let before = app.test_cluster(id, &admin).await;
     assert!(
         before["prepared"]
             .as_array()
@@ -153,7 +172,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
         "{before}"
     );
 
-    let first = app.on_cluster("prepare", &id, &admin).await;
+    let first = app.prepare_cluster(id, &admin).await;
     assert!(
         first
             .as_array()
@@ -184,7 +203,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
     let file = std::path::Path::new(&rules_dir).join("gemscope-recording-rules.yml");
     let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
 
-    let again = app.on_cluster("prepare", &id, &admin).await;
+    let again = app.prepare_cluster(id, &admin).await;
     assert!(
         again
             .as_array()
@@ -199,7 +218,7 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
         "an unchanged file is not rewritten"
     );
 
-    let after = app.on_cluster("test", &id, &admin).await;
+    let after = app.test_cluster(id, &admin).await;
     for item in after["prepared"].as_array().unwrap() {
         assert_eq!(
             (item["present"].clone(), item["current"].clone()),
@@ -221,13 +240,13 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
     );
     // Someone edits the file: it shows as present but not current, and prepare repairs it.
     std::fs::write(&file, "groups: []\n").unwrap();
-    let drift = app.on_cluster("test", &id, &admin).await;
+    let drift = app.test_cluster(id, &admin).await;
     let prom_item = find_in(&drift, "prepared", "target", "prometheus");
     assert_eq!(
         (prom_item["present"].clone(), prom_item["current"].clone()),
         (json!(true), json!(false))
     );
-    let repaired = app.on_cluster("prepare", &id, &admin).await;
+    let repaired = app.prepare_cluster(id, &admin).await;
     assert!(
         repaired
             .as_array()

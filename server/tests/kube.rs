@@ -52,7 +52,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     );
     let id = created["id"].as_i64().unwrap();
 
-    let check = app.on_cluster("test", &id, &admin).await;
+    let check = app.test_cluster(id, &admin).await;
     let api = endpoint(&check, "kubernetes");
     assert_eq!(api["ok"], true, "{check}");
     assert_eq!(api["version"], "v0.0.0-master+$Format:%H$");
@@ -105,7 +105,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
 
     // Prepare: the logging namespace does not exist, so the Loki rules fail and say why; the
     // monitoring objects are written and accepted by the real CRD schemas.
-    let first = app.on_cluster("prepare", &id, &admin).await;
+    let first = app.prepare_cluster(id, &admin).await;
     let outcome = |r: &Value, target: &str| find_in(r, "", "target", target).clone();
     assert_eq!(
         outcome(&first, "prometheus")["outcome"],
@@ -151,7 +151,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         }
     };
     let before = get(rule_url.clone()).await;
-    let second = app.on_cluster("prepare", &id, &admin).await;
+    let second = app.prepare_cluster(id, &admin).await;
     assert_eq!(
         outcome(&second, "prometheus")["outcome"],
         "unchanged",
@@ -175,7 +175,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     );
     assert!(after["metadata"]["labels"]["prometheusrule.kubegems.io/name"].is_string());
 
-    let prepared = app.on_cluster("test", &id, &admin).await;
+    let prepared = app.test_cluster(id, &admin).await;
     for p in prepared["prepared"].as_array().unwrap() {
         assert_eq!(p["current"], true, "{p}");
     }
@@ -190,7 +190,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         .await
         .unwrap();
     assert_eq!(edited.status(), 200);
-    let drifted = app.on_cluster("test", &id, &admin).await;
+    let drifted = app.test_cluster(id, &admin).await;
     let rules = find_in(&drifted, "prepared", "target", "prometheus");
     assert_eq!(
         (rules["present"].clone(), rules["current"].clone()),
@@ -206,7 +206,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         )
         .await;
     assert_eq!(wrong["has_bearer_token"], true);
-    let denied = app.on_cluster("test", &id, &admin).await;
+    let denied = app.test_cluster(id, &admin).await;
     assert_eq!(denied["reachable"], false);
     assert!(
         endpoint(&denied, "kubernetes")["error"]
@@ -226,7 +226,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     assert!(fake.request_count() > 0);
     task.abort();
     let _ = task.await;
-    let down = app.on_cluster("test", &id, &admin).await;
+    let down = app.test_cluster(id, &admin).await;
     assert_eq!(down["reachable"], false, "{down}");
     let api = endpoint(&down, "kubernetes");
     assert_eq!(api["ok"], false);
@@ -435,7 +435,9 @@ async fn in_cluster_mode_registers_local_and_reports_a_missing_service_account()
     assert_eq!(local.len(), 1);
     assert_eq!(local[0]["kind"], "kubernetes");
     assert_eq!(local[0]["settings"]["in_cluster"], true);
-    let check = app.on_cluster("test", &local[0]["id"], &admin).await;
+    let check = app
+        .test_cluster(local[0]["id"].as_i64().expect("cluster id"), &admin)
+        .await;
     assert_eq!(check["reachable"], false);
     let api = endpoint(&check, "kubernetes");
     assert_eq!(api["url"], "in-cluster");

@@ -29,26 +29,29 @@ async fn standalone_loki_is_probed_prepared_and_evaluates_gemscope_rules() {
     let admin = app.login("admin", ADMIN_PW).await;
     // Loki's local rule store reads `<dir>/<tenant>/`; without auth the tenant is `fake`.
     let tenant_dir = rules.path().join("fake");
-    let id = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "logs", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url,
-                "loki_url": loki_url,
-                "loki_rules_dir": tenant_dir.display().to_string(),
-                "rules_dir": rules.path().join("prom").display().to_string(),
-            }}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .clone();
+    let cluster = app::model::ClusterInput {
+        name: "logs".into(),
+        kind: app::model::ClusterKind::Standalone,
+        settings: app::model::ClusterSettings {
+            prometheus_url: stack.prometheus_url.clone(),
+            loki_url: loki_url.clone(),
+            loki_rules_dir: tenant_dir.display().to_string(),
+            rules_dir: rules.path().join("prom").display().to_string(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let create = app::api::clusters::CreateCluster { cluster };
+    let id = app.fun_ok(create, Auth::Cookie(&admin)).await["id"]
+        .as_i64()
+        .expect("cluster id");
 
-    let check = app.on_cluster("test", &id, &admin).await;
+    let check = app.test_cluster(id, &admin).await;
     let endpoint = find_in(&check, "endpoints", "component", "loki");
     assert_eq!(endpoint["ok"], true, "{check}");
     assert_eq!(endpoint["version"], "3.4.6", "{endpoint}");
 
-    let prepared = app.on_cluster("prepare", &id, &admin).await;
+    let prepared = app.prepare_cluster(id, &admin).await;
     let loki_item = prepared
         .as_array()
         .unwrap()

@@ -104,7 +104,7 @@ async fn objects_prepare_writes_are_never_orphans_and_survive_repair_all() {
     };
     let (addr, _fake, _task, base) = serve_monitored(&stack).await;
     let (app, admin, cluster, _env, _channel) = kube_world(&base, addr).await;
-    app.on_cluster("prepare", &cluster, &admin).await;
+    app.prepare_cluster(cluster, &admin).await;
     let prepared = [
         "/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/gemscope-recording-rules",
         "/apis/monitoring.coreos.com/v1alpha1/namespaces/kubegems-monitoring/alertmanagerconfigs/gemscope-global",

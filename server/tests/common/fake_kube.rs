@@ -83,14 +83,16 @@ pub async fn namespaces(base: &str, names: &[&str]) {
 
 /// Registers the fake at `addr` as the Kubernetes cluster `prod`; returns its id.
 pub async fn register(app: &TestApp, admin: &str, addr: std::net::SocketAddr) -> i64 {
-    app.ok(
-        "/api/clusters/create",
-        json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
-        Auth::Cookie(admin),
-    )
-    .await["id"]
+    let cluster = app::model::ClusterInput {
+        name: "prod".into(),
+        kind: app::model::ClusterKind::Kubernetes,
+        kubeconfig: Some(kubeconfig(addr, TOKEN)),
+        ..Default::default()
+    };
+    let create = app::api::clusters::CreateCluster { cluster };
+    app.fun_ok(create, Auth::Cookie(admin)).await["id"]
         .as_i64()
-        .unwrap()
+        .expect("cluster id")
 }
 
 /// GETs an object from the fake; `None` when it does not exist.

@@ -332,23 +332,41 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// `POST /api/clusters/<action>` for one cluster as `session`; panics unless it succeeds.
-    pub async fn on_cluster<T: serde::Serialize>(
-        &self,
-        action: &str,
-        id: &T,
-        session: &str,
-    ) -> Value {
-        self.ok(
-            &format!("/api/clusters/{action}"),
-            serde_json::json!({"cluster_id": id}),
-            Auth::Cookie(session),
-        )
-        .await
+    /// The connection test of a cluster as `session`; panics unless it answers.
+    pub async fn test_cluster(&self, cluster_id: i64, session: &str) -> Value {
+        let test = app::api::clusters::TestCluster { cluster_id };
+        self.fun_ok(test, Auth::Cookie(session)).await
+    }
+
+    /// Prepares a cluster as `session`; panics unless it answers.
+    pub async fn prepare_cluster(&self, cluster_id: i64, session: &str) -> Value {
+        let prepare = app::api::clusters::PrepareCluster { cluster_id };
+        self.fun_ok(prepare, Auth::Cookie(session)).await
+    }
+
+    pub async fn get_cluster(&self, cluster_id: i64, session: &str) -> Value {
+        let get = app::api::clusters::GetCluster { cluster_id };
+        self.fun_ok(get, Auth::Cookie(session)).await
+    }
+}
+
+/// A standalone cluster called `name` with `settings`.
+pub fn standalone(name: &str, settings: app::model::ClusterSettings) -> app::model::ClusterInput {
+    app::model::ClusterInput {
+        name: name.into(),
+        kind: app::model::ClusterKind::Standalone,
+        settings,
+        ..Default::default()
     }
 }
 
 impl TestApp {
+    /// Creates a cluster as `admin`; panics unless it is created.
+    pub async fn create_cluster(&self, admin: &str, cluster: app::model::ClusterInput) -> Value {
+        let create = app::api::clusters::CreateCluster { cluster };
+        self.fun_ok(create, Auth::Cookie(admin)).await
+    }
+
     /// As the admin: a standalone cluster on `prometheus_url`; returns its id.
     pub async fn standalone_cluster(&self, admin: &str, name: &str, prometheus_url: &str) -> i64 {
         let cluster = app::model::ClusterInput {
@@ -460,13 +478,10 @@ impl TestApp {
         scope: &str,
         resource: &str,
     ) -> Value {
-        let tree = self
-            .ok(
-                "/api/templates/tree",
-                serde_json::json!({"tenant_id": tenant}),
-                Auth::Cookie(session),
-            )
-            .await;
+        let tree = app::api::templates::TemplateTree {
+            tenant_id: Some(tenant),
+        };
+        let tree = self.fun_ok(tree, Auth::Cookie(session)).await;
         tree.as_array()
             .and_then(|scopes| scopes.iter().find(|s| s["name"] == scope))
             .and_then(|s| s["resources"].as_array())

@@ -3,7 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use app::model::{JobKind, RunCounts};
+use app::api::jobs::RepairDrift;
+use app::model::{
+    AlertLevel, AlertRuleInput, AlertType, ChannelConfig, ChannelInput, JobKind, RepairTarget,
+    RuleReceiver, RuleScope, RunCounts, SecretField,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::db::entities::alert_rule;
@@ -33,16 +37,31 @@ pub async fn rule_id(app: &TestApp, name: &str) -> i64 {
     rule_row(app, name).await.id
 }
 
+/// A webhook channel to `url`.
+pub fn webhook(url: &str) -> ChannelInput {
+    ChannelInput {
+        name: "hook".into(),
+        description: String::new(),
+        send_resolved: true,
+        config: ChannelConfig::Webhook {
+            url: SecretField {
+                value: Some(url.into()),
+                ..Default::default()
+            },
+            insecure_tls: false,
+        },
+    }
+}
+
 /// A webhook channel of the tenant.
 pub async fn webhook_channel(app: &TestApp, admin: &str, tenant: i64) -> i64 {
-    app.ok(
-        "/api/channels/create",
-        json!({"tenant_id": tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
-        Auth::Cookie(admin),
-    )
-    .await["id"]
-    .as_i64()
-    .unwrap()
+    let create = app::api::channels::CreateChannel {
+        tenant_id: Some(tenant),
+        channel: webhook("https://hooks.example.com/x"),
+    };
+    app.fun_ok(create, Auth::Cookie(admin)).await["id"]
+        .as_i64()
+        .expect("channel id")
 }
 
 /// A raw-PromQL rule of one level in the environment: (name, expr, for).
@@ -53,35 +72,38 @@ pub async fn monitor_rule(
     channel: i64,
     r: (&str, &str, &str),
 ) {
-    app.ok(
-        "/api/alert-rules/create",
-        json!({"scope": {"kind": "environment", "id": env}, "rule": {
-            "name": r.0, "alertType": "monitor", "expr": r.1, "for": r.2,
-            "alertLevels": [{"severity": "error"}],
-            "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-        Auth::Cookie(admin),
-    )
-    .await;
+    let rule = AlertRuleInput {
+        name: r.0.into(),
+        alert_type: AlertType::Monitor,
+        expr: r.1.into(),
+        for_: r.2.into(),
+        alert_levels: vec![AlertLevel::default()],
+        receivers: vec![RuleReceiver {
+            channel_id: channel,
+            interval: "1h".into(),
+        }],
+        is_open: true,
+        ..Default::default()
+    };
+    let create = app::api::alert_rules::CreateAlertRule {
+        scope: RuleScope::Environment(env),
+        rule,
+    };
+    app.fun_ok(create, Auth::Cookie(admin)).await;
 }
 
 /// Repairs one rule (written again from the database); returns what it repaired.
 pub async fn repair_rule(app: &TestApp, admin: &str, name: &str) -> Value {
-    app.ok(
-        "/api/drift/repair",
-        json!({"target": {"kind": "rule", "id": rule_id(app, name).await}}),
-        Auth::Cookie(admin),
-    )
-    .await
+    let target = RepairTarget::Rule(rule_id(app, name).await);
+    app.fun_ok(RepairDrift { target }, Auth::Cookie(admin))
+        .await
 }
 
 /// "Repair all" on a cluster, which must not fail on anything; returns what it repaired.
 pub async fn repair_all(app: &TestApp, admin: &str, cluster: i64) -> Value {
+    let target = RepairTarget::Cluster(cluster);
     let out = app
-        .ok(
-            "/api/drift/repair",
-            json!({"target": {"kind": "cluster", "id": cluster}}),
-            Auth::Cookie(admin),
-        )
+        .fun_ok(RepairDrift { target }, Auth::Cookie(admin))
         .await;
     assert_eq!(out["failed"], json!([]), "{out}");
     out
