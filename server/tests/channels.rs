@@ -6,8 +6,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use app::api::channels::{
+    ChannelDeliveries, CreateChannel, DeleteChannel, ListChannels, TestChannel, UpdateChannel,
+};
+use app::api::tenancy::{CreateTenant, SetMember};
+use app::model::{ChannelConfig, ChannelInput, Role, SecretField, SmtpTls};
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, TestApp};
+use common::{ADMIN_PW, Auth, Backend, Reply, TestApp};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
@@ -21,13 +26,33 @@ struct Setup {
     sinks: testkit::sinks::Shared,
 }
 
+impl TestApp {
+    /// A tenant `name` with `user` as its admin; returns its id.
+    async fn team(&self, admin: &str, name: &str, user: &str) -> i64 {
+        let create = CreateTenant {
+            name: name.into(),
+            description: String::new(),
+        };
+        let tenant_id = self.fun_ok(create, Auth::Cookie(admin)).await["id"]
+            .as_i64()
+            .expect("tenant id");
+        let set = SetMember {
+            tenant_id,
+            username: user.into(),
+            role: Role::Admin,
+        };
+        self.fun_ok(set, Auth::Cookie(admin)).await;
+        tenant_id
+    }
+}
+
 async fn setup(backend: Backend) -> Setup {
     let (http, smtp, sinks) = testkit::sinks::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
+        "127.0.0.1:0".parse().expect("address"),
+        "127.0.0.1:0".parse().expect("address"),
     )
     .await
-    .unwrap();
+    .expect("the sinks");
     let sink = format!("http://{http}");
     let aliyun = format!("{sink}/");
     let app = TestApp::start_with(backend, |c| {
@@ -38,21 +63,7 @@ async fn setup(backend: Backend) -> Setup {
     .await;
     let admin = app.login("admin", ADMIN_PW).await;
     app.create_user(&admin, "alice", "alice-password").await;
-    let tenant = app
-        .ok(
-            "/api/tenants/create",
-            json!({"name": "shop-team", "description": ""}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
-        .as_i64()
-        .unwrap();
-    app.ok(
-        "/api/members/set",
-        json!({"tenant_id": tenant, "username": "alice", "role": "admin"}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let tenant = app.team(&admin, "shop-team", "alice").await;
     let alice = app.login("alice", "alice-password").await;
     Setup {
         app,
@@ -65,116 +76,157 @@ async fn setup(backend: Backend) -> Setup {
     }
 }
 
-fn secret(v: &str) -> Value {
-    json!({"value": v})
+fn secret(v: &str) -> SecretField {
+    SecretField::new(v)
+}
+
+fn channel(name: &str, config: ChannelConfig) -> ChannelInput {
+    ChannelInput {
+        name: name.into(),
+        description: String::new(),
+        send_resolved: true,
+        config,
+    }
 }
 
 impl Setup {
-    async fn create(&self, name: &str, config: Value) -> Value {
-        self.app
-            .ok(
-                "/api/channels/create",
-                json!({"tenant_id": self.tenant, "channel": {"name": name, "config": config}}),
-                Auth::Cookie(&self.alice),
-            )
-            .await
+    async fn try_create(&self, name: &str, config: ChannelConfig) -> Reply {
+        let create = CreateChannel {
+            tenant_id: Some(self.tenant),
+            channel: channel(name, config),
+        };
+        self.app.fun(create, Auth::Cookie(&self.alice)).await
+    }
+
+    async fn create(&self, name: &str, config: ChannelConfig) -> Value {
+        let r = self.try_create(name, config).await;
+        assert_eq!(r.status, 200, "[{}] {name}: {}", self.app.backend, r.body);
+        r.body
     }
 
     async fn test(&self, id: i64) -> Value {
-        self.app
-            .ok(
-                "/api/channels/test",
-                json!({"channel_id": id}),
-                Auth::Cookie(&self.alice),
-            )
-            .await
+        let test = TestChannel { channel_id: id };
+        self.app.fun_ok(test, Auth::Cookie(&self.alice)).await
+    }
+
+    async fn list(&self) -> Value {
+        let list = ListChannels {
+            tenant_id: Some(self.tenant),
+        };
+        self.app.fun_ok(list, Auth::Cookie(&self.alice)).await
+    }
+
+    /// A DingTalk robot at the sink that signs with `SECding`.
+    async fn dingtalk(&self) -> Value {
+        *self.sinks.dingtalk_secret.lock().expect("lock") = Some("SECding".into());
+        let url = format!("{}/robot/send?access_token=ding-token-1", self.sink);
+        let config = ChannelConfig::Dingtalk {
+            url: secret(&url),
+            at_mobiles: vec!["13800000000".into()],
+            sign_secret: secret("SECding"),
+        };
+        self.create("ding", config).await
+    }
+
+    async fn webhook(&self) -> Value {
+        let url = format!("{}/webhook/alerts?token=hook-token", self.sink);
+        let config = ChannelConfig::Webhook {
+            url: secret(&url),
+            insecure_tls: false,
+        };
+        self.create("hook", config).await
+    }
+
+    /// One channel of every kind, each to its stand-in.
+    async fn every_vendor(&self) -> Vec<Value> {
+        *self.sinks.feishu_secret.lock().expect("lock") = Some("fs-secret".into());
+        *self.sinks.aliyun_secret.lock().expect("lock") = Some("ak-secret".into());
+        let sink = &self.sink;
+        let mut out = vec![self.dingtalk().await, self.webhook().await];
+        let configs = [
+            (
+                "feishu",
+                ChannelConfig::Feishu {
+                    url: secret(&format!("{sink}/open-apis/bot/v2/hook/fs-token")),
+                    at: vec!["all".into()],
+                    sign_secret: secret("fs-secret"),
+                },
+            ),
+            (
+                "wecom",
+                ChannelConfig::Wecom {
+                    url: secret(&format!("{sink}/cgi-bin/webhook/send?key=wc-key")),
+                    mentioned: vec!["zhangsan".into()],
+                },
+            ),
+            (
+                "sms",
+                ChannelConfig::AliyunSms {
+                    access_key_id: "LTAIsink".into(),
+                    access_key_secret: secret("ak-secret"),
+                    phone_numbers: vec!["13800000000".into(), "13900000000".into()],
+                    sign_name: "Gemscope".into(),
+                    template_code: "SMS_100".into(),
+                },
+            ),
+            (
+                "voice",
+                ChannelConfig::AliyunVoice {
+                    access_key_id: "LTAIsink".into(),
+                    access_key_secret: secret("ak-secret"),
+                    called_number: "13800000000".into(),
+                    tts_code: "TTS_200".into(),
+                },
+            ),
+            (
+                "mail",
+                ChannelConfig::Email {
+                    smtp_host: "127.0.0.1".into(),
+                    smtp_port: self.smtp_port,
+                    tls: SmtpTls::None,
+                    from: "gemscope@example.com".into(),
+                    to: vec!["ops@example.com".into(), "dev@example.com".into()],
+                    username: String::new(),
+                    password: SecretField::default(),
+                },
+            ),
+        ];
+        for (name, config) in configs {
+            out.push(self.create(name, config).await);
+        }
+        out
+    }
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().expect("id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_without_its_url_is_refused_on_the_field_and_nothing_is_stored() {
+    for backend in common::backends() {
+        let s = setup(backend).await;
+        let config = ChannelConfig::Dingtalk {
+            url: SecretField::default(),
+            at_mobiles: Vec::new(),
+            sign_secret: SecretField::default(),
+        };
+        let r = s.try_create("ding", config).await;
+        assert_eq!(r.status, 422, "[{backend}] {}", r.body);
+        assert_eq!(r.body["field"], "config.url");
+        assert_eq!(s.list().await, json!([]), "[{backend}]");
+        s.app.cleanup().await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_vendor_delivers_through_the_notify_path() {
+async fn channel_secrets_never_come_back_and_show_a_masked_hint() {
     for backend in common::backends() {
         let s = setup(backend).await;
-        let sink = &s.sink;
-        *s.sinks.dingtalk_secret.lock().unwrap() = Some("SECding".into());
-        *s.sinks.feishu_secret.lock().unwrap() = Some("fs-secret".into());
-        *s.sinks.aliyun_secret.lock().unwrap() = Some("ak-secret".into());
-
-        // A DingTalk channel without URL: refused, naming the field, nothing stored.
-        let r = s
-            .app
-            .call(
-                "/api/channels/create",
-                json!({"tenant_id": s.tenant, "channel": {"name": "ding", "config": {"type": "dingtalk", "url": {}, "at_mobiles": []}}}),
-                Auth::Cookie(&s.alice),
-            )
-            .await;
-        assert_eq!(r.status, 422, "[{backend}] {}", r.body);
-        assert_eq!(r.body["field"], "config.url");
-        let list = s
-            .app
-            .ok(
-                "/api/channels/list",
-                json!({"tenant_id": s.tenant}),
-                Auth::Cookie(&s.alice),
-            )
-            .await;
-        assert_eq!(list, json!([]), "[{backend}]");
-
-        let ding_url = format!("{sink}/robot/send?access_token=ding-token-1");
-        let ding = s
-            .create(
-                "ding",
-                json!({"type": "dingtalk", "url": secret(&ding_url), "at_mobiles": ["13800000000"], "sign_secret": secret("SECding")}),
-            )
-            .await;
-        let feishu = s
-            .create(
-                "feishu",
-                json!({"type": "feishu", "url": secret(&format!("{sink}/open-apis/bot/v2/hook/fs-token")), "at": ["all"], "sign_secret": secret("fs-secret")}),
-            )
-            .await;
-        let wecom = s
-            .create(
-                "wecom",
-                json!({"type": "wecom", "url": secret(&format!("{sink}/cgi-bin/webhook/send?key=wc-key")), "mentioned": ["zhangsan"]}),
-            )
-            .await;
-        let hook = s
-            .create("hook", json!({"type": "webhook", "url": secret(&format!("{sink}/webhook/alerts?token=hook-token"))}))
-            .await;
-        let sms = s
-            .create(
-                "sms",
-                json!({"type": "aliyun_sms", "access_key_id": "LTAIsink", "access_key_secret": secret("ak-secret"),
-                    "phone_numbers": ["13800000000", "13900000000"], "sign_name": "Gemscope", "template_code": "SMS_100"}),
-            )
-            .await;
-        let voice = s
-            .create(
-                "voice",
-                json!({"type": "aliyun_voice", "access_key_id": "LTAIsink", "access_key_secret": secret("ak-secret"),
-                    "called_number": "13800000000", "tts_code": "TTS_200"}),
-            )
-            .await;
-        let mail = s
-            .create(
-                "mail",
-                json!({"type": "email", "smtp_host": "127.0.0.1", "smtp_port": s.smtp_port, "tls": "none",
-                    "from": "gemscope@example.com", "to": ["ops@example.com", "dev@example.com"]}),
-            )
-            .await;
-
-        // Secrets never come back: not in create answers, not in the list.
-        let list = s
-            .app
-            .ok(
-                "/api/channels/list",
-                json!({"tenant_id": s.tenant}),
-                Auth::Cookie(&s.alice),
-            )
-            .await;
-        let text = format!("{list}{ding}{feishu}{sms}");
+        let created = s.every_vendor().await;
+        let list = s.list().await;
+        assert_eq!(list.as_array().map(Vec::len), Some(7));
+        let text = format!("{list}{}", json!(created));
         for leaked in [
             "ding-token-1",
             "SECding",
@@ -189,12 +241,18 @@ async fn every_vendor_delivers_through_the_notify_path() {
                 "[{backend}] {leaked} leaked: {text}"
             );
         }
-        assert_eq!(ding["config"]["url"]["set"], true);
-        assert_eq!(ding["config"]["url"]["hint"], "http://127.0.0.1/••••");
-        assert_eq!(list.as_array().unwrap().len(), 7);
+        assert_eq!(created[0]["config"]["url"]["set"], true);
+        assert_eq!(created[0]["config"]["url"]["hint"], "http://127.0.0.1/••••");
+        s.app.cleanup().await;
+    }
+}
 
-        for c in [&ding, &feishu, &wecom, &hook, &sms, &voice, &mail] {
-            let d = s.test(c["id"].as_i64().unwrap()).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_vendor_receives_its_own_signed_message_through_the_notify_path() {
+    for backend in common::backends() {
+        let s = setup(backend).await;
+        for c in s.every_vendor().await {
+            let d = s.test(id(&c)).await;
             assert_eq!(d["ok"], true, "[{backend}] {}: {d}", c["name"]);
             assert_eq!(d["test"], true);
             assert_eq!(d["attempts"], 1);
@@ -204,6 +262,7 @@ async fn every_vendor_delivers_through_the_notify_path() {
             assert_eq!(r.len(), 1, "[{backend}] {vendor}: {r:?}");
             r[0].clone()
         };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
         let d = one("dingtalk");
         assert_eq!(d.query["access_token"], "ding-token-1");
         assert!(d.query.contains_key("sign") && d.query.contains_key("timestamp"));
@@ -212,31 +271,17 @@ async fn every_vendor_delivers_through_the_notify_path() {
             d.json["markdown"]["title"],
             "[Gemscope] FIRING GemscopeTestAlert"
         );
-        assert!(
-            d.json["markdown"]["text"]
-                .as_str()
-                .unwrap()
-                .ends_with("@13800000000")
-        );
+        assert!(text(&d.json["markdown"]["text"]).ends_with("@13800000000"));
         assert_eq!(d.json["at"]["atMobiles"], json!(["13800000000"]));
         let f = one("feishu");
         assert_eq!(
             f.json["card"]["header"]["title"]["content"],
             "[Gemscope] FIRING GemscopeTestAlert"
         );
-        assert!(
-            f.json["card"]["elements"][0]["text"]["content"]
-                .as_str()
-                .unwrap()
-                .contains("<at id=all></at>")
-        );
+        let card = text(&f.json["card"]["elements"][0]["text"]["content"]);
+        assert!(card.contains("<at id=all></at>"), "{card}");
         let w = one("wecom");
-        assert!(
-            w.json["markdown"]["content"]
-                .as_str()
-                .unwrap()
-                .contains("<@zhangsan>")
-        );
+        assert!(text(&w.json["markdown"]["content"]).contains("<@zhangsan>"));
         let h = one("webhook");
         assert_eq!(h.path, "/webhook/alerts");
         assert_eq!(
@@ -250,138 +295,156 @@ async fn every_vendor_delivers_through_the_notify_path() {
         assert_eq!(ali[0].json["PhoneNumbers"], "13800000000,13900000000");
         assert_eq!(ali[0].json["TemplateCode"], "SMS_100");
         let param: Value =
-            serde_json::from_str(ali[0].json["TemplateParam"].as_str().unwrap()).unwrap();
+            serde_json::from_str(&text(&ali[0].json["TemplateParam"])).expect("JSON");
         assert_eq!(param["alert"], "GemscopeTestAlert");
         assert_eq!(param["number"], "1");
         assert_eq!(ali[1].json["Action"], "SingleCallByTts");
         assert_eq!(ali[1].json["TtsCode"], "TTS_200");
-        let mails = s.sinks.mails.lock().unwrap().clone();
+        let mails = s.sinks.mails.lock().expect("lock").clone();
         assert_eq!(mails.len(), 1);
         assert_eq!(mails[0].to, ["ops@example.com", "dev@example.com"]);
+        let data = &mails[0].data;
         assert!(
-            mails[0]
-                .data
-                .contains("Subject: [Gemscope] FIRING GemscopeTestAlert"),
-            "{}",
-            mails[0].data
+            data.contains("Subject: [Gemscope] FIRING GemscopeTestAlert"),
+            "{data}"
         );
-        assert!(mails[0].data.contains("text/html"));
+        assert!(data.contains("text/html"));
+        s.app.cleanup().await;
+    }
+}
 
-        // A sign secret the vendor does not know: the vendor's refusal is shown, not retried.
-        *s.sinks.dingtalk_secret.lock().unwrap() = Some("SECother".into());
-        let ding_id = ding["id"].as_i64().unwrap();
-        let d = s.test(ding_id).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendors_refusal_is_shown_not_retried_and_kept_in_the_newest_first_log() {
+    for backend in common::backends() {
+        let s = setup(backend).await;
+        let ding = id(&s.dingtalk().await);
+        assert_eq!(s.test(ding).await["ok"], true);
+        // A sign secret the vendor does not know.
+        *s.sinks.dingtalk_secret.lock().expect("lock") = Some("SECother".into());
+        let d = s.test(ding).await;
         assert_eq!(d["ok"], false);
         assert_eq!(d["upstream"], "HTTP 200, errcode 310000");
         assert_eq!(d["error"], "sign not match");
         assert_eq!(d["attempts"], 1);
+        let deliveries = ChannelDeliveries { channel_id: ding };
+        let log = s.app.fun_ok(deliveries, Auth::Cookie(&s.alice)).await;
+        let oks: Vec<Option<bool>> = log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d["ok"].as_bool())
+            .collect();
+        assert_eq!(oks, [Some(false), Some(true)], "[{backend}] {log}");
+        assert!(log[0]["latency_ms"].as_u64().is_some());
+        s.app.cleanup().await;
+    }
+}
 
-        // Updating without secrets keeps them; with the vendor back in sync, delivery works.
-        *s.sinks.dingtalk_secret.lock().unwrap() = Some("SECding".into());
-        let mut update = ding["config"].clone();
-        update["at_mobiles"] = json!([]);
-        s.app
-            .ok(
-                "/api/channels/update",
-                json!({"channel_id": ding_id, "channel": {"name": "ding", "config": update}}),
-                Auth::Cookie(&s.alice),
-            )
-            .await;
-        assert_eq!(s.test(ding_id).await["ok"], true, "[{backend}]");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_without_secrets_keeps_them() {
+    for backend in common::backends() {
+        let s = setup(backend).await;
+        let ding = s.dingtalk().await;
+        // What the page sends back: the masked config, one list changed.
+        let mut config: ChannelConfig =
+            serde_json::from_value(ding["config"].clone()).expect("a config");
+        if let ChannelConfig::Dingtalk { at_mobiles, .. } = &mut config {
+            at_mobiles.clear();
+        }
+        let update = UpdateChannel {
+            channel_id: id(&ding),
+            channel: channel("ding", config),
+        };
+        s.app.fun_ok(update, Auth::Cookie(&s.alice)).await;
         assert_eq!(
-            s.sinks.received("dingtalk").last().unwrap().query["access_token"],
-            "ding-token-1"
+            s.test(id(&ding)).await["ok"],
+            true,
+            "[{backend}] still signed"
         );
+        let last = s.sinks.received("dingtalk").pop().expect("a delivery");
+        assert_eq!(last.query["access_token"], "ding-token-1");
+        assert_eq!(last.json["at"]["atMobiles"], json!([]));
+        s.app.cleanup().await;
+    }
+}
 
-        // A vendor that is briefly overloaded gets another attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_briefly_overloaded_vendor_gets_another_attempt() {
+    for backend in common::backends() {
+        let s = setup(backend).await;
+        let hook = id(&s.webhook().await);
         s.sinks
             .fail_next
             .store(1, std::sync::atomic::Ordering::SeqCst);
-        let d = s.test(hook["id"].as_i64().unwrap()).await;
-        assert_eq!(d["ok"], true, "{d}");
+        let d = s.test(hook).await;
+        assert_eq!(d["ok"], true, "[{backend}] {d}");
         assert_eq!(d["attempts"], 2);
+        s.app.cleanup().await;
+    }
+}
 
-        // The delivery log, newest first.
-        let log = s
-            .app
-            .ok(
-                "/api/channels/deliveries",
-                json!({"channel_id": ding_id}),
-                Auth::Cookie(&s.alice),
-            )
-            .await;
-        let oks: Vec<bool> = log
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["ok"].as_bool().unwrap())
-            .collect();
-        assert_eq!(oks, [true, false, true]);
-        assert!(log[0]["latency_ms"].as_u64().is_some());
-
-        // Another tenant does not see the channel; a member who is not admin cannot change it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tenant_neither_sees_nor_touches_a_channel() {
+    for backend in common::backends() {
+        let s = setup(backend).await;
+        let ding = id(&s.dingtalk().await);
         s.app
             .create_user(&s.admin, "mallory", "mallory-password")
             .await;
-        let other = s
-            .app
-            .ok(
-                "/api/tenants/create",
-                json!({"name": "other-team", "description": ""}),
-                Auth::Cookie(&s.admin),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap();
-        s.app
-            .ok(
-                "/api/members/set",
-                json!({"tenant_id": other, "username": "mallory", "role": "admin"}),
-                Auth::Cookie(&s.admin),
-            )
-            .await;
+        s.app.team(&s.admin, "other-team", "mallory").await;
         let mallory = s.app.login("mallory", "mallory-password").await;
-        for path in [
-            "/api/channels/test",
-            "/api/channels/delete",
-            "/api/channels/deliveries",
-        ] {
-            let r = s
-                .app
-                .call(path, json!({"channel_id": ding_id}), Auth::Cookie(&mallory))
-                .await;
-            assert_eq!(r.status, 404, "[{backend}] {path}: {}", r.body);
+        let m = || Auth::Cookie(&mallory);
+        let answers = [
+            (
+                "test",
+                s.app.fun(TestChannel { channel_id: ding }, m()).await,
+            ),
+            (
+                "delete",
+                s.app.fun(DeleteChannel { channel_id: ding }, m()).await,
+            ),
+            (
+                "deliveries",
+                s.app.fun(ChannelDeliveries { channel_id: ding }, m()).await,
+            ),
+            (
+                "list",
+                s.app
+                    .fun(
+                        ListChannels {
+                            tenant_id: Some(s.tenant),
+                        },
+                        m(),
+                    )
+                    .await,
+            ),
+        ];
+        for (what, r) in answers {
+            assert_eq!(r.status, 404, "[{backend}] {what}: {}", r.body);
         }
-        let r = s
-            .app
-            .call(
-                "/api/channels/list",
-                json!({"tenant_id": s.tenant}),
-                Auth::Cookie(&mallory),
-            )
-            .await;
-        assert_eq!(r.status, 404);
-
-        // The notify endpoint itself refuses a wrong token.
-        let r = s
-            .app
-            .call(
-                &format!("/api/notify/{ding_id}/not-the-token-000000000"),
-                json!({"alerts": []}),
-                Auth::None,
-            )
-            .await;
-        assert_eq!(r.status, 401, "{}", r.body);
-
+        // Still there for its owner.
         s.app
-            .ok(
-                "/api/channels/delete",
-                json!({"channel_id": ding_id}),
-                Auth::Cookie(&s.alice),
-            )
+            .fun_ok(DeleteChannel { channel_id: ding }, Auth::Cookie(&s.alice))
             .await;
         s.app.cleanup().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notify_endpoint_refuses_a_wrong_token() {
+    let s = setup(Backend::Sqlite).await;
+    let ding = id(&s.dingtalk().await);
+    // Not a server function: Alertmanager's webhook posts here.
+    let r = s
+        .app
+        .call(
+            &format!("/api/notify/{ding}/not-the-token-000000000"),
+            json!({"alerts": []}),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    s.app.cleanup().await;
 }
 
 /// Without an allow-list, internal and metadata addresses are refused when delivering, in any
@@ -406,20 +469,17 @@ async fn internal_addresses_are_refused_without_an_allow_list() {
     .into_iter()
     .enumerate()
     {
-        let c = app
-            .ok(
-                "/api/channels/create",
-                json!({"tenant_id": null, "channel": {"name": format!("c{i}"), "config": {"type": "webhook", "url": {"value": url}}}}),
-                Auth::Cookie(&admin),
-            )
-            .await;
-        let d = app
-            .ok(
-                "/api/channels/test",
-                json!({"channel_id": c["id"]}),
-                Auth::Cookie(&admin),
-            )
-            .await;
+        let config = ChannelConfig::Webhook {
+            url: secret(&url),
+            insecure_tls: false,
+        };
+        let create = CreateChannel {
+            tenant_id: None,
+            channel: channel(&format!("c{i}"), config),
+        };
+        let c = app.fun_ok(create, Auth::Cookie(&admin)).await;
+        let test = TestChannel { channel_id: id(&c) };
+        let d = app.fun_ok(test, Auth::Cookie(&admin)).await;
         assert_eq!(d["ok"], false, "{url}: {d}");
         assert!(
             d["error"].as_str().unwrap().contains("refused"),
@@ -439,9 +499,11 @@ async fn a_real_alertmanager_delivers_through_gemscope() {
     };
     let s = setup(Backend::Sqlite).await;
     let base = s.app.listen().await;
-    let c = s
-        .create("hook", json!({"type": "webhook", "url": secret(&format!("{}/webhook/am?token=hook-token", s.sink))}))
-        .await;
+    let config = ChannelConfig::Webhook {
+        url: secret(&format!("{}/webhook/am?token=hook-token", s.sink)),
+        insecure_tls: false,
+    };
+    let c = s.create("hook", config).await;
     let row = server::db::entities::channel::Entity::find_by_id(c["id"].as_i64().unwrap())
         .one(&s.app.db)
         .await
@@ -492,14 +554,8 @@ async fn a_real_alertmanager_delivers_through_gemscope() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let log = s
-        .app
-        .ok(
-            "/api/channels/deliveries",
-            json!({"channel_id": c["id"]}),
-            Auth::Cookie(&s.alice),
-        )
-        .await;
+    let deliveries = ChannelDeliveries { channel_id: id(&c) };
+    let log = s.app.fun_ok(deliveries, Auth::Cookie(&s.alice)).await;
     assert_eq!(log[0]["ok"], true);
     assert_eq!(log[0]["test"], false);
     assert!(
