@@ -2,30 +2,65 @@
 
 mod common;
 
+use app::api::account::{ChangePassword, CreateToken, CurrentUser, Login};
+use app::api::channels::{CreateChannel, ListChannels, UpdateChannel};
+use app::api::metrics::QueryRange;
+use app::api::templates::{CreateTemplateRule, DeleteTemplateRule, UpdateTemplateRule};
+use app::api::tenancy::{CreateTenant, SetMember};
+use app::api::users::{ListUsers, SetUserPassword};
+use app::model::{
+    ChannelConfig, ChannelInput, ClusterInput, ClusterKind, MetricExpr, QueryTarget, RangeQuery,
+    Role, SecretField, SmtpTls, TemplateRuleInput,
+};
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Value, json};
+use serde_json::Value;
+
+fn new_tenant(name: &str) -> CreateTenant {
+    CreateTenant {
+        name: name.into(),
+        description: String::new(),
+    }
+}
+
+/// An email channel through `host`, signing in as `u` with `password`.
+fn mail(host: &str, from: &str, to: &str, password: SecretField) -> ChannelConfig {
+    ChannelConfig::Email {
+        smtp_host: host.into(),
+        smtp_port: 587,
+        tls: SmtpTls::default(),
+        from: from.into(),
+        to: vec![to.into()],
+        username: "u".into(),
+        password,
+    }
+}
+
+fn channel(name: &str, config: ChannelConfig) -> ChannelInput {
+    ChannelInput {
+        name: name.into(),
+        description: String::new(),
+        send_resolved: true,
+        config,
+    }
+}
 
 /// A tenant `shop-team` with alice as admin and bob as member; returns the tenant id.
 async fn tenant(app: &TestApp, admin: &str) -> i64 {
     app.create_user(admin, "alice", "alice-password").await;
     app.create_user(admin, "bob", "bob-password").await;
     let t = app
-        .ok(
-            "/api/tenants/create",
-            json!({"name": "shop-team", "description": ""}),
-            Auth::Cookie(admin),
-        )
+        .fun_ok(new_tenant("shop-team"), Auth::Cookie(admin))
         .await["id"]
         .as_i64()
-        .unwrap();
-    for (user, role) in [("alice", "admin"), ("bob", "member")] {
-        app.ok(
-            "/api/members/set",
-            json!({"tenant_id": t, "username": user, "role": role}),
-            Auth::Cookie(admin),
-        )
-        .await;
+        .expect("tenant id");
+    for (user, role) in [("alice", Role::Admin), ("bob", Role::Member)] {
+        let set = SetMember {
+            tenant_id: t,
+            username: user.into(),
+            role,
+        };
+        app.fun_ok(set, Auth::Cookie(admin)).await;
     }
     t
 }
@@ -35,11 +70,11 @@ async fn login_limiter_counts_attempts_before_verifying_under_50_concurrent_bad_
     let app = TestApp::start(Backend::Sqlite).await;
     let started = std::time::Instant::now();
     let attempts = (0..50).map(|i| {
-        app.call(
-            "/api/auth/login",
-            json!({"username": "admin", "password": format!("wrong-{i}")}),
-            Auth::None,
-        )
+        let login = Login {
+            username: "admin".into(),
+            password: format!("wrong-{i}"),
+        };
+        app.fun(login, Auth::None)
     });
     let replies = futures_util::future::join_all(attempts).await;
     let verified = replies.iter().filter(|r| r.status == 401).count();
@@ -60,33 +95,28 @@ async fn a_password_change_or_reset_ends_other_sessions_and_revokes_api_tokens()
     app.create_user(&admin, "alice", "alice-password").await;
     let here = app.login("alice", "alice-password").await;
     let elsewhere = app.login("alice", "alice-password").await;
-    let token = app
-        .ok(
-            "/api/tokens/create",
-            json!({"name": "ci", "expires_in_days": null}),
-            Auth::Cookie(&here),
-        )
-        .await["secret"]
+    let create = CreateToken {
+        name: "ci".into(),
+        expires_in_days: None,
+    };
+    let token = app.fun_ok(create, Auth::Cookie(&here)).await["secret"]
         .as_str()
-        .unwrap()
+        .expect("secret")
         .to_string();
-    let me = async |auth: Auth<'_>| app.ok("/api/auth/me", json!({}), auth).await;
+    let me = async |auth: Auth<'_>| app.fun_ok(CurrentUser {}, auth).await;
     assert_eq!(me(Auth::Bearer(&token)).await["username"], "alice");
-    app.ok(
-        "/api/auth/password",
-        json!({"current": "alice-password", "new": "alice-password-2"}),
-        Auth::Cookie(&here),
-    )
-    .await;
+    let change = ChangePassword {
+        current: "alice-password".into(),
+        new: "alice-password-2".into(),
+    };
+    app.fun_ok(change, Auth::Cookie(&here)).await;
     assert_eq!(
         me(Auth::Cookie(&here)).await["username"],
         "alice",
         "the changing session stays"
     );
     assert_eq!(me(Auth::Cookie(&elsewhere)).await, Value::Null);
-    let r = app
-        .call("/api/auth/me", json!({}), Auth::Bearer(&token))
-        .await;
+    let r = app.fun(CurrentUser {}, Auth::Bearer(&token)).await;
     assert!(
         r.status == 401 || r.body == Value::Null,
         "{} {}",
@@ -94,21 +124,15 @@ async fn a_password_change_or_reset_ends_other_sessions_and_revokes_api_tokens()
         r.body
     );
     // An administrator's reset ends every session, the one that changed it too.
-    let alice_id = app
-        .ok("/api/users/list", json!({}), Auth::Cookie(&admin))
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "alice")
-        .unwrap()["id"]
-        .clone();
-    app.ok(
-        "/api/users/set_password",
-        json!({"user_id": alice_id, "password": "alice-password-3"}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let users = app.fun_ok(ListUsers {}, Auth::Cookie(&admin)).await;
+    let alice_id = common::find_in(&users, "", "username", "alice")["id"]
+        .as_i64()
+        .expect("user id");
+    let reset = SetUserPassword {
+        user_id: alice_id,
+        password: "alice-password-3".into(),
+    };
+    app.fun_ok(reset, Auth::Cookie(&admin)).await;
     assert_eq!(me(Auth::Cookie(&here)).await, Value::Null);
     app.cleanup().await;
 }
@@ -120,17 +144,23 @@ async fn queries_are_limited_per_user_with_retry_after() {
     let cluster = app
         .standalone_cluster(&admin, "local", "http://127.0.0.1:9")
         .await;
-    let query = json!({"query": {"target": {"cluster": cluster}, "query": {"expr": "up"}, "start": 0, "end": 600}});
+    let query = RangeQuery {
+        target: QueryTarget::Cluster(cluster),
+        query: MetricExpr {
+            expr: "up".into(),
+            ..Default::default()
+        },
+        start: 0,
+        end: 600,
+        step: None,
+    };
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for _ in 0..5 {
-        let r = app
-            .call(
-                "/api/metrics/query_range",
-                query.clone(),
-                Auth::Cookie(&admin),
-            )
-            .await;
+        let range = QueryRange {
+            query: query.clone(),
+        };
+        let r = app.fun(range, Auth::Cookie(&admin)).await;
         if r.status == 429 {
             retry_after = r.headers.get("retry-after").cloned();
         }
@@ -186,10 +216,7 @@ async fn security_headers_on_every_answer_and_metrics_behind_a_token() {
         html.matches(&format!("nonce=\"{nonce}\"")).count() >= scripts,
         "{html}"
     );
-    for r in [
-        &page,
-        &app.call("/api/auth/me", json!({}), Auth::None).await,
-    ] {
+    for r in [&page, &app.fun(CurrentUser {}, Auth::None).await] {
         assert_eq!(r.headers["x-content-type-options"], "nosniff");
         assert_eq!(r.headers["referrer-policy"], "same-origin");
         assert_eq!(r.headers["x-frame-options"], "DENY");
@@ -213,22 +240,23 @@ async fn system_channels_show_members_only_their_name_and_kind() {
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     let t = tenant(&app, &admin).await;
-    app.ok(
-        "/api/channels/create",
-        json!({"tenant_id": null, "channel": {"name": "oncall-mail", "config": {"type": "email",
-            "smtp_host": "mail.corp.internal", "smtp_port": 587, "from": "alerts@corp.example",
-            "to": ["oncall@corp.example"], "username": "svc", "password": {"value": "pw"}}}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let mut config = mail(
+        "mail.corp.internal",
+        "alerts@corp.example",
+        "oncall@corp.example",
+        SecretField::new("pw"),
+    );
+    if let ChannelConfig::Email { username, .. } = &mut config {
+        *username = "svc".into();
+    }
+    let create = CreateChannel {
+        tenant_id: None,
+        channel: channel("oncall-mail", config),
+    };
+    app.fun_ok(create, Auth::Cookie(&admin)).await;
     let bob = app.login("bob", "bob-password").await;
-    let list = app
-        .ok(
-            "/api/channels/list",
-            json!({"tenant_id": t}),
-            Auth::Cookie(&bob),
-        )
-        .await;
+    let list = ListChannels { tenant_id: Some(t) };
+    let list = app.fun_ok(list, Auth::Cookie(&bob)).await;
     let text = list.to_string();
     let mail = common::find_in(&list, "", "name", "oncall-mail");
     assert_eq!(mail["config"]["type"], "email");
@@ -241,13 +269,8 @@ async fn system_channels_show_members_only_their_name_and_kind() {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
     // The system administrator still sees the settings to edit them.
-    let all = app
-        .ok(
-            "/api/channels/list",
-            json!({"tenant_id": t}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let all = ListChannels { tenant_id: Some(t) };
+    let all = app.fun_ok(all, Auth::Cookie(&admin)).await;
     assert!(all.to_string().contains("mail.corp.internal"));
     app.cleanup().await;
 }
@@ -259,41 +282,35 @@ async fn template_audit_rows_take_the_tenant_from_the_stored_owner() {
     server::templates::seed(&app.db).await.unwrap();
     let admin = app.login("admin", ADMIN_PW).await;
     let a = tenant(&app, &admin).await;
-    let other = app
-        .ok(
-            "/api/tenants/create",
-            json!({"name": "other", "description": ""}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
+    let other = app.fun_ok(new_tenant("other"), Auth::Cookie(&admin)).await["id"]
         .as_i64()
-        .unwrap();
+        .expect("tenant id");
     let alice = app.login("alice", "alice-password").await;
     let container = app
         .template_resource(&alice, a, "containers", "container")
-        .await;
-    let rule = |tenant: i64| json!({"resource_id": container, "name": "queueDepth", "expr": "sum(q) by (pod)", "labels": ["pod"], "tenant_id": tenant});
-    let id = app
-        .ok(
-            "/api/templates/rules/create",
-            json!({"rule": rule(a)}),
-            Auth::Cookie(&alice),
-        )
-        .await["id"]
-        .clone();
+        .await
+        .as_i64()
+        .expect("resource id");
+    let rule = |tenant: i64| TemplateRuleInput {
+        resource_id: container,
+        name: "queueDepth".into(),
+        expr: "sum(q) by (pod)".into(),
+        labels: vec!["pod".into()],
+        tenant_id: Some(tenant),
+        ..Default::default()
+    };
+    let create = CreateTemplateRule { rule: rule(a) };
+    let rule_id = app.fun_ok(create, Auth::Cookie(&alice)).await["id"]
+        .as_i64()
+        .expect("rule id");
     // The body names another tenant; the audit row names the rule's owner.
-    app.call(
-        "/api/templates/rules/update",
-        json!({"rule_id": id, "rule": rule(other)}),
-        Auth::Cookie(&alice),
-    )
-    .await;
-    app.ok(
-        "/api/templates/rules/delete",
-        json!({"rule_id": id}),
-        Auth::Cookie(&alice),
-    )
-    .await;
+    let update = UpdateTemplateRule {
+        rule_id,
+        rule: rule(other),
+    };
+    app.fun(update, Auth::Cookie(&alice)).await;
+    app.fun_ok(DeleteTemplateRule { rule_id }, Auth::Cookie(&alice))
+        .await;
     let rows = audit_log::Entity::find()
         .filter(audit_log::Column::Action.starts_with("template.rule."))
         .order_by_asc(audit_log::Column::Id)
@@ -320,13 +337,14 @@ async fn kubeconfigs_that_run_commands_or_read_files_are_refused() {
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     let kubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n      args: [\"-c\", \"touch /tmp/pwned\"]\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
-    let r = app
-        .call(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "evil", "kind": "kubernetes", "kubeconfig": kubeconfig, "settings": {}}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let cluster = ClusterInput {
+        name: "evil".into(),
+        kind: ClusterKind::Kubernetes,
+        kubeconfig: Some(kubeconfig.into()),
+        ..Default::default()
+    };
+    let create = app::api::clusters::CreateCluster { cluster };
+    let r = app.fun(create, Auth::Cookie(&admin)).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["field"], "kubeconfig");
     assert!(
@@ -346,39 +364,34 @@ async fn a_kept_smtp_password_does_not_follow_a_changed_host() {
     let admin = app.login("admin", ADMIN_PW).await;
     let t = tenant(&app, &admin).await;
     let alice = app.login("alice", "alice-password").await;
-    let config = |host: &str, password: Value| {
-        json!({"type": "email", "smtp_host": host, "smtp_port": 587,
-        "from": "a@shop.example", "to": ["b@shop.example"], "username": "u", "password": password})
+    let config = |host: &str, password: SecretField| {
+        channel(
+            "mail",
+            mail(host, "a@shop.example", "b@shop.example", password),
+        )
     };
-    let id = app
-        .ok(
-            "/api/channels/create",
-            json!({"tenant_id": t, "channel": {"name": "mail", "config": config("smtp.shop.example", json!({"value": "pw"}))}}),
-            Auth::Cookie(&alice),
-        )
-        .await["id"]
-        .clone();
-    let update = |host: &str, password: Value| json!({"channel_id": id, "channel": {"name": "mail", "config": config(host, password)}});
+    let create = CreateChannel {
+        tenant_id: Some(t),
+        channel: config("smtp.shop.example", SecretField::new("pw")),
+    };
+    let channel_id = app.fun_ok(create, Auth::Cookie(&alice)).await["id"]
+        .as_i64()
+        .expect("channel id");
+    let update = |host: &str, password: SecretField| UpdateChannel {
+        channel_id,
+        channel: config(host, password),
+    };
+    // Kept (no value) while the host changes: refused.
+    let kept = SecretField::default;
     let r = app
-        .call(
-            "/api/channels/update",
-            update("evil.example.net", json!({})),
-            Auth::Cookie(&alice),
-        )
+        .fun(update("evil.example.net", kept()), Auth::Cookie(&alice))
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["field"], "config.password");
-    app.ok(
-        "/api/channels/update",
-        update("smtp.shop.example", json!({})),
-        Auth::Cookie(&alice),
-    )
-    .await;
-    app.ok(
-        "/api/channels/update",
-        update("smtp2.shop.example", json!({"value": "pw2"})),
-        Auth::Cookie(&alice),
-    )
-    .await;
+    app.fun_ok(update("smtp.shop.example", kept()), Auth::Cookie(&alice))
+        .await;
+    let new = SecretField::new("pw2");
+    app.fun_ok(update("smtp2.shop.example", new), Auth::Cookie(&alice))
+        .await;
     app.cleanup().await;
 }
