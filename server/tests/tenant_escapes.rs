@@ -6,8 +6,19 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
+use app::api::alert_rules::{
+    AddToBlacklist, AlertRuleBacktest, AlertRuleFiresNow, CreateAlertRule, RemoveFromBlacklist,
+    RotateChannelToken, RotateHistoryTokens,
+};
+use app::api::tenancy::{CreateEnvironment, DeleteEnvironment, SetMember};
+use app::model::{
+    AlertLevel, AlertRuleInput, AlertType, ClusterSettings, NewEnvironment, PromqlGenerator, Role,
+    RuleReceiver, RuleScope, TemplateKey,
+};
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, TestApp};
+use common::{ADMIN_PW, Auth, Backend, TestApp, standalone};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, Expr};
 use promql_parser::util::{ExprVisitor, walk_expr};
@@ -39,23 +50,21 @@ async fn tenant(backend: Backend, prometheus_url: &str) -> Tenant {
     let env = app
         .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")
         .await;
-    app.ok(
-        "/api/members/set",
-        json!({"tenant_id": env.tenant, "username": "victor", "role": "viewer"}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let set = SetMember {
+        tenant_id: env.tenant,
+        username: "victor".into(),
+        role: Role::Viewer,
+    };
+    app.fun_ok(set, Auth::Cookie(&admin)).await;
     let alice = app.login("alice", "alice-password").await;
     let victor = app.login("victor", "victor-password").await;
-    let channel = app
-        .ok(
-            "/api/channels/create",
-            json!({"tenant_id": env.tenant, "channel": {"name": "hook", "config": {"type": "webhook", "url": {"value": "http://127.0.0.1:9/hook"}}}}),
-            Auth::Cookie(&alice),
-        )
-        .await["id"]
+    let create = app::api::channels::CreateChannel {
+        tenant_id: Some(env.tenant),
+        channel: common::rules::webhook("http://127.0.0.1:9/hook"),
+    };
+    let channel = app.fun_ok(create, Auth::Cookie(&alice)).await["id"]
         .as_i64()
-        .unwrap();
+        .expect("channel id");
     Tenant {
         app,
         admin,
@@ -69,26 +78,51 @@ async fn tenant(backend: Backend, prometheus_url: &str) -> Tenant {
     }
 }
 
-fn scope(env: i64) -> Value {
-    json!({"kind": "environment", "id": env})
+fn scope(env: i64) -> RuleScope {
+    RuleScope::Environment(env)
+}
+
+fn receivers(channel: i64) -> Vec<RuleReceiver> {
+    vec![RuleReceiver {
+        channel_id: channel,
+        interval: "1h".into(),
+    }]
 }
 
 /// A rule on the CPU template with `threshold`, or a raw rule with `expr`.
-fn templated(channel: i64, threshold: &str) -> Value {
-    json!({
-        "name": "cpu", "alertType": "monitor", "for": "0s",
-        "promqlGenerator": {"scope": "containers", "resource": "container", "rule": "cpuUsagePercent", "unit": "percent-0-100"},
-        "alertLevels": [{"compareOp": ">", "compareValue": threshold, "severity": "error"}],
-        "receivers": [{"alertChannelID": channel, "interval": "1h"}],
-    })
+fn templated(channel: i64, threshold: &str) -> AlertRuleInput {
+    AlertRuleInput {
+        name: "cpu".into(),
+        alert_type: AlertType::Monitor,
+        for_: "0s".into(),
+        promql_generator: Some(PromqlGenerator {
+            key: TemplateKey::new("containers", "container", "cpuUsagePercent"),
+            unit: "percent-0-100".into(),
+            ..Default::default()
+        }),
+        alert_levels: vec![AlertLevel {
+            compare_op: ">".into(),
+            compare_value: threshold.into(),
+            ..Default::default()
+        }],
+        receivers: receivers(channel),
+        is_open: true,
+        ..Default::default()
+    }
 }
 
-fn raw(channel: i64, expr: &str, message: &str) -> Value {
-    json!({
-        "name": "raw", "alertType": "monitor", "for": "0s", "expr": expr, "message": message,
-        "alertLevels": [{"severity": "error"}],
-        "receivers": [{"alertChannelID": channel, "interval": "1h"}],
-    })
+fn raw(channel: i64, expr: &str, message: &str) -> AlertRuleInput {
+    AlertRuleInput {
+        name: "raw".into(),
+        alert_type: AlertType::Monitor,
+        for_: "0s".into(),
+        expr: expr.into(),
+        message: message.into(),
+        alert_levels: vec![AlertLevel::default()],
+        receivers: receivers(channel),
+        is_open: true,
+        ..Default::default()
+    }
 }
 
 /// Selectors of a query Prometheus ran that do not select exactly `namespace="shop"`.
@@ -150,24 +184,30 @@ async fn a_viewer_cannot_read_other_namespaces_through_fires_now_or_backtest() {
         r#"cpu{namespace="shop"} unless {__name__=~".+"}"#,
         r#"cpu{namespace="shop"} > 0"#,
     ];
-    let mut bodies: Vec<Value> = thresholds.iter().map(|v| templated(t.channel, v)).collect();
-    bodies.extend(exprs.iter().map(|e| raw(t.channel, e, "")));
+    let mut rules: Vec<AlertRuleInput> =
+        thresholds.iter().map(|v| templated(t.channel, v)).collect();
+    rules.extend(exprs.iter().map(|e| raw(t.channel, e, "")));
     let (mut tried, mut refused, mut answered) = (0, 0, 0);
-    for rule in &bodies {
-        for (path, extra) in [
-            ("/api/alert-rules/fires-now", json!({})),
-            ("/api/alert-rules/backtest", json!({"range_secs": 600})),
+    for rule in &rules {
+        let fires = AlertRuleFiresNow {
+            scope: scope(t.env),
+            rule: rule.clone(),
+        };
+        let backtest = AlertRuleBacktest {
+            scope: scope(t.env),
+            rule: rule.clone(),
+            range_secs: 600,
+        };
+        let victor = || Auth::Cookie(&t.victor);
+        for (what, r) in [
+            ("fires-now", t.app.fun(fires, victor()).await),
+            ("backtest", t.app.fun(backtest, victor()).await),
         ] {
-            let mut body = json!({"scope": scope(t.env), "rule": rule});
-            if let Some(o) = extra.as_object() {
-                body.as_object_mut().unwrap().extend(o.clone());
-            }
-            let r = t.app.call(path, body, Auth::Cookie(&t.victor)).await;
             tried += 1;
             match r.status {
                 422 => refused += 1,
                 200 => answered += 1,
-                s => panic!("{path} {rule}: {s} {}", r.body),
+                s => panic!("{what} {rule:?}: {s} {}", r.body),
             }
         }
     }
@@ -209,26 +249,20 @@ async fn messages_with_template_actions_are_refused() {
         "{{ $labels.pod | title }}",
     ];
     for message in refused {
-        let r = t
-            .app
-            .call(
-                "/api/alert-rules/fires-now",
-                json!({"scope": scope(t.env), "rule": raw(t.channel, r#"up{namespace="shop"} > 0"#, message)}),
-                Auth::Cookie(&t.alice),
-            )
-            .await;
+        let fires = AlertRuleFiresNow {
+            scope: scope(t.env),
+            rule: raw(t.channel, r#"up{namespace="shop"} > 0"#, message),
+        };
+        let r = t.app.fun(fires, Auth::Cookie(&t.alice)).await;
         assert_eq!(r.status, 422, "{message}: {}", r.body);
         assert_eq!(r.body["field"], "message", "{message}");
     }
     for message in ["{{ $labels.pod }} is down", "{{ $value | humanize }}"] {
-        let r = t
-            .app
-            .call(
-                "/api/alert-rules/fires-now",
-                json!({"scope": scope(t.env), "rule": raw(t.channel, r#"up{namespace="shop"} > 0"#, message)}),
-                Auth::Cookie(&t.alice),
-            )
-            .await;
+        let fires = AlertRuleFiresNow {
+            scope: scope(t.env),
+            rule: raw(t.channel, r#"up{namespace="shop"} > 0"#, message),
+        };
+        let r = t.app.fun(fires, Auth::Cookie(&t.alice)).await;
         // Checked and sent on (the cluster's Prometheus is not there): not refused.
         assert_ne!(r.status, 422, "{message}: {}", r.body);
     }
@@ -242,7 +276,16 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
         .app
         .standalone_cluster(&t.admin, "other", "http://127.0.0.1:9")
         .await;
-    let make = |ns: &str, name: &str| json!({"tenant_id": t.tenant, "project_id": t.project, "environment": {"name": name, "cluster_id": cluster, "namespace": ns, "description": ""}});
+    let make = |ns: &str, name: &str| CreateEnvironment {
+        tenant_id: t.tenant,
+        project_id: t.project,
+        environment: NewEnvironment {
+            name: name.into(),
+            cluster_id: cluster,
+            namespace: ns.into(),
+            description: String::new(),
+        },
+    };
     for ns in [
         "kubegems-monitoring",
         "kubegems-logging",
@@ -250,22 +293,14 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
         "kube-public",
         "kube-node-lease",
     ] {
-        let r = t
-            .app
-            .call(
-                "/api/environments/create",
-                make(ns, "x"),
-                Auth::Cookie(&t.alice),
-            )
-            .await;
+        let r = t.app.fun(make(ns, "x"), Auth::Cookie(&t.alice)).await;
         assert_eq!(r.status, 422, "{ns}: {}", r.body);
         assert_eq!(r.body["field"], "namespace", "{ns}");
     }
     // A system administrator may, on purpose, and is told what it means.
     let made = t
         .app
-        .ok(
-            "/api/environments/create",
+        .fun_ok(
             make("kubegems-monitoring", "platform"),
             Auth::Cookie(&t.admin),
         )
@@ -278,14 +313,11 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
         "{made}"
     );
     // System rules own that namespace: no environment's rule can take a system rule's name.
-    let r = t
-        .app
-        .call(
-            "/api/alert-rules/create",
-            json!({"scope": scope(made["id"].as_i64().unwrap()), "rule": raw(t.channel, r#"up{namespace="kubegems-monitoring"} > 0"#, "")}),
-            Auth::Cookie(&t.admin),
-        )
-        .await;
+    let create = CreateAlertRule {
+        scope: scope(made["id"].as_i64().expect("environment id")),
+        rule: raw(t.channel, r#"up{namespace="kubegems-monitoring"} > 0"#, ""),
+    };
+    let r = t.app.fun(create, Auth::Cookie(&t.admin)).await;
     assert_eq!(
         (r.status, r.body["field"].as_str()),
         (409, Some("namespace")),
@@ -294,11 +326,7 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
     );
     let fine = t
         .app
-        .ok(
-            "/api/environments/create",
-            make("shop-two", "two"),
-            Auth::Cookie(&t.alice),
-        )
+        .fun_ok(make("shop-two", "two"), Auth::Cookie(&t.alice))
         .await;
     assert!(fine.get("warning").is_none(), "{fine}");
     t.app.cleanup().await;
@@ -314,21 +342,24 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     app.create_user(&admin, "alice", "alice-password").await;
+    let settings = ClusterSettings {
+        prometheus_url: stack.prometheus_url.clone(),
+        alertmanager_url: stack.alertmanager_url.clone(),
+        ..Default::default()
+    };
     let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "local", "kind": "standalone", "settings": {
-                "prometheus_url": stack.prometheus_url, "alertmanager_url": stack.alertmanager_url}}}),
-            Auth::Cookie(&admin),
-        )
+        .create_cluster(&admin, standalone("local", settings))
         .await["id"]
         .as_i64()
-        .unwrap();
+        .expect("cluster id");
     let env = app
         .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")
         .await;
     let alice = app.login("alice", "alice-password").await;
-    let delete = json!({"tenant_id": env.tenant, "environment_id": env.environment});
+    let delete = || DeleteEnvironment {
+        tenant_id: env.tenant,
+        environment_id: env.environment,
+    };
 
     let board = dashboard::ActiveModel {
         environment_id: Set(env.environment),
@@ -348,18 +379,12 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
     .insert(&app.db)
     .await
     .unwrap();
-    let r = app
-        .call(
-            "/api/environments/delete",
-            delete.clone(),
-            Auth::Cookie(&alice),
-        )
-        .await;
+    let r = app.fun(delete(), Auth::Cookie(&alice)).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(
         r.body["message"]
             .as_str()
-            .unwrap()
+            .unwrap_or_default()
             .contains("1 dashboard(s) (orders)"),
         "{}",
         r.body
@@ -370,35 +395,28 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
         .unwrap();
 
     // A blacklist silence would silence whoever binds the namespace next.
-    let entry = app
-        .ok(
-            "/api/blacklist/add",
-            json!({"scope": scope(env.environment), "labels": {"gems_namespace": "shop", "gems_alertname": "x"}}),
-            Auth::Cookie(&alice),
-        )
-        .await;
-    let r = app
-        .call(
-            "/api/environments/delete",
-            delete.clone(),
-            Auth::Cookie(&alice),
-        )
-        .await;
+    let add = AddToBlacklist {
+        scope: scope(env.environment),
+        labels: BTreeMap::from([
+            ("gems_namespace".to_string(), "shop".to_string()),
+            ("gems_alertname".to_string(), "x".to_string()),
+        ]),
+    };
+    let entry = app.fun_ok(add, Auth::Cookie(&alice)).await;
+    let r = app.fun(delete(), Auth::Cookie(&alice)).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(
         r.body["message"].as_str().unwrap().contains("blacklist"),
         "{}",
         r.body
     );
-    app.ok(
-        "/api/blacklist/remove",
-        json!({"scope": scope(env.environment), "id": entry["id"]}),
-        Auth::Cookie(&alice),
-    )
-    .await;
+    let remove = RemoveFromBlacklist {
+        scope: scope(env.environment),
+        id: entry["id"].as_str().expect("entry id").into(),
+    };
+    app.fun_ok(remove, Auth::Cookie(&alice)).await;
 
-    app.ok("/api/environments/delete", delete, Auth::Cookie(&alice))
-        .await;
+    app.fun_ok(delete(), Auth::Cookie(&alice)).await;
     assert!(
         environment::Entity::find_by_id(env.environment)
             .one(&app.db)
@@ -495,23 +513,12 @@ async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retire
     }
 
     // Rotation: only system administrators; afterwards the old token no longer works.
-    let r = t
-        .app
-        .call(
-            "/api/clusters/rotate_history_tokens",
-            json!({"cluster_id": cluster}),
-            Auth::Cookie(&t.alice),
-        )
-        .await;
+    let rotate = || RotateHistoryTokens {
+        cluster_id: cluster,
+    };
+    let r = t.app.fun(rotate(), Auth::Cookie(&t.alice)).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let done = t
-        .app
-        .ok(
-            "/api/clusters/rotate_history_tokens",
-            json!({"cluster_id": cluster}),
-            Auth::Cookie(&t.admin),
-        )
-        .await;
+    let done = t.app.fun_ok(rotate(), Auth::Cookie(&t.admin)).await;
     assert_eq!(
         (
             done["version"].as_i64(),
@@ -531,14 +538,10 @@ async fn a_namespace_history_token_posts_only_that_namespace_and_rotation_retire
         .unwrap()
         .unwrap();
     let old = t.app.state.notifier.notify_url("", &channel);
-    let done = t
-        .app
-        .ok(
-            "/api/channels/rotate_token",
-            json!({"channel_id": t.channel}),
-            Auth::Cookie(&t.admin),
-        )
-        .await;
+    let rotate = RotateChannelToken {
+        channel_id: t.channel,
+    };
+    let done = t.app.fun_ok(rotate, Auth::Cookie(&t.admin)).await;
     assert_eq!(done["version"].as_i64(), Some(2), "{done}");
     assert_eq!(post(&old, &[("Mine", "shop")]).await.0, 401);
     t.app.cleanup().await;
