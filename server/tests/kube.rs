@@ -6,8 +6,19 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use app::api::clusters::{ListClusters, UpdateCluster};
+use app::model::{ClusterInput, ClusterKind};
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp, find_in};
+
+/// The Kubernetes cluster `prod`, without credentials.
+fn prod() -> ClusterInput {
+    ClusterInput {
+        name: "prod".into(),
+        kind: ClusterKind::Kubernetes,
+        ..Default::default()
+    }
+}
 use serde_json::{Value, json};
 use server::clusters::kube::crds::{self, Crd, Object};
 use testkit::kube::catalog::Catalog;
@@ -38,13 +49,11 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
 
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
-    let created = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "prod", "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let cluster = ClusterInput {
+        kubeconfig: Some(kubeconfig(addr, TOKEN)),
+        ..prod()
+    };
+    let created = app.create_cluster(&admin, cluster).await;
     assert_eq!(created["has_kubeconfig"], true);
     assert!(
         created.get("kubeconfig").is_none(),
@@ -198,13 +207,14 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     );
 
     // A wrong token: the API server's 401 is what the user sees.
-    let wrong = app
-        .ok(
-            "/api/clusters/update",
-            json!({"cluster_id": id, "cluster": {"name": "prod", "kind": "kubernetes", "bearer_token": "nope"}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let update = |bearer_token: &str| UpdateCluster {
+        cluster_id: id,
+        cluster: ClusterInput {
+            bearer_token: Some(bearer_token.into()),
+            ..prod()
+        },
+    };
+    let wrong = app.fun_ok(update("nope"), Auth::Cookie(&admin)).await;
     assert_eq!(wrong["has_bearer_token"], true);
     let denied = app.test_cluster(id, &admin).await;
     assert_eq!(denied["reachable"], false);
@@ -217,12 +227,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     );
 
     // The API server goes away: unreachable, with the connection error.
-    app.ok(
-        "/api/clusters/update",
-        json!({"cluster_id": id, "cluster": {"name": "prod", "kind": "kubernetes", "bearer_token": ""}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    app.fun_ok(update(""), Auth::Cookie(&admin)).await;
     assert!(fake.request_count() > 0);
     task.abort();
     let _ = task.await;
@@ -423,9 +428,7 @@ async fn in_cluster_mode_registers_local_and_reports_a_missing_service_account()
         .await
         .unwrap();
     let admin = app.login("admin", ADMIN_PW).await;
-    let list = app
-        .ok("/api/clusters/list", json!({}), Auth::Cookie(&admin))
-        .await;
+    let list = app.fun_ok(ListClusters {}, Auth::Cookie(&admin)).await;
     let local: Vec<&Value> = list
         .as_array()
         .unwrap()

@@ -9,6 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use app::api::jobs::ListDrift;
 use app::domain::rule_objects::ObjectRef;
 use app::model::JobKind;
 use common::fake_backend::{FakeCluster, FakeConnector};
@@ -117,9 +118,7 @@ async fn objects_prepare_writes_are_never_orphans_and_survive_repair_all() {
     }
 
     run_job(&app, JobKind::AlertConfigCheck).await;
-    let report = app
-        .ok("/api/drift/list", json!({}), Auth::Cookie(&admin))
-        .await;
+    let report = app.fun_ok(ListDrift {}, Auth::Cookie(&admin)).await;
     assert_eq!(report[0]["orphans"], json!([]), "{report}");
     repair_all(&app, &admin, cluster).await;
     for path in prepared {
@@ -140,17 +139,16 @@ async fn memory_world(alertmanager: &str) -> (TestApp, String, i64, i64, Arc<Fak
     let app = TestApp::start_on(Backend::Sqlite, Arc::new(FakeConnector(fake.clone()))).await;
     let admin = app.login("admin", ADMIN_PW).await;
     // The Prometheus URL is stored; nothing answers there, so the sanity query only warns.
-    let settings =
-        json!({"prometheus_url": "http://127.0.0.1:1", "alertmanager_url": alertmanager});
+    let settings = app::model::ClusterSettings {
+        prometheus_url: "http://127.0.0.1:1".into(),
+        alertmanager_url: alertmanager.into(),
+        ..Default::default()
+    };
     let cluster = app
-        .ok(
-            "/api/clusters/create",
-            json!({"cluster": {"name": "mem", "kind": "standalone", "settings": settings}}),
-            Auth::Cookie(&admin),
-        )
+        .create_cluster(&admin, common::standalone("mem", settings))
         .await["id"]
         .as_i64()
-        .unwrap();
+        .expect("cluster id");
     let env = app
         .environment(&admin, "shop-team", ("admin", "admin"), cluster, "shop")
         .await;
@@ -236,9 +234,7 @@ async fn an_object_no_rule_owns_is_an_orphan_and_repair_removes_it() {
     fake.set(ghost.clone(), body);
 
     run_job(&app, JobKind::AlertConfigCheck).await;
-    let report = app
-        .ok("/api/drift/list", json!({}), Auth::Cookie(&admin))
-        .await;
+    let report = app.fun_ok(ListDrift {}, Auth::Cookie(&admin)).await;
     let orphans = &report[0]["orphans"];
     assert_eq!(orphans.as_array().map(Vec::len), Some(1), "{report}");
     assert_eq!(orphans[0]["name"], "ghost");
@@ -258,16 +254,24 @@ async fn a_write_the_cluster_refuses_leaves_no_rule_behind() {
     let env = rule_row(&app, "queue-deep").await.environment_id.unwrap();
     let before = fake.names();
     fake.refuse_writes.store(true, Ordering::SeqCst);
-    let r = app
-        .call(
-            "/api/alert-rules/create",
-            json!({"scope": {"kind": "environment", "id": env}, "rule": {
-                "name": "refused", "alertType": "monitor", "expr": EXPR, "for": "1m",
-                "alertLevels": [{"severity": "error"}],
-                "receivers": [{"alertChannelID": channel, "interval": "1h"}]}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let rule = app::model::AlertRuleInput {
+        name: "refused".into(),
+        alert_type: app::model::AlertType::Monitor,
+        expr: EXPR.into(),
+        for_: "1m".into(),
+        alert_levels: vec![Default::default()],
+        receivers: vec![app::model::RuleReceiver {
+            channel_id: channel,
+            interval: "1h".into(),
+        }],
+        is_open: true,
+        ..Default::default()
+    };
+    let create = app::api::alert_rules::CreateAlertRule {
+        scope: app::model::RuleScope::Environment(env),
+        rule,
+    };
+    let r = app.fun(create, Auth::Cookie(&admin)).await;
     assert_eq!(r.status, 502, "{}", r.body);
     assert!(
         r.body

@@ -94,9 +94,7 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     assert!(diff.contains("(Gemscope database)"), "{diff}");
 
     // The report, as the drift page reads it; other users may not.
-    let report = app
-        .ok("/api/drift/list", json!({}), Auth::Cookie(&admin))
-        .await;
+    let report = app.fun_ok(ListDrift {}, Auth::Cookie(&admin)).await;
     let prod = &report[0];
     assert_eq!(prod["cluster"], "prod");
     assert_eq!(prod["rules"][0]["name"], "queue-deep");
@@ -105,17 +103,10 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     let orphan_id = prod["orphans"][0]["id"].as_i64().unwrap();
     app.create_user(&admin, "eve", "eve-password-1").await;
     let eve = app.login("eve", "eve-password-1").await;
-    let r = app
-        .call("/api/drift/list", json!({}), Auth::Cookie(&eve))
-        .await;
+    let r = app.fun(ListDrift {}, Auth::Cookie(&eve)).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let r = app
-        .call(
-            "/api/drift/repair",
-            json!({"target": {"kind": "orphan", "id": orphan_id}}),
-            Auth::Cookie(&eve),
-        )
-        .await;
+    let target = RepairTarget::Orphan(orphan_id);
+    let r = app.fun(RepairDrift { target }, Auth::Cookie(&eve)).await;
     assert_eq!(r.status, 403, "{}", r.body);
 
     // Repair: the rule is written again from the database, the orphan deleted; both audited.
@@ -150,22 +141,19 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
     let repaired = common::fake_kube::get(&base, secret_path).await.unwrap();
     assert_eq!(repaired["data"], original["data"]);
 
-    app.ok(
-        "/api/drift/repair",
-        json!({"target": {"kind": "orphan", "id": orphan_id}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let target = RepairTarget::Orphan(orphan_id);
+    app.fun_ok(RepairDrift { target }, Auth::Cookie(&admin))
+        .await;
     let ghost = "/apis/monitoring.coreos.com/v1/namespaces/shop/prometheusrules/ghost";
     assert!(common::fake_kube::get(&base, ghost).await.is_none());
     assert_eq!(rule_orphan::Entity::find().count(&app.db).await.unwrap(), 0);
-    let audit = app
-        .ok(
-            "/api/audit/list",
-            json!({"filter": {"action": "drift.repair"}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let repairs = app::api::audit::ListAudit {
+        filter: app::model::AuditFilter {
+            action: Some("drift.repair".into()),
+            ..Default::default()
+        },
+    };
+    let audit = app.fun_ok(repairs, Auth::Cookie(&admin)).await;
     let audit = audit.as_array().unwrap();
     let outcome = |a: &Value| {
         (
@@ -204,12 +192,14 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         matches!(err, server::jobs::error::JobError::NotReady(m) if m.contains("no system-wide alert channel")),
         "{err}"
     );
-    app.ok(
-        "/api/channels/create",
-        json!({"tenant_id": null, "channel": {"name": "ops", "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/ops"}}}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let create = app::api::channels::CreateChannel {
+        tenant_id: None,
+        channel: app::model::ChannelInput {
+            name: "ops".into(),
+            ..common::rules::webhook("https://hooks.example.com/ops")
+        },
+    };
+    app.fun_ok(create, Auth::Cookie(&admin)).await;
     let system = || async {
         alert_rule::Entity::find()
             .filter(alert_rule::Column::Namespace.eq("kubegems-monitoring"))
@@ -238,12 +228,11 @@ async fn drift_is_found_and_repaired_orphans_removed_system_rules_kept_once() {
         .unwrap()
         .unwrap()
         .name;
-    app.ok(
-        "/api/alert-rules/delete",
-        json!({"scope": {"kind": "system", "id": cluster}, "name": victim}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    let delete = app::api::alert_rules::DeleteAlertRule {
+        scope: RuleScope::System(cluster),
+        name: victim.clone(),
+    };
+    app.fun_ok(delete, Auth::Cookie(&admin)).await;
     assert_eq!(system().await, first.changed - 1);
     let third = run_job(&app, JobKind::SystemAlertRules).await;
     assert_eq!(third.changed, 1, "{third:?}");

@@ -16,13 +16,10 @@ async fn logging_rules_are_checked_and_synced_against_loki() {
     let base = app.listen().await;
     let admin = app.login("admin", ADMIN_PW).await;
     let loki_rules = rules.path().join("fake").display().to_string();
-    let cluster = standalone(
-        &app,
-        &admin,
-        &stack,
-        &base,
-        json!({"loki_url": loki_url, "loki_rules_dir": loki_rules}),
-    )
+    let cluster = standalone(&app, &admin, &stack, &base, |s| {
+        s.loki_url = loki_url.clone();
+        s.loki_rules_dir = loki_rules;
+    })
     .await;
     let env = app
         .environment(&admin, "logs-team", ("admin", "admin"), cluster, "demo")

@@ -14,13 +14,9 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
     let d = stack.dir.path().to_path_buf();
     let d = d.as_path();
     let loki_rules = d.join("loki").display().to_string();
-    let cluster = standalone(
-        &app,
-        &admin,
-        &stack,
-        &base,
-        json!({"loki_rules_dir": loki_rules}),
-    )
+    let cluster = standalone(&app, &admin, &stack, &base, |s| {
+        s.loki_rules_dir = loki_rules
+    })
     .await;
     let env = app
         .environment(&admin, "jobs-team", ("admin", "admin"), cluster, "jobs")
@@ -181,13 +177,8 @@ async fn state_sync_and_standalone_drift_on_the_real_prometheus() {
         ("late-logs", "late", "1"),
     )
     .await;
-    let r = app
-        .call(
-            "/api/drift/repair",
-            json!({"target": {"kind": "orphan", "id": late.id}}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+    let target = RepairTarget::Orphan(late.id);
+    let r = app.fun(RepairDrift { target }, Auth::Cookie(&admin)).await;
     assert_eq!(r.status, 409, "{}", r.body);
     let kept = std::fs::read_to_string(&loki_path).unwrap();
     assert!(
