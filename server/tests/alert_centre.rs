@@ -4,7 +4,12 @@
 
 mod common;
 
-use common::{ADMIN_PW, Auth, TestApp};
+use app::api::alerts::{
+    AlertOverview, EpisodeNotifications, ListMessages, MarkMessagesRead, RuleEpisodes,
+    SearchHistory, UnreadMessages,
+};
+use app::model::{EpisodeFilter, HistorySearch, OverviewQuery, RuleScope};
+use common::{ADMIN_PW, Auth, Reply, TestApp};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
 use server::db::entities::{alert_instance, alert_label, alert_notification, inbox_item};
@@ -67,7 +72,12 @@ async fn world(backend: common::Backend) -> World {
     }
 }
 
+/// When the episodes start: 10:00 and 11:00 UTC on 25 November 2026.
+const A: i64 = 1_795_600_800;
+const B: i64 = 1_795_604_400;
+
 impl World {
+    /// Posts to the history receiver (Alertmanager's webhook, not a server function).
     async fn send(&self, alerts: Vec<Value>) {
         let r = self
             .app
@@ -75,264 +85,330 @@ impl World {
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn episodes_search_messages_and_isolation() {
-    for backend in common::backends() {
-        let w = world(backend).await;
+    /// The shop's web-1: one episode notified twice then resolved; web-2: two episodes; one
+    /// alert of the db and one of the monitoring namespace. Seven notifications.
+    async fn history(&self) {
         let (a, b) = ("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z");
-        // web-1: one episode notified twice then resolved; web-2: two episodes.
-        w.send(vec![
+        self.send(vec![
             alert("cpu-high", "shop", "web-1", "firing", a),
             alert("cpu-high", "shop", "web-2", "firing", a),
         ])
         .await;
-        w.send(vec![alert("cpu-high", "shop", "web-1", "firing", a)])
+        self.send(vec![alert("cpu-high", "shop", "web-1", "firing", a)])
             .await;
-        w.send(vec![
+        self.send(vec![
             alert("cpu-high", "shop", "web-1", "resolved", a),
             alert("cpu-high", "shop", "web-2", "firing", b),
             alert("disk-full", "db", "pg-0", "firing", a),
             alert("node-down", "kubegems-monitoring", "n1", "firing", a),
         ])
         .await;
-        let scope = json!({"kind": "environment", "id": w.shop.environment});
-        let page = w
-            .app
-            .ok(
-                "/api/alerts/episodes",
-                json!({"scope": scope, "rule": "cpu-high", "filter": {}}),
-                Auth::Cookie(&w.alice),
-            )
-            .await;
-        let eps = page["episodes"].as_array().unwrap();
+    }
+
+    fn shop_scope(&self) -> RuleScope {
+        RuleScope::Environment(self.shop.environment)
+    }
+
+    async fn episodes(&self, who: &str, filter: EpisodeFilter) -> Reply {
+        let episodes = RuleEpisodes {
+            scope: self.shop_scope(),
+            rule: "cpu-high".into(),
+            filter,
+        };
+        self.app.fun(episodes, Auth::Cookie(who)).await
+    }
+
+    async fn search(&self, who: &str, search: HistorySearch) -> Reply {
+        self.app
+            .fun(SearchHistory { search }, Auth::Cookie(who))
+            .await
+    }
+
+    fn in_shop(&self) -> HistorySearch {
+        HistorySearch {
+            tenant_id: Some(self.shop.tenant),
+            ..Default::default()
+        }
+    }
+
+    async fn unread(&self, who: &str) -> Value {
+        self.app.fun_ok(UnreadMessages {}, Auth::Cookie(who)).await
+    }
+
+    async fn read(&self, who: &str, ids: Vec<i64>) -> Value {
+        self.app
+            .fun_ok(MarkMessagesRead { ids }, Auth::Cookie(who))
+            .await
+    }
+}
+
+fn rows(r: &Reply) -> usize {
+    r.body["rows"].as_array().map(Vec::len).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_episode_is_an_alert_from_its_start_counting_its_notifications() {
+    for backend in common::backends() {
+        let w = world(backend).await;
+        w.history().await;
+        let page = w.episodes(&w.alice, EpisodeFilter::default()).await.body;
+        let eps = page["episodes"].as_array().cloned().unwrap_or_default();
         assert_eq!(eps.len(), 3, "[{backend}] {page}");
         let find = |pod: &str, start: i64| {
             eps.iter()
                 .find(|e| e["labels"]["pod"] == pod && e["starts_at"] == start)
                 .unwrap_or_else(|| panic!("[{backend}] no episode {pod}@{start} in {page}"))
         };
-        let web1 = find("web-1", 1_795_600_800);
+        let web1 = find("web-1", A);
         assert_eq!(web1["count"], 3, "[{backend}]");
         assert_eq!(web1["status"], "resolved", "[{backend}] resolved wins");
         assert_eq!(web1["ends_at"], 1_795_602_600);
-        assert_eq!(find("web-2", 1_795_600_800)["count"], 1);
-        assert_eq!(find("web-2", 1_795_604_400)["status"], "firing");
-        let only_resolved = w
-            .app
-            .ok(
-                "/api/alerts/episodes",
-                json!({"scope": scope, "rule": "cpu-high", "filter": {"status": "resolved"}}),
-                Auth::Cookie(&w.alice),
-            )
-            .await;
-        assert_eq!(only_resolved["episodes"].as_array().unwrap().len(), 1);
-        // Every notification of the episode.
-        let notes = w
-            .app
-            .ok(
-                "/api/alerts/notifications",
-                json!({"scope": scope, "instance_id": web1["instance_id"], "starts_at": 1_795_600_800, "page": 1}),
-                Auth::Cookie(&w.alice),
-            )
-            .await;
+        assert_eq!(find("web-2", A)["count"], 1);
+        assert_eq!(find("web-2", B)["status"], "firing");
+        let resolved = EpisodeFilter {
+            status: "resolved".into(),
+            ..Default::default()
+        };
+        let only_resolved = w.episodes(&w.alice, resolved).await.body;
+        assert_eq!(only_resolved["episodes"].as_array().map(Vec::len), Some(1));
+        w.app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_episodes_notifications_come_newest_first_with_where_they_came_from() {
+    for backend in common::backends() {
+        let w = world(backend).await;
+        w.history().await;
+        let page = w.episodes(&w.alice, EpisodeFilter::default()).await.body;
+        let web1 = page["episodes"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["labels"]["pod"] == "web-1"))
+            .expect("web-1's episode")
+            .clone();
+        let notes = EpisodeNotifications {
+            scope: w.shop_scope(),
+            instance_id: web1["instance_id"].as_i64().expect("instance id"),
+            starts_at: A,
+            page: 1,
+        };
+        let notes = w.app.fun_ok(notes, Auth::Cookie(&w.alice)).await;
         let statuses: Vec<&str> = notes["rows"]
             .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["status"].as_str().unwrap())
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["status"].as_str())
             .collect();
         assert_eq!(statuses, ["resolved", "firing", "firing"], "[{backend}]");
         assert_eq!(notes["rows"][0]["environment"], "prod");
         assert_eq!(notes["rows"][0]["project"], "p");
         assert_eq!(notes["rows"][0]["cluster"], "vm");
-        // Bob (another tenant) cannot read the shop's history.
-        let denied = w
-            .app
-            .call(
-                "/api/alerts/episodes",
-                json!({"scope": scope, "rule": "cpu-high", "filter": {}}),
-                Auth::Cookie(&w.bob),
-            )
-            .await;
+        w.app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tenant_reads_nothing_of_a_namespaces_history() {
+    for backend in common::backends() {
+        let w = world(backend).await;
+        w.history().await;
+        let denied = w.episodes(&w.bob, EpisodeFilter::default()).await;
         assert_eq!(denied.status, 404, "[{backend}] {}", denied.body);
-        let sneaky = w
-            .app
-            .call(
-                "/api/alerts/notifications",
-                json!({"scope": {"kind": "environment", "id": w.db.environment}, "instance_id": web1["instance_id"], "starts_at": 1_795_600_800, "page": 1}),
-                Auth::Cookie(&w.bob),
-            )
-            .await;
+        let page = w.episodes(&w.alice, EpisodeFilter::default()).await.body;
+        let instance_id = page["episodes"][0]["instance_id"]
+            .as_i64()
+            .expect("instance id");
+        // The shop's instance asked for through bob's own environment.
+        let sneaky = EpisodeNotifications {
+            scope: RuleScope::Environment(w.db.environment),
+            instance_id,
+            starts_at: A,
+            page: 1,
+        };
+        let sneaky = w.app.fun(sneaky, Auth::Cookie(&w.bob)).await;
         assert_eq!(
             sneaky.body["rows"],
             json!([]),
             "[{backend}] {}",
             sneaky.body
         );
-
-        // Search.
-        let search = |who: &str, s: Value| {
-            let body = json!({"search": s});
-            let who = who.to_string();
-            let app = &w.app;
-            async move {
-                app.call("/api/alerts/search", body, Auth::Cookie(&who))
-                    .await
-            }
+        assert_eq!(w.search(&w.bob, w.in_shop()).await.status, 404);
+        let by_env = HistorySearch {
+            environment_id: Some(w.shop.environment),
+            ..Default::default()
         };
-        let count = |r: &common::Reply| r.body["rows"].as_array().map(Vec::len).unwrap_or(0);
-        let all_shop = search(&w.alice, json!({"tenant_id": w.shop.tenant})).await;
-        assert_eq!(count(&all_shop), 5, "[{backend}] {}", all_shop.body);
-        let cases = [
-            (json!({"tenant_id": w.shop.tenant, "text": "pod=web-2"}), 2),
-            (
-                json!({"tenant_id": w.shop.tenant, "text": "pod=web-2 severity=error"}),
-                2,
-            ),
-            (json!({"tenant_id": w.shop.tenant, "text": "pod=web-9"}), 0),
-            (json!({"tenant_id": w.shop.tenant, "text": "OVER web-1"}), 3),
-            (json!({"tenant_id": w.shop.tenant, "status": "resolved"}), 1),
-            (json!({"tenant_id": w.shop.tenant, "alert_name": "cpu"}), 5),
-            (json!({"tenant_id": w.shop.tenant, "alert_name": "disk"}), 0),
-            (
-                json!({"tenant_id": w.shop.tenant, "project_id": w.shop.project}),
-                5,
-            ),
-            (
-                json!({"tenant_id": w.shop.tenant, "environment_id": w.shop.environment, "namespace": "shop"}),
-                5,
-            ),
-            (
-                json!({"tenant_id": w.shop.tenant, "cluster_id": w.cluster}),
-                5,
-            ),
-            (
-                json!({"tenant_id": w.shop.tenant, "cluster_id": w.cluster + 100}),
-                0,
-            ),
-            (json!({"tenant_id": w.shop.tenant, "from": 1}), 5),
-            (json!({"tenant_id": w.shop.tenant, "to": 1}), 0),
-            (json!({"tenant_id": w.shop.tenant, "page_size": 2}), 2),
-        ];
-        for (s, n) in cases {
-            let r = search(&w.alice, s.clone()).await;
-            assert_eq!(r.status, 200, "[{backend}] {s}: {}", r.body);
-            assert_eq!(count(&r), n, "[{backend}] {s}: {}", r.body);
-        }
-        let paged = search(
-            &w.alice,
-            json!({"tenant_id": w.shop.tenant, "page_size": 2, "page": 3}),
-        )
-        .await;
-        assert_eq!((count(&paged), &paged.body["has_more"]), (1, &json!(false)));
-        let bad = search(
-            &w.alice,
-            json!({"tenant_id": w.shop.tenant, "status": "pending"}),
-        )
-        .await;
-        assert_eq!(bad.status, 422, "[{backend}]");
-        assert!(bad.body["message"].as_str().unwrap().starts_with("status:"));
-        // Isolation: Bob sees his tenant only; no tenant at all is for system admins.
-        assert_eq!(
-            search(&w.bob, json!({"tenant_id": w.shop.tenant}))
-                .await
-                .status,
-            404
-        );
-        assert_eq!(
-            count(&search(&w.bob, json!({"tenant_id": w.db.tenant})).await),
-            1
-        );
-        assert_eq!(search(&w.bob, json!({})).await.status, 422);
-        // An environment alone names its tenant, with the same checks.
-        let by_env = json!({"environment_id": w.shop.environment});
-        assert_eq!(count(&search(&w.alice, by_env.clone()).await), 5);
-        assert_eq!(search(&w.bob, by_env).await.status, 404);
-        assert_eq!(count(&search(&w.admin, json!({})).await), 7, "[{backend}]");
+        assert_eq!(w.search(&w.bob, by_env).await.status, 404);
+        let overview = OverviewQuery {
+            tenant_id: Some(w.shop.tenant),
+            ..Default::default()
+        };
         let overview = w
             .app
-            .call(
-                "/api/alerts/overview",
-                json!({"query": {"tenant_id": w.shop.tenant, "from": 0, "to": 0}}),
-                Auth::Cookie(&w.bob),
-            )
+            .fun(AlertOverview { query: overview }, Auth::Cookie(&w.bob))
             .await;
         assert_eq!(overview.status, 404, "[{backend}]");
+        w.app.cleanup().await;
+    }
+}
 
-        // Message centre: the shop's alerts reach Alice, the db's Bob, the monitoring
-        // namespace's the system admins; each sees only their own.
-        let unread = |who: &str| {
-            let who = who.to_string();
-            let app = &w.app;
-            async move {
-                app.ok("/api/messages/unread", json!({}), Auth::Cookie(&who))
-                    .await
-            }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_search_filters_by_labels_text_status_place_time_and_pages() {
+    for backend in common::backends() {
+        let w = world(backend).await;
+        w.history().await;
+        let shop = || w.in_shop();
+        let text = |t: &str| HistorySearch {
+            text: t.into(),
+            ..shop()
         };
-        assert_eq!(unread(&w.alice).await, 5, "[{backend}]");
-        assert_eq!(unread(&w.bob).await, 1, "[{backend}]");
-        assert_eq!(unread(&w.admin).await, 1, "[{backend}]");
-        let inbox = w
-            .app
-            .ok(
-                "/api/messages/list",
-                json!({"unread_only": true, "page": 1}),
-                Auth::Cookie(&w.bob),
-            )
-            .await;
+        let cases = [
+            (shop(), 5),
+            (text("pod=web-2"), 2),
+            (text("pod=web-2 severity=error"), 2),
+            (text("pod=web-9"), 0),
+            (text("OVER web-1"), 3),
+            (
+                HistorySearch {
+                    status: "resolved".into(),
+                    ..shop()
+                },
+                1,
+            ),
+            (
+                HistorySearch {
+                    alert_name: "cpu".into(),
+                    ..shop()
+                },
+                5,
+            ),
+            (
+                HistorySearch {
+                    alert_name: "disk".into(),
+                    ..shop()
+                },
+                0,
+            ),
+            (
+                HistorySearch {
+                    project_id: Some(w.shop.project),
+                    ..shop()
+                },
+                5,
+            ),
+            (
+                HistorySearch {
+                    environment_id: Some(w.shop.environment),
+                    namespace: "shop".into(),
+                    ..shop()
+                },
+                5,
+            ),
+            (
+                HistorySearch {
+                    cluster_id: Some(w.cluster),
+                    ..shop()
+                },
+                5,
+            ),
+            (
+                HistorySearch {
+                    cluster_id: Some(w.cluster + 100),
+                    ..shop()
+                },
+                0,
+            ),
+            (HistorySearch { from: 1, ..shop() }, 5),
+            (HistorySearch { to: 1, ..shop() }, 0),
+            (
+                HistorySearch {
+                    page_size: 2,
+                    ..shop()
+                },
+                2,
+            ),
+        ];
+        for (search, n) in cases {
+            let what = format!("{search:?}");
+            let r = w.search(&w.alice, search).await;
+            assert_eq!(r.status, 200, "[{backend}] {what}: {}", r.body);
+            assert_eq!(rows(&r), n, "[{backend}] {what}: {}", r.body);
+        }
+        let paged = HistorySearch {
+            page_size: 2,
+            page: 3,
+            ..shop()
+        };
+        let paged = w.search(&w.alice, paged).await;
+        assert_eq!((rows(&paged), &paged.body["has_more"]), (1, &json!(false)));
+        let pending = HistorySearch {
+            status: "pending".into(),
+            ..shop()
+        };
+        let bad = w.search(&w.alice, pending).await;
+        assert_eq!(bad.status, 422, "[{backend}]");
+        let message = bad.body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("status:"), "{message}");
+        w.app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_names_its_tenant_or_environment_unless_a_system_admin_searches_all() {
+    for backend in common::backends() {
+        let w = world(backend).await;
+        w.history().await;
+        let db = HistorySearch {
+            tenant_id: Some(w.db.tenant),
+            ..Default::default()
+        };
+        assert_eq!(rows(&w.search(&w.bob, db).await), 1);
+        assert_eq!(w.search(&w.bob, HistorySearch::default()).await.status, 422);
+        // An environment alone names its tenant.
+        let by_env = HistorySearch {
+            environment_id: Some(w.shop.environment),
+            ..Default::default()
+        };
+        assert_eq!(rows(&w.search(&w.alice, by_env).await), 5);
+        let everything = w.search(&w.admin, HistorySearch::default()).await;
+        assert_eq!(rows(&everything), 7, "[{backend}]");
+        w.app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_centre_reaches_each_tenants_members_and_marks_only_ones_own_read() {
+    for backend in common::backends() {
+        let w = world(backend).await;
+        w.history().await;
+        // The shop's alerts reach Alice, the db's Bob, the monitoring namespace's the system
+        // admins.
+        assert_eq!(w.unread(&w.alice).await, 5, "[{backend}]");
+        assert_eq!(w.unread(&w.bob).await, 1, "[{backend}]");
+        assert_eq!(w.unread(&w.admin).await, 1, "[{backend}]");
+        let unread = ListMessages {
+            unread_only: true,
+            page: 1,
+        };
+        let inbox = w.app.fun_ok(unread, Auth::Cookie(&w.bob)).await;
         assert_eq!(inbox["items"][0]["alert"]["alert_name"], "disk-full");
-        let bobs = inbox["items"][0]["id"].as_i64().unwrap();
+        let bobs = inbox["items"][0]["id"].as_i64().expect("item id");
         // Alice marking Bob's item read changes nothing of Bob's.
-        let n = w
-            .app
-            .ok(
-                "/api/messages/read",
-                json!({"ids": [bobs]}),
-                Auth::Cookie(&w.alice),
-            )
-            .await;
-        assert_eq!(n, 0, "[{backend}]");
-        assert_eq!(unread(&w.bob).await, 1);
-        assert_eq!(
-            w.app
-                .ok(
-                    "/api/messages/read",
-                    json!({"ids": [bobs]}),
-                    Auth::Cookie(&w.bob)
-                )
-                .await,
-            1
-        );
-        assert_eq!(unread(&w.bob).await, 0);
-        assert_eq!(
-            w.app
-                .ok(
-                    "/api/messages/read",
-                    json!({"ids": []}),
-                    Auth::Cookie(&w.alice)
-                )
-                .await,
-            5
-        );
-        assert_eq!(unread(&w.alice).await, 0);
-        let all = w
-            .app
-            .ok(
-                "/api/messages/list",
-                json!({"unread_only": false, "page": 1}),
-                Auth::Cookie(&w.alice),
-            )
-            .await;
-        assert_eq!(all["items"].as_array().unwrap().len(), 5);
-        assert!(
-            all["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|i| i["read"] == true)
-        );
+        assert_eq!(w.read(&w.alice, vec![bobs]).await, 0, "[{backend}]");
+        assert_eq!(w.unread(&w.bob).await, 1);
+        assert_eq!(w.read(&w.bob, vec![bobs]).await, 1);
+        assert_eq!(w.unread(&w.bob).await, 0);
+        // No ids: all of one's own.
+        assert_eq!(w.read(&w.alice, Vec::new()).await, 5);
+        assert_eq!(w.unread(&w.alice).await, 0);
+        let all = ListMessages {
+            unread_only: false,
+            page: 1,
+        };
+        let all = w.app.fun_ok(all, Auth::Cookie(&w.alice)).await;
+        let items = all["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 5);
+        assert!(items.iter().all(|i| i["read"] == true));
         w.app.cleanup().await;
     }
 }
@@ -476,22 +552,25 @@ async fn overview_numbers_follow_the_time_zone() {
             (1, 0, None)
         );
         // Through the API, with a zone the caller's browser names.
+        let query = OverviewQuery {
+            tenant_id: Some(w.shop.tenant),
+            from: h(D25, -24, 0),
+            to: h(D25, 30, 0),
+            time_zone: "Asia/Shanghai".into(),
+        };
         let api = w
             .app
-            .ok(
-                "/api/alerts/overview",
-                json!({"query": {"tenant_id": w.shop.tenant, "from": h(D25, -24, 0), "to": h(D25, 30, 0), "time_zone": "Asia/Shanghai"}}),
-                Auth::Cookie(&w.alice),
-            )
+            .fun_ok(AlertOverview { query }, Auth::Cookie(&w.alice))
             .await;
         assert_eq!(api["time_zone"], "Asia/Shanghai");
+        let query = OverviewQuery {
+            tenant_id: Some(w.shop.tenant),
+            time_zone: "Mars/Base".into(),
+            ..Default::default()
+        };
         let bad = w
             .app
-            .call(
-                "/api/alerts/overview",
-                json!({"query": {"tenant_id": w.shop.tenant, "from": 0, "to": 0, "time_zone": "Mars/Base"}}),
-                Auth::Cookie(&w.alice),
-            )
+            .fun(AlertOverview { query }, Auth::Cookie(&w.alice))
             .await;
         assert_eq!(bad.status, 422);
         assert!(
