@@ -8,9 +8,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use app::api::dashboards::{CreateDashboard, QueryDashboard};
+use app::model::{DashboardInput, DashboardQuery, Graph, GraphTarget};
 use common::real::{RealStack, container_history};
 use common::{ADMIN_PW, Auth, Backend, TestApp};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const PANELS: [&str; 12] = [
     "sum by (pod) (gems_container_cpu_usage_cores)",
@@ -60,32 +62,43 @@ async fn main() {
         .environment(&admin, "shop-team", ("alice", "viewer"), cluster, "shop")
         .await
         .environment;
-    let graphs: Vec<Value> = PANELS
+    let graphs: Vec<Graph> = PANELS
         .iter()
         .enumerate()
-        .map(|(i, e)| json!({"name": format!("panel {i}"), "targets": [{"targetName": "A", "expr": e}]}))
+        .map(|(i, e)| Graph {
+            name: format!("panel {i}"),
+            unit: String::new(),
+            targets: vec![GraphTarget {
+                target_name: "A".into(),
+                expr: e.to_string(),
+                generator: None,
+            }],
+        })
         .collect();
-    let d = app
-        .ok(
-            "/api/dashboards/create",
-            json!({"environment_id": env, "dashboard": {"name": "bench", "graphs": graphs}}),
-            Auth::Cookie(&admin),
-        )
-        .await["id"]
+    let create = CreateDashboard {
+        environment_id: env,
+        dashboard: DashboardInput {
+            name: "bench".into(),
+            graphs,
+            ..Default::default()
+        },
+    };
+    let d = app.fun_ok(create, Auth::Cookie(&admin)).await["id"]
         .as_i64()
-        .unwrap();
+        .expect("dashboard id");
     let alice = app.login("alice", "alice-password").await;
     let (start, stop) = (end - 6 * 3600, end);
-    let refresh = json!({"query": {"dashboard_id": d, "start": start, "end": stop}});
+    let refresh = QueryDashboard {
+        query: DashboardQuery {
+            dashboard_id: d,
+            start,
+            end: stop,
+            variables: Default::default(),
+        },
+    };
 
     // The queries exactly as Gemscope sends them (scoped to the namespace, with its step).
-    let first = app
-        .ok(
-            "/api/dashboards/query",
-            refresh.clone(),
-            Auth::Cookie(&alice),
-        )
-        .await;
+    let first = app.fun_ok(refresh.clone(), Auth::Cookie(&alice)).await;
     let mut direct = Vec::new();
     for p in first.as_array().unwrap() {
         let r = &p["result"]["Ok"];
@@ -113,12 +126,7 @@ async fn main() {
 
     // Warm both paths (Prometheus' caches, connections, the SQLite pages).
     for _ in 0..3 {
-        app.ok(
-            "/api/dashboards/query",
-            refresh.clone(),
-            Auth::Cookie(&alice),
-        )
-        .await;
+        app.fun_ok(refresh.clone(), Auth::Cookie(&alice)).await;
     }
     let mut slowest = (String::new(), Duration::ZERO);
     for (expr, step) in &direct {
@@ -170,13 +178,7 @@ async fn main() {
     let mut times = Vec::new();
     for _ in 0..ROUNDS {
         let t = Instant::now();
-        let r = app
-            .call(
-                "/api/dashboards/query",
-                refresh.clone(),
-                Auth::Cookie(&alice),
-            )
-            .await;
+        let r = app.fun(refresh.clone(), Auth::Cookie(&alice)).await;
         times.push(t.elapsed());
         assert_eq!(r.status, 200);
     }

@@ -55,12 +55,12 @@ async fn run(backend: Backend, total: usize) {
         .environment(&admin, "shop-team", ("ann", "viewer"), cluster, "shop")
         .await;
     for u in ["ben", "cat"] {
-        app.ok(
-            "/api/members/set",
-            json!({"tenant_id": env.tenant, "username": u, "role": "member"}),
-            Auth::Cookie(&admin),
-        )
-        .await;
+        let set = app::api::tenancy::SetMember {
+            tenant_id: env.tenant,
+            username: u.into(),
+            role: app::model::Role::Member,
+        };
+        app.fun_ok(set, Auth::Cookie(&admin)).await;
     }
     let recipients = 3u64;
     let receiver = server::channels::history::receiver(

@@ -11,12 +11,19 @@ mod common;
 
 use std::time::Instant;
 
-use app::model::{JobKind, RunCounts};
+use app::api::alert_rules::{CreateAlertRule, SyncAlertRules};
+use app::api::channels::{CreateChannel, UpdateChannel};
+use app::model::{
+    AlertLevel, AlertRuleInput, AlertType, ChannelConfig, ChannelInput, ClusterInput, ClusterKind,
+    FilterOp, JobKind, LabelMatcher, PromqlGenerator, RuleReceiver, RuleScope, RunCounts, Severity,
+    TemplateKey,
+};
+use common::rules::webhook;
 
 use common::fake_kube::{TOKEN, create, kubeconfig, serve_monitored};
 use common::real::RealStack;
 use common::{ADMIN_PW, Auth, Backend, TestApp};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// `GEMSCOPE_BENCH_CLUSTERS` and `GEMSCOPE_BENCH_RULES` scale it down for a quick run.
 fn size(var: &str, default: usize) -> usize {
@@ -26,18 +33,37 @@ fn size(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn rule(name: &str, channel: i64) -> Value {
-    json!({
-        "name": name,
-        "alertType": "monitor",
-        "promqlGenerator": {"scope": "containers", "resource": "container", "rule": "cpuUsagePercent",
-            "unit": "percent-0-100", "labelMatchers": [{"type": "=~", "name": "pod", "value": "web-.*"}]},
-        "for": "1m",
-        "alertLevels": [{"compareOp": ">", "compareValue": "80", "severity": "error"},
-                        {"compareOp": ">", "compareValue": "90", "severity": "critical"}],
-        "inhibitLabels": ["pod"],
-        "receivers": [{"alertChannelID": channel, "interval": "1h"}],
-    })
+fn rule(name: &str, channel: i64) -> AlertRuleInput {
+    let level = |value: &str, severity| AlertLevel {
+        compare_op: ">".into(),
+        compare_value: value.into(),
+        severity,
+    };
+    AlertRuleInput {
+        name: name.into(),
+        alert_type: AlertType::Monitor,
+        promql_generator: Some(PromqlGenerator {
+            key: TemplateKey::new("containers", "container", "cpuUsagePercent"),
+            unit: "percent-0-100".into(),
+            label_matchers: vec![LabelMatcher {
+                op: FilterOp::Re,
+                name: "pod".into(),
+                value: "web-.*".into(),
+            }],
+        }),
+        for_: "1m".into(),
+        alert_levels: vec![
+            level("80", Severity::Error),
+            level("90", Severity::Critical),
+        ],
+        inhibit_labels: vec!["pod".into()],
+        receivers: vec![RuleReceiver {
+            channel_id: channel,
+            interval: "1h".into(),
+        }],
+        is_open: true,
+        ..Default::default()
+    }
 }
 
 /// Runs a job's body once, as a tick would.
@@ -71,15 +97,15 @@ async fn main() {
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
         )
         .await;
-        let cluster = app
-            .ok(
-                "/api/clusters/create",
-                json!({"cluster": {"name": format!("c{c}"), "kind": "kubernetes", "kubeconfig": kubeconfig(addr, TOKEN)}}),
-                Auth::Cookie(&admin),
-            )
-            .await["id"]
+        let cluster = ClusterInput {
+            name: format!("c{c}"),
+            kind: ClusterKind::Kubernetes,
+            kubeconfig: Some(kubeconfig(addr, TOKEN)),
+            ..Default::default()
+        };
+        let cluster = app.create_cluster(&admin, cluster).await["id"]
             .as_i64()
-            .unwrap();
+            .expect("cluster id");
         let env = app
             .environment(
                 &admin,
@@ -89,15 +115,13 @@ async fn main() {
                 "shop",
             )
             .await;
-        let channel = app
-            .ok(
-                "/api/channels/create",
-                json!({"tenant_id": env.tenant, "channel": {"name": "hook", "send_resolved": true, "config": {"type": "webhook", "url": {"value": "https://hooks.example.com/x"}}}}),
-                Auth::Cookie(&admin),
-            )
-            .await["id"]
+        let create = CreateChannel {
+            tenant_id: Some(env.tenant),
+            channel: webhook("https://hooks.example.com/x"),
+        };
+        let channel = app.fun_ok(create, Auth::Cookie(&admin)).await["id"]
             .as_i64()
-            .unwrap();
+            .expect("channel id");
         fakes.push((fake, task));
         places.push((env.environment, channel));
     }
@@ -110,13 +134,11 @@ async fn main() {
     let started = Instant::now();
     for (env, channel) in &places {
         for i in 0..rules_per_cluster {
-            let r = app
-                .call(
-                    "/api/alert-rules/create",
-                    json!({"scope": {"kind": "environment", "id": env}, "rule": rule(&format!("rule-{i}"), *channel)}),
-                    Auth::Cookie(&admin),
-                )
-                .await;
+            let create = CreateAlertRule {
+                scope: RuleScope::Environment(*env),
+                rule: rule(&format!("rule-{i}"), *channel),
+            };
+            let r = app.fun(create, Auth::Cookie(&admin)).await;
             assert_eq!(r.status, 200, "{}", r.body);
         }
     }
@@ -127,13 +149,10 @@ async fn main() {
     let before = writes(&fakes);
     let started = Instant::now();
     for (env, _) in &places {
-        let items = app
-            .ok(
-                "/api/alert-rules/sync",
-                json!({"scope": {"kind": "environment", "id": env}}),
-                Auth::Cookie(&admin),
-            )
-            .await;
+        let sync = SyncAlertRules {
+            scope: RuleScope::Environment(*env),
+        };
+        let items = app.fun_ok(sync, Auth::Cookie(&admin)).await;
         assert!(items.as_array().unwrap().iter().all(|i| i["error"] == ""));
     }
     let second = started.elapsed();
@@ -143,12 +162,19 @@ async fn main() {
     let (_, channel) = places[0];
     let before = writes(&fakes);
     let started = Instant::now();
-    app.ok(
-        "/api/channels/update",
-        json!({"channel_id": channel, "channel": {"name": "hook", "send_resolved": false, "config": {"type": "webhook", "url": {}}}}),
-        Auth::Cookie(&admin),
-    )
-    .await;
+    // The URL is kept (no value sent); only whether resolved alerts are sent changes.
+    let update = UpdateChannel {
+        channel_id: channel,
+        channel: ChannelInput {
+            send_resolved: false,
+            config: ChannelConfig::Webhook {
+                url: Default::default(),
+                insecure_tls: false,
+            },
+            ..webhook("")
+        },
+    };
+    app.fun_ok(update, Auth::Cookie(&admin)).await;
     let edit = started.elapsed();
     let edit_writes = writes(&fakes) - before;
     let total = clusters * rules_per_cluster;
