@@ -150,7 +150,7 @@ async fn blacklist_add(
 impl RuleSilences {
     /// The blacklist entries left in a namespace (an environment being deleted); `None` when
     /// the cluster has no Alertmanager, so no silences can be left.
-    pub async fn left_in(
+    pub async fn entries_left(
         &self,
         handle: &crate::clusters::service::ClusterHandle,
         namespace: &str,

@@ -153,7 +153,7 @@ pub async fn cluster_residue(
     }
     // A cluster without an Alertmanager has no silences to leave behind.
     if let Some(entries) = silences
-        .left_in(&handle, &env.namespace)
+        .entries_left(&handle, &env.namespace)
         .await
         .map_err(|e| unreachable(&e))?
     {
