@@ -14,11 +14,10 @@ use std::time::Instant;
 use app::api::alert_rules::{CreateAlertRule, SyncAlertRules};
 use app::api::channels::{CreateChannel, UpdateChannel};
 use app::model::{
-    AlertLevel, AlertRuleInput, AlertType, ChannelConfig, ChannelInput, ClusterInput, ClusterKind,
-    FilterOp, JobKind, LabelMatcher, PromqlGenerator, RuleReceiver, RuleScope, RunCounts, Severity,
-    TemplateKey,
+    AlertRuleInput, ChannelConfig, ChannelInput, ClusterInput, ClusterKind, JobKind, RuleScope,
+    RunCounts,
 };
-use common::rules::webhook;
+use common::rules::{cpu_rule, webhook};
 
 use common::fake_kube::{TOKEN, create, kubeconfig, serve_monitored};
 use common::real::RealStack;
@@ -34,36 +33,7 @@ fn size(var: &str, default: usize) -> usize {
 }
 
 fn rule(name: &str, channel: i64) -> AlertRuleInput {
-    let level = |value: &str, severity| AlertLevel {
-        compare_op: ">".into(),
-        compare_value: value.into(),
-        severity,
-    };
-    AlertRuleInput {
-        name: name.into(),
-        alert_type: AlertType::Monitor,
-        promql_generator: Some(PromqlGenerator {
-            key: TemplateKey::new("containers", "container", "cpuUsagePercent"),
-            unit: "percent-0-100".into(),
-            label_matchers: vec![LabelMatcher {
-                op: FilterOp::Re,
-                name: "pod".into(),
-                value: "web-.*".into(),
-            }],
-        }),
-        for_: "1m".into(),
-        alert_levels: vec![
-            level("80", Severity::Error),
-            level("90", Severity::Critical),
-        ],
-        inhibit_labels: vec!["pod".into()],
-        receivers: vec![RuleReceiver {
-            channel_id: channel,
-            interval: "1h".into(),
-        }],
-        is_open: true,
-        ..Default::default()
-    }
+    cpu_rule(name, 80, channel)
 }
 
 /// Runs a job's body once, as a tick would.

@@ -17,8 +17,8 @@ use app::api::audit::ListAudit;
 use app::api::channels::{CreateChannel, DeleteChannel};
 use app::api::tenancy::CreateEnvironment;
 use app::model::{
-    AlertLevel, AlertRuleInput, AlertType, AuditFilter, ChannelConfig, ChannelInput, ClusterInput,
-    ClusterKind, ClusterSettings, NewEnvironment, RuleReceiver, RuleScope, SecretField, Severity,
+    AlertLevel, AlertRuleInput, AlertType, AuditFilter, ClusterInput, ClusterKind, ClusterSettings,
+    NewEnvironment, RuleReceiver, RuleScope, Severity,
 };
 use common::real::RealStack;
 use common::remote_write::{push, series};
@@ -82,18 +82,7 @@ async fn world(backend: Backend, stack: &RealStack) -> World {
     let alice = app.login("alice", "alice-password").await;
     let create = CreateChannel {
         tenant_id: Some(env.tenant),
-        channel: ChannelInput {
-            name: "hook".into(),
-            description: String::new(),
-            send_resolved: true,
-            config: ChannelConfig::Webhook {
-                url: SecretField {
-                    value: Some(format!("http://{http}/webhook/rules")),
-                    ..Default::default()
-                },
-                insecure_tls: false,
-            },
-        },
+        channel: common::rules::webhook(&format!("http://{http}/webhook/rules")),
     };
     let channel = app.fun_ok(create, Auth::Cookie(&alice)).await["id"]
         .as_i64()

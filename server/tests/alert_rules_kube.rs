@@ -10,8 +10,8 @@ use app::api::alert_rules::{
 };
 use app::api::channels::CreateChannel;
 use app::model::{
-    AlertLevel, AlertRuleInput, AlertType, ChannelConfig, ChannelInput, FilterOp, LabelMatcher,
-    LogqlGenerator, PromqlGenerator, RuleReceiver, RuleScope, SecretField, Severity, TemplateKey,
+    AlertLevel, AlertRuleInput, AlertType, FilterOp, LabelMatcher, LogqlGenerator, RuleReceiver,
+    RuleScope, Severity,
 };
 use common::fake_kube::{TOKEN, serve_monitored};
 use common::real::RealStack;
@@ -52,18 +52,7 @@ async fn kube() -> Option<Kube> {
     let alice = app.login("alice", "alice-password").await;
     let create = CreateChannel {
         tenant_id: Some(env.tenant),
-        channel: ChannelInput {
-            name: "hook".into(),
-            description: String::new(),
-            send_resolved: true,
-            config: ChannelConfig::Webhook {
-                url: SecretField {
-                    value: Some("https://hooks.example.com/x".into()),
-                    ..Default::default()
-                },
-                insecure_tls: false,
-            },
-        },
+        channel: common::rules::webhook("https://hooks.example.com/x"),
     };
     let channel = app.fun_ok(create, Auth::Cookie(&alice)).await["id"]
         .as_i64()
@@ -91,28 +80,7 @@ fn level(value: u32, severity: Severity) -> AlertLevel {
 impl Kube {
     /// A templated CPU rule with two levels (`threshold`, `threshold + 10`).
     fn cpu_rule(&self, name: &str, threshold: u32) -> AlertRuleInput {
-        AlertRuleInput {
-            name: name.into(),
-            alert_type: AlertType::Monitor,
-            promql_generator: Some(PromqlGenerator {
-                key: TemplateKey::new("containers", "container", "cpuUsagePercent"),
-                unit: "percent-0-100".into(),
-                label_matchers: vec![LabelMatcher {
-                    op: FilterOp::Re,
-                    name: "pod".into(),
-                    value: "web-.*".into(),
-                }],
-            }),
-            for_: "1m".into(),
-            alert_levels: vec![
-                level(threshold, Severity::Error),
-                level(threshold + 10, Severity::Critical),
-            ],
-            inhibit_labels: vec!["pod".into()],
-            receivers: self.receivers(),
-            is_open: true,
-            ..Default::default()
-        }
+        common::rules::cpu_rule(name, threshold, self.channel)
     }
 
     fn log_rule(&self) -> AlertRuleInput {

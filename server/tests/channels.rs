@@ -10,8 +10,9 @@ use app::api::channels::{
     ChannelDeliveries, CreateChannel, DeleteChannel, ListChannels, TestChannel, UpdateChannel,
 };
 use app::api::tenancy::{CreateTenant, SetMember};
-use app::model::{ChannelConfig, ChannelInput, Role, SecretField, SmtpTls};
+use app::model::{ChannelConfig, Role, SecretField, SmtpTls};
 use common::real::RealStack;
+use common::rules::channel;
 use common::{ADMIN_PW, Auth, Backend, Reply, TestApp};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -78,15 +79,6 @@ async fn setup(backend: Backend) -> Setup {
 
 fn secret(v: &str) -> SecretField {
     SecretField::new(v)
-}
-
-fn channel(name: &str, config: ChannelConfig) -> ChannelInput {
-    ChannelInput {
-        name: name.into(),
-        description: String::new(),
-        send_resolved: true,
-        config,
-    }
 }
 
 impl Setup {

@@ -9,9 +9,10 @@ use app::api::templates::{CreateTemplateRule, DeleteTemplateRule, UpdateTemplate
 use app::api::tenancy::{CreateTenant, SetMember};
 use app::api::users::{ListUsers, SetUserPassword};
 use app::model::{
-    ChannelConfig, ChannelInput, ClusterInput, ClusterKind, MetricExpr, QueryTarget, RangeQuery,
-    Role, SecretField, SmtpTls, TemplateRuleInput,
+    ChannelConfig, ClusterInput, ClusterKind, MetricExpr, QueryTarget, RangeQuery, Role,
+    SecretField, SmtpTls, TemplateRuleInput,
 };
+use common::rules::channel;
 use common::{ADMIN_PW, Auth, Backend, TestApp};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
@@ -33,15 +34,6 @@ fn mail(host: &str, from: &str, to: &str, password: SecretField) -> ChannelConfi
         to: vec![to.into()],
         username: "u".into(),
         password,
-    }
-}
-
-fn channel(name: &str, config: ChannelConfig) -> ChannelInput {
-    ChannelInput {
-        name: name.into(),
-        description: String::new(),
-        send_resolved: true,
-        config,
     }
 }
 

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use app::api::jobs::RepairDrift;
 use app::model::{
-    AlertLevel, AlertRuleInput, AlertType, ChannelConfig, ChannelInput, JobKind, RepairTarget,
-    RuleReceiver, RuleScope, RunCounts, SecretField,
+    AlertLevel, AlertRuleInput, AlertType, ChannelConfig, ChannelInput, FilterOp, JobKind,
+    LabelMatcher, PromqlGenerator, RepairTarget, RuleReceiver, RuleScope, RunCounts, SecretField,
+    Severity, TemplateKey,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -37,19 +38,57 @@ pub async fn rule_id(app: &TestApp, name: &str) -> i64 {
     rule_row(app, name).await.id
 }
 
-/// A webhook channel to `url`.
-pub fn webhook(url: &str) -> ChannelInput {
+/// A channel called `name` that also sends resolved alerts.
+pub fn channel(name: &str, config: ChannelConfig) -> ChannelInput {
     ChannelInput {
-        name: "hook".into(),
+        name: name.into(),
         description: String::new(),
         send_resolved: true,
-        config: ChannelConfig::Webhook {
-            url: SecretField {
-                value: Some(url.into()),
-                ..Default::default()
-            },
-            insecure_tls: false,
-        },
+        config,
+    }
+}
+
+/// A webhook channel `hook` to `url`.
+pub fn webhook(url: &str) -> ChannelInput {
+    let config = ChannelConfig::Webhook {
+        url: SecretField::new(url),
+        insecure_tls: false,
+    };
+    channel("hook", config)
+}
+
+/// A rule on the CPU template for pods `web-*` of its namespace: error above `threshold`,
+/// critical 10 above, notifying `channel` hourly.
+pub fn cpu_rule(name: &str, threshold: u32, channel: i64) -> AlertRuleInput {
+    let level = |value: u32, severity| AlertLevel {
+        compare_op: ">".into(),
+        compare_value: value.to_string(),
+        severity,
+    };
+    AlertRuleInput {
+        name: name.into(),
+        alert_type: AlertType::Monitor,
+        promql_generator: Some(PromqlGenerator {
+            key: TemplateKey::new("containers", "container", "cpuUsagePercent"),
+            unit: "percent-0-100".into(),
+            label_matchers: vec![LabelMatcher {
+                op: FilterOp::Re,
+                name: "pod".into(),
+                value: "web-.*".into(),
+            }],
+        }),
+        for_: "1m".into(),
+        alert_levels: vec![
+            level(threshold, Severity::Error),
+            level(threshold + 10, Severity::Critical),
+        ],
+        inhibit_labels: vec!["pod".into()],
+        receivers: vec![RuleReceiver {
+            channel_id: channel,
+            interval: "1h".into(),
+        }],
+        is_open: true,
+        ..Default::default()
     }
 }
 
