@@ -30,23 +30,36 @@ fn endpoint<'a>(check: &'a Value, component: &str) -> &'a Value {
     find_in(check, "endpoints", "component", component)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
-    let Some(stack) = RealStack::start() else {
-        return;
-    };
-    let (addr, fake, task) = testkit::kube::serve(
-        "127.0.0.1:0".parse().unwrap(),
+fn outcome(r: &Value, target: &str) -> Value {
+    find_in(r, "", "target", target).clone()
+}
+
+/// A Kubernetes cluster on the fake API server (monitoring plugin installed in front of the
+/// real stack, no logging namespace yet), registered with its kubeconfig.
+struct Kube {
+    app: TestApp,
+    admin: String,
+    id: i64,
+    base: String,
+    created: Value,
+    fake: testkit::kube::Shared,
+    api_server: tokio::task::JoinHandle<()>,
+    _stack: RealStack,
+}
+
+async fn kube() -> Option<Kube> {
+    let stack = RealStack::start()?;
+    let (addr, fake, api_server) = testkit::kube::serve(
+        "127.0.0.1:0".parse().expect("address"),
         testkit::kube::Options {
             token: Some(TOKEN.into()),
             ..Default::default()
         },
     )
     .await
-    .unwrap();
+    .expect("the fake API server");
     let base = format!("http://{addr}");
     install_monitoring(&base, &stack).await;
-
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     let cluster = ClusterInput {
@@ -54,14 +67,73 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         ..prod()
     };
     let created = app.create_cluster(&admin, cluster).await;
-    assert_eq!(created["has_kubeconfig"], true);
+    let id = created["id"].as_i64().expect("cluster id");
+    Some(Kube {
+        app,
+        admin,
+        id,
+        base,
+        created,
+        fake,
+        api_server,
+        _stack: stack,
+    })
+}
+
+impl Kube {
+    async fn test(&self) -> Value {
+        self.app.test_cluster(self.id, &self.admin).await
+    }
+
+    async fn prepare(&self) -> Value {
+        self.app.prepare_cluster(self.id, &self.admin).await
+    }
+
+    fn http(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = self.http(reqwest::Method::GET, path).send().await;
+        r.expect("the fake answers").json().await.expect("JSON")
+    }
+
+    async fn logging_namespace(&self) {
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubegems-logging"}});
+        let r = self
+            .http(reqwest::Method::POST, "/api/v1/namespaces")
+            .json(&ns)
+            .send()
+            .await;
+        assert!(r.expect("the fake answers").status().is_success());
+    }
+
+    /// Sets the cluster's bearer token (an empty one clears it).
+    async fn token(&self, bearer_token: &str) -> Value {
+        let update = UpdateCluster {
+            cluster_id: self.id,
+            cluster: ClusterInput {
+                bearer_token: Some(bearer_token.into()),
+                ..prod()
+            },
+        };
+        self.app.fun_ok(update, Auth::Cookie(&self.admin)).await
+    }
+}
+
+const RECORDING_RULES: &str = "/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/gemscope-recording-rules";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_test_reports_each_component_through_the_api_server_and_its_crds() {
+    let Some(k) = kube().await else { return };
+    assert_eq!(k.created["has_kubeconfig"], true);
     assert!(
-        created.get("kubeconfig").is_none(),
+        k.created.get("kubeconfig").is_none(),
         "secrets never come back"
     );
-    let id = created["id"].as_i64().unwrap();
-
-    let check = app.test_cluster(id, &admin).await;
+    let check = k.test().await;
     let api = endpoint(&check, "kubernetes");
     assert_eq!(api["ok"], true, "{check}");
     assert_eq!(api["version"], "v0.0.0-master+$Format:%H$");
@@ -69,25 +141,18 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     assert_eq!(prom["ok"], true, "{check}");
     assert_eq!(prom["via"], "service proxy");
     assert_eq!(prom["url"], "kubegems-monitoring/prometheus:9090");
-    assert!(
-        prom["version"].as_str().unwrap().starts_with("2."),
-        "{prom}"
-    );
+    let version = prom["version"].as_str().unwrap_or_default();
+    assert!(version.starts_with("2."), "{prom}");
     assert_eq!(endpoint(&check, "alertmanager")["ok"], true, "{check}");
     // The logging plugin is not installed: Loki's default service is missing, which is shown
     // with the API server's own words, and is not fatal.
     let loki = endpoint(&check, "loki");
     assert_eq!(loki["ok"], false);
     assert_eq!(loki["optional"], true);
+    let error = loki["error"].as_str().unwrap_or_default();
     assert!(
-        loki["error"]
-            .as_str()
-            .unwrap()
-            .contains("namespaces \"kubegems-logging\" not found")
-            || loki["error"]
-                .as_str()
-                .unwrap()
-                .contains("services \"loki-gateway\" not found"),
+        error.contains("namespaces \"kubegems-logging\" not found")
+            || error.contains("services \"loki-gateway\" not found"),
         "{loki}"
     );
     assert_eq!(check["reachable"], true, "{check}");
@@ -98,24 +163,23 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         json!(["v1beta1", "v1alpha1"])
     );
     assert_eq!(crd("Flow")["group"], "logging.banzaicloud.io");
-    assert!(
-        !crd("ClusterOutput")["versions"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    let missing: Vec<&Value> = check["prepared"]
+    let outputs = crd("ClusterOutput")["versions"].as_array().map(Vec::len);
+    assert!(outputs.unwrap_or_default() > 0);
+    let missing = check["prepared"]
         .as_array()
-        .unwrap()
-        .iter()
+        .into_iter()
+        .flatten()
         .filter(|p| p["present"] == false)
-        .collect();
-    assert_eq!(missing.len(), 3, "nothing prepared yet: {check}");
+        .count();
+    assert_eq!(missing, 3, "nothing prepared yet: {check}");
+}
 
-    // Prepare: the logging namespace does not exist, so the Loki rules fail and say why; the
-    // monitoring objects are written and accepted by the real CRD schemas.
-    let first = app.prepare_cluster(id, &admin).await;
-    let outcome = |r: &Value, target: &str| find_in(r, "", "target", target).clone();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepare_writes_the_monitoring_objects_and_says_why_the_loki_rules_failed() {
+    let Some(k) = kube().await else { return };
+    // The logging namespace does not exist, so the Loki rules fail and say why; the monitoring
+    // objects are written and accepted by the real CRD schemas.
+    let first = k.prepare().await;
     assert_eq!(
         outcome(&first, "prometheus")["outcome"],
         "written",
@@ -128,39 +192,17 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
     );
     let loki_rules = outcome(&first, "loki");
     assert_eq!(loki_rules["outcome"], "failed");
-    assert!(
-        loki_rules["detail"]
-            .as_str()
-            .unwrap()
-            .contains("kubegems-logging"),
-        "{loki_rules}"
-    );
+    let detail = loki_rules["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("kubegems-logging"), "{loki_rules}");
+}
 
-    let http = reqwest::Client::new();
-    http.post(format!("{base}/api/v1/namespaces"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubegems-logging"}}))
-        .send()
-        .await
-        .unwrap();
-    let rule_url = format!(
-        "{base}/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/gemscope-recording-rules"
-    );
-    let get = |url: String| {
-        let http = http.clone();
-        async move {
-            http.get(url)
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let before = get(rule_url.clone()).await;
-    let second = app.prepare_cluster(id, &admin).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preparing_again_changes_nothing_and_writes_only_what_became_possible() {
+    let Some(k) = kube().await else { return };
+    k.prepare().await;
+    k.logging_namespace().await;
+    let before = k.get(RECORDING_RULES).await;
+    let second = k.prepare().await;
     assert_eq!(
         outcome(&second, "prometheus")["outcome"],
         "unchanged",
@@ -172,7 +214,7 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         "{second}"
     );
     assert_eq!(outcome(&second, "loki")["outcome"], "written", "{second}");
-    let after = get(rule_url).await;
+    let after = k.get(RECORDING_RULES).await;
     assert_eq!(
         before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"],
         "applying the same object again changes nothing"
@@ -183,60 +225,58 @@ async fn kubernetes_cluster_tests_prepares_and_goes_unreachable() {
         "gemscope"
     );
     assert!(after["metadata"]["labels"]["prometheusrule.kubegems.io/name"].is_string());
-
-    let prepared = app.test_cluster(id, &admin).await;
-    for p in prepared["prepared"].as_array().unwrap() {
+    let prepared = k.test().await;
+    for p in prepared["prepared"].as_array().into_iter().flatten() {
         assert_eq!(p["current"], true, "{p}");
     }
+}
 
-    // Someone edits the recording rules by hand: the cluster page says they are outdated.
-    let edited = http
-        .patch(format!("{base}/apis/monitoring.coreos.com/v1/namespaces/kubegems-monitoring/prometheusrules/gemscope-recording-rules"))
-        .bearer_auth(TOKEN)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_rules_edited_by_hand_are_shown_outdated() {
+    let Some(k) = kube().await else { return };
+    k.prepare().await;
+    let hand_made = json!({"spec": {"groups": [{"name": "hand-made", "rules": [{"record": "x", "expr": "1"}]}]}});
+    let edited = k
+        .http(reqwest::Method::PATCH, RECORDING_RULES)
         .header("content-type", "application/merge-patch+json")
-        .body(json!({"spec": {"groups": [{"name": "hand-made", "rules": [{"record": "x", "expr": "1"}]}]}}).to_string())
+        .body(hand_made.to_string())
         .send()
         .await
-        .unwrap();
+        .expect("the fake answers");
     assert_eq!(edited.status(), 200);
-    let drifted = app.test_cluster(id, &admin).await;
+    let drifted = k.test().await;
     let rules = find_in(&drifted, "prepared", "target", "prometheus");
     assert_eq!(
         (rules["present"].clone(), rules["current"].clone()),
         (json!(true), json!(false))
     );
+}
 
-    // A wrong token: the API server's 401 is what the user sees.
-    let update = |bearer_token: &str| UpdateCluster {
-        cluster_id: id,
-        cluster: ClusterInput {
-            bearer_token: Some(bearer_token.into()),
-            ..prod()
-        },
-    };
-    let wrong = app.fun_ok(update("nope"), Auth::Cookie(&admin)).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_shows_the_api_servers_401() {
+    let Some(k) = kube().await else { return };
+    let wrong = k.token("nope").await;
     assert_eq!(wrong["has_bearer_token"], true);
-    let denied = app.test_cluster(id, &admin).await;
+    let denied = k.test().await;
     assert_eq!(denied["reachable"], false);
-    assert!(
-        endpoint(&denied, "kubernetes")["error"]
-            .as_str()
-            .unwrap()
-            .contains("401"),
-        "{denied}"
-    );
+    let error = endpoint(&denied, "kubernetes")["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("401"), "{denied}");
+}
 
-    // The API server goes away: unreachable, with the connection error.
-    app.fun_ok(update(""), Auth::Cookie(&admin)).await;
-    assert!(fake.request_count() > 0);
-    task.abort();
-    let _ = task.await;
-    let down = app.test_cluster(id, &admin).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_that_went_away_is_unreachable_with_the_connection_error() {
+    let Some(mut k) = kube().await else { return };
+    assert_eq!(k.test().await["reachable"], true);
+    assert!(k.fake.request_count() > 0);
+    k.api_server.abort();
+    let _ = (&mut k.api_server).await;
+    let down = k.test().await;
     assert_eq!(down["reachable"], false, "{down}");
     let api = endpoint(&down, "kubernetes");
     assert_eq!(api["ok"], false);
-    assert!(!api["error"].as_str().unwrap().is_empty());
-    app.cleanup().await;
+    assert!(!api["error"].as_str().unwrap_or_default().is_empty());
 }
 
 /// Every kind Gemscope has a type for, built the way Gemscope builds them, fits the real CRD
