@@ -456,45 +456,58 @@ async fn at(w: &World, env: &common::TenantEnv, name: &str, status: &str, receiv
     .unwrap();
 }
 
+const D25: i64 = 1_795_564_800; // 2026-11-25T00:00:00Z
+
+/// `hh:mm` after midnight of `d` (hours may run past 24 or below 0).
+fn h(d: i64, hh: i64, mm: i64) -> i64 {
+    d + hh * 3600 + mm * 60
+}
+
+/// "Now" for the overview: 11-26 07:00 UTC, Shanghai 11-26 15:00, New York 11-26 02:00.
+const NOW: i64 = D25 + 31 * 3600;
+
 /// Fixture around midnight. UTC instants (2026-11-24 .. 26):
 ///   A 11-24 20:00  B 11-25 15:30  C 11-25 16:30  D 11-25 23:30  E 11-26 04:00  F 11-26 06:00
 /// Shanghai (+8) days: A→25, B→25, C→26, D→26, E→26, F→26.
 /// New York (−5) days: A→24, B→25, C→25, D→25, E→25 (23:00), F→26 (01:00).
-/// "Now" is 11-26 07:00 UTC: Shanghai 11-26 15:00, New York 11-26 02:00.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn overview_numbers_follow_the_time_zone() {
-    const D25: i64 = 1_795_564_800; // 2026-11-25T00:00:00Z
-    let h = |d: i64, hh: i64, mm: i64| d + hh * 3600 + mm * 60;
-    for backend in common::backends() {
-        let w = world(backend).await;
-        let fixture = [
-            ("cpu-high", "firing", h(D25, -4, 0)),    // A
-            ("cpu-high", "resolved", h(D25, 15, 30)), // B
-            ("cpu-high", "firing", h(D25, 16, 30)),   // C
-            ("disk-full", "firing", h(D25, 23, 30)),  // D
-            ("disk-full", "resolved", h(D25, 28, 0)), // E
-            ("mem-high", "firing", h(D25, 30, 0)),    // F
-        ];
-        for (name, status, t) in fixture {
-            at(&w, &w.shop, name, status, t).await;
-        }
-        // Another tenant's alert never counts for the shop.
-        at(&w, &w.db, "other", "firing", h(D25, 30, 0)).await;
-        let now = h(D25, 31, 0);
-        let q = |tz: &str| app::model::OverviewQuery {
-            tenant_id: Some(w.shop.tenant),
+/// Plus one alert of the db tenant, which never counts for the shop.
+async fn midnight(backend: common::Backend) -> World {
+    let w = world(backend).await;
+    let fixture = [
+        ("cpu-high", "firing", h(D25, -4, 0)),    // A
+        ("cpu-high", "resolved", h(D25, 15, 30)), // B
+        ("cpu-high", "firing", h(D25, 16, 30)),   // C
+        ("disk-full", "firing", h(D25, 23, 30)),  // D
+        ("disk-full", "resolved", h(D25, 28, 0)), // E
+        ("mem-high", "firing", h(D25, 30, 0)),    // F
+    ];
+    for (name, status, t) in fixture {
+        at(&w, &w.shop, name, status, t).await;
+    }
+    at(&w, &w.db, "other", "firing", h(D25, 30, 0)).await;
+    w
+}
+
+impl World {
+    /// The overview of `tenant` from 11-24 00:00 UTC to now, in `tz`.
+    async fn overview(&self, tenant: i64, tz: &str) -> app::model::Overview {
+        let query = OverviewQuery {
+            tenant_id: Some(tenant),
             from: h(D25, -24, 0),
-            to: now,
+            to: NOW,
             time_zone: tz.into(),
         };
-        let sh = server::alerts::overview::overview(
-            &w.app.db,
-            Some(w.shop.tenant),
-            &q("Asia/Shanghai"),
-            now,
-        )
-        .await
-        .unwrap();
+        server::alerts::overview::overview(&self.app.db, Some(tenant), &query, NOW)
+            .await
+            .expect("the overview")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_counts_days_of_the_callers_time_zone_east_of_utc() {
+    for backend in common::backends() {
+        let w = midnight(backend).await;
+        let sh = w.overview(w.shop.tenant, "Asia/Shanghai").await;
         // Shanghai today (26th): C, D, E, F = 3 firing + 1 resolved; yesterday (25th): A, B.
         assert_eq!((sh.total.today, sh.total.yesterday), (4, 2), "[{backend}]");
         assert_eq!((sh.firing.today, sh.firing.yesterday), (3, 1));
@@ -511,15 +524,15 @@ async fn overview_numbers_follow_the_time_zone() {
         assert_eq!(sh.trend.len(), 1);
         assert_eq!(sh.trend[0].name, "p");
         assert_eq!(sh.trend[0].counts, [0, 2, 4], "[{backend}]");
+        w.app.cleanup().await;
+    }
+}
 
-        let ny = server::alerts::overview::overview(
-            &w.app.db,
-            Some(w.shop.tenant),
-            &q("America/New_York"),
-            now,
-        )
-        .await
-        .unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_counts_days_of_the_callers_time_zone_west_of_utc_with_its_tops() {
+    for backend in common::backends() {
+        let w = midnight(backend).await;
+        let ny = w.overview(w.shop.tenant, "America/New_York").await;
         // New York today (26th): F; yesterday (25th): B, C, D, E (2 firing, 2 resolved).
         assert_eq!((ny.total.today, ny.total.yesterday), (1, 4), "[{backend}]");
         assert_eq!((ny.firing.today, ny.firing.yesterday), (1, 2));
@@ -542,88 +555,94 @@ async fn overview_numbers_follow_the_time_zone() {
             ]
         );
         assert_eq!(ny.top_projects, [("p".to_string(), 6)]);
-        // Yesterday empty and today not: "new" (no percentage).
-        let fresh =
-            server::alerts::overview::overview(&w.app.db, Some(w.db.tenant), &q("UTC"), now)
-                .await
-                .unwrap();
+        w.app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_after_an_empty_one_is_new_without_a_percentage() {
+    for backend in common::backends() {
+        let w = midnight(backend).await;
+        let fresh = w.overview(w.db.tenant, "UTC").await;
         assert_eq!(
             (fresh.total.today, fresh.total.yesterday, fresh.total.change),
-            (1, 0, None)
+            (1, 0, None),
+            "[{backend}]"
         );
-        // Through the API, with a zone the caller's browser names.
-        let query = OverviewQuery {
-            tenant_id: Some(w.shop.tenant),
-            from: h(D25, -24, 0),
-            to: h(D25, 30, 0),
-            time_zone: "Asia/Shanghai".into(),
-        };
-        let api = w
-            .app
-            .fun_ok(AlertOverview { query }, Auth::Cookie(&w.alice))
-            .await;
-        assert_eq!(api["time_zone"], "Asia/Shanghai");
-        let query = OverviewQuery {
-            tenant_id: Some(w.shop.tenant),
-            time_zone: "Mars/Base".into(),
-            ..Default::default()
-        };
-        let bad = w
-            .app
-            .fun(AlertOverview { query }, Auth::Cookie(&w.alice))
-            .await;
-        assert_eq!(bad.status, 422);
-        assert!(
-            bad.body["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("time_zone:")
-        );
+        w.app.cleanup().await;
+    }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_api_takes_the_browsers_time_zone_and_refuses_an_unknown_one() {
+    let w = midnight(common::Backend::Sqlite).await;
+    let query = OverviewQuery {
+        tenant_id: Some(w.shop.tenant),
+        from: h(D25, -24, 0),
+        to: h(D25, 30, 0),
+        time_zone: "Asia/Shanghai".into(),
+    };
+    let api = w
+        .app
+        .fun_ok(AlertOverview { query }, Auth::Cookie(&w.alice))
+        .await;
+    assert_eq!(api["time_zone"], "Asia/Shanghai");
+    let query = OverviewQuery {
+        tenant_id: Some(w.shop.tenant),
+        time_zone: "Mars/Base".into(),
+        ..Default::default()
+    };
+    let bad = w
+        .app
+        .fun(AlertOverview { query }, Auth::Cookie(&w.alice))
+        .await;
+    assert_eq!(bad.status, 422);
+    let message = bad.body["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("time_zone:"), "{message}");
+    w.app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_moves_old_notifications_to_a_monthly_csv_once() {
+    for backend in common::backends() {
+        let w = midnight(backend).await;
+        let count = || async {
+            alert_notification::Entity::find()
+                .count(&w.app.db)
+                .await
+                .expect("count")
+        };
         // Archive everything received before the 25th (UTC): only A goes.
-        let dir = tempfile::tempdir().unwrap();
-        let before = alert_notification::Entity::find()
-            .count(&w.app.db)
-            .await
-            .unwrap();
+        let dir = tempfile::tempdir().expect("a directory");
+        let before = count().await;
         let done = server::alerts::archive::archive(&w.app.db, dir.path(), D25)
             .await
-            .unwrap();
-        assert_eq!(done.notifications, 1, "[{backend}]");
-        assert_eq!(done.instances, 1, "[{backend}]");
-        let after = alert_notification::Entity::find()
-            .count(&w.app.db)
-            .await
-            .unwrap();
-        assert_eq!(after, before - 1);
-        let csv =
-            std::fs::read_to_string(dir.path().join("archive/alert-notifications.2026-11.csv"))
-                .unwrap();
+            .expect("archive");
+        assert_eq!((done.notifications, done.instances), (1, 1), "[{backend}]");
+        assert_eq!(count().await, before - 1);
+        let csv_path = dir.path().join("archive/alert-notifications.2026-11.csv");
+        let csv = std::fs::read_to_string(&csv_path).expect("the CSV");
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 2, "{csv}");
         assert!(lines[0].starts_with("id,received_at,status,"));
         assert!(lines[1].contains(",2026-11-24T20:00:00Z,firing,"), "{csv}");
         assert!(lines[1].contains("cpu-high"), "{csv}");
         // Archiving again finds nothing; a later cutoff appends to the same file.
-        assert_eq!(
-            server::alerts::archive::archive(&w.app.db, dir.path(), D25)
-                .await
-                .unwrap()
-                .notifications,
-            0
-        );
+        let again = server::alerts::archive::archive(&w.app.db, dir.path(), D25)
+            .await
+            .expect("archive");
+        assert_eq!(again.notifications, 0);
         let later = server::alerts::archive::archive(&w.app.db, dir.path(), h(D25, 16, 0))
             .await
-            .unwrap();
+            .expect("archive");
         assert_eq!(later.notifications, 1);
-        let csv =
-            std::fs::read_to_string(dir.path().join("archive/alert-notifications.2026-11.csv"))
-                .unwrap();
+        let csv = std::fs::read_to_string(&csv_path).expect("the CSV");
         assert_eq!(csv.lines().count(), 3, "one header, two rows");
-        assert_eq!(
-            inbox_item::Entity::find().count(&w.app.db).await.unwrap(),
-            0
-        );
+        let inbox = inbox_item::Entity::find()
+            .count(&w.app.db)
+            .await
+            .expect("count");
+        assert_eq!(inbox, 0);
         w.app.cleanup().await;
     }
 }
