@@ -1,4 +1,5 @@
-//! Ticks: a missed daily tick runs once at start; every tick runs once across replicas that are killed and restarted.
+//! Ticks and replicas: a missed daily tick runs once at start; every tick runs once across
+//! replicas; a killed replica's run is taken over; a stop lets a run finish or hands it back.
 
 use super::*;
 
@@ -104,17 +105,47 @@ async fn bare_rule(app: &TestApp, cluster: i64, name: &str) {
     .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() {
+/// A PostgreSQL database the replicas share (they are separate processes); `None` when there is
+/// none here and it is not required.
+async fn shared_database() -> Option<TestApp> {
     if std::env::var("GEMSCOPE_TEST_POSTGRES_URL").is_err() {
         let required = std::env::var("GEMSCOPE_TEST_REQUIRE_ALL_DBS").is_ok_and(|v| v == "1");
         assert!(!required, "GEMSCOPE_TEST_POSTGRES_URL is required");
         eprintln!("GEMSCOPE_TEST_POSTGRES_URL not set: skipping");
-        return;
+        return None;
     }
-    let app = TestApp::start(Backend::Postgres).await;
-    let dir = tempfile::tempdir().unwrap();
+    Some(TestApp::start(Backend::Postgres).await)
+}
 
+/// A cluster whose Prometheus takes 5 s to answer, with one rule: a state sync on it runs 5 s.
+async fn slow_cluster(app: &TestApp) {
+    let slow = slow_prometheus(Duration::from_secs(5)).await;
+    let admin = app.login("admin", ADMIN_PW).await;
+    let cluster = app.standalone_cluster(&admin, "slow", &slow).await;
+    bare_rule(app, cluster, "slow-rule").await;
+}
+
+/// Queues a state sync now and waits until a replica runs it; returns the row and its owner.
+async fn running_sync(app: &TestApp) -> (i64, String) {
+    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
+        .await
+        .expect("queued");
+    let mut owner = String::new();
+    wait_for("the run to start", 20, async || {
+        let r = row(app, queued.id).await;
+        owner = r.lease_owner.clone();
+        r.status == "running"
+    })
+    .await;
+    (queued.id, owner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tick_runs_exactly_once_across_two_replicas() {
+    let Some(app) = shared_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a directory");
     // Two replicas ticking every second for 60 s: every tick exactly one row, run once.
     let every_second = [("GEMSCOPE_JOB_STATE_SYNC", "* * * * * *")];
     let mut a = replica(&app.url, dir.path(), "replica-a", &every_second);
@@ -125,7 +156,7 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
     reap(&mut a, 40);
     reap(&mut b, 40);
     let all = runs(&app).await;
-    let mut ticks: Vec<i64> = all.iter().map(|r| r.tick_key.parse().unwrap()).collect();
+    let mut ticks: Vec<i64> = all.iter().filter_map(|r| r.tick_key.parse().ok()).collect();
     ticks.sort();
     let n = ticks.len() as i64;
     assert!(n >= 55, "{n} ticks in 62 s");
@@ -140,79 +171,79 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
         assert_eq!((r.status.as_str(), r.attempts), ("ok", 1), "{r:?}");
     }
     for name in ["replica-a", "replica-b"] {
-        let log = std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap();
+        let log =
+            std::fs::read_to_string(dir.path().join(format!("{name}.log"))).unwrap_or_default();
         assert!(log.contains("job finished"), "{name} ran no tick:\n{log}");
     }
-    job_run::Entity::delete_many().exec(&app.db).await.unwrap();
+    app.cleanup().await;
+}
 
-    // A replica killed mid-run: the other takes the run over when the lease passes.
-    let slow = slow_prometheus(Duration::from_secs(5)).await;
-    let admin = app.login("admin", ADMIN_PW).await;
-    let cluster = app.standalone_cluster(&admin, "slow", &slow).await;
-    bare_rule(&app, cluster, "slow-rule").await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_of_a_killed_replica_is_taken_over_when_its_lease_passes() {
+    let Some(app) = shared_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a directory");
+    slow_cluster(&app).await;
     let mut a = replica(&app.url, dir.path(), "replica-c", &[]);
     let mut b = replica(&app.url, dir.path(), "replica-d", &[]);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
-        .await
-        .unwrap();
-    let mut owner = String::new();
-    wait_for("the run to start", 20, async || {
-        let r = row(&app, queued.id).await;
-        owner = r.lease_owner.clone();
-        r.status == "running"
-    })
-    .await;
+    let (id, owner) = running_sync(&app).await;
     let (victim, survivor) = if owner.starts_with("replica-c") {
         (&mut a, &mut b)
     } else {
         (&mut b, &mut a)
     };
-    victim.kill().unwrap();
-    victim.wait().unwrap();
+    victim.kill().expect("kill");
+    victim.wait().expect("wait");
     wait_for("the survivor to finish the run", 30, async || {
-        let r = row(&app, queued.id).await;
-        r.status == "ok"
+        row(&app, id).await.status == "ok"
     })
     .await;
-    let r = row(&app, queued.id).await;
+    let r = row(&app, id).await;
     assert_eq!(r.attempts, 2, "{r:?}");
-    let counts: RunCounts = serde_json::from_str(r.counts.as_deref().unwrap()).unwrap();
+    let counts: RunCounts =
+        serde_json::from_str(r.counts.as_deref().unwrap_or_default()).expect("counts");
     assert_eq!(counts.checked, 1);
     assert_eq!(runs(&app).await.len(), 1);
-
-    // SIGTERM mid-run with time to spare: the run finishes before the process exits.
-    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
-        .await
-        .unwrap();
-    wait_for("the second run to start", 20, async || {
-        let r = row(&app, queued.id).await;
-        r.status == "running"
-    })
-    .await;
     terminate(survivor);
-    let took = reap(survivor, 30);
-    let r = row(&app, queued.id).await;
+    reap(survivor, 30);
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_signal_with_time_to_spare_lets_the_run_finish_first() {
+    let Some(app) = shared_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a directory");
+    slow_cluster(&app).await;
+    let mut a = replica(&app.url, dir.path(), "replica-g", &[]);
+    let (id, _) = running_sync(&app).await;
+    terminate(&a);
+    let took = reap(&mut a, 30);
+    let r = row(&app, id).await;
     assert_eq!(
         (r.status.as_str(), r.attempts),
         ("ok", 1),
         "{r:?} after {took:?}"
     );
+    app.cleanup().await;
+}
 
-    // SIGTERM with too short a grace: the run is handed back, and the next start completes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_signal_with_too_short_a_grace_hands_the_run_back_for_the_next_start() {
+    let Some(app) = shared_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a directory");
+    slow_cluster(&app).await;
     let short = [("GEMSCOPE_JOB_SHUTDOWN_SECS", "1")];
     let mut e = replica(&app.url, dir.path(), "replica-e", &short);
-    let queued = server::jobs::queue::enqueue_manual(&app.db, JobKind::AlertStateSync, 1)
-        .await
-        .unwrap();
-    wait_for("the third run to start", 20, async || {
-        let r = row(&app, queued.id).await;
-        r.status == "running"
-    })
-    .await;
+    let (id, _) = running_sync(&app).await;
     terminate(&e);
     reap(&mut e, 20);
-    let r = row(&app, queued.id).await;
+    let r = row(&app, id).await;
     assert_eq!(
         (r.status.as_str(), r.lease_until),
         ("running", 0),
@@ -220,13 +251,12 @@ async fn every_tick_runs_once_across_replicas_and_survives_kills_and_restarts() 
     );
     let mut f = replica(&app.url, dir.path(), "replica-f", &[]);
     wait_for("the restarted replica to finish the run", 30, async || {
-        let r = row(&app, queued.id).await;
-        r.status == "ok"
+        row(&app, id).await.status == "ok"
     })
     .await;
-    let r = row(&app, queued.id).await;
+    let r = row(&app, id).await;
     assert_eq!(r.attempts, 2, "{r:?}");
-    assert_eq!(runs(&app).await.len(), 3, "nothing lost or doubled");
+    assert_eq!(runs(&app).await.len(), 1, "nothing lost or doubled");
     terminate(&f);
     reap(&mut f, 30);
     app.cleanup().await;
