@@ -332,13 +332,16 @@ async fn reserved_namespaces_are_refused_for_tenant_admins() {
     t.app.cleanup().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_deleted() {
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    use server::db::entities::{dashboard, environment};
-    let Some(stack) = RealStack::start() else {
-        return;
-    };
+/// An environment `shop` (alice admin) on a standalone cluster with the real Alertmanager.
+struct Doomed {
+    app: TestApp,
+    alice: String,
+    env: common::TenantEnv,
+    _stack: RealStack,
+}
+
+async fn doomed() -> Option<Doomed> {
+    let stack = RealStack::start()?;
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
     app.create_user(&admin, "alice", "alice-password").await;
@@ -356,13 +359,49 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
         .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")
         .await;
     let alice = app.login("alice", "alice-password").await;
-    let delete = || DeleteEnvironment {
-        tenant_id: env.tenant,
-        environment_id: env.environment,
-    };
+    Some(Doomed {
+        app,
+        alice,
+        env,
+        _stack: stack,
+    })
+}
 
+impl Doomed {
+    async fn delete(&self) -> common::Reply {
+        let delete = DeleteEnvironment {
+            tenant_id: self.env.tenant,
+            environment_id: self.env.environment,
+        };
+        self.app.fun(delete, Auth::Cookie(&self.alice)).await
+    }
+
+    /// Refused with a 409 whose message names `what` is left.
+    async fn refused(&self, what: &str) {
+        let r = self.delete().await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        let message = r.body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(what), "{}", r.body);
+    }
+
+    async fn deleted(&self) {
+        let r = self.delete().await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let gone = server::db::entities::environment::Entity::find_by_id(self.env.environment)
+            .one(&self.app.db)
+            .await
+            .expect("query");
+        assert!(gone.is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_with_a_dashboard_is_not_deleted_until_it_is_gone() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use server::db::entities::dashboard;
+    let Some(d) = doomed().await else { return };
     let board = dashboard::ActiveModel {
-        environment_id: Set(env.environment),
+        environment_id: Set(d.env.environment),
         name: Set("orders".into()),
         step: Set(String::new()),
         refresh: Set(String::new()),
@@ -376,55 +415,36 @@ async fn an_environment_with_rules_dashboards_or_blacklist_entries_is_not_delete
         updated_at: Set(0),
         ..Default::default()
     }
-    .insert(&app.db)
+    .insert(&d.app.db)
     .await
-    .unwrap();
-    let r = app.fun(delete(), Auth::Cookie(&alice)).await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert!(
-        r.body["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("1 dashboard(s) (orders)"),
-        "{}",
-        r.body
-    );
+    .expect("a dashboard row");
+    d.refused("1 dashboard(s) (orders)").await;
     dashboard::Entity::delete_by_id(board.id)
-        .exec(&app.db)
+        .exec(&d.app.db)
         .await
-        .unwrap();
+        .expect("delete");
+    d.deleted().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environment_with_a_blacklist_entry_is_not_deleted_until_it_is_removed() {
+    let Some(d) = doomed().await else { return };
     // A blacklist silence would silence whoever binds the namespace next.
     let add = AddToBlacklist {
-        scope: scope(env.environment),
+        scope: scope(d.env.environment),
         labels: BTreeMap::from([
             ("gems_namespace".to_string(), "shop".to_string()),
             ("gems_alertname".to_string(), "x".to_string()),
         ]),
     };
-    let entry = app.fun_ok(add, Auth::Cookie(&alice)).await;
-    let r = app.fun(delete(), Auth::Cookie(&alice)).await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert!(
-        r.body["message"].as_str().unwrap().contains("blacklist"),
-        "{}",
-        r.body
-    );
+    let entry = d.app.fun_ok(add, Auth::Cookie(&d.alice)).await;
+    d.refused("blacklist").await;
     let remove = RemoveFromBlacklist {
-        scope: scope(env.environment),
+        scope: scope(d.env.environment),
         id: entry["id"].as_str().expect("entry id").into(),
     };
-    app.fun_ok(remove, Auth::Cookie(&alice)).await;
-
-    app.fun_ok(delete(), Auth::Cookie(&alice)).await;
-    assert!(
-        environment::Entity::find_by_id(env.environment)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    app.cleanup().await;
+    d.app.fun_ok(remove, Auth::Cookie(&d.alice)).await;
+    d.deleted().await;
 }
 
 fn history_payload(alerts: &[(&str, &str)]) -> Value {
