@@ -2,7 +2,6 @@
 
 mod common;
 
-use app::api::clusters::UpdateCluster;
 use app::domain::am_config;
 use app::model::{
     AmConfigSpec, AmMatcher, AmReceiver, AmRoute, AmWebhookConfig, NamespacedAmConfig, Rule,
@@ -10,92 +9,105 @@ use app::model::{
 };
 use app::model::{ClusterInput, ClusterKind, ClusterSettings};
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, TestApp, find_in, standalone};
-use serde_json::json;
+use common::{ADMIN_PW, Backend, TestApp, find_in, standalone};
+use serde_json::{Value, json};
 use server::clusters::error::BackendError;
 use server::clusters::standalone::{FileWrite, RuleTarget, apply_file, apply_rules};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
-    let Some(mut stack) = RealStack::start() else {
-        return;
-    };
+fn by<'a>(check: &'a Value, component: &str) -> &'a Value {
+    find_in(check, "endpoints", "component", component)
+}
+
+/// A standalone cluster on the real stack (with `more` settings); returns the app, the admin's
+/// session and the cluster's answer.
+async fn local(
+    stack: &RealStack,
+    more: impl FnOnce(&mut ClusterSettings),
+) -> (TestApp, String, Value) {
     let app = TestApp::start(Backend::Sqlite).await;
     let admin = app.login("admin", ADMIN_PW).await;
-    // Nothing listens on the Loki port: bind and release one.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let settings = ClusterSettings {
+    let mut settings = ClusterSettings {
         prometheus_url: stack.prometheus_url.clone(),
         alertmanager_url: stack.alertmanager_url.clone(),
-        loki_url: format!("http://127.0.0.1:{dead}"),
         ..Default::default()
     };
+    more(&mut settings);
     let created = app
         .create_cluster(&admin, standalone("local", settings))
         .await;
-    assert_eq!(
-        created["last_check"],
-        serde_json::Value::Null,
-        "never tested yet"
-    );
-    let id = created["id"].as_i64().unwrap();
+    (app, admin, created)
+}
 
-    let check = app.test_cluster(id, &admin).await;
-    let by = |c: &serde_json::Value, name: &str| {
-        c["endpoints"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["component"] == name)
-            .cloned()
-            .unwrap()
+fn id(created: &Value) -> i64 {
+    created["id"].as_i64().expect("cluster id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_test_reports_real_versions_and_an_optional_loki_and_is_stored() {
+    let Some(stack) = RealStack::start() else {
+        return;
     };
+    // Nothing listens on the Loki port: bind and release one.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let (app, admin, created) =
+        local(&stack, |s| s.loki_url = format!("http://127.0.0.1:{dead}")).await;
+    assert_eq!(created["last_check"], Value::Null, "never tested yet");
+    let check = app.test_cluster(id(&created), &admin).await;
     let prom = by(&check, "prometheus");
     assert_eq!(prom["ok"], true, "{check}");
     assert!(
-        prom["version"].as_str().unwrap().starts_with("2."),
+        prom["version"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2."),
         "{prom}"
     );
     let am = by(&check, "alertmanager");
     assert_eq!(am["ok"], true, "{check}");
-    assert!(am["version"].as_str().unwrap().starts_with("0."), "{am}");
+    assert!(
+        am["version"].as_str().unwrap_or_default().starts_with("0."),
+        "{am}"
+    );
     let loki = by(&check, "loki");
     assert_eq!(loki["ok"], false);
     assert_eq!(loki["optional"], true);
-    assert!(!loki["error"].as_str().unwrap().is_empty());
+    assert!(!loki["error"].as_str().unwrap_or_default().is_empty());
     assert_eq!(
         check["reachable"], true,
         "Loki is optional: its failure is shown but the cluster stays reachable"
     );
-
     // The result is stored and comes back with the cluster.
-    let listed = app.get_cluster(id, &admin).await;
+    let listed = app.get_cluster(id(&created), &admin).await;
     assert_eq!(listed["last_check"], check);
+    app.cleanup().await;
+}
 
-    // Without Loki every endpoint answers; then Prometheus stops and the cluster is unreachable.
-    let settings = ClusterSettings {
-        prometheus_url: stack.prometheus_url.clone(),
-        alertmanager_url: stack.alertmanager_url.clone(),
-        ..Default::default()
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_whose_prometheus_stopped_is_unreachable() {
+    let Some(mut stack) = RealStack::start() else {
+        return;
     };
-    let update = UpdateCluster {
-        cluster_id: id,
-        cluster: standalone("local", settings),
-    };
-    app.fun_ok(update, Auth::Cookie(&admin)).await;
-    let healthy = app.test_cluster(id, &admin).await;
+    let (app, admin, created) = local(&stack, |_| {}).await;
+    let healthy = app.test_cluster(id(&created), &admin).await;
     assert_eq!(healthy["reachable"], true, "{healthy}");
     stack.stop_prometheus();
-    let down = app.test_cluster(id, &admin).await;
+    let down = app.test_cluster(id(&created), &admin).await;
     assert_eq!(down["reachable"], false, "{down}");
     assert_eq!(by(&down, "prometheus")["ok"], false);
     assert_eq!(by(&down, "alertmanager")["ok"], true);
+    app.cleanup().await;
+}
 
-    // A Kubernetes cluster without a kubeconfig or API server URL is never reported reachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kubernetes_cluster_without_a_kubeconfig_is_never_reachable() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.login("admin", ADMIN_PW).await;
     let kubernetes = ClusterInput {
         name: "k8s".into(),
         kind: ClusterKind::Kubernetes,
@@ -106,140 +118,132 @@ async fn connection_test_reports_real_versions_and_unreachable_endpoints() {
         ..Default::default()
     };
     let k = app.create_cluster(&admin, kubernetes).await;
-    let kc = app
-        .test_cluster(k["id"].as_i64().expect("cluster id"), &admin)
-        .await;
+    let kc = app.test_cluster(id(&k), &admin).await;
     assert_eq!(kc["reachable"], false);
     let api = by(&kc, "kubernetes");
     assert_eq!(api["ok"], false);
-    assert!(
-        api["error"].as_str().unwrap().contains("kubeconfig"),
-        "{api}"
-    );
+    let error = api["error"].as_str().unwrap_or_default();
+    assert!(error.contains("kubeconfig"), "{api}");
     app.cleanup().await;
 }
 
 /// The rule groups a real Prometheus has loaded, by name.
 async fn loaded_groups(prometheus: &str) -> Vec<String> {
-    let body: serde_json::Value = reqwest::get(format!("{prometheus}/api/v1/rules"))
+    let body: Value = reqwest::get(format!("{prometheus}/api/v1/rules"))
         .await
-        .unwrap()
+        .expect("Prometheus answers")
         .json()
         .await
-        .unwrap();
+        .expect("JSON");
     body["data"]["groups"]
         .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["name"].as_str().unwrap().to_string())
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["name"].as_str().map(String::from))
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing() {
-    let Some(stack) = RealStack::start() else {
-        return;
-    };
-    let app = TestApp::start(Backend::Sqlite).await;
-    let admin = app.login("admin", ADMIN_PW).await;
-    let rules_dir = stack.dir.path().join("rules").display().to_string();
-    let loki_dir = stack.dir.path().join("loki-rules").display().to_string();
-    let settings = ClusterSettings {
-        prometheus_url: stack.prometheus_url.clone(),
-        rules_dir: rules_dir.clone(),
-        loki_rules_dir: loki_dir,
-        alertmanager_url: stack.alertmanager_url.clone(),
-        alertmanager_config_path: stack
+/// A cluster whose rule files, Loki rule files and alertmanager.yml are the stack's.
+async fn preparable(stack: &RealStack) -> (TestApp, String, i64, std::path::PathBuf) {
+    let rules_dir = stack.dir.path().join("rules");
+    let (app, admin, created) = local(stack, |s| {
+        s.rules_dir = rules_dir.display().to_string();
+        s.loki_rules_dir = stack.dir.path().join("loki-rules").display().to_string();
+        s.alertmanager_config_path = stack
             .dir
             .path()
             .join("alertmanager.yml")
             .display()
-            .to_string(),
-        ..Default::default()
-    };
-    let id = app
-        .create_cluster(&admin, standalone("local", settings))
-        .await["id"]
-        .as_i64()
-        .expect("cluster id");
-    let before = app.test_cluster(id, &admin).await;
-    assert!(
-        before["prepared"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["current"] == false),
-        "{before}"
-    );
+            .to_string();
+    })
+    .await;
+    let file = rules_dir.join("gemscope-recording-rules.yml");
+    (app, admin, id(&created), file)
+}
 
+fn outcomes(r: &Value) -> Vec<String> {
+    r.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["outcome"].as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepare_writes_files_the_real_prometheus_and_alertmanager_load() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let (app, admin, id, file) = preparable(&stack).await;
+    let before = app.test_cluster(id, &admin).await;
+    let prepared = before["prepared"].as_array().cloned().unwrap_or_default();
+    assert!(prepared.iter().all(|p| p["current"] == false), "{before}");
     let first = app.prepare_cluster(id, &admin).await;
-    assert!(
-        first
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["outcome"] == "written"),
-        "{first}"
+    assert_eq!(
+        outcomes(&first),
+        ["written"; 3],
+        "prometheus, loki and alertmanager: {first}"
     );
     assert!(
         loaded_groups(&stack.prometheus_url)
             .await
             .contains(&"gems-node".to_string())
     );
-    assert_eq!(
-        first.as_array().unwrap().len(),
-        3,
-        "prometheus, loki and alertmanager: {first}"
-    );
-    let status: serde_json::Value =
-        reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let loaded = status["config"]["original"].as_str().unwrap();
+    let status: Value = reqwest::get(format!("{}/api/v2/status", stack.alertmanager_url))
+        .await
+        .expect("Alertmanager answers")
+        .json()
+        .await
+        .expect("JSON");
+    let loaded = status["config"]["original"].as_str().unwrap_or_default();
     assert!(loaded.contains("gems_alertname"), "{loaded}");
-    let file = std::path::Path::new(&rules_dir).join("gemscope-recording-rules.yml");
-    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
-
-    let again = app.prepare_cluster(id, &admin).await;
-    assert!(
-        again
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["outcome"] == "unchanged"),
-        "{again}"
-    );
-    assert_eq!(
-        std::fs::metadata(&file).unwrap().modified().unwrap(),
-        mtime,
-        "an unchanged file is not rewritten"
-    );
-
-    let after = app.test_cluster(id, &admin).await;
-    for item in after["prepared"].as_array().unwrap() {
-        assert_eq!(
-            (item["present"].clone(), item["current"].clone()),
-            (json!(true), json!(true)),
-            "{item}"
-        );
-    }
     // promtool agrees the file is valid.
     let out = std::process::Command::new("/usr/bin/promtool")
         .arg("check")
         .arg("rules")
         .arg(&file)
         .output()
-        .unwrap();
+        .expect("promtool runs");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    // Someone edits the file: it shows as present but not current, and prepare repairs it.
-    std::fs::write(&file, "groups: []\n").unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preparing_again_rewrites_nothing_and_shows_everything_current() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let (app, admin, id, file) = preparable(&stack).await;
+    app.prepare_cluster(id, &admin).await;
+    let modified = || std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+    let mtime = modified();
+    let again = app.prepare_cluster(id, &admin).await;
+    assert_eq!(outcomes(&again), ["unchanged"; 3], "{again}");
+    assert!(mtime.is_some());
+    assert_eq!(modified(), mtime, "an unchanged file is not rewritten");
+    let after = app.test_cluster(id, &admin).await;
+    for item in after["prepared"].as_array().into_iter().flatten() {
+        assert_eq!(
+            (item["present"].clone(), item["current"].clone()),
+            (json!(true), json!(true)),
+            "{item}"
+        );
+    }
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prepared_file_edited_by_hand_shows_outdated_and_prepare_writes_it_back() {
+    let Some(stack) = RealStack::start() else {
+        return;
+    };
+    let (app, admin, id, file) = preparable(&stack).await;
+    app.prepare_cluster(id, &admin).await;
+    std::fs::write(&file, "groups: []\n").expect("write");
     let drift = app.test_cluster(id, &admin).await;
     let prom_item = find_in(&drift, "prepared", "target", "prometheus");
     assert_eq!(
@@ -248,12 +252,11 @@ async fn prepare_writes_rules_real_prometheus_loads_and_repeats_change_nothing()
     );
     let repaired = app.prepare_cluster(id, &admin).await;
     assert!(
-        repaired
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["outcome"] == "written")
+        outcomes(&repaired).iter().any(|o| o == "written"),
+        "{repaired}"
     );
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(text.contains("gems"), "{text}");
     app.cleanup().await;
 }
 
