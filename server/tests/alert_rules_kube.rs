@@ -13,9 +13,9 @@ use app::model::{
     AlertLevel, AlertRuleInput, AlertType, FilterOp, LabelMatcher, LogqlGenerator, RuleReceiver,
     RuleScope, Severity,
 };
-use common::fake_kube::{TOKEN, serve_monitored};
+use common::fake_kube::{MonitoredCluster, TOKEN, monitored_cluster};
 use common::real::RealStack;
-use common::{ADMIN_PW, Auth, Backend, Reply, TestApp};
+use common::{Auth, Reply, TestApp};
 use serde_json::Value;
 
 const PROMETHEUS_RULES: &str = "/apis/monitoring.coreos.com/v1/namespaces/shop/prometheusrules";
@@ -35,16 +35,15 @@ struct Kube {
 }
 
 async fn kube() -> Option<Kube> {
-    let stack = RealStack::start()?;
-    let (addr, fake, api_server, base) = serve_monitored(&stack).await;
-    common::fake_kube::namespaces(&base, &["shop", "kubegems-logging"]).await;
-    let app = TestApp::start_with(Backend::Sqlite, |c| {
-        c.public_url = Some("https://gemscope.example".into())
-    })
-    .await;
-    server::templates::seed(&app.db).await.expect("seed");
-    let admin = app.login("admin", ADMIN_PW).await;
-    let cluster = common::fake_kube::register(&app, &admin, addr).await;
+    let MonitoredCluster {
+        app,
+        admin,
+        cluster,
+        base,
+        fake,
+        api_server,
+        stack,
+    } = monitored_cluster().await?;
     app.create_user(&admin, "alice", "alice-password").await;
     let env = app
         .environment(&admin, "shop-team", ("alice", "admin"), cluster, "shop")

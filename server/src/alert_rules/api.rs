@@ -84,13 +84,13 @@ impl AlertRulesPort for AlertRulesService {
         let channels = channel::Entity::find()
             .filter(owner)
             .order_by_asc(channel::Column::Name)
-            .all(&self.core.db)
+            .all(&self.core().db)
             .await?
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
         let templates = self
-            .core
+            .core()
             .templates
             .search(caller, place.tenant_id, String::new())
             .await?;
@@ -110,8 +110,8 @@ impl AlertRulesPort for AlertRulesService {
 
     async fn list(&self, caller: &Caller, scope: RuleScope) -> Result<RuleList, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        let rules = self.core.in_scope(&place).await?;
-        let names = self.core.channel_names(&rules).await?;
+        let rules = self.core().in_scope(&place).await?;
+        let names = self.core().channel_names(&rules).await?;
         let (states, failed, state_error) = self.states.states(&place.handle, &rules).await;
         let mut out = RuleList {
             namespace: place.namespace.clone(),
@@ -139,8 +139,8 @@ impl AlertRulesPort for AlertRulesService {
         name: String,
     ) -> Result<RuleDetail, ApiError> {
         let place = self.place(caller, scope, Role::Viewer).await?;
-        let s = self.core.find(&place, &name).await?;
-        let names = self.core.channel_names(std::slice::from_ref(&s)).await?;
+        let s = self.core().find(&place, &name).await?;
+        let names = self.core().channel_names(std::slice::from_ref(&s)).await?;
         let (states, failed, state_error) = self
             .states
             .states(&place.handle, std::slice::from_ref(&s))
@@ -171,7 +171,7 @@ impl AlertRulesPort for AlertRulesService {
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
         let s = self.writing.create_rule(&place, input).await?;
-        self.core.view(&place, &s).await
+        self.core().view(&place, &s).await
     }
 
     async fn update(
@@ -182,9 +182,9 @@ impl AlertRulesPort for AlertRulesService {
         input: AlertRuleInput,
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        self.core.find(&place, &name).await?;
+        self.core().find(&place, &name).await?;
         let s = self.writing.update_rule(&place, &name, input).await?;
-        self.core.view(&place, &s).await
+        self.core().view(&place, &s).await
     }
 
     async fn delete(
@@ -194,7 +194,7 @@ impl AlertRulesPort for AlertRulesService {
         name: String,
     ) -> Result<(), ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        self.core.find(&place, &name).await?;
+        self.core().find(&place, &name).await?;
         self.writing.delete_rule(&place, &name).await
     }
 
@@ -206,12 +206,12 @@ impl AlertRulesPort for AlertRulesService {
         enabled: bool,
     ) -> Result<AlertRule, ApiError> {
         let place = self.place(caller, scope, Role::Member).await?;
-        self.core.find(&place, &name).await?;
+        self.core().find(&place, &name).await?;
         let s = self
             .writing
             .set_rule_enabled(&place, &name, enabled)
             .await?;
-        self.core.view(&place, &s).await
+        self.core().view(&place, &s).await
     }
 
     async fn sync(&self, caller: &Caller, scope: RuleScope) -> Result<Vec<ImportItem>, ApiError> {
@@ -219,18 +219,18 @@ impl AlertRulesPort for AlertRulesService {
         // A system administrator's re-sync covers every rule of the cluster.
         let rules = if place.global {
             store::load(
-                &self.core.db,
+                &self.core().db,
                 Condition::all().add(alert_rule::Column::ClusterId.eq(place.handle.id)),
             )
             .await?
         } else {
-            self.core.in_scope(&place).await?
+            self.core().in_scope(&place).await?
         };
         let mut out = Vec::new();
         for s in rules {
             let own = RulePlace::of_rule(place.handle.clone(), &s);
-            let r = self.core.resync_one(&own, &s).await;
-            self.core.record_sync(s.row.id, &r).await;
+            let r = self.core().resync_one(&own, &s).await;
+            self.core().record_sync(s.row.id, &r).await;
             out.push(ImportItem {
                 name: format!("{}/{}", s.row.namespace, s.row.name),
                 created: matches!(r, Ok(n) if n > 0),
@@ -295,12 +295,12 @@ impl AlertRulesPort for AlertRulesService {
         to: RuleScope,
     ) -> Result<AlertRule, ApiError> {
         let from = self.place(caller, scope, Role::Viewer).await?;
-        let s = self.core.find(&from, &name).await?;
+        let s = self.core().find(&from, &name).await?;
         let dest = self.place(caller, to, Role::Member).await?;
         let mut input = s.input();
         renamespace(&mut input, &from.namespace, &dest.namespace);
         let created = self.writing.create_rule(&dest, input).await?;
-        self.core.view(&dest, &created).await
+        self.core().view(&dest, &created).await
     }
 
     async fn fires_now(

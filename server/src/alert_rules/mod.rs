@@ -43,8 +43,8 @@ use app::domain::rule_objects::RuleObject;
 use store::Stored;
 
 /// What the four parts of the rule service share: the store, the clusters, the clients and one
-/// write lock per cluster. Its fields and helpers are private to `rules`; other modules call the
-/// named operations of the parts.
+/// write lock per cluster. Its fields and helpers are private to `alert_rules`; other modules call
+/// the named operations of the parts.
 pub struct RulesCore {
     db: DatabaseConnection,
     clusters: Arc<ClustersService>,
@@ -79,7 +79,7 @@ part!(
     RuleWriting
 );
 part!(
-    /// Rule state from the clusters' rules APIs, for the lists and the state sync (state.rs).
+    /// Rule state from the clusters' rules APIs, for the lists and the state sync (states.rs).
     RuleStates
 );
 part!(
@@ -100,8 +100,6 @@ pub struct AlertRulesService {
     pub states: RuleStates,
     pub checks: RuleChecks,
     pub silences: RuleSilences,
-    /// For the port's own reads (api.rs).
-    core: Arc<RulesCore>,
 }
 
 /// Where a scope's rules live, resolved and authorised.
@@ -181,9 +179,13 @@ impl AlertRulesService {
             writing: RuleWriting(core.clone()),
             states: RuleStates(core.clone()),
             checks: RuleChecks(core.clone()),
-            silences: RuleSilences(core.clone()),
-            core,
+            silences: RuleSilences(core),
         }
+    }
+
+    /// What the parts share, for the port's own reads (api.rs).
+    fn core(&self) -> &RulesCore {
+        &self.writing
     }
 
     /// The scope as `caller` may use it with at least `min` (see `RulesCore::place`).
@@ -193,7 +195,7 @@ impl AlertRulesService {
         scope: RuleScope,
         min: Role,
     ) -> Result<RulePlace, ApiError> {
-        self.writing.place(caller, scope, min).await
+        self.core().place(caller, scope, min).await
     }
 }
 

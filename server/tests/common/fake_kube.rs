@@ -152,3 +152,38 @@ pub async fn serve_monitored(
     install_monitoring(&base, stack).await;
     (addr, fake, task, base)
 }
+
+/// A Kubernetes cluster `prod` on the fake API server in front of the real stack, with the
+/// namespaces `shop` and `kubegems-logging`, registered in an app with the seeded templates whose
+/// public URL is `https://gemscope.example`.
+pub struct MonitoredCluster {
+    pub app: TestApp,
+    pub admin: String,
+    pub cluster: i64,
+    pub base: String,
+    pub fake: testkit::kube::Shared,
+    pub api_server: tokio::task::JoinHandle<()>,
+    pub stack: RealStack,
+}
+
+pub async fn monitored_cluster() -> Option<MonitoredCluster> {
+    let stack = RealStack::start()?;
+    let (addr, fake, api_server, base) = serve_monitored(&stack).await;
+    namespaces(&base, &["shop", "kubegems-logging"]).await;
+    let app = TestApp::start_with(super::Backend::Sqlite, |c| {
+        c.public_url = Some("https://gemscope.example".into())
+    })
+    .await;
+    server::templates::seed(&app.db).await.expect("seed");
+    let admin = app.login("admin", super::ADMIN_PW).await;
+    let cluster = register(&app, &admin, addr).await;
+    Some(MonitoredCluster {
+        app,
+        admin,
+        cluster,
+        base,
+        fake,
+        api_server,
+        stack,
+    })
+}

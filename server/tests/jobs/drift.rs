@@ -39,16 +39,15 @@ struct Drift {
 }
 
 async fn drift() -> Option<Drift> {
-    let stack = RealStack::start()?;
-    let (addr, _fake, api_server, base) = serve_monitored(&stack).await;
-    common::fake_kube::namespaces(&base, &["shop", "kubegems-logging"]).await;
-    let app = TestApp::start_with(Backend::Sqlite, |c| {
-        c.public_url = Some("https://gemscope.example".into())
-    })
-    .await;
-    server::templates::seed(&app.db).await.expect("seed");
-    let admin = app.login("admin", ADMIN_PW).await;
-    let cluster = common::fake_kube::register(&app, &admin, addr).await;
+    let common::fake_kube::MonitoredCluster {
+        app,
+        admin,
+        cluster,
+        base,
+        api_server,
+        stack,
+        ..
+    } = common::fake_kube::monitored_cluster().await?;
     let env = app
         .environment(&admin, "shop-team", ("admin", "admin"), cluster, "shop")
         .await;

@@ -24,7 +24,7 @@ use app::model::{
     AlertLevel, AlertRuleInput, AlertType, ClusterSettings, FilterOp, JobKind, LabelMatcher,
     LogqlGenerator, RepairTarget, RuleReceiver, RuleScope, RunCounts,
 };
-use common::fake_kube::{TOKEN, serve_monitored};
+use common::fake_kube::TOKEN;
 use common::real::RealStack;
 use common::remote_write::{push, series};
 use common::rules::{

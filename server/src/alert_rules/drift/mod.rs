@@ -102,7 +102,10 @@ impl RuleChecks {
     }
 
     /// Checks one cluster. An error means the cluster could not be read at all.
-    pub async fn check_cluster(&self, handle: &ClusterHandle) -> Result<DriftCheck, CheckError> {
+    pub(super) async fn check_cluster(
+        &self,
+        handle: &ClusterHandle,
+    ) -> Result<DriftCheck, CheckError> {
         let rules = self
             .rendered_rules(handle)
             .await

@@ -46,7 +46,7 @@ impl RuleChecks {
 
     /// Stores a cluster's results: each rule's status, and the orphans found (replacing the
     /// previous ones), in one transaction. Returns (drifted, orphans).
-    pub async fn record_check(
+    pub(super) async fn record_check(
         &self,
         cluster_id: i64,
         check: &DriftCheck,

@@ -8,7 +8,7 @@ use app::model::RepairOutcome;
 impl RuleChecks {
     /// Writes a rule again from the database (server-side apply, or its file). Returns its
     /// `namespace/name` and cluster.
-    pub async fn rewrite_rule(&self, id: i64) -> Result<(String, ClusterHandle), ApiError> {
+    async fn rewrite_rule(&self, id: i64) -> Result<(String, ClusterHandle), ApiError> {
         let s = store::load(
             &self.db,
             Condition::all().add(alert_rule::Column::Id.eq(id)),
@@ -35,7 +35,7 @@ impl RuleChecks {
     }
 
     /// Checks a cluster again and stores the result.
-    pub async fn recheck(&self, handle: &ClusterHandle) -> Result<DriftCheck, ApiError> {
+    async fn recheck(&self, handle: &ClusterHandle) -> Result<DriftCheck, ApiError> {
         let check = self
             .check_cluster(handle)
             .await
