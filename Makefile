@@ -28,9 +28,9 @@ setup:
 	bash .ci/install-tools.sh
 	cd end2end && npm ci --no-audit --no-fund
 	@command -v chromium >/dev/null && [ -x /usr/bin/prometheus ] && [ -x /usr/bin/prometheus-alertmanager ] && \
-	  [ -x /usr/bin/prometheus-node-exporter ] || \
+	  [ -x /usr/bin/prometheus-node-exporter ] && [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
-	    chromium prometheus prometheus-alertmanager prometheus-node-exporter)
+	    chromium fonts-noto-cjk prometheus prometheus-alertmanager prometheus-node-exporter)
 
 ## site: the hydration bundle (size-optimised WebAssembly), stylesheet and public assets in ./site
 site:

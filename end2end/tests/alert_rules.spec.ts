@@ -138,8 +138,12 @@ test("an alert rule created in the editor fires, notifies, and can be silenced",
   // Deleting asks first, then removes the rule from the cluster.
   await page.goto(`/alert-rules?env=${env.id}`);
   await hydrated(page);
-  page.once("dialog", (d) => d.accept());
-  await page.locator(`[data-testid=rule][data-name="${name}"]`).getByTestId("rule-delete").locator("button").click();
+  await page.locator(`[data-testid=rule][data-name="${name}"]`).getByTestId("rule-delete").locator("button").first().click();
+  // The question is a modal dialog: focus starts on Cancel, so Enter alone never deletes.
+  const ask = page.getByRole("dialog");
+  await expect(ask).toBeVisible();
+  await expect(ask.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await ask.getByTestId("confirm").click();
   await expect(page.locator(`[data-testid=rule][data-name="${name}"]`)).toHaveCount(0);
   expect(fs.readdirSync(st.alert_rules_dir).filter((f: string) => f.includes(name))).toEqual([]);
 });

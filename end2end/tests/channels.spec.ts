@@ -19,7 +19,7 @@ test("channels: DingTalk with a field error, Test delivered, log, masked secrets
   await form.locator("input[name='config.sign_secret']").fill(String(s!.dingtalk_secret));
   await form.locator("input[name='config.at_mobiles']").fill("13800000000");
   await form.getByTestId("channel-save").click();
-  await expect(form.locator("label:has(input[name='config.url']) .field-error")).toContainText("is required");
+  await expect(form.locator(".field:has(input[name='config.url']) .field-error")).toContainText("is required");
   await expect(page.getByTestId("channel")).toHaveCount(0);
 
   const url = `${s!.sink_url}/robot/send?access_token=e2e-ding-token`;

@@ -81,8 +81,14 @@ test("dashboards: create from a template, edit graphs, filter by a variable, one
   await expect(panels.nth(1).getByTestId("chart")).toHaveAttribute("data-series", "1");
   await test.info().attach("dashboard", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 
-  page.once("dialog", (d) => d.accept());
-  await page.getByTestId("dashboard").getByTestId("dashboard-delete").click();
+  await page.getByTestId("dashboard").getByTestId("dashboard-delete").locator("button").first().click();
+  // Escape closes the question and deletes nothing; the second time it is confirmed.
+  await expect(page.getByRole("dialog")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(page.getByTestId("dashboard")).toHaveCount(1);
+  await page.getByTestId("dashboard").getByTestId("dashboard-delete").locator("button").first().click();
+  await page.getByRole("dialog").getByTestId("confirm").click();
   await expect(page.getByTestId("dashboard")).toHaveCount(0);
   await expect(page.getByTestId("dashboard-tabs")).not.toContainText("workload");
 });

@@ -19,17 +19,20 @@ test("switching to Chinese relabels the UI and is remembered", async ({ page }) 
   await page.reload();
   await hydrated(page);
   await expect(page.locator("nav.sidenav")).toContainText("租户");
-  // Errors from the server come back in Chinese too, still naming the field.
+  // Errors from the server come back in Chinese too, under the field they are about (which the
+  // label names, so the message does not repeat it).
   await page.click("nav >> text=租户");
   const form = page.getByTestId("create-tenant");
   await form.locator("#f-name").fill("Bad Name");
   await form.locator("button[type=submit]").click();
-  await expect(form.locator(".field-error")).toContainText("name：只能使用小写字母");
+  await expect(form.locator(".field-error")).toContainText("只能使用小写字母");
+  await expect(form.locator(".field-error")).not.toContainText("name");
+  await expect(form.locator("#f-name")).toHaveAttribute("aria-describedby", "f-name-error");
   // The page renders errors from their code: switching back re-renders the same error in
   // English, without asking the server again.
   await page.getByTestId("language").selectOption("en");
   await expect(page.locator("nav.sidenav")).toContainText("Tenants");
-  await expect(form.locator(".field-error")).toContainText("name: use lowercase letters");
+  await expect(form.locator(".field-error")).toContainText("use lowercase letters");
 });
 
 test("dark theme toggles and persists", async ({ page }) => {

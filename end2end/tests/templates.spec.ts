@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { ADMIN, login, uniq } from "./helpers";
+import { ADMIN, hydrated, login, uniq } from "./helpers";
 
 test("template catalogue: browse the tree, an invalid expression is refused, fixed, saved and found", async ({ page }) => {
   await login(page, ADMIN.username, ADMIN.password);
@@ -15,9 +15,12 @@ test("template catalogue: browse the tree, an invalid expression is refused, fix
   await tree.locator("summary", { hasText: "node · Node" }).click();
   await expect(tree.locator("tr[data-key='system.node.cpuUsagePercent']")).toBeVisible();
   await expect(tree.locator("tr[data-key='system.node.cpuUsagePercent']")).toContainText("gems_node_cpu_usage_percent");
-  // The system alert set is listed for administrators.
+  // The system alert set is listed for administrators, on its own tab.
+  await page.getByTestId("template-tabs").getByRole("link", { name: "System alert rules" }).click();
+  await expect(page).toHaveURL(/\/templates\/system-rules$/);
   await expect(page.getByTestId("system-alerts")).toContainText("node-not-ready");
   await expect(page.getByTestId("system-alerts")).toContainText("system.node.statusCondition");
+  await page.getByTestId("template-tabs").getByRole("link", { name: "PromQL templates" }).click();
 
   // A rule of the tenant, with a broken expression first.
   await page.locator("select[name=owner]").selectOption({ label: tenant });
@@ -50,6 +53,12 @@ test("template catalogue: browse the tree, an invalid expression is refused, fix
 test("template files: preview, apply with warnings, then find the imported rule", async ({ page }) => {
   await login(page, ADMIN.username, ADMIN.password);
   await page.click("nav >> text=Templates");
+  await page.getByTestId("template-tabs").getByRole("link", { name: "Import" }).click();
+  await expect(page).toHaveURL(/\/templates\/import-export$/);
+  // The catalogue is looked at in a second tab, so the chosen files stay chosen here.
+  const other = await page.context().newPage();
+  await other.goto("/templates");
+  await hydrated(other);
   const scope = `e2e_${Date.now().toString(36)}`;
   const promql = [
     `- name: ${scope}`, "  showName: E2E", "  namespaced: true", "  resources:",
@@ -72,14 +81,18 @@ test("template files: preview, apply with warnings, then find the imported rule"
   await expect(summary).toContainText(`${scope}.queue.depth`);
   await expect(panel.getByTestId("import-warnings")).toContainText("stray");
   // The preview wrote nothing.
-  await page.locator("input[name=template-search]").fill(`${scope}.queue`);
-  await expect(page.getByTestId("template-tree")).toContainText("Nothing found.");
+  await other.locator("input[name=template-search]").fill(`${scope}.queue`);
+  await expect(other.getByTestId("template-tree")).toContainText("Nothing found.");
 
   await panel.getByTestId("import-apply").click();
   await expect(summary).toContainText("Imported");
-  await page.locator("input[name=template-search]").fill(`${scope}.queue.dep`);
-  await expect(page.getByTestId("template-tree").locator(`tr[data-key='${scope}.queue.depth']`)).toBeVisible();
-  await expect(page.getByTestId("dashboard-templates")).toContainText("Consul");
+  await other.reload();
+  await hydrated(other);
+  await other.locator("input[name=template-search]").fill(`${scope}.queue.dep`);
+  await expect(other.getByTestId("template-tree").locator(`tr[data-key='${scope}.queue.depth']`)).toBeVisible();
+  await other.getByTestId("template-tabs").getByRole("link", { name: "Dashboard templates" }).click();
+  await expect(other.getByTestId("dashboard-templates")).toContainText("Consul");
+  await other.close();
 
   await panel.getByTestId("export").click();
   await expect(panel.getByTestId("export-files")).toContainText("promql_tpl.yaml");
@@ -89,6 +102,8 @@ test("template files: preview, apply with warnings, then find the imported rule"
 test("dashboard template editor: add graphs from templates, reorder, refuse a missing template, save", async ({ page }) => {
   await login(page, ADMIN.username, ADMIN.password);
   await page.click("nav >> text=Templates");
+  await page.getByTestId("template-tabs").getByRole("link", { name: "Dashboard templates" }).click();
+  await hydrated(page);
   const section = page.getByTestId("dashboard-templates");
   await section.getByTestId("new-dashboard-template").click();
   const form = section.getByTestId("dashboard-template-form");

@@ -155,6 +155,7 @@ impl MetricsPort for MetricsService {
                 ),
                 namespace: e.namespace,
                 tenant_id: Some(e.tenant_id),
+                project_id: Some(e.project_id),
             })
             .collect();
         if caller.is_system_admin {
@@ -163,6 +164,7 @@ impl MetricsPort for MetricsService {
                 label: format!("cluster {} (all namespaces)", c.name),
                 namespace: String::new(),
                 tenant_id: None,
+                project_id: None,
             }));
         }
         Ok(out)

@@ -20,6 +20,9 @@ pub struct TargetOption {
     pub namespace: String,
     /// Whose templates apply besides the presets.
     pub tenant_id: Option<i64>,
+    /// The project of an environment, so a link naming only the environment finds its scope.
+    #[serde(default)]
+    pub project_id: Option<i64>,
 }
 
 #[cfg(feature = "ssr")]

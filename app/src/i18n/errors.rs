@@ -370,11 +370,38 @@ pub fn localize(lang: Lang, e: &ApiError) -> String {
     }
 }
 
+/// The text alone, without the field: for a message shown under the field it is about, which
+/// would otherwise name the field twice (its label, then `name: …`).
+pub fn localize_text(lang: Lang, e: &ApiError) -> String {
+    let Some(template) = zh(e.code).filter(|_| lang == Lang::ZhCn) else {
+        if e.code == Code::Unknown {
+            let prefix = e.field.as_deref().map(|f| format!("{f}: "));
+            return prefix
+                .and_then(|p| e.message.strip_prefix(&p).map(str::to_string))
+                .unwrap_or_else(|| e.message.clone());
+        }
+        return e.text();
+    };
+    fill(template, e.code.params(), &e.args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::placeholders;
     use http::StatusCode;
+
+    #[test]
+    fn a_message_under_its_field_does_not_repeat_the_field() {
+        let e = ApiError::invalid("name", Code::Empty);
+        assert_eq!(localize(Lang::En, &e), "name: must not be empty");
+        assert_eq!(localize_text(Lang::En, &e), "must not be empty");
+        assert!(!localize_text(Lang::ZhCn, &e).contains("name"));
+        let mut unknown = e.clone();
+        unknown.code = Code::Unknown;
+        unknown.message = "name: from a newer server".into();
+        assert_eq!(localize_text(Lang::En, &unknown), "from a newer server");
+    }
 
     #[test]
     fn every_code_has_a_chinese_text() {

@@ -6,7 +6,7 @@ mod errors;
 mod texts;
 mod zh;
 
-pub use errors::localize;
+pub use errors::{localize, localize_text};
 use serde::{Deserialize, Serialize};
 pub use texts::Texts;
 

@@ -9,7 +9,7 @@ use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-pub use session::{Session, error_text, use_session, use_t};
+pub use session::{Session, error_text, field_error_text, use_session, use_t};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -81,7 +81,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("alerts") view=pages::AlertHistoryPage ssr=SsrMode::Async />
                     <Route path=path!("alerts/overview") view=pages::AlertOverviewPage ssr=SsrMode::Async />
                     <Route path=path!("messages") view=pages::MessagesPage ssr=SsrMode::Async />
-                    <Route path=path!("templates") view=pages::TemplatesPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("templates") view=pages::TemplatesSection ssr=SsrMode::Async>
+                        <Route path=path!("") view=pages::TemplatesPage ssr=SsrMode::Async />
+                        <Route path=path!("dashboards") view=pages::DashboardTemplatesPage ssr=SsrMode::Async />
+                        <Route path=path!("system-rules") view=pages::SystemRulesPage ssr=SsrMode::Async />
+                        <Route path=path!("import-export") view=pages::TemplateIoPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("clusters") view=pages::ClustersPage ssr=SsrMode::Async />
                     <Route path=path!("clusters/:cid") view=pages::ClusterPage ssr=SsrMode::Async />
                     <Route path=path!("users") view=pages::UsersPage ssr=SsrMode::Async />

@@ -51,6 +51,14 @@ pub fn error_text(e: &ApiError) -> String {
     }
 }
 
+/// An error shown under the field it is about: the text without the field's name.
+pub fn field_error_text(e: &ApiError) -> String {
+    match use_context::<Session>() {
+        Some(s) => crate::i18n::localize_text(s.lang.get(), e),
+        None => e.text(),
+    }
+}
+
 /// On the server: the preference cookies, else Accept-Language. In the browser: what the server
 /// rendered into `<html>`, so hydration starts from the same state.
 #[cfg(feature = "ssr")]

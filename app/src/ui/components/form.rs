@@ -54,13 +54,12 @@ pub fn TextField(
     #[prop(optional)]
     placeholder: &'static str,
 ) -> impl IntoView {
-    let id = format!("f-{}", field.replace('.', "-"));
-    let label_for = id.clone();
+    let id = super::field_id(field);
+    let described = id.clone();
     let invalid =
         move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some(field));
     view! {
-        <label class="field" for=label_for>
-            <span>{move || label.get()}</span>
+        <super::Field label=Signal::derive(move || label.get().to_string()) field error required>
             <input
                 id=id
                 name=field
@@ -68,12 +67,10 @@ pub fn TextField(
                 required=required
                 placeholder=placeholder
                 aria-invalid=move || invalid().to_string()
+                aria-describedby=move || invalid().then(|| format!("{described}-error"))
                 bind:value=value
             />
-            <Show when=invalid>
-                <small class="field-error">{move || error.get().map(|e| crate::ui::error_text(&e))}</small>
-            </Show>
-        </label>
+        </super::Field>
     }
 }
 
@@ -102,32 +99,12 @@ pub fn list_view<T>(
     rows: impl FnOnce(Vec<T>) -> AnyView,
 ) -> AnyView {
     match result {
-        Ok(list) if list.is_empty() => {
-            view! { <p class="muted">{texts.nothing_yet}</p> }.into_any()
+        Ok(list) if list.is_empty() => view! {
+            <super::EmptyState title=texts.nothing_yet.to_string() />
         }
+        .into_any(),
         Ok(list) => rows(list),
         Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
-    }
-}
-
-/// A destructive button that asks for confirmation first.
-#[component]
-pub fn ConfirmButton(
-    label: &'static str,
-    question: &'static str,
-    on_confirm: Callback<()>,
-) -> impl IntoView {
-    view! {
-        <button
-            class="danger small"
-            on:click=move |_| {
-                if window().confirm_with_message(question).unwrap_or(false) {
-                    on_confirm.run(());
-                }
-            }
-        >
-            {label}
-        </button>
     }
 }
 

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 
-use super::switchers::ScopeSwitchers;
+use super::icons::{Icon, IconName};
+use super::switchers::{ScopeSwitchers, provide_scope};
+use super::toast::{Toaster, Toasts};
 use crate::api::account::SetPreferences;
 use crate::i18n::Lang;
 use crate::model::{Me, Theme};
@@ -12,9 +14,8 @@ use crate::ui::{use_session, use_t};
 #[component]
 pub fn AppLayout() -> impl IntoView {
     let session = use_session();
-    let t = use_t();
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{t().loading}</p> }>
+        <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match session.me.await {
                     Ok(Some(me)) => view! { <Frame me /> }.into_any(),
@@ -30,6 +31,8 @@ pub fn AppLayout() -> impl IntoView {
 fn Frame(me: Me) -> impl IntoView {
     let t = use_t();
     let admin = me.is_system_admin;
+    provide_scope(me.id);
+    let toaster = Toaster::provide();
     let name = if me.display_name.is_empty() {
         me.username.clone()
     } else {
@@ -38,7 +41,7 @@ fn Frame(me: Me) -> impl IntoView {
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">{move || t().app_name}</A>
-            <ScopeSwitchers />
+            <ScopeSwitchers admin />
             <div class="topbar-right">
                 <crate::ui::pages::MessageBell />
                 <PreferenceSwitch />
@@ -76,6 +79,7 @@ fn Frame(me: Me) -> impl IntoView {
                 <Outlet />
             </main>
         </div>
+        <Toasts toaster />
     }
 }
 
@@ -124,7 +128,12 @@ pub fn PreferenceSwitch() -> impl IntoView {
                     persist();
                 }
             >
-                {move || if session.theme.get() == Theme::Dark { t().theme_light } else { t().theme_dark }}
+                {move || if session.theme.get() == Theme::Dark {
+                    view! { <Icon name=IconName::Sun /> }.into_any()
+                } else {
+                    view! { <Icon name=IconName::Moon /> }.into_any()
+                }}
+                <span>{move || if session.theme.get() == Theme::Dark { t().theme_light } else { t().theme_dark }}</span>
             </button>
         </div>
     }

@@ -25,7 +25,11 @@ fn field_error(error: Signal<Option<ApiError>>, prefix: &'static str) -> impl In
         error
             .get()
             .filter(|e| e.field.as_deref().is_some_and(|f| f.starts_with(prefix)))
-            .map(|e| view! { <small class="field-error" data-field=e.field.clone().unwrap_or_default()>{crate::ui::error_text(&e)}</small> })
+            .map(|e| {
+                // A nested field (`levels[1].value`) keeps its name: it says which row.
+                let text = if e.field.as_deref() == Some(prefix) { crate::ui::field_error_text(&e) } else { crate::ui::error_text(&e) };
+                view! { <small class="field-error" data-field=e.field.clone().unwrap_or_default()>{text}</small> }
+            })
     }
 }
 
@@ -59,7 +63,10 @@ fn Preview(form: Form, ctx: RuleEditorContext) -> impl IntoView {
             {move || match result.get() {
                 Err(e) => view! {
                     <p class="warning" data-testid="preview-error" data-field=e.field.clone().unwrap_or_default()>
-                        {format!("{}: {}", t().preview_invalid, crate::ui::error_text(&e))}
+                        {match e.field.as_deref() {
+                            Some(f) => format!("{} ({f}): {}", t().preview_invalid, crate::ui::field_error_text(&e)),
+                            None => format!("{}: {}", t().preview_invalid, crate::ui::error_text(&e)),
+                        }}
                     </p>
                 }.into_any(),
                 Ok(p) => view! {
@@ -151,7 +158,7 @@ pub fn RuleEditor(
         let template = crate::model::TemplateKey::parse(&form.template.get_untracked());
         (name, template)
     };
-    let save = move |_| {
+    let save = move || {
         let input = form.input();
         match editing_name.clone() {
             None => {
@@ -169,8 +176,12 @@ pub fn RuleEditor(
     let raw = move || form.raw.get();
     let logging = move || form.kind.get() == "logging";
     view! {
-        <div class="rule-editor" data-testid="rule-editor">
-            <form class="card form-grid" on:submit=move |ev| ev.prevent_default()>
+        <div class="rule-editor editor-layout" data-testid="rule-editor">
+            // Enter in a field saves, as the Save button does.
+            <form class="card form-grid" on:submit=move |ev| {
+                ev.prevent_default();
+                save();
+            }>
                 <label class="field">
                     <span>{move || t().rule_name}</span>
                     <input name="name" data-testid="rule-name" bind:value=form.name disabled=!is_new />
@@ -375,14 +386,11 @@ pub fn RuleEditor(
                     <textarea data-testid="rule-message" rows="2" placeholder=move || t().message_auto bind:value=form.message></textarea>
                 </label>
                 <Show when=move || is_new>
-                    <label class="field checkbox">
-                        <input type="checkbox" data-testid="rule-enabled" prop:checked=move || form.is_open.get()
-                            on:change=move |ev| form.is_open.set(event_target_checked(&ev)) />
-                        <span>{move || t().enabled}</span>
-                    </label>
+                    <crate::ui::components::Toggle label=Signal::derive(move || t().enabled.to_string())
+                        checked=form.is_open testid="rule-enabled" />
                 </Show>
-                <div class="form-row wide">
-                    <button type="button" class="primary" data-testid="rule-save" on:click=save
+                <div class="buttons wide">
+                    <button type="submit" class="primary" data-testid="rule-save"
                         disabled=move || create.pending().get() || update.pending().get()>{move || t().save}</button>
                     <button type="button" data-testid="rule-fires-now"
                         on:click=move |_| { fires.dispatch(AlertRuleFiresNow { scope, rule: form.input() }); }>{move || t().fires_now}</button>
@@ -400,7 +408,10 @@ pub fn RuleEditor(
                     <ErrorNote error=Signal::derive(move || save_error.get().filter(|e| e.field.is_none())) />
                 </div>
             </form>
+            <div class="preview">
             <Preview form ctx=ctx.clone() />
+            // The checks' panels appear once asked: empty boxes would read as broken results.
+            <Show when=move || fires.value().with(|v| v.is_some())>
             <section class="card" data-testid="fires-now">
                 {move || fires.value().get().map(|r| match r {
                     Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
@@ -421,6 +432,8 @@ pub fn RuleEditor(
                     }).collect_view().into_any(),
                 })}
             </section>
+            </Show>
+            <Show when=move || backtest.value().with(|v| v.is_some())>
             <section class="card" data-testid="backtest">
                 {move || backtest.value().get().map(|r| match r {
                     Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
@@ -441,6 +454,8 @@ pub fn RuleEditor(
                     }
                 })}
             </section>
+            </Show>
+            </div>
         </div>
     }
 }

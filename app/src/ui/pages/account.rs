@@ -1,6 +1,8 @@
 //! The signed-in user's own settings: preferences, password, personal API tokens.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::account::{ChangePassword, CreateToken, RevokeToken, list_tokens};
@@ -14,7 +16,7 @@ pub fn AccountPage() -> impl IntoView {
     let t = use_t();
     view! {
         <Title text=move || t().account_title />
-        <h1>{move || t().account_title}</h1>
+        <PageHeader title=tr(|t| t.account_title) />
         <div class="grid2">
             <section class="card">
                 <h2>{move || t().preferences}</h2>
@@ -83,7 +85,7 @@ fn Tokens() -> impl IntoView {
                 <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.is_none())) />
             </form>
             <ErrorNote error=last_error(revoke.value()) />
-            <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || Suspend::new(async move {
                     list_view(t(), tokens.await, |list| view! {
                             <table class="table">

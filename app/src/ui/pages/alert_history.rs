@@ -2,6 +2,8 @@
 //! paged. From a row: blacklist that exact alert, or open its rule.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::alert_rules::AddToBlacklist;
@@ -105,7 +107,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
     let num = |s: String| s.parse::<i64>().ok();
     view! {
         <Title text=move || t().history_title />
-        <h1>{move || t().history_title}</h1>
+        <PageHeader title=tr(|t| t.history_title) />
         <p class="muted">{move || t().history_hint}</p>
         <form class="search-filters" on:submit=move |ev| { ev.prevent_default(); page.set(1); submitted.update(|n| *n += 1); }>
             <label class="field"><span>{move || t().tenant}</span>
@@ -191,7 +193,7 @@ pub fn AlertHistoryPage() -> impl IntoView {
         {move || matches!(blacklist.value().get(), Some(Ok(_))).then(|| view! {
             <p class="ok" data-testid="history-blacklisted">{t().blacklist_title}" ✓"</p>
         })}
-        <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || results.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(p) => {
@@ -322,7 +324,7 @@ pub fn RuleHistory(
                 <option value="resolved">{move || t().resolved}</option>
             </select>
         </div>
-        <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || episodes.get().flatten().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(p) => {

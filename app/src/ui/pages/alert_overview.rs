@@ -2,6 +2,8 @@
 //! in the browser's time zone, and the top alert names and projects.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::alerts::alert_overview;
@@ -64,7 +66,7 @@ pub fn AlertOverviewPage() -> impl IntoView {
     let num = |s: String| s.parse::<i64>().ok();
     view! {
         <Title text=move || t().overview_title />
-        <h1>{move || t().nav_alert_overview}</h1>
+        <PageHeader title=tr(|t| t.nav_alert_overview) />
         <div class="search-filters">
             <label class="field"><span>{move || t().tenant}</span>
                 <select data-testid="overview-tenant" on:change=move |ev| tenant.set(num(event_target_value(&ev)))>
@@ -82,7 +84,7 @@ pub fn AlertOverviewPage() -> impl IntoView {
                 </select>
             </label>
         </div>
-        <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(o) => {

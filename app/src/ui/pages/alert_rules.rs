@@ -4,6 +4,8 @@
 //! rule's detail (`&rule=name`): generated objects, live alerts with blacklisting.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -39,18 +41,15 @@ fn page_link(scope: RuleScope, rule: Option<&str>) -> String {
     }
 }
 
-/// The scope a page's link names (`env=N`, or `cluster=N` for a cluster's monitoring
-/// namespace), and the environment picker's value.
-pub(crate) fn scope_from_query(
-    query: Memo<leptos_router::params::ParamsMap>,
-) -> (Memo<Option<RuleScope>>, Signal<Option<i64>>) {
+/// The scope the page works in (the UI's one scope: an environment, or for system admins a
+/// cluster's monitoring namespace), and the environment picker's value.
+pub(crate) fn page_scope() -> (Memo<Option<RuleScope>>, Signal<Option<i64>>) {
+    let ui = crate::ui::components::switchers::use_scope();
     let scope = Memo::new(move |_| {
-        query.with(|q| {
-            let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
-            num("env")
-                .map(RuleScope::Environment)
-                .or_else(|| num("cluster").map(RuleScope::System))
-        })
+        let s = ui.get();
+        s.environment
+            .map(RuleScope::Environment)
+            .or_else(|| s.cluster.map(RuleScope::System))
     });
     let env = Signal::derive(move || match scope.get() {
         Some(RuleScope::Environment(e)) => Some(e),
@@ -71,7 +70,7 @@ enum Editing {
 pub fn AlertRulesPage() -> impl IntoView {
     let t = use_t();
     let query = use_query_map();
-    let (scope, env) = scope_from_query(query);
+    let (scope, env) = page_scope();
     let selected = Memo::new(move |_| query.with(|q| q.get("rule")));
     let refresh = RwSignal::new(0usize);
     let bump = move || refresh.update(|n| *n += 1);
@@ -153,7 +152,7 @@ pub fn AlertRulesPage() -> impl IntoView {
     };
     view! {
         <Title text=move || t().rules_title />
-        <h1>{move || t().rules_title}</h1>
+        <PageHeader title=tr(|t| t.rules_title) />
         <p class="muted">{move || t().rules_hint}</p>
         <div class="form-row">
             <EnvironmentPicker env testid="rules-env" on_pick=Callback::new(move |e| {
@@ -161,8 +160,8 @@ pub fn AlertRulesPage() -> impl IntoView {
             }) />
         </div>
         <Show when=move || scope.get().is_some()
-            fallback=move || view! { <p class="muted">{t().choose_environment_rules}</p> }>
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            fallback=move || view! { <crate::ui::components::EmptyState title=crate::ui::components::tr(|t| t.choose_environment_rules) hint=crate::ui::components::tr(|t| t.choose_scope_hint) action=(crate::ui::components::tr(|t| t.go_to_tenants), "/tenants".to_string()) /> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || context.get().flatten().map(|c| match c {
                     Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(ctx) => {
@@ -208,7 +207,7 @@ pub fn AlertRulesPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || detail.get().flatten().map(|d| match d {
                     Err(e) => view! { <p class="error" role="alert" data-testid="rule-detail-error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(d) => view! { <Detail d copy scope=scope.get_untracked().unwrap_or(RuleScope::Environment(0)) on_edit=Callback::new(move |input: AlertRuleInput| {
@@ -244,7 +243,7 @@ pub fn AlertRulesPage() -> impl IntoView {
                     <input data-testid="filter-text" bind:value=filter_text />
                 </label>
             </div>
-            <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || list.get().flatten().map(|r| match r {
                     Err(e) => view! { <p class="error" role="alert" data-testid="rules-error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(l) => {

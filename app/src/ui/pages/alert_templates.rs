@@ -39,7 +39,7 @@ pub fn SystemAlertTemplates() -> impl IntoView {
     view! {
         <section data-testid="system-alerts">
             <h2>{move || t().system_alerts}</h2>
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || list.get().map(|r| list_view(t(), r, |rows| view! {
                     <table class="table">
                         <thead><tr><th>{t().template_name}</th><th>{t().expression}</th><th>"for"</th><th>{t().alert_levels}</th></tr></thead>

@@ -1,6 +1,8 @@
 //! The audit log with filters. What a user sees depends on their role (see the audit port).
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::audit::list_audit;
@@ -45,7 +47,7 @@ pub fn AuditPage() -> impl IntoView {
     };
     view! {
         <Title text=move || t().audit_title />
-        <h1>{move || t().audit_title}</h1>
+        <PageHeader title=tr(|t| t.audit_title) />
         <form class="card form-row" data-testid="audit-filter" on:submit=move |ev| { ev.prevent_default(); before.set(None); apply(); }>
             <label class="field"><span>{move || t().audit_who}</span><input name="username" bind:value=username /></label>
             <label class="field"><span>{move || t().audit_action}</span><input name="action" placeholder="tenant." bind:value=action /></label>
@@ -58,7 +60,7 @@ pub fn AuditPage() -> impl IntoView {
             </label>
             <button type="submit" class="primary">{move || t().filter}</button>
         </form>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match rows.await {
                     Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),

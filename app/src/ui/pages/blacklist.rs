@@ -2,8 +2,10 @@
 //! administrators): each entry silences one exact label set until it is removed here.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_navigate;
 
 use crate::api::alert_rules::{RemoveFromBlacklist, list_blacklist};
 use crate::model::RuleScope;
@@ -14,8 +16,7 @@ use crate::ui::use_t;
 #[component]
 pub fn BlacklistPage() -> impl IntoView {
     let t = use_t();
-    let query = use_query_map();
-    let (scope, env) = super::alert_rules::scope_from_query(query);
+    let (scope, env) = super::alert_rules::page_scope();
     let remove = ServerAction::<RemoveFromBlacklist>::new();
     let refresh = RwSignal::new(0usize);
     Effect::new(move |_| {
@@ -35,13 +36,13 @@ pub fn BlacklistPage() -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <Title text=move || t().blacklist_title />
-        <h1>{move || t().blacklist_title}</h1>
+        <PageHeader title=tr(|t| t.blacklist_title) />
         <p class="muted">{move || t().blacklist_hint}</p>
         <EnvironmentPicker env testid="blacklist-env" on_pick=Callback::new(move |e| {
             navigate(&format!("/blacklist?env={e}"), Default::default())
         }) />
         <ErrorNote error=last_error(remove.value()) />
-        <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || list.get().flatten().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(entries) => {

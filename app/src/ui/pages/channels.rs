@@ -3,6 +3,8 @@
 //! a preview of what the channel sends.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, Toggle, tr};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -68,7 +70,7 @@ pub fn ChannelsPage() -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <Title text=move || t().channels_title />
-        <h1>{move || t().channels_title}</h1>
+        <PageHeader title=tr(|t| t.channels_title) />
         <p class="muted">{move || t().channels_hint}</p>
         <div class="form-row">
             <label class="field">
@@ -96,7 +98,7 @@ pub fn ChannelsPage() -> impl IntoView {
         </div>
         <Show when=move || owner.get().is_some() fallback=move || view! { <p class="muted">{t().choose_tenant_channels}</p> }>
             <section class="card">
-                <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+                <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                     {move || list.get().flatten().map(|r| match r {
                         Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                         Ok(all) if all.is_empty() => view! { <p class="muted">{t().nothing_yet}</p> }.into_any(),
@@ -177,11 +179,10 @@ fn ChannelRow(
                     <button type="button" class="small primary" data-testid="channel-test"
                         on:click=move |_| { test.dispatch(TestChannel { channel_id: id }); }>{move || t().test}</button>
                     <button type="button" class="small" data-testid="channel-log" on:click=move |_| show_log.update(|s| *s = !*s)>{move || t().delivery_log}</button>
-                    <button type="button" class="small danger" data-testid="channel-delete" on:click=move |_| {
-                        if window().confirm_with_message(confirm).unwrap_or(false) {
-                            delete.dispatch(DeleteChannel { channel_id: id });
-                        }
-                    }>{move || t().delete}</button>
+                    <span data-testid="channel-delete">
+                        <crate::ui::components::ConfirmButton label=t().delete question=confirm
+                            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteChannel { channel_id: id }); }) />
+                    </span>
                     <Show when=admin>
                         <button type="button" class="small" data-testid="channel-rotate" disabled=move || rotate.pending().get()
                             on:click=move |_| { rotate.dispatch(crate::api::alert_rules::RotateChannelToken { channel_id: id }); }>{move || t().rotate_token}</button>
@@ -194,7 +195,7 @@ fn ChannelRow(
         </tr>
         <Show when=move || show_log.get()>
             <tr><td colspan="4">
-                <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+                <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                     {move || log.get().flatten().map(|r| match r {
                         Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                         Ok(rows) => view! {
@@ -269,7 +270,8 @@ fn ChannelForm(
     view! {
         <section class="card" data-testid="channel-form">
             <h2>{move || if form.editing.get().is_some() { t().edit_channel } else { t().new_channel }}</h2>
-            <form class="form" on:submit=move |ev| {
+            <div class="editor-layout">
+            <form class="form-grid" on:submit=move |ev| {
                 ev.prevent_default();
                 let Some(input) = built() else { return };
                 match form.editing.get_untracked() {
@@ -279,7 +281,7 @@ fn ChannelForm(
                     },
                 }
             }>
-                <div class="form-row">
+                <div class="form-row wide">
                     <label class="field">
                         <span>{move || t().channel_type}</span>
                         <select name="kind" data-testid="channel-kind" prop:value=move || form.kind.get()
@@ -311,11 +313,10 @@ fn ChannelForm(
                     <TextField label=Signal::derive(move || t().mentions_wecom) field="config.mentioned" value=form.mentions error />
                 </Show>
                 <Show when=move || has(&["webhook"])>
-                    <label class="check"><input type="checkbox" prop:checked=move || form.insecure_tls.get()
-                        on:change=move |ev| form.insecure_tls.set(event_target_checked(&ev)) />{move || t().insecure_tls}</label>
+                    <Toggle label=Signal::derive(move || t().insecure_tls.to_string()) checked=form.insecure_tls />
                 </Show>
                 <Show when=move || has(&["email"])>
-                    <div class="form-row">
+                    <div class="form-row wide">
                         <TextField label=Signal::derive(move || t().smtp_host) field="config.smtp_host" value=form.smtp_host error />
                         <TextField label=Signal::derive(move || t().port) field="config.smtp_port" value=form.smtp_port error />
                         <label class="field">
@@ -329,14 +330,14 @@ fn ChannelForm(
                     </div>
                     <TextField label=Signal::derive(move || t().mail_from) field="config.from" value=form.from error />
                     <TextField label=Signal::derive(move || t().mail_to) field="config.to" value=form.to error />
-                    <div class="form-row">
+                    <div class="form-row wide">
                         <TextField label=Signal::derive(move || t().username) field="config.username" value=form.username error />
                         <TextField label=Signal::derive(move || t().password) field="config.password" value=form.password error kind="password" />
                     </div>
                     <p class="muted small">{secret_hint("password")}</p>
                 </Show>
                 <Show when=move || has(&["aliyun_sms", "aliyun_voice"])>
-                    <div class="form-row">
+                    <div class="form-row wide">
                         <TextField label=Signal::derive(move || t().access_key_id) field="config.access_key_id" value=form.key_id error />
                         <TextField label=Signal::derive(move || t().access_key_secret) field="config.access_key_secret" value=form.key_secret error kind="password" />
                     </div>
@@ -344,21 +345,20 @@ fn ChannelForm(
                 </Show>
                 <Show when=move || has(&["aliyun_sms"])>
                     <TextField label=Signal::derive(move || t().phone_numbers) field="config.phone_numbers" value=form.numbers error />
-                    <div class="form-row">
+                    <div class="form-row wide">
                         <TextField label=Signal::derive(move || t().sign_name) field="config.sign_name" value=form.sign_name error />
                         <TextField label=Signal::derive(move || t().template_code) field="config.template_code" value=form.code error />
                     </div>
                 </Show>
                 <Show when=move || has(&["aliyun_voice"])>
-                    <div class="form-row">
+                    <div class="form-row wide">
                         <TextField label=Signal::derive(move || t().called_number) field="config.called_number" value=form.numbers error />
                         <TextField label=Signal::derive(move || t().tts_code) field="config.tts_code" value=form.code error />
                     </div>
                 </Show>
-                <label class="check"><input type="checkbox" prop:checked=move || form.send_resolved.get()
-                    on:change=move |ev| form.send_resolved.set(event_target_checked(&ev)) />{move || t().send_resolved}</label>
+                <Toggle label=Signal::derive(move || t().send_resolved.to_string()) checked=form.send_resolved />
                 <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.is_none())) />
-                <div class="form-row">
+                <div class="form-row wide">
                     <button type="submit" class="primary" data-testid="channel-save">{move || t().save}</button>
                     <button type="button" data-testid="channel-preview" on:click=on_preview>{move || t().preview}</button>
                     <Show when=move || form.editing.get().is_some()>
@@ -367,14 +367,16 @@ fn ChannelForm(
                 </div>
             </form>
             {move || preview.get().and_then(|p| p.ok()).map(|p| view! {
-                <div class="preview" data-testid="preview">
+                <div class="preview card" data-testid="preview">
+                    <h3>{move || t().preview}</h3>
                     <p><strong>{p.title}</strong></p>
-                    <pre class="mono small">{p.markdown}</pre>
+                    {(!p.markdown.is_empty()).then(|| view! { <pre class="mono small">{p.markdown.clone()}</pre> })}
                     {(!p.url.is_empty()).then(|| view! { <p class="muted small">{format!("POST {}", p.url)}</p> })}
                     {(!p.body.is_empty()).then(|| view! { <pre class="mono small">{p.body.clone()}</pre> })}
-                    {(p.body.is_empty()).then(|| view! { <p class="muted small">{p.subject.clone()}</p> })}
+                    {(p.body.is_empty() && !p.subject.is_empty()).then(|| view! { <p class="muted small">{p.subject.clone()}</p> })}
                 </div>
             })}
+            </div>
         </section>
     }
 }

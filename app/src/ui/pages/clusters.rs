@@ -1,6 +1,8 @@
 //! Cluster records (system admins): register, edit and remove. Secrets are write-only.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -82,7 +84,7 @@ pub fn ClustersPage() -> impl IntoView {
     };
     view! {
         <Title text=move || t().clusters_title />
-        <h1>{move || t().clusters_title}</h1>
+        <PageHeader title=tr(|t| t.clusters_title) />
         <ErrorNote error=last_error(delete.value()) />
         <ErrorNote error=last_error(test.value()) />
         <ErrorNote error=last_error(prepare.value()) />
@@ -91,7 +93,7 @@ pub fn ClustersPage() -> impl IntoView {
                 {prepare_summary(done)}
             </p>
         })}
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 list_view(t(), clusters.await, |list| view! {
                         <table class="table" data-testid="clusters">

@@ -2,8 +2,10 @@
 //! Service's metrics (a ServiceMonitor), and the scrape state Prometheus reports.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_navigate;
 
 use crate::api::collectors::{DisableCollector, EnableCollector, list_collectors};
 use crate::error::ApiError;
@@ -14,8 +16,9 @@ use crate::ui::use_t;
 #[component]
 pub fn CollectorsPage() -> impl IntoView {
     let t = use_t();
-    let query = use_query_map();
-    let env = Memo::new(move |_| query.with(|q| q.get("env").and_then(|v| v.parse::<i64>().ok())));
+    // The page works in the one scope of the UI: the link's, else the one last used.
+    let scope = crate::ui::components::switchers::use_scope();
+    let env = Memo::new(move |_| scope.get().environment);
     let enable = ServerAction::<EnableCollector>::new();
     let disable = ServerAction::<DisableCollector>::new();
     let refresh = RwSignal::new(0usize);
@@ -43,7 +46,7 @@ pub fn CollectorsPage() -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <Title text=move || t().collectors_title />
-        <h1>{move || t().collectors_title}</h1>
+        <PageHeader title=tr(|t| t.collectors_title) />
         <p class="muted">{move || t().collectors_hint}</p>
         <div class="form-row">
             <EnvironmentPicker env testid="collectors-env" on_pick=Callback::new(move |e| {
@@ -53,8 +56,8 @@ pub fn CollectorsPage() -> impl IntoView {
                 on:click=move |_| refresh.update(|n| *n += 1)>{move || t().refresh_now}</button>
         </div>
         <Show when=move || env.get().is_some()
-            fallback=move || view! { <p class="muted">{t().choose_environment_collectors}</p> }>
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            fallback=move || view! { <crate::ui::components::EmptyState title=crate::ui::components::tr(|t| t.choose_environment_collectors) hint=crate::ui::components::tr(|t| t.choose_scope_hint) action=(crate::ui::components::tr(|t| t.go_to_tenants), "/tenants".to_string()) /> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || list.get().flatten().map(|r| match r {
                     Err(e) => view! { <p class="error" role="alert" data-testid="collectors-error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(l) => {

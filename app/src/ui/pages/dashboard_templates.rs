@@ -61,7 +61,7 @@ pub fn DashboardTemplates(
         <section data-testid="dashboard-templates">
             <h2>{move || t().dashboard_templates}</h2>
             <ErrorNote error=last_error(delete.value()) />
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || list.get().map(|r| list_view(t(), r, |rows| view! {
                     <table class="table">
                         <thead><tr><th>{t().template_name}</th><th>{t().description}</th><th>{t().graphs}</th><th></th></tr></thead>
@@ -80,14 +80,11 @@ pub fn DashboardTemplates(
                                                     let d = for_edit.clone();
                                                     move |_| draft.set(Some(d.clone()))
                                                 }>{t().edit}</button>
-                                                <button class="danger small" on:click={
-                                                    let name = name.clone();
-                                                    move |_| {
-                                                        if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
-                                                            delete.dispatch(DeleteDashboardTemplate { name: name.clone() });
-                                                        }
-                                                    }
-                                                }>{t().delete}</button>
+                                                <crate::ui::components::ConfirmButton label=t().delete question=t().confirm_delete
+                                                    on_confirm={
+                                                        let name = name.clone();
+                                                        Callback::new(move |_| { delete.dispatch(DeleteDashboardTemplate { name: name.clone() }); })
+                                                    } />
                                             </Show>
                                         </td>
                                     </tr>

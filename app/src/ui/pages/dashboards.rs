@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
@@ -39,7 +41,9 @@ fn link(env: i64, d: Option<i64>) -> String {
 pub fn DashboardsPage() -> impl IntoView {
     let t = use_t();
     let query = use_query_map();
-    let env = Memo::new(move |_| query.with(|q| q.get("env").and_then(|v| v.parse::<i64>().ok())));
+    // The page works in the one scope of the UI: the link's, else the one last used.
+    let scope = crate::ui::components::switchers::use_scope();
+    let env = Memo::new(move |_| scope.get().environment);
     let chosen = Memo::new(move |_| query.with(|q| q.get("d").and_then(|v| v.parse::<i64>().ok())));
     let create = ServerAction::<CreateDashboard>::new();
     let update = ServerAction::<UpdateDashboard>::new();
@@ -87,16 +91,16 @@ pub fn DashboardsPage() -> impl IntoView {
 
     view! {
         <Title text=move || t().dashboards_title />
-        <h1>{move || t().dashboards_title}</h1>
-        <Show when=move || mounted.get() fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <PageHeader title=tr(|t| t.dashboards_title) />
+        <Show when=move || mounted.get() fallback=|| view! { <crate::ui::components::Skeleton /> }>
         <div class="form-row">
             <EnvironmentPicker env testid="dashboard-env" on_pick=Callback::new({
                 let navigate = navigate.clone();
                 move |e| navigate(&link(e, None), Default::default())
             }) />
         </div>
-        <Show when=move || env.get().is_some() fallback=move || view! { <p class="muted">{t().choose_environment_first}</p> }>
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Show when=move || env.get().is_some() fallback=move || view! { <crate::ui::components::EmptyState title=crate::ui::components::tr(|t| t.choose_environment_first) hint=crate::ui::components::tr(|t| t.choose_scope_hint) action=(crate::ui::components::tr(|t| t.go_to_tenants), "/tenants".to_string()) /> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || list.get().flatten().map(|r| match r {
                     Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(all) => {
@@ -325,11 +329,10 @@ fn DashboardView(
                 }).collect_view()}
                 <button type="button" data-testid="dashboard-refresh-now" on:click=move |_| tick.update(|n| *n += 1)>{move || t().refresh_now}</button>
                 <button type="button" data-testid="dashboard-edit" on:click=move |_| editing.update(|e| *e = !*e)>{move || t().edit}</button>
-                <button type="button" class="danger" data-testid="dashboard-delete" on:click=move |_| {
-                    if window().confirm_with_message(confirm).unwrap_or(false) {
-                        delete.dispatch(DeleteDashboard { dashboard_id: id });
-                    }
-                }>{move || t().delete}</button>
+                <span data-testid="dashboard-delete">
+                    <crate::ui::components::ConfirmButton label=t().delete question=confirm
+                        on_confirm=Callback::new(move |_| { delete.dispatch(DeleteDashboard { dashboard_id: id }); }) />
+                </span>
             </div>
             <ErrorNote error=last_error(delete.value()) />
             <Show when=move || editing.get()>

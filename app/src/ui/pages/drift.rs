@@ -3,6 +3,8 @@
 //! the database or deletes an orphan; both are audited.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::jobs::{RepairDrift, RunJob, list_drift};
@@ -37,7 +39,7 @@ pub fn DriftPage() -> impl IntoView {
     super::jobs::refresh_every(tick, 3);
     view! {
         <Title text=move || t().drift_title />
-        <h1>{move || t().drift_title}</h1>
+        <PageHeader title=tr(|t| t.drift_title) />
         <p class="muted">{move || t().drift_hint}</p>
         <p>
             <button type="button" data-testid="drift-check-now"
@@ -55,7 +57,7 @@ pub fn DriftPage() -> impl IntoView {
                 {(!o.failed.is_empty()).then(|| view! { <span class="error">{format!(" · {}", o.failed.join("; "))}</span> })}
             </p>
         })}
-        <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match report.await {
                     Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -21,11 +23,11 @@ pub fn HomePage() -> impl IntoView {
     let tenants = Resource::new(|| (), |_| list_tenants());
     view! {
         <Title text=move || t().overview_title />
-        <h1>{move || t().overview_title}</h1>
+        <PageHeader title=tr(|t| t.overview_title) />
         <p class="muted">{move || t().overview_intro}</p>
         <section class="card">
             <h2>{move || t().my_tenants}</h2>
-            <Suspense fallback=move || view! { <p>{t().loading}</p> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || Suspend::new(async move {
                     let me = session.user();
                     match tenants.await {

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::jobs::{RunJob, list_jobs};
@@ -72,10 +74,10 @@ pub fn JobsPage() -> impl IntoView {
     refresh_every(tick, 3);
     view! {
         <Title text=move || t().jobs_title />
-        <h1>{move || t().jobs_title}</h1>
+        <PageHeader title=tr(|t| t.jobs_title) />
         <p class="muted">{move || t().jobs_hint}</p>
         <ErrorNote error=last_error(run.value()) />
-        <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match jobs.await {
                     Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),

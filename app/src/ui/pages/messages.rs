@@ -2,6 +2,8 @@
 //! read one by one or all at once. The bell in the top bar counts what is unread, live.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::alerts::{MarkMessagesRead, list_messages};
@@ -36,7 +38,7 @@ pub fn MessagesPage() -> impl IntoView {
     );
     view! {
         <Title text=move || t().messages_title />
-        <h1>{move || t().messages_title}</h1>
+        <PageHeader title=tr(|t| t.messages_title) />
         <div class="form-row">
             <label class="check"><input type="checkbox" data-testid="messages-unread-only"
                 prop:checked=unread_only on:change=move |ev| { unread_only.set(event_target_checked(&ev)); page.set(1); } />
@@ -45,7 +47,7 @@ pub fn MessagesPage() -> impl IntoView {
                 {move || t().mark_all_read}</button>
         </div>
         <ErrorNote error=last_error(mark.value()) />
-        <Transition fallback=move || view! { <p class="muted">{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || list.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{crate::ui::error_text(&e)}</p> }.into_any(),
                 Ok(inbox) => {
@@ -98,9 +100,9 @@ pub fn MessageBell() -> impl IntoView {
     });
     listen(count, changed);
     view! {
-        <a href="/messages" class="bell" data-testid="bell" title=move || t().messages_title
+        <a href="/messages" class="bell" data-testid="bell" title=move || t().messages_title aria-label=move || t().messages_title
             data-unread=move || count.get().unwrap_or(0).to_string()>
-            "🔔"
+            <crate::ui::components::Icon name=crate::ui::components::IconName::Bell />
             {move || count.get().filter(|n| *n > 0).map(|n| view! { <span class="count" data-testid="bell-count">{n}</span> })}
         </a>
     }

@@ -4,6 +4,8 @@
 //! so a link reproduces the view.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -163,9 +165,23 @@ fn tenant_of(targets: &[TargetOption], target: &str) -> Option<i64> {
 pub fn MetricsPage() -> impl IntoView {
     let t = use_t();
     let query = use_query_map();
+    // Without a target of its own (`t`), the explorer queries the UI's scope.
+    let ui = crate::ui::components::switchers::use_scope();
     let state = Memo::new(move |_| {
-        query
-            .with(|q| ExploreState::from_params(|k| q.get(k), |k| q.get_all(k).unwrap_or_default()))
+        let s = ui.get();
+        let scoped = s
+            .environment
+            .map(|e| format!("env-{e}"))
+            .or_else(|| s.cluster.map(|c| format!("cluster-{c}")));
+        query.with(|q| {
+            ExploreState::from_params(
+                |k| {
+                    q.get(k)
+                        .or_else(|| (k == "t").then(|| scoped.clone()).flatten())
+                },
+                |k| q.get_all(k).unwrap_or_default(),
+            )
+        })
     });
     let form = Form::new();
     // The form starts from the URL (a shared link) once, in the browser: the server-rendered
@@ -240,7 +256,7 @@ pub fn MetricsPage() -> impl IntoView {
 
     view! {
         <Title text=move || t().metrics_title />
-        <h1>{move || t().metrics_title}</h1>
+        <PageHeader title=tr(|t| t.metrics_title) />
         // The form is built in the browser, after hydration: its rows, options and suggestions
         // come from the URL and from the browser's requests, never from server rendering.
         <Show when=move || mounted.get() fallback=move || view! { <section class="card"><p class="muted">{t().loading}</p></section> }>
@@ -376,7 +392,7 @@ pub fn MetricsPage() -> impl IntoView {
                     aria-selected=move || state.get().table.to_string()
                     on:click={ let f = set_view.clone(); move |_| f(true) }>{move || t().view_table}</button>
             </div>
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || result.get().flatten().map(|r| match r {
                     Err(e) => view! {
                         <p class="error" role="alert" data-testid="query-error" data-field=e.field.clone().unwrap_or_default()>{crate::ui::error_text(&e)}</p>

@@ -19,6 +19,7 @@ mod metrics;
 mod not_found;
 mod template_io;
 mod templates;
+mod templates_section;
 mod tenant;
 mod tenants;
 mod users;
@@ -41,6 +42,9 @@ pub use messages::{MessageBell, MessagesPage};
 pub use metrics::MetricsPage;
 pub use not_found::NotFound;
 pub use templates::TemplatesPage;
+pub use templates_section::{
+    DashboardTemplatesPage, SystemRulesPage, TemplateIoPage, TemplatesSection,
+};
 pub use tenant::TenantPage;
 pub use tenants::TenantsPage;
 pub use users::UsersPage;

@@ -2,19 +2,14 @@
 //! each tenant's own rules; a rule form with a live PromQL check and a unit picker.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::templates::{
-    CreateTemplateRule, DeleteTemplateRule, ImportTemplates, UpdateTemplateRule, search_templates,
-    template_tree,
+    CreateTemplateRule, DeleteTemplateRule, UpdateTemplateRule, search_templates, template_tree,
 };
 use crate::api::tenancy::list_tenants;
 use crate::domain::units::{Unit, catalogue};
 use crate::model::{ResolvedTemplate, TemplateRuleInput, TemplateScope};
-use crate::ui::components::{ErrorNote, TextField, last_error};
-use crate::ui::pages::alert_templates::SystemAlertTemplates;
-use crate::ui::pages::dashboard_templates::DashboardTemplates;
-use crate::ui::pages::template_io::TemplateImportExport;
+use crate::ui::components::{ConfirmButton, ErrorNote, PageHeader, TextField, last_error, tr};
 use crate::ui::session::use_session;
 use crate::ui::use_t;
 
@@ -136,13 +131,11 @@ pub fn TemplatesPage() -> impl IntoView {
     let create = ServerAction::<CreateTemplateRule>::new();
     let update = ServerAction::<UpdateTemplateRule>::new();
     let delete = ServerAction::<DeleteTemplateRule>::new();
-    let import = ServerAction::<ImportTemplates>::new();
     let changed = move || {
         (
             create.version().get(),
             update.version().get(),
             delete.version().get(),
-            import.version().get(),
         )
     };
     let tenants = Resource::new(|| (), |_| list_tenants());
@@ -181,9 +174,10 @@ pub fn TemplatesPage() -> impl IntoView {
     let may_manage = move |rule_tenant: Option<i64>| rule_tenant.is_some() || is_admin();
 
     view! {
-        <Title text=move || t().templates_title />
-        <h1>{move || t().templates_title}</h1>
-        <div class="toolbar">
+        <PageHeader title=tr(|t| t.promql_templates) crumbs=super::templates_section::section_crumbs() />
+        <div class="editor-layout">
+        <div class="tree-pane">
+        <div class="toolbar form-row">
             <label class="field">
                 <span>{move || t().template_owner}</span>
                 <select name="owner" prop:value=move || owner.get() on:change=move |ev| owner.set(event_target_value(&ev))>
@@ -204,7 +198,7 @@ pub fn TemplatesPage() -> impl IntoView {
         </div>
         <ErrorNote error=last_error(delete.value()) />
         <section data-testid="template-tree">
-            <Suspense fallback=move || view! { <p class="muted">{t().loading}</p> }>
+            <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || found.get().map(|r| match r {
                     Err(e) => view! { <p class="error">{crate::ui::error_text(&e)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="muted">{t().nothing_found}</p> }.into_any(),
@@ -238,11 +232,8 @@ pub fn TemplatesPage() -> impl IntoView {
                                                                         let r = for_edit.clone();
                                                                         move |_| form.load(Some(&r))
                                                                     }>{t().edit}</button>
-                                                                    <button class="danger small" on:click=move |_| {
-                                                                        if window().confirm_with_message(t().confirm_delete).unwrap_or(false) {
-                                                                            delete.dispatch(DeleteTemplateRule { rule_id: id });
-                                                                        }
-                                                                    }>{t().delete}</button>
+                                                                    <ConfirmButton label=t().delete question=t().confirm_delete
+                                                                        on_confirm=Callback::new(move |_| { delete.dispatch(DeleteTemplateRule { rule_id: id }); }) />
                                                                 </Show>
                                                             </td>
                                                         </tr>
@@ -258,10 +249,12 @@ pub fn TemplatesPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        </div>
 
+        <section class="card preview">
         <h2>{move || if form.editing.get().is_some() { t().edit_rule } else { t().new_rule }}</h2>
         <p class="muted">{move || if tenant_id.get().is_some() { t().rule_for_tenant } else { t().rule_is_preset }}</p>
-        <form class="form" data-testid="rule-form" on:submit=move |ev| {
+        <form class="form-grid" data-testid="rule-form" on:submit=move |ev| {
             ev.prevent_default();
             let input = form.input(tenant_id.get_untracked());
             match form.editing.get_untracked() {
@@ -298,7 +291,7 @@ pub fn TemplatesPage() -> impl IntoView {
                     }}
                 </small>
                 <Show when=expr_invalid>
-                    <small class="field-error">{move || error.get().map(|e| crate::ui::error_text(&e))}</small>
+                    <small class="field-error">{move || error.get().map(|e| crate::ui::field_error_text(&e))}</small>
                 </Show>
             </label>
             <label class="field">
@@ -314,18 +307,14 @@ pub fn TemplatesPage() -> impl IntoView {
             <TextField label=Signal::derive(move || t().template_labels) field="labels" value=form.labels error placeholder="namespace, pod" />
             <TextField label=Signal::derive(move || t().description) field="description" value=form.description error />
             <ErrorNote error=Signal::derive(move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| !["name", "show_name", "expr", "labels", "description"].contains(&f)))) />
-            <div class="actions">
-                <button type="submit">{move || if form.editing.get().is_some() { t().save } else { t().create }}</button>
+            <div class="buttons">
+                <button type="submit" class="primary">{move || if form.editing.get().is_some() { t().save } else { t().create }}</button>
                 <Show when=move || form.editing.get().is_some()>
                     <button type="button" class="link" on:click=move |_| form.load(None)>{t().cancel}</button>
                 </Show>
             </div>
         </form>
-
-        <DashboardTemplates admin=Signal::derive(is_admin) reload=Signal::derive(move || import.version().get()) />
-        <Show when=is_admin>
-            <SystemAlertTemplates />
-            <TemplateImportExport import />
-        </Show>
+        </section>
+        </div>
     }
 }

@@ -1,6 +1,8 @@
 //! One tenant: its projects, the environments of the chosen project, and its members.
 
 use leptos::prelude::*;
+
+use crate::ui::components::{Crumb, PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -31,12 +33,12 @@ pub fn TenantPage() -> impl IntoView {
     });
     let tenant = Resource::new(move || tenant_id.get(), get_tenant);
     view! {
-        <Suspense fallback=move || view! { <p>{t().loading}</p> }>
+        <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match tenant.await {
                     Ok(tn) => view! {
                         <Title text=tn.name.clone() />
-                        <h1><span class="muted">{t().tenant}" / "</span>{tn.name.clone()}</h1>
+                        <PageHeader title=tn.name.clone() crumbs=vec![Crumb::link(tr(|t| t.tenants_title), "/tenants")] />
                         <p class="muted">{tn.description.clone()}</p>
                         <div class="grid2">
                             <Projects tenant_id=tn.id />
@@ -79,7 +81,7 @@ fn Projects(tenant_id: i64) -> impl IntoView {
         <section class="card" data-testid="projects">
             <h2>{move || t().projects}</h2>
             <ErrorNote error=delete_error />
-            <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || Suspend::new(async move {
                     list_view(t(), projects.await, |list| view! {
                             <table class="table">
@@ -154,7 +156,7 @@ fn Environments(tenant_id: i64) -> impl IntoView {
         <section class="card" data-testid="environments">
             <h2>{move || t().environments}</h2>
             <ErrorNote error=last_error(delete.value()) />
-            <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match envs.await {
                         Ok(None) => view! { <p class="muted">{t().choose_project}</p> }.into_any(),
@@ -205,15 +207,17 @@ fn Environments(tenant_id: i64) -> impl IntoView {
                     <TextField label=Signal::derive(move || t().name) field="name" value=name error required=true />
                     <label class="field">
                         <span>{move || t().cluster}</span>
+                        // The boundary sits around the select, not inside it: the browser's parser
+                        // drops what a boundary writes inside a <select>, and hydration then fails.
+                        <Transition>
                         <select name="cluster_id" aria-invalid=move || (error.get().and_then(|e| e.field) == Some("cluster_id".into())).to_string()
                             on:change=move |ev| cluster_id.set(event_target_value(&ev).parse().unwrap_or(0))>
                             <option value="0">"—"</option>
-                            <Transition>
-                                {move || clusters.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().map(|c| {
-                                    view! { <option value=c.id.to_string() selected=move || cluster_id.get() == c.id>{c.name}</option> }
-                                }).collect_view()}
-                            </Transition>
+                            {move || clusters.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().map(|c| {
+                                view! { <option value=c.id.to_string() selected=move || cluster_id.get() == c.id>{c.name}</option> }
+                            }).collect_view()}
                         </select>
+                        </Transition>
                     </label>
                     <TextField label=Signal::derive(move || t().namespace) field="namespace" value=namespace error required=true />
                     <TextField label=Signal::derive(move || t().description) field="description" value=description error />
@@ -247,7 +251,7 @@ fn Members(tenant_id: i64) -> impl IntoView {
         <section class="card" data-testid="members">
             <h2>{move || t().members}</h2>
             <ErrorNote error=last_error(remove.value()) />
-            <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
                 {move || Suspend::new(async move {
                     list_view(t(), members.await, |list| view! {
                             <table class="table">

@@ -3,8 +3,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::tenancy::{CreateTenant, DeleteTenant, list_tenants};
+use crate::model::Tenant;
 use crate::ui::components::{
-    ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
+    ConfirmButton, ErrorNote, PageHeader, Sort, SortHeader, TextField, Tone, last_error, list_view,
+    short_time, tr, use_toast,
 };
 use crate::ui::{use_session, use_t};
 
@@ -23,15 +25,34 @@ pub fn TenantsPage() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let error = last_error(create.value());
     let delete_error = last_error(delete.value());
+    let toast = use_toast();
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             name.set(String::new());
             description.set(String::new());
+            if let Some(toast) = toast {
+                toast.push(Tone::Ok, t().saved);
+            }
         }
     });
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(toast)) = (delete.value().get(), toast) {
+            toast.push(Tone::Ok, t().deleted);
+        }
+    });
+    let sort = RwSignal::new(Sort::by("name"));
+    let sorted = move |list: &[Tenant]| {
+        let mut rows = list.to_vec();
+        sort.get().apply(&mut rows, |key, a, b| match key {
+            "created" => a.created_at.cmp(&b.created_at),
+            "description" => a.description.cmp(&b.description),
+            _ => a.name.cmp(&b.name),
+        });
+        rows
+    };
     view! {
         <Title text=move || t().tenants_title />
-        <h1>{move || t().tenants_title}</h1>
+        <PageHeader title=tr(|t| t.tenants_title) />
         <Show when=is_admin>
             <form
                 class="card form-row"
@@ -49,13 +70,18 @@ pub fn TenantsPage() -> impl IntoView {
             </form>
         </Show>
         <ErrorNote error=delete_error />
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 list_view(t(), tenants.await, |list| view! {
                         <table class="table" data-testid="tenants">
-                            <thead><tr><th>{t().name}</th><th>{t().description}</th><th>{t().created_at}</th><th></th></tr></thead>
+                            <thead><tr>
+                                <SortHeader label=tr(|t| t.name) key="name" sort />
+                                <SortHeader label=tr(|t| t.description) key="description" sort />
+                                <SortHeader label=tr(|t| t.created_at) key="created" sort />
+                                <th><span class="visually-hidden">{t().actions}</span></th>
+                            </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|tn| {
+                                {move || sorted(&list).into_iter().map(|tn| {
                                     let id = tn.id;
                                     view! {
                                         <tr>

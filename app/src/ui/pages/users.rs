@@ -1,6 +1,8 @@
 //! User accounts (system admins).
 
 use leptos::prelude::*;
+
+use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 
 use crate::api::users::{CreateUser, SetUserPassword, UpdateUser, list_users};
@@ -34,13 +36,13 @@ pub fn UsersPage() -> impl IntoView {
     });
     view! {
         <Title text=move || t().users_title />
-        <h1>{move || t().users_title}</h1>
+        <PageHeader title=tr(|t| t.users_title) />
         <ErrorNote error=last_error(update.value()) />
         <ErrorNote error=last_error(reset.value()) />
         <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
             <p class="ok">{move || t().saved}</p>
         </Show>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+        <Transition fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(list) => view! {

@@ -1,6 +1,7 @@
 //! One cluster: its settings, its last check, test and prepare.
 
 use super::*;
+use crate::ui::components::Crumb;
 
 #[component]
 pub fn ClusterPage() -> impl IntoView {
@@ -32,7 +33,7 @@ pub fn ClusterPage() -> impl IntoView {
         })}
         <ErrorNote error=last_error(rotate.value()) />
         {move || rotate.value().get().and_then(|r| r.ok()).map(crate::ui::components::rotation_note)}
-        <Suspense fallback=move || view! { <p>{t().loading}</p> }>
+        <Suspense fallback=|| view! { <crate::ui::components::Skeleton /> }>
             {move || Suspend::new(async move {
                 match cluster.await {
                     Ok(c) => {
@@ -61,7 +62,7 @@ pub fn ClusterPage() -> impl IntoView {
                         ];
                         view! {
                             <Title text=c.name.clone() />
-                            <h1><span class="muted">{t().cluster}" / "</span>{c.name.clone()}</h1>
+                            <PageHeader title=c.name.clone() crumbs=vec![Crumb::link(tr(|t| t.clusters_title), "/clusters")] />
                             <p class="muted">{c.description.clone()}</p>
                             <p>
                                 <a href=format!("/alert-rules?cluster={}", c.id) data-testid="cluster-rules">{t().system_rules}</a>" · "
