@@ -29,4 +29,4 @@ pub use layout::{AppLayout, PreferenceSwitch};
 pub use page_header::{Crumb, PageHeader, tr};
 pub use table::{Sort, SortHeader};
 pub use time_range::TimeRangePicker;
-pub use toast::{Toaster, use_toast};
+pub use toast::{Toaster, toast_on_ok, use_toast};

@@ -129,6 +129,8 @@ pub fn RuleEditor(
     let form = Form::new(&initial, ctx.channels.first().map(|c| c.0));
     let create = ServerAction::<CreateAlertRule>::new();
     let update = ServerAction::<UpdateAlertRule>::new();
+    crate::ui::components::toast_on_ok(create.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(update.value(), |t| t.saved);
     let fires = ServerAction::<AlertRuleFiresNow>::new();
     let backtest = ServerAction::<AlertRuleBacktest>::new();
     let range = RwSignal::new("86400".to_string());

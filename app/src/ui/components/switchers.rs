@@ -87,29 +87,31 @@ pub fn ScopeSwitchers(admin: bool) -> impl IntoView {
     // Lists are re-read on every navigation, so objects created on one page show up in the bar.
     let visit = Memo::new(move |_| (loc.pathname.get(), loc.search.get()));
     // An environment named alone (`?env=`) gets its tenant and project from the readable places.
-    // Looked up in the browser only, after hydration: the server's first render and the one
-    // hydration rebuilds then agree (both unfilled), and the bar fills in a moment later.
-    let places = LocalResource::new(move || {
-        let env = scope.get().environment;
-        async move {
-            if env.is_none() {
-                return Vec::new();
-            }
-            metric_targets()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|o| match (o.target, o.tenant_id, o.project_id) {
-                    (QueryTarget::Environment(e), Some(t), Some(p)) => Some((e, t, p)),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        }
-    });
-    let resolved = Memo::new(move |_| {
+    // Looked up by an effect, so in the browser only, after hydration: the server's render and
+    // the one hydration rebuilds agree (both unfilled), and nothing on the server waits for it
+    // (a browser-only resource read under the frame's <Suspense> left pages without JavaScript
+    // on "Loading…").
+    let places = RwSignal::new(Vec::<(i64, i64, i64)>::new());
+    Effect::new(move |_| {
         let s = scope.get();
-        places.with(|p| p.as_ref().map_or(s, |rows| s.filled(rows)))
+        let _ = visit.get();
+        if s.environment.is_none() || (s.tenant.is_some() && s.project.is_some()) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = metric_targets().await {
+                places.set(
+                    list.into_iter()
+                        .filter_map(|o| match (o.target, o.tenant_id, o.project_id) {
+                            (QueryTarget::Environment(e), Some(t), Some(p)) => Some((e, t, p)),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+            }
+        });
     });
+    let resolved = Memo::new(move |_| places.with(|rows| scope.get().filled(rows)));
     // Remember what the user works in (browser only: effects do not run on the server).
     Effect::new(move |_| {
         let s = resolved.get();

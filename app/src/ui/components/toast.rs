@@ -64,6 +64,22 @@ pub fn use_toast() -> Option<Toaster> {
     use_context::<Toaster>()
 }
 
+/// Says `pick`'s text in a toast each time an action's call succeeds (an action's `value()`).
+/// Failures are not toasted: they are shown at the field or form they are about.
+pub fn toast_on_ok<T, S>(value: S, pick: fn(&'static crate::i18n::Texts) -> &'static str)
+where
+    T: 'static,
+    S: With<Value = Option<Result<T, crate::error::ApiError>>> + Send + Sync + 'static,
+{
+    let Some(toaster) = use_toast() else { return };
+    let t = crate::ui::use_t();
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Ok(_)))) {
+            toaster.push(Tone::Ok, pick(t()));
+        }
+    });
+}
+
 /// The live region; the frame renders it once.
 #[component]
 pub fn Toasts(toaster: Toaster) -> impl IntoView {

@@ -39,6 +39,9 @@ pub fn ChannelsPage() -> impl IntoView {
     let create = ServerAction::<CreateChannel>::new();
     let update = ServerAction::<UpdateChannel>::new();
     let delete = ServerAction::<DeleteChannel>::new();
+    crate::ui::components::toast_on_ok(create.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(update.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(delete.value(), |t| t.deleted);
     let test = ServerAction::<TestChannel>::new();
     let tenants = Resource::new(|| (), |_| list_tenants());
     let list = Resource::new(

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 
-use crate::ui::components::{PageHeader, tr};
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -15,7 +14,8 @@ use crate::model::{
     DEFAULT_LOGGING_NAMESPACE, DEFAULT_MONITORING_NAMESPACE, PrepareResult,
 };
 use crate::ui::components::{
-    ConfirmButton, ErrorNote, TextField, last_error, list_view, short_time,
+    ConfirmButton, ErrorNote, PageHeader, Sort, SortHeader, TextField, last_error, list_view,
+    short_time, tr,
 };
 use crate::ui::use_t;
 
@@ -65,6 +65,16 @@ pub fn ClustersPage() -> impl IntoView {
             form.load(None);
         }
     });
+    let sort = RwSignal::new(Sort::by("name"));
+    let sorted = move |list: &[Cluster]| {
+        let mut rows = list.to_vec();
+        sort.get().apply(&mut rows, |key, a, b| match key {
+            "kind" => a.kind.as_str().cmp(b.kind.as_str()),
+            "created" => a.created_at.cmp(&b.created_at),
+            _ => a.name.cmp(&b.name),
+        });
+        rows
+    };
     let kind_label = move |k: ClusterKind| match k {
         ClusterKind::Kubernetes => t().kind_kubernetes,
         ClusterKind::Standalone => t().kind_standalone,
@@ -98,11 +108,15 @@ pub fn ClustersPage() -> impl IntoView {
                 list_view(t(), clusters.await, |list| view! {
                         <table class="table" data-testid="clusters">
                             <thead><tr>
-                                <th>{t().name}</th><th>{t().kind}</th><th>{t().prometheus_url}</th>
-                                <th>{t().kubeconfig}</th><th>{t().status}</th><th>{t().created_at}</th><th></th>
+                                <SortHeader label=tr(|t| t.name) key="name" sort />
+                                <SortHeader label=tr(|t| t.kind) key="kind" sort />
+                                <th>{t().prometheus_url}</th>
+                                <th>{t().kubeconfig}</th><th>{t().status}</th>
+                                <SortHeader label=tr(|t| t.created_at) key="created" sort />
+                                <th><span class="visually-hidden">{t().actions}</span></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|c| {
+                                {move || sorted(&list).into_iter().map(|c| {
                                     let id = c.id;
                                     let for_edit = c.clone();
                                     view! {

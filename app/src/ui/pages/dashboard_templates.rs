@@ -29,6 +29,7 @@ pub fn DashboardTemplates(
     let t = use_t();
     let save = ServerAction::<SaveDashboardTemplate>::new();
     let delete = ServerAction::<DeleteDashboardTemplate>::new();
+    crate::ui::components::toast_on_ok(delete.value(), |t| t.deleted);
     let list = Resource::new(
         move || (save.version().get(), delete.version().get(), reload.get()),
         |_| dashboard_templates(),

@@ -48,6 +48,9 @@ pub fn DashboardsPage() -> impl IntoView {
     let create = ServerAction::<CreateDashboard>::new();
     let update = ServerAction::<UpdateDashboard>::new();
     let delete = ServerAction::<DeleteDashboard>::new();
+    crate::ui::components::toast_on_ok(create.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(update.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(delete.value(), |t| t.deleted);
     // Read only inside the browser-only <Show> below, so fetched in the browser only.
     let list = LocalResource::new(move || {
         let env = env.get();

@@ -131,6 +131,9 @@ pub fn TemplatesPage() -> impl IntoView {
     let create = ServerAction::<CreateTemplateRule>::new();
     let update = ServerAction::<UpdateTemplateRule>::new();
     let delete = ServerAction::<DeleteTemplateRule>::new();
+    crate::ui::components::toast_on_ok(create.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(update.value(), |t| t.saved);
+    crate::ui::components::toast_on_ok(delete.value(), |t| t.deleted);
     let changed = move || {
         (
             create.version().get(),

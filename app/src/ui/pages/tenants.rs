@@ -5,8 +5,8 @@ use leptos_router::components::A;
 use crate::api::tenancy::{CreateTenant, DeleteTenant, list_tenants};
 use crate::model::Tenant;
 use crate::ui::components::{
-    ConfirmButton, ErrorNote, PageHeader, Sort, SortHeader, TextField, Tone, last_error, list_view,
-    short_time, tr, use_toast,
+    ConfirmButton, ErrorNote, PageHeader, Sort, SortHeader, TextField, last_error, list_view,
+    short_time, toast_on_ok, tr,
 };
 use crate::ui::{use_session, use_t};
 
@@ -25,21 +25,14 @@ pub fn TenantsPage() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let error = last_error(create.value());
     let delete_error = last_error(delete.value());
-    let toast = use_toast();
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             name.set(String::new());
             description.set(String::new());
-            if let Some(toast) = toast {
-                toast.push(Tone::Ok, t().saved);
-            }
         }
     });
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(toast)) = (delete.value().get(), toast) {
-            toast.push(Tone::Ok, t().deleted);
-        }
-    });
+    toast_on_ok(create.value(), |t| t.saved);
+    toast_on_ok(delete.value(), |t| t.deleted);
     let sort = RwSignal::new(Sort::by("name"));
     let sorted = move |list: &[Tenant]| {
         let mut rows = list.to_vec();
